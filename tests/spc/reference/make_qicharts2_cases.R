@@ -32,13 +32,16 @@ add_qic_case("run_trend_up_16", "run",
 add_qic_case("run_n10", "run", c(3, 5, 4, 6, 2, 7, 5, 3, 6, 4),
   note = "n_useful 10 (even): median 4.5."
 )
-add_qic_case("run_n12_long_run_boundary", "run",
-  c(1, 2, 1, 2, 1, 9, 8, 9, 8, 9, 8, 9),
-  note = "Longest run 7 vs max round(log2(12)) + 3 = 7: not a signal (must exceed)."
+add_qic_case("run_long_run_equal_to_max", "run",
+  c(3, 2, 4, 5, 3, 1, 2, 3, 8, 9, 2, 5, 7, 8, 1, 9, 6, 5, 5),
+  note = paste(
+    "Median 5 (4 points on it, dropped): n_useful 15, longest run 7 = round(log2(15)) + 3 = 7 -> not a",
+    "signal (must exceed); 5 crossings >= 4 -> no signal."
+  )
 )
-add_qic_case("run_n12_long_run_8", "run",
-  c(1, 2, 1, 2, 9, 8, 9, 8, 9, 8, 9, 8, 2, 1),
-  note = "Longest run 8 > 7 (n_useful 14)."
+add_qic_case("run_long_run_8", "run",
+  c(3, 2, 4, 5, 3, 1, 2, 3, 4, 8, 9, 2, 5, 7, 8, 1, 9, 6, 5, 5, 5),
+  note = "Median 5 (5 points on it): n_useful 16, longest run 8 > 7 -> long_run; 5 crossings >= 4."
 )
 add_qic_case("run_with_missing", "run",
   c(12, 15, NA, 11, 14, 16, 9, NA, 13, 17, 12, 10, 14, 15, 11, 13),
@@ -51,7 +54,7 @@ add_qic_case("run_integer_counts_40", "run", {
 add_qic_case("run_long_60", "run", {
   set.seed(2013)
   round(c(rnorm(30, 50, 5), rnorm(30, 54, 5)), 1)
-}, note = "60 points, moderate shift.")
+}, note = "60 points, moderate shift: long run; crossings 23 = minimum 23 -> not few (boundary).")
 add_qic_case("run_freeze_15", "run", {
   set.seed(2014)
   round(c(rnorm(15, 20, 2), rnorm(15, 23, 2)), 1)

@@ -81,12 +81,12 @@ add_ptd_case("xmr_shift_broken_by_point_on_mean",
   )
 )
 add_ptd_case("xmr_shift_exactly_seven",
-  c(10, 14, 9, 13, 11, 12, 8, 14, 10, 12, 13, 13.5, 12.5, 14, 13, 12.5, 13.5, 9, 11),
+  c(10, 14, 9, 13, 11, 12, 8, 14, 10, 10, 13, 13.5, 12.5, 14, 13, 12.5, 13.5, 9, 11),
   improvement = "decrease",
   note = "7 consecutive points above the mean (indexes 10-16) -> shift, concern under decrease."
 )
 add_ptd_case("xmr_shift_six_no_signal",
-  c(10, 14, 9, 13, 11, 12, 8, 14, 10, 12, 13, 13.5, 12.5, 14, 13, 12.5, 9, 11, 10),
+  c(10, 14, 9, 13, 11, 12, 8, 14, 10, 10, 13, 13.5, 12.5, 14, 13, 12.5, 9, 11, 10),
   improvement = "decrease",
   note = "Only 6 consecutive points above the mean -> no shift."
 )
@@ -115,7 +115,7 @@ add_ptd_case("xmr_falling_trend_above_mean",
 add_ptd_case("xmr_trend_with_tie",
   c(20, 22, 19, 21, 20, 22, 19, 21, 20, 22, 15, 16, 17, 18, 18, 19, 20, 21, 18, 20),
   improvement = "increase",
-  note = "15,16,17,18,18,19,20,21: the tie 18,18 breaks the run of rises -> no trend."
+  note = "15,16,17,18,18,19,20,21: the tie 18,18 breaks the run of rises -> no trend (15 is below the LCL)."
 )
 add_ptd_case("xmr_trend_crossing_mean",
   c(30, 34, 29, 33, 31, 35, 28, 32, 30, 33, 26, 28, 30, 32, 34, 36, 38, 31, 32),
@@ -123,24 +123,25 @@ add_ptd_case("xmr_trend_crossing_mean",
   note = "Rising 7-point trend (10-16) crossing the mean; under decrease -> concern."
 )
 
-# two of three: close = beyond 2 sigma but inside the limits; all three on one side of the mean
-two3_base <- c(10, 11, 9, 10.5, 9.5, 10, 11, 9, 10.5, 9.5, 10, 11, 9, 10.5, 9.5)
+# two of three: close = beyond 2 sigma but inside the limits; all three on one side of the mean.
+# Limits fixed on a calm 20-point baseline (mean exactly 10, LCL 8.46, UCL 11.54, 2-sigma 8.973/11.027).
+two3_base <- rep(c(10, 10.5, 9.5, 10.2, 9.8), 4)
 add_ptd_case("xmr_two_of_three_with_outside_point",
-  c(two3_base, 12.2, 13, 12.3, 10, 9.8, 12.2, 13, 9.5, 10.2),
-  improvement = "increase",
+  c(two3_base, 11.2, 12, 11.3, 10, 10.1, 11.2, 12, 9.7, 10.2, 9.9),
+  improvement = "increase", baseline = 20,
   note = paste(
-    "Indexes 15-17: close, outside, close, all above the mean -> 15 and 17 are 2-of-3 (the outside",
-    "point 16 is 'Above UCL' and does not count as close). Indexes 20-22: close, outside, below mean ->",
-    "only one close point, no 2-of-3 for 20."
+    "Indexes 20-22: close, outside, close, all above the mean -> 20 and 22 are '2 in 3' (the outside",
+    "point 21 is 'Above UCL' and does not count as close). Index 23 is exactly on the mean.",
+    "Indexes 25-27: close, outside, below -> one close point only, 25 stays common (26 is outside)."
   )
 )
 add_ptd_case("xmr_two_of_three_opposite_sides",
-  c(two3_base, 12.2, 7.8, 12.3, 10, 12.2, 10.3, 12.25, 9.6, 7.9, 9.9, 7.75, 10.1),
-  improvement = "decrease",
+  c(two3_base, 11.2, 8.8, 11.3, 10, 11.2, 10.3, 11.25, 9.6, 8.9, 9.9, 8.85, 10.1),
+  improvement = "decrease", baseline = 20,
   note = paste(
-    "12.2, 7.8, 12.3: two close above but the window straddles the mean -> no signal; 12.2, 10.3, 12.25:",
-    "two close + one inside, all above -> the two close points flagged (concern under decrease), the",
-    "middle point not; 7.9, 9.9, 7.75 below -> improvement."
+    "20-22 = 11.2, 8.8, 11.3: three close points but the window straddles the mean -> nothing fires;",
+    "24-26 = 11.2, 10.3, 11.25: two close + one inside, all above -> 24 and 26 flagged (concern under",
+    "decrease), 25 not; 28 and 30 (8.9, 8.85, with 9.9 between, all below) -> improvement."
   )
 )
 
@@ -150,7 +151,8 @@ add_ptd_case("xmr_spike_screened", spike,
   improvement = "decrease", target = 60,
   note = paste(
     "One spike: the two moving ranges around index 10 are >= 3.267 * AMR and are screened out",
-    "(screen_outliers default); the spike is 'Above UCL' -> concern under decrease."
+    "(screen_outliers default); the spike is 'Above UCL' -> concern under decrease; the 9 points after",
+    "it are all below the mean (the spike lifts the mean) -> shift below -> improvement_low."
   )
 )
 add_ptd_case("xmr_spike_last_point", c(spike[-11], 20),
@@ -205,10 +207,18 @@ add_ptd_case("xmr_two_rebases_with_baseline", three,
   improvement = "increase", target = 33, rebase = c(14, 27), baseline = 12,
   note = "Baseline 12 applies within each period (first 12 points of each; the middle period has 13)."
 )
-add_ptd_case("xmr_rebase_rule_window_does_not_cross",
-  c(10, 12, 9, 11, 10, 12, 9, 11, 13, 12, 12.5, 11.5, 9, 10, 10.5, 8, 9.5, 11, 9.8, 10.2, 10.6, 9.9),
+boundary <- c(8, 12, 8, 12, 8, 12, 8, 11, 11, 11, 11, 11, 12, 12, 12, 8, 9, 8, 10, 9, 8, 9)
+add_ptd_case("xmr_rebase_rule_window_does_not_cross", boundary,
   improvement = "increase", rebase = 12,
-  note = "Points above/below their own period means around the boundary; windows do not cross index 11|12."
+  note = paste(
+    "Period 0-11 (mean 10.25) ends with 5 points above its mean, period 12-21 (mean 9.7) starts with 3",
+    "above its own mean: no 7-point window crosses the boundary -> no shift. In period 2, 12,12,12 are",
+    "beyond its upper 2-sigma line -> '2 in 3' (improvement), as are 8 at 15 and 17 (concern)."
+  )
+)
+add_ptd_case("xmr_no_rebase_same_data", boundary,
+  improvement = "increase",
+  note = "Same data without the rebase: mean exactly 10, indexes 7-14 (8 points) above -> shift; index 18 (10) is on the mean."
 )
 
 # missing values
@@ -221,6 +231,18 @@ add_ptd_case("xmr_missing_inside_shift",
   c(10, 12, 9, 11, 10, 12, 9, 11, 10, 11, 13, 13.5, 12.8, NA, 13.2, 12.9, 13.1, 13.4, 10, 11),
   improvement = "increase",
   note = "Eight points above the mean interrupted by an NA (3 + 5): a window containing the NA never fires -> no shift."
+)
+
+add_ptd_case("xmr_missing_last_value",
+  c(10, 12, 9, 11, 10, 12, 9, 11, 10, 11, 10, 12, 30, NA),
+  improvement = "increase", target = 5,
+  source_extra = "; variation_icon set to the spc.md 8 expectation",
+  override = list(variation_icon = sc("improvement_high")),
+  note = paste(
+    "Latest value missing. NHSRplotthedots takes the icon from the last row (NA -> 'common_cause', kept",
+    "in r_package_values); spc.md 8 says the icons describe the latest non-missing point (index 12, 30,",
+    "above UCL) -> improvement_high. Everything else is the package's output."
+  )
 )
 
 # --- generated series ----------------------------------------------------------------------

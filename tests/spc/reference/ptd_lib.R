@@ -110,7 +110,8 @@ ptd_failures <- list()
 # Adds a case. `expect_from` lets a case record the Spiral expectation from a different
 # (documented) package run, e.g. screen_outliers = FALSE for all-equal values.
 add_ptd_case <- function(name, values, improvement = "increase", target = NULL, baseline = NULL,
-                         rebase = NULL, note = "", screen_outliers = TRUE, source_extra = "") {
+                         rebase = NULL, note = "", screen_outliers = TRUE, source_extra = "",
+                         override = NULL) {
   r <- run_ptd(values, improvement, target, baseline, rebase, screen_outliers)
   if (!r$ok) {
     ptd_failures[[length(ptd_failures) + 1]] <<- list(name = name, error = r$error)
@@ -120,6 +121,11 @@ add_ptd_case <- function(name, values, improvement = "increase", target = NULL, 
   src <- "NHSRplotthedots 0.2.2 ptd_spc"
   if (!screen_outliers) src <- paste0(src, " (screen_outliers = FALSE)")
   if (nzchar(source_extra)) src <- paste(src, source_extra)
+  r_values <- list()
+  for (k in names(override)) { # Spiral expectation differs from the package here (see note)
+    r_values[[k]] <- r$expected[[k]]
+    r$expected[[k]] <- override[[k]]
+  }
   ptd_cases[[length(ptd_cases) + 1]] <<- list(
     name = sc(name),
     source = sc(src),
@@ -128,5 +134,6 @@ add_ptd_case <- function(name, values, improvement = "increase", target = NULL, 
     note = sc(note),
     r_special_cause_type = r$special_cause_type
   )
+  if (length(override)) ptd_cases[[length(ptd_cases)]]$r_package_values <<- r_values
   invisible(r)
 }
