@@ -67,7 +67,7 @@ add_qic_case <- function(name, chart, values, denominators = NULL, baseline = NU
     name = sc(name),
     source = sc(src),
     args = spiral_args(values, unname(qic_chart_name[chart]),
-      improvement = NULL, target = NULL, baseline = baseline, rebase = rebase,
+      improvement = "increase", target = NULL, baseline = baseline, rebase = rebase,
       denominators = if (chart %in% c("p", "u", "pp", "up")) denominators else NULL
     ),
     expected = expected,
