@@ -1,0 +1,5 @@
+import sys
+
+from spiral.cli import main
+
+sys.exit(main())

@@ -1,0 +1,129 @@
+"""The JSON API at /api/v1/: one NinjaAPI, one router per app, errors in one shape.
+
+Errors: {"detail": "what is wrong", "errors": [{"field": "...", "message": "..."}]}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, django_auth
+from ninja.throttling import AuthRateThrottle
+
+from spiral.organisations.models import ApiToken
+from spiral.organisations.services import StaleVersion
+
+
+class TokenRejected(AuthenticationError):
+    def __init__(self, message: str) -> None:
+        super().__init__(401, message)
+        self.message = message
+
+
+class BearerToken(HttpBearer):
+    """Personal access tokens: `Authorization: Bearer spiral_...`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        token = token.strip()
+        if not token.startswith(ApiToken.PREFIX) or len(token) < 20 or len(token) > 200:
+            raise TokenRejected(
+                "The bearer token is malformed: Spiral tokens start with 'spiral_'. "
+                "Create one on your profile page."
+            )
+        found = ApiToken.objects.select_related("user").filter(token_hash=ApiToken.hash(token)).first()
+        if found is None or not found.is_active or not found.user.is_active:
+            raise TokenRejected("The bearer token is not recognised or has been revoked.")
+        now = timezone.now()
+        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+api = NinjaAPI(
+    title="Spiral API",
+    version="1",
+    description="Units, people and roles (and, as Spiral grows, measures, projects and more).",
+    auth=[BearerToken(), django_auth],
+    throttle=[AuthRateThrottle("600/m")],
+    urls_namespace="api",
+)
+
+
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: list[dict[str, str]] | None = None, **extra: Any
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "errors": errors or [], **extra}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
+        errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
+    return _error(
+        request,
+        422,
+        "The request is not valid: "
+        + "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors),
+        errors,
+    )
+
+
+@api.exception_handler(DjangoValidationError)
+def _service_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        errors = [{"field": f, "message": m} for f, msgs in exc.message_dict.items() for m in msgs]
+    else:
+        errors = [{"field": "", "message": m} for m in exc.messages]
+    return _error(
+        request,
+        400,
+        "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors),
+        errors,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    message = getattr(exc, "message", None) or (
+        "Sign in, or send a personal access token as 'Authorization: Bearer <token>'."
+    )
+    return _error(request, 401, message)
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _error(request, 403, str(exc) or "You do not have permission to do this.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(StaleVersion)
+def _stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
+    from spiral.organisations.api import unit_out
+
+    return _error(
+        request, 409, str(exc), [{"field": "version", "message": str(exc)}], current=unit_out(exc.current)
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    detail = str(exc)
+    if exc.status_code == 429:
+        detail = "Too many requests: slow down and try again in a minute."
+    return _error(request, exc.status_code, detail)
+
+
+api.add_router("/", "spiral.organisations.api.router")

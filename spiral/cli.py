@@ -1,0 +1,179 @@
+"""The `spiral` command.
+
+spiral demo [--size small|medium|national] [--seed N] [--no-serve]
+spiral serve [--host H] [--port P] [--workers N]
+spiral worker
+spiral import units FILE [--dry-run]
+spiral token create EMAIL [--name NAME]
+spiral spc FILE [...]            (see `spiral spc --help`)
+spiral <any Django command>      (migrate, createsuperuser, shell -c ..., check --deploy, ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spiral.settings")
+    import django
+
+    django.setup()
+
+
+def _data_dir() -> None:
+    from django.conf import settings
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_demo(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spiral demo", description="Load and serve a demo improvement system."
+    )
+    parser.add_argument("--size", choices=("small", "medium", "national"), default="small")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-serve", action="store_true", help="load the demo, then stop")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args(argv)
+    os.environ["SPIRAL_DEMO"] = "1"
+    _setup()
+    _data_dir()
+    from django.core.management import call_command
+
+    from spiral.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from spiral.demo.builder import build_demo, demo_exists
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if demo_exists():
+        print("Spiral: the database already holds a demo; reusing it (delete var/ to start again).")
+    else:
+        started = time.perf_counter()
+        print(f"Spiral: loading the {args.size} demo (seed {args.seed})...", flush=True)
+        ctx = build_demo(size=args.size, seed=args.seed)
+        counts = ", ".join(f"{v:,} {k}" for k, v in ctx.counts.items())
+        print(f"Spiral: demo loaded in {time.perf_counter() - started:.1f} s: {counts}.")
+    print(f"\nDemo sign-ins (password: {DEMO_PASSWORD}):")
+    for account in DEMO_ACCOUNTS:
+        print(f"  {account.email:<24} {account.description}")
+    if args.no_serve:
+        return 0
+    return cmd_serve(["--port", str(args.port)])
+
+
+def cmd_serve(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="spiral serve", description="Serve Spiral with gunicorn.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spiral.settings")
+    print(f"\nSpiral is serving on http://{args.host}:{args.port}/  (Ctrl+C to stop)", flush=True)
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "spiral.wsgi:application",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "5",
+    ]
+    os.execv(sys.executable, command)  # noqa: S606 - replaces this process with gunicorn
+    return 0  # pragma: no cover
+
+
+def cmd_worker(argv: Sequence[str]) -> int:
+    os.environ["SPIRAL_TASKS"] = "database"
+    _setup()
+    from django.core.management import call_command
+
+    call_command("db_worker", *argv)
+    return 0
+
+
+def cmd_import(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="spiral import", description="Import data from CSV or XLSX files.")
+    sub = parser.add_subparsers(dest="what", required=True)
+    units = sub.add_parser("units", help="units: code,name,kind,parent_code,organisation_type")
+    units.add_argument("file")
+    units.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
+    args = parser.parse_args(argv)
+    _setup()
+    from spiral.organisations.imports import import_units
+
+    result = import_units(args.file, by=None, dry_run=args.dry_run)
+    if result.problems:
+        print(f"{args.file}: nothing was imported; correct these and try again:", file=sys.stderr)
+        for problem in result.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    verb = "would be" if args.dry_run else "were"
+    print(
+        f"{args.file}: {result.count('create')} units {verb} created, {result.count('update')} updated, "
+        f"{result.count('unchanged')} unchanged."
+    )
+    return 0
+
+
+def cmd_token(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(prog="spiral token", description="Personal access tokens for the API.")
+    sub = parser.add_subparsers(dest="action", required=True)
+    create = sub.add_parser("create", help="print a new token for a person (only the token, on one line)")
+    create.add_argument("email")
+    create.add_argument("--name", default="Command-line token")
+    args = parser.parse_args(argv)
+    _setup()
+    from spiral.organisations.models import User
+    from spiral.organisations.services import create_api_token
+
+    user = User.objects.filter(email=args.email.strip().lower(), is_active=True).first()
+    if user is None:
+        print(f"spiral token: no active person has the email address {args.email}", file=sys.stderr)
+        return 1
+    _, raw = create_api_token(user=user, name=args.name, by=None)
+    print(raw)
+    return 0
+
+
+def cmd_spc(argv: Sequence[str]) -> int:
+    from spiral.spc.cli import main as spc_main
+
+    return spc_main(list(argv))
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "serve": cmd_serve,
+    "worker": cmd_worker,
+    "import": cmd_import,
+    "token": cmd_token,
+    "spc": cmd_spc,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:]) or 0
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        if not argv:
+            return 0
+    _setup()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["spiral", *argv])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

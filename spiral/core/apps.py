@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _create_cache_table(**kwargs: object) -> None:
+    # The database cache (rate limits, lock-outs) needs its table; make `spiral migrate` enough.
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+        call_command("createcachetable", database=kwargs.get("using", "default"), verbosity=0)
+
+
+class CoreConfig(AppConfig):
+    name = "spiral.core"
+    label = "core"
+    verbose_name = "Spiral core"
+
+    def ready(self) -> None:
+        post_migrate.connect(_create_cache_table, sender=self)

@@ -1,0 +1,183 @@
+"""Reading CSV and XLSX tables the way analysts save them, with row numbers as a spreadsheet shows them.
+
+- CSV in UTF-8, UTF-8 with a byte-order mark (Excel's "CSV UTF-8") or cp1252 (Excel's plain "CSV").
+- Lines of notes may stand above the header: the header is the first row holding the required columns,
+  and rows keep their real sheet numbers (a quoted cell spanning several lines is one row).
+- XLSX cells keep their types (numbers, dates); CSV cells are strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file: where (row as a spreadsheet numbers it, column) and what."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+class TableError(ValueError):
+    """The file cannot be read as a table; `problems` says where and why."""
+
+    def __init__(self, problems: Sequence[Problem] | str) -> None:
+        if isinstance(problems, str):
+            problems = [Problem(None, None, problems)]
+        self.problems = list(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+@dataclass
+class Row:
+    number: int  # the row as a spreadsheet shows it (header = 1 when nothing stands above it)
+    values: dict[str, Any]
+
+    def get(self, column: str, default: Any = None) -> Any:
+        return self.values.get(column, default)
+
+
+@dataclass
+class Table:
+    columns: list[str]
+    rows: list[Row] = field(default_factory=list)
+    header_row: int = 1
+    source: str = ""
+
+
+def _normalise_header(cell: Any) -> str:
+    return str(cell).strip().lower().replace(" ", "_") if cell is not None else ""
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Excel's plain "CSV" on Windows: cp1252 (e.g. £ and curly quotes).
+        return data.decode("cp1252", errors="replace")
+
+
+def _csv_records(text: str) -> Iterable[list[str]]:
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        yield from reader
+    except csv.Error as exc:
+        # reader.line_num counts physical lines, which is not what a spreadsheet shows.
+        raise TableError(
+            f"the file is not valid CSV ({exc}); save it again as CSV from your spreadsheet"
+        ) from None
+
+
+def _xlsx_records(data: bytes) -> Iterable[list[Any]]:
+    import openpyxl  # local import: only needed for spreadsheets
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise TableError(f"the file is not a readable XLSX workbook ({type(exc).__name__})") from None
+    try:
+        sheet = book.worksheets[0]
+        for values in sheet.iter_rows(values_only=True):
+            yield list(values)
+    finally:
+        book.close()
+
+
+def is_xlsx(data: bytes, filename: str = "") -> bool:
+    return data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
+
+
+def read_table(
+    source: str | Path | bytes | IO[bytes],
+    *,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    filename: str = "",
+) -> Table:
+    """Read a CSV or XLSX table whose header holds every `required` column (case and spaces ignored).
+
+    Unknown extra columns are kept; rows that are entirely blank are skipped.
+    Raises TableError naming what is missing and how to fix it.
+    """
+    if isinstance(source, str | Path):
+        filename = filename or str(source)
+        try:
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise TableError(f"cannot read {source}: {exc.strerror}") from None
+    elif isinstance(source, bytes):
+        data = source
+    else:
+        data = source.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise TableError(
+            f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it into smaller files"
+        )
+    if not data.strip():
+        raise TableError("the file is empty")
+
+    if is_xlsx(data, filename):
+        records: Iterable[list[Any]] = _xlsx_records(data)
+    else:
+        if b"\x00" in data[:4096]:
+            raise TableError("the file is not a text CSV file (it holds binary data); save it as CSV or XLSX")
+        records = _csv_records(_decode(data))
+
+    wanted = [c.lower() for c in required]
+    table: Table | None = None
+    for number, record in enumerate(records, start=1):
+        if table is None:
+            header = [_normalise_header(c) for c in record]
+            if all(c in header for c in wanted):
+                duplicated = sorted({c for c in header if c and header.count(c) > 1})
+                if duplicated:
+                    raise TableError([Problem(number, c, "this column appears twice") for c in duplicated])
+                table = Table(columns=header, header_row=number, source=filename)
+            elif number >= 20:
+                break
+            continue
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record):
+            continue
+        if len(table.rows) >= MAX_ROWS:
+            raise TableError(f"the file has more than {MAX_ROWS:,} rows; split it into smaller files")
+        values = {
+            col: (val.strip() if isinstance(val, str) else val)
+            for col, val in zip(table.columns, record, strict=False)
+            if col
+        }
+        if len(record) > len(table.columns) and any(
+            v not in (None, "") for v in record[len(table.columns) :]
+        ):
+            raise TableError([Problem(number, None, "this row has more cells than the header has columns")])
+        table.rows.append(Row(number=number, values=values))
+    if table is None:
+        raise TableError(
+            "no header row with the columns "
+            + ", ".join(required)
+            + " was found in the first 20 rows; the first row should name the columns"
+        )
+    return table

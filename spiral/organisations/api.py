@@ -1,0 +1,254 @@
+"""API for units, memberships and people. Handlers are thin: the same queries and services as the pages."""
+
+# No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
+import datetime as dt
+from typing import Any
+
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from spiral.organisations import queries, services
+from spiral.organisations.models import Membership, Role, Unit, UnitKind, User
+from spiral.organisations.permissions import Permission, get_or_deny, require
+
+router = Router(tags=["units and people"])
+
+
+class UnitOut(Schema):
+    code: str
+    name: str
+    kind: str
+    parent: str | None = Field(None, description="The parent unit's code")
+    organisation_type: str | None = None
+    opened_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    depth: int
+    version: int
+
+    @staticmethod
+    def resolve_parent(obj: Any) -> str | None:
+        if isinstance(obj, dict):
+            return obj.get("parent")
+        return obj.parent.code if obj.parent_id else None
+
+    @staticmethod
+    def resolve_organisation_type(obj: Any) -> str | None:
+        value = obj.get("organisation_type") if isinstance(obj, dict) else obj.organisation_type
+        return value or None
+
+
+class UnitDetailOut(UnitOut):
+    ancestors: list[str] = Field(description="Codes from the top of the hierarchy down to the parent")
+    children: int
+
+
+class UnitIn(Schema):
+    code: str
+    name: str
+    kind: UnitKind
+    parent: str | None = None
+    organisation_type: str = ""
+    opened_on: dt.date | None = None
+    closed_on: dt.date | None = None
+
+
+class UnitPatch(Schema):
+    code: str | None = None
+    name: str | None = None
+    parent: str | None = Field(None, description="Move the unit (and everything beneath it) under this code")
+    organisation_type: str | None = None
+    opened_on: dt.date | None = None
+    closed_on: dt.date | None = None
+    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+
+
+class TreeNode(Schema):
+    code: str
+    name: str
+    kind: str
+    children: list["TreeNode"] = []
+
+
+TreeNode.model_rebuild()
+
+
+class PersonOut(Schema):
+    id: int
+    display_name: str
+    email: str
+    job_title: str
+    profession: str
+
+
+class MembershipOut(Schema):
+    id: int
+    user: int
+    user_name: str
+    unit: str
+    role: str
+
+
+class MembershipIn(Schema):
+    user: str = Field(description="The person's email address or id")
+    unit: str
+    role: Role
+
+
+class UnitFilters(Schema):
+    kind: UnitKind | None = None
+    parent: str | None = Field(None, description="Only the direct children of this unit code")
+    within: str | None = Field(None, description="This unit code and everything beneath it")
+    q: str | None = Field(None, description="Text in the name, or the exact code")
+
+
+def unit_out(unit: Unit) -> dict[str, Any]:
+    return UnitOut.from_orm(unit).model_dump(mode="json")
+
+
+def _membership_out(m: Membership) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "user": m.user_id,
+        "user_name": m.user.display_name,
+        "unit": m.unit.code,
+        "role": m.role,
+    }
+
+
+def _unit_or_404(request: HttpRequest, code: str, field: str = "unit") -> Unit:
+    unit = queries.unit_by_code(request.auth, code)
+    if unit is None:
+        raise Http404(f"No unit has the code {code!r} ({field})")
+    return unit
+
+
+@router.get("/units", response=list[UnitOut], summary="List units")
+@paginate(LimitOffsetPagination)
+def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> Any:
+    parent = _unit_or_404(request, filters.parent, "parent") if filters.parent else None
+    within = _unit_or_404(request, filters.within, "within") if filters.within else None
+    return queries.units(request.auth, kind=filters.kind, parent=parent, q=filters.q, within=within)
+
+
+@router.post("/units", response={201: UnitOut}, summary="Create a unit")
+def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
+    parent = _unit_or_404(request, payload.parent, "parent") if payload.parent else None
+    if parent is None:
+        if not request.auth.is_superuser:
+            raise Http404("A unit without a parent can only be created by a system administrator") from None
+    else:
+        require(request.auth, Permission.CHANGE_UNIT, parent)
+    data = payload.dict(exclude={"parent"})
+    unit = services.create_unit(parent=parent, by=request.auth, **data)
+    return 201, unit
+
+
+@router.get("/units/{code}", response=UnitDetailOut, summary="One unit")
+def get_unit(request: HttpRequest, code: str) -> Any:
+    unit = _unit_or_404(request, code)
+    return unit_out(unit) | {
+        "ancestors": [u.code for u in queries.ancestors(request.auth, unit)],
+        "children": queries.units(request.auth, parent=unit).count(),
+    }
+
+
+@router.patch("/units/{code}", response=UnitOut, summary="Change or move a unit")
+def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> Any:
+    unit = get_or_deny(request.auth, Permission.CHANGE_UNIT, Unit.objects.all(), code=code)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version", None)
+    new_parent_code = changes.pop("parent", None)
+    if changes or version is not None:
+        unit = services.update_unit(unit=unit, by=request.auth, version=version, **changes)
+    if new_parent_code is not None:
+        new_parent = _unit_or_404(request, new_parent_code, "parent")
+        require(request.auth, Permission.CHANGE_UNIT, new_parent)
+        unit = services.move_unit(unit=unit, new_parent=new_parent, by=request.auth)
+    return Unit.objects.select_related("parent").get(pk=unit.pk)
+
+
+@router.get("/units/{code}/tree", response=TreeNode, summary="The tree beneath a unit")
+def unit_tree(request: HttpRequest, code: str, depth: int = Query(2, ge=1, le=6)) -> Any:
+    root = _unit_or_404(request, code)
+    nodes = list(
+        queries.units(request.auth, within=root)
+        .filter(depth__lte=root.depth + depth)
+        .order_by("path")
+        .values("id", "parent_id", "code", "name", "kind")
+    )
+    by_id = {
+        n["id"]: {"code": n["code"], "name": n["name"], "kind": n["kind"], "children": []} for n in nodes
+    }
+    for n in nodes:
+        if n["id"] != root.pk and n["parent_id"] in by_id:
+            by_id[n["parent_id"]]["children"].append(by_id[n["id"]])
+    return by_id[root.pk]
+
+
+@router.get("/units/{code}/memberships", response=list[MembershipOut], summary="Roles held on a unit")
+@paginate(LimitOffsetPagination)
+def unit_memberships(request: HttpRequest, code: str) -> Any:
+    unit = _unit_or_404(request, code)
+    return [
+        _membership_out(m) for m in queries.memberships_of_unit(request.auth, unit).select_related("unit")
+    ]
+
+
+@router.post("/memberships", response={201: MembershipOut}, summary="Give a person a role on a unit")
+def add_membership(request: HttpRequest, payload: MembershipIn) -> Any:
+    unit = get_or_deny(request.auth, Permission.MANAGE_MEMBERS, Unit.objects.all(), code=payload.unit)
+    lookup = {"pk": int(payload.user)} if payload.user.isdigit() else {"email": payload.user.strip().lower()}
+    person = queries.people(request.auth).filter(**lookup).first()
+    if person is None:
+        raise Http404(f"No person matches {payload.user!r} (user)")
+    membership = services.add_membership(user=person, unit=unit, role=payload.role, by=request.auth)
+    return 201, _membership_out(membership)
+
+
+@router.delete("/memberships/{membership_id}", response={204: None}, summary="Take a role away")
+def delete_membership(request: HttpRequest, membership_id: int) -> Any:
+    membership = get_or_deny(
+        request.auth,
+        Permission.MANAGE_MEMBERS,
+        Membership.objects.select_related("unit", "user"),
+        pk=membership_id,
+    )
+    services.remove_membership(membership=membership, by=request.auth)
+    return 204, None
+
+
+class PeopleFilters(Schema):
+    q: str | None = Field(None, description="Words in the name, email, job title or profession")
+    unit: str | None = Field(None, description="People with a role in this unit or beneath it")
+    role: Role | None = None
+
+
+@router.get("/people", response=list[PersonOut], summary="Find people")
+@paginate(LimitOffsetPagination)
+def list_people(request: HttpRequest, filters: Query[PeopleFilters]) -> Any:
+    unit = _unit_or_404(request, filters.unit) if filters.unit else None
+    return queries.people(request.auth, q=filters.q, unit=unit, role=filters.role)
+
+
+@router.get("/people/{person_id}", response=PersonOut, summary="One person")
+def get_person(request: HttpRequest, person_id: int) -> Any:
+    return get_or_deny(
+        request.auth, Permission.VIEW_PERSON, User.objects.filter(is_active=True), pk=person_id
+    )
+
+
+@router.get("/people/{person_id}/memberships", response=list[MembershipOut], summary="A person's roles")
+@paginate(LimitOffsetPagination)
+def person_memberships(request: HttpRequest, person_id: int) -> Any:
+    person = get_or_deny(
+        request.auth, Permission.VIEW_PERSON, User.objects.filter(is_active=True), pk=person_id
+    )
+    return [
+        _membership_out(m) for m in queries.memberships_of_person(request.auth, person).select_related("user")
+    ]
+
+
+@router.get("/me", response=PersonOut, summary="The person the request acts as")
+def me(request: HttpRequest) -> Any:
+    return request.auth

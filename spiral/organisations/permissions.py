@@ -1,0 +1,180 @@
+"""The one place that decides who may see and change what.
+
+Openness for learning, care for change:
+- any signed-in, active person may see every unit, every person and their roles;
+- changing something needs a role, held on the unit or on any unit above it, that grants the permission;
+- anonymous visitors see nothing but the sign-in page.
+docs/permissions.md writes these rules out as a table; tests check every cell.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from spiral.organisations.models import ApiToken, Membership, Role, Unit, User, subtree_q
+
+M = TypeVar("M", bound=Model)
+
+
+class Permission(StrEnum):
+    VIEW_UNIT = "view_unit"
+    CHANGE_UNIT = "change_unit"  # edit a unit's details, add units beneath it, move it
+    MANAGE_MEMBERS = "manage_members"  # add and remove people's roles on a unit
+    IMPORT_UNITS = "import_units"  # load a hierarchy file beneath a unit
+    VIEW_AUDIT = "view_audit"  # see the change history of a unit's tree
+    VIEW_PERSON = "view_person"
+    CHANGE_PERSON = "change_person"  # a profile: its owner only
+    MANAGE_TOKENS = "manage_tokens"  # personal access tokens: their owner only
+
+
+# What each unit role grants, on the unit where it is held and everything beneath it.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.MEMBER: frozenset(),
+    Role.PATIENT_PARTNER: frozenset(),
+    Role.COACH: frozenset(),
+    Role.ANALYST: frozenset(),
+    Role.IMPROVEMENT_LEAD: frozenset({Permission.MANAGE_MEMBERS}),
+    Role.LEADER: frozenset({Permission.CHANGE_UNIT, Permission.MANAGE_MEMBERS}),
+    Role.ADMIN: frozenset(
+        {Permission.CHANGE_UNIT, Permission.MANAGE_MEMBERS, Permission.IMPORT_UNITS, Permission.VIEW_AUDIT}
+    ),
+}
+
+# Granted to every signed-in person, whatever their roles.
+EVERYONE: frozenset[Permission] = frozenset({Permission.VIEW_UNIT, Permission.VIEW_PERSON})
+# Granted only on the person's own record.
+OWN_RECORD: frozenset[Permission] = frozenset({Permission.CHANGE_PERSON, Permission.MANAGE_TOKENS})
+
+
+def _is_signed_in(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def role_grants(user: User) -> list[tuple[str, Role]]:
+    """(unit path, role) for each role the user holds, read once per user object."""
+    cached = getattr(user, "_spiral_role_grants", None)
+    if cached is None:
+        cached = [
+            (path, Role(role))
+            for path, role in Membership.objects.filter(user=user).values_list("unit__path", "role")
+        ]
+        user._spiral_role_grants = cached
+    return cached
+
+
+def forget_grants(user: User) -> None:
+    """Drop the cached roles (after the user's memberships change)."""
+    if hasattr(user, "_spiral_role_grants"):
+        del user._spiral_role_grants
+
+
+def _unit_of(obj: Any) -> Unit | None:
+    if isinstance(obj, Unit):
+        return obj
+    if isinstance(obj, Membership):
+        return obj.unit
+    return None
+
+
+def can(user: Any, permission: Permission, obj: Any = None) -> bool:
+    """May `user` do `permission` to `obj` (a unit, membership, person or token; None = anywhere)?"""
+    if not _is_signed_in(user):
+        return False
+    if permission in EVERYONE:
+        return True
+    if permission in OWN_RECORD:
+        owner = obj.user_id if isinstance(obj, ApiToken) else getattr(obj, "pk", None)
+        return obj is not None and (owner == user.pk or user.is_superuser)
+    if user.is_superuser:
+        return True
+    grants = [path for path, role in role_grants(user) if permission in ROLE_PERMISSIONS[role]]
+    if obj is None:
+        return bool(grants)
+    unit = _unit_of(obj)
+    if unit is None or not unit.path:
+        return False
+    return any(unit.path.startswith(path) for path in grants)
+
+
+def scopes(user: Any, permission: Permission) -> list[str] | None:
+    """Unit paths beneath which the user has `permission`; None means everywhere."""
+    if not _is_signed_in(user):
+        return []
+    if user.is_superuser or permission in EVERYONE:
+        return None
+    paths = sorted({path for path, role in role_grants(user) if permission in ROLE_PERMISSIONS[role]})
+    # Keep only the topmost paths: a grant beneath another adds nothing.
+    top: list[str] = []
+    for path in paths:
+        if not any(path.startswith(t) for t in top):
+            top.append(path)
+    return top
+
+
+def units_where(user: Any, permission: Permission) -> QuerySet[Unit]:
+    """The units on which the user has `permission`."""
+    return _within(Unit.objects.all(), scopes(user, permission), "")
+
+
+def _within(qs: QuerySet[M], paths: list[str] | None, prefix: str, field: str = "path") -> QuerySet[M]:
+    if paths is None:
+        return qs
+    if not paths:
+        return qs.none()
+    q = Q()
+    for path in paths:
+        q |= subtree_q(path, prefix, field)
+    return qs.filter(q)
+
+
+def visible_to(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
+    """Filter a queryset of units, people, memberships or audit events down to what `user` may see."""
+    if not _is_signed_in(user):
+        return qs.none()
+    model = qs.model
+    if model in (Unit, User, Membership):
+        return qs  # openness for learning: every signed-in person sees the whole system
+    if model is ApiToken:
+        return qs.filter(user=user)
+    if model._meta.label_lower == "core.auditevent":
+        return _within(qs, scopes(user, Permission.VIEW_AUDIT), "", field="scope_path")
+    raise TypeError(f"visible_to does not know {model._meta.label}: add a rule for it here")
+
+
+def get_or_deny(user: Any, permission: Permission, qs: QuerySet[M], **lookup: Any) -> M:
+    """The one object `lookup` finds in `qs`: 404 if the user may not see it, 403 if they may not act."""
+    try:
+        obj = visible_to(user, qs).get(**lookup)
+    except qs.model.DoesNotExist:
+        raise Http404(f"No {qs.model._meta.verbose_name} matches that address") from None
+    if not can(user, permission, obj):
+        raise PermissionDenied(f"You do not have permission to {permission.value.replace('_', ' ')}")
+    return obj
+
+
+def require(user: Any, permission: Permission, obj: Any = None) -> None:
+    """Raise PermissionDenied unless `can(user, permission, obj)`."""
+    if not can(user, permission, obj):
+        raise PermissionDenied(f"You do not have permission to {permission.value.replace('_', ' ')}")
+
+
+__all__ = [
+    "EVERYONE",
+    "OWN_RECORD",
+    "ROLE_PERMISSIONS",
+    "Permission",
+    "can",
+    "forget_grants",
+    "get_or_deny",
+    "require",
+    "role_grants",
+    "scopes",
+    "subtree_q",
+    "units_where",
+    "visible_to",
+]

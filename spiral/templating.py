@@ -1,0 +1,61 @@
+"""The Jinja2 environment: our templates first, then the NHS.UK components from nhsuk-frontend-jinja."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.formats import date_format
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader
+
+
+def _template_dirs() -> list[str]:
+    """Every app's jinja2/ folder (APP_DIRS does not apply once we pass our own loader)."""
+    base = Path(settings.BASE_DIR)
+    dirs = [base / "jinja2"]
+    dirs += sorted(p for p in base.glob("*/jinja2") if p.is_dir() and p != base / "jinja2")
+    return [str(d) for d in dirs]
+
+
+def url(name: str, *args: Any, **kwargs: Any) -> str:
+    return reverse(name, args=args or None, kwargs=kwargs or None)
+
+
+def fmt_date(value: Any, fmt: str = "j F Y") -> str:
+    return date_format(value, fmt) if value else ""
+
+
+def fmt_number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def get_messages(request: Any) -> list[Any]:
+    return list(messages.get_messages(request))
+
+
+def environment(**options: Any) -> Environment:
+    options.pop("loader", None)
+    options["undefined"] = ChainableUndefined
+    options.pop("autoescape", None)
+    env = Environment(
+        loader=ChoiceLoader([FileSystemLoader(_template_dirs()), PackageLoader("nhsuk_frontend_jinja")]),
+        extensions=["jinja2.ext.do"],
+        autoescape=True,
+        **options,
+    )
+    from spiral.organisations import permissions  # the templates ask the one permission module
+
+    env.globals.update(
+        url=url,
+        static=static,
+        can=permissions.can,
+        P=permissions.Permission,
+        get_messages=get_messages,
+        settings={"DEMO_MODE": settings.DEMO_MODE, "DEBUG": settings.DEBUG},
+    )
+    env.filters.update(date=fmt_date, number=fmt_number)
+    return env

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from spiral.api import api
+from spiral.core.views import healthz
+from spiral.organisations import views as org
+from spiral.organisations.forms import SignInForm
+
+
+class SignInView(auth_views.LoginView):
+    template_name = "registration/sign_in.jinja"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs: object) -> dict[str, object]:
+        context = super().get_context_data(**kwargs)
+        context["page_title"] = "Sign in"
+        if settings.DEMO_MODE:
+            from spiral.demo.accounts import DEMO_ACCOUNTS
+
+            context["demo_accounts"] = [(a.email, a.description) for a in DEMO_ACCOUNTS]
+        return context
+
+
+units = [
+    path("", org.unit_index, name="index"),
+    path("import/", org.unit_import, name="import"),
+    path("<str:code>/", org.unit_detail, name="detail"),
+    path("<str:code>/edit/", org.unit_edit, name="edit"),
+    path("<str:code>/add/", org.unit_add_child, name="add"),
+    path("<str:code>/move/", org.unit_move, name="move"),
+    path("<str:code>/members/add/", org.member_add, name="member-add"),
+    path("<str:code>/members/<int:membership_id>/remove/", org.member_remove, name="member-remove"),
+]
+people = [
+    path("", org.people_search, name="search"),
+    path("<int:person_id>/", org.person_detail, name="detail"),
+]
+
+urlpatterns = [
+    path("", org.home, name="home"),
+    path("sign-in/", SignInView.as_view(), name="sign-in"),
+    path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
+    path("password/", org.password_change, name="password-change"),
+    path("profile/", org.profile, name="profile"),
+    path("profile/tokens/", org.token_create, name="token-create"),
+    path("profile/tokens/<int:token_id>/revoke/", org.token_revoke, name="token-revoke"),
+    path("units/", include((units, "units"))),
+    path("people/", include((people, "people"))),
+    path("audit/", org.audit_log, name="audit"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+]
+
+handler403 = "spiral.core.views.permission_denied"
+handler404 = "spiral.core.views.page_not_found"
+handler500 = "spiral.core.views.server_error"
