@@ -74,11 +74,16 @@ def forget_grants(user: User) -> None:
 
 
 def _unit_of(obj: Any) -> Unit | None:
+    """The unit whose roles govern `obj`.
+
+    Other apps' models take part without this module importing them: a model exposes the unit it
+    belongs to as a `permission_unit` property (e.g. a series returns its unit).
+    """
     if isinstance(obj, Unit):
         return obj
     if isinstance(obj, Membership):
         return obj.unit
-    return None
+    return getattr(obj, "permission_unit", None)
 
 
 def can(user: Any, permission: Permission, obj: Any = None) -> bool:
@@ -137,8 +142,10 @@ def visible_to(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
     if not _is_signed_in(user):
         return qs.none()
     model = qs.model
-    if model in (Unit, User, Membership):
-        return qs  # openness for learning: every signed-in person sees the whole system
+    if model in (Unit, User, Membership) or getattr(model, "visibility", None) == "open":
+        # Openness for learning: every signed-in person sees the whole system. Another app's model
+        # opts in with `visibility = "open"` on the class.
+        return qs
     if model is ApiToken:
         return qs.filter(user=user)
     if model._meta.label_lower == "core.auditevent":

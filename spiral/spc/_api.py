@@ -277,7 +277,7 @@ def _series_blocks(series: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     first_ids = ids[starts]
     distinct, counts = np.unique(first_ids, return_counts=True)
     if len(distinct) != len(first_ids):
-        dup = distinct[counts > 1][0]
+        dup = distinct[counts > 1][0].item()
         where = starts[first_ids == dup][:2].tolist()
         raise SPCError(
             f"series: id {dup!r} appears in separate blocks (points {where[0]} and {where[1]}); "
@@ -370,7 +370,7 @@ def analyse_many(
     short = _first((baseline_n > 0) & (baseline_n < BASELINE_WARN_BELOW))
     if short is not None:
         warnings.warn(
-            f"baseline of {baseline_n[short]} points (series {ids[short]!r}): limits fixed on fewer than "
+            f"baseline of {baseline_n[short]} points (series {ids[short].item()!r}): limits fixed on fewer than "
             f"{BASELINE_WARN_BELOW} points are unreliable",
             SPCWarning,
             stacklevel=2,
