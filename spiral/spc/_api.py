@@ -370,8 +370,8 @@ def analyse_many(
     short = _first((baseline_n > 0) & (baseline_n < BASELINE_WARN_BELOW))
     if short is not None:
         warnings.warn(
-            f"baseline of {baseline_n[short]} points (series {ids[short].item()!r}): limits fixed on fewer than "
-            f"{BASELINE_WARN_BELOW} points are unreliable",
+            f"baseline of {baseline_n[short]} points (series {ids[short].item()!r}): limits fixed on "
+            f"fewer than {BASELINE_WARN_BELOW} points are unreliable",
             SPCWarning,
             stacklevel=2,
         )
