@@ -1,5 +1,464 @@
+"""Server-side SVG of an `Analysis` in Making Data Count style: no JavaScript, accessible, printable.
+
+Common-cause points grey, improvement blue, concern orange, neutral special cause purple (the
+NHSRplotthedots palette); mean solid, process limits dashed, target dotted red; limits step at a
+rebase; one <title> tooltip per point (date, value, signals); the two MDC icons as small badges
+with their meaning in text; the whole chart titled and described for screen readers.
+"""
+
 from __future__ import annotations
 
+import hashlib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-def render_svg(*args, **kwargs) -> str:  # placeholder
-    raise NotImplementedError
+import numpy as np
+
+from ._analysis import Analysis
+from ._constants import RULES
+from ._validate import SPCError
+
+COLOURS = {
+    "common": "#a6a6a6",
+    "improvement": "#00b0f0",
+    "concern": "#e46c0a",
+    "neutral": "#490092",
+    "line": "#a6a6a6",
+    "mean": "#000000",
+    "limit": "#7f7f7f",
+    "target": "#de1b1b",
+    "axis": "#425563",
+    "text": "#212b32",
+    "grid": "#e8edee",
+}
+
+RULE_TEXT = {
+    "outside_limits": "outside the process limits",
+    "shift": "run of 7 on one side of the mean",
+    "trend": "trend of 7 rising or falling",
+    "two_of_three": "2 of 3 near a limit",
+}
+TYPE_TEXT = {
+    "common": "common cause",
+    "improvement": "special cause, improvement",
+    "concern": "special cause, concern",
+    "neutral": "special cause, neither improvement nor concern",
+}
+VARIATION_TEXT = {
+    "common_cause": ("Common cause variation: no significant change", "common", "~"),
+    "improvement_high": ("Special cause variation, improving: higher values", "improvement", "H"),
+    "improvement_low": ("Special cause variation, improving: lower values", "improvement", "L"),
+    "concern_high": ("Special cause variation, concerning: higher values", "concern", "H"),
+    "concern_low": ("Special cause variation, concerning: lower values", "concern", "L"),
+    "neither_high": (
+        "Special cause variation, neither improving nor concerning: higher values",
+        "neutral",
+        "H",
+    ),
+    "neither_low": (
+        "Special cause variation, neither improving nor concerning: lower values",
+        "neutral",
+        "L",
+    ),
+}
+ASSURANCE_TEXT = {
+    "pass": ("Assurance: the process will consistently meet the target", "improvement", "P"),
+    "fail": ("Assurance: the process will consistently miss the target", "concern", "F"),
+    "hit_and_miss": (
+        "Assurance: the target lies within the process limits; it will be met and missed at random",
+        "common",
+        "?",
+    ),
+}
+
+_INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _esc(text: Any) -> str:
+    """Text safe inside an element or a double-quoted attribute."""
+    cleaned = _INVALID_XML.sub("", str(text))
+    return cleaned.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def format_number(value: float, *, percent: bool = False) -> str:
+    """Short human format: thousands separators, few decimals; proportions as percentages."""
+    if value is None or not math.isfinite(value):
+        return "missing"
+    if percent:
+        return f"{format_number(value * 100)}%"
+    magnitude = abs(value)
+    if magnitude >= 1000:
+        return f"{value:,.0f}"
+    if magnitude >= 100:
+        text = f"{value:.1f}"
+    elif magnitude >= 1 or magnitude == 0:
+        text = f"{value:.2f}"
+    else:
+        text = f"{value:.3g}"
+    if "." in text and "e" not in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
+        return [low] if math.isfinite(low) else []
+    raw = (high - low) / count
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + step * 1e-9:
+        ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def _annotation_index(note: Any, position: int, analysis: Analysis) -> tuple[int, str]:
+    def get(key: str) -> Any:
+        if isinstance(note, Mapping):
+            return note.get(key)
+        return getattr(note, key, None)
+
+    text = get("text")
+    if text is None:
+        raise SPCError(f"annotations[{position}]: no text")
+    index, date = get("index"), get("date")
+    if index is not None:
+        if (
+            isinstance(index, bool)
+            or not isinstance(index, int | np.integer)
+            or not 0 <= index < len(analysis)
+        ):
+            raise SPCError(f"annotations[{position}]: index {index!r} is not a point of the chart")
+        return int(index), str(text)
+    labels = [str(d) for d in analysis.dates] if analysis.dates is not None else []
+    if date is not None and str(date) in labels:
+        return labels.index(str(date)), str(text)
+    raise SPCError(f"annotations[{position}]: {date!r} is not one of the chart's dates (give index or date)")
+
+
+class _Frame:
+    """Maps point indexes and values to SVG coordinates."""
+
+    def __init__(self, n: int, low: float, high: float, box: tuple[float, float, float, float]) -> None:
+        self.n = n
+        self.left, self.top, self.right, self.bottom = box
+        self.low, self.high = low, high
+        self.step = (self.right - self.left) / max(n, 1)
+
+    def x(self, i: float) -> float:
+        return self.left + (i + 0.5) * self.step
+
+    def y(self, value: float) -> float:
+        span = self.high - self.low
+        return self.bottom - (value - self.low) / span * (self.bottom - self.top)
+
+
+def _step_path(values: np.ndarray, frame: _Frame, periods: np.ndarray) -> str:
+    """Stepped path: a level per point (limits vary with p and u), a step where they change, a gap
+    at missing values."""
+    parts: list[str] = []
+    previous_defined = False
+    for i, value in enumerate(values.tolist()):
+        if value is None or not math.isfinite(value):
+            previous_defined = False
+            continue
+        x0, x1 = frame.x(i) - frame.step / 2, frame.x(i) + frame.step / 2
+        y = frame.y(value)
+        if previous_defined and periods[i] == periods[i - 1]:
+            parts.append(f"V{y:.2f}H{x1:.2f}")
+        else:
+            parts.append(f"M{x0:.2f},{y:.2f}H{x1:.2f}")
+        previous_defined = True
+    return "".join(parts)
+
+
+def _value_path(values: np.ndarray, frame: _Frame) -> str:
+    parts: list[str] = []
+    pen_down = False
+    for i, value in enumerate(values.tolist()):
+        if not math.isfinite(value):
+            pen_down = False
+            continue
+        parts.append(f"{'L' if pen_down else 'M'}{frame.x(i):.2f},{frame.y(value):.2f}")
+        pen_down = True
+    return "".join(parts)
+
+
+def _badge(cx: float, cy: float, colour_key: str, symbol: str, label: str, kind: str) -> str:
+    fill = COLOURS[colour_key]
+    return (
+        f'<g class="spc-icon spc-icon-{kind}" role="img" aria-label="{_esc(label)}">'
+        f"<title>{_esc(label)}</title>"
+        f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="17" fill="#ffffff" stroke="{fill}" stroke-width="3"/>'
+        f'<text x="{cx:.1f}" y="{cy + 5:.1f}" text-anchor="middle" font-size="15" font-weight="bold" '
+        f'fill="{fill}">{_esc(symbol)}</text></g>'
+    )
+
+
+def _describe(analysis: Analysis, title: str, unit_label: str, percent: bool, notes: list[str]) -> str:
+    n = len(analysis)
+    valid = np.flatnonzero(~np.isnan(analysis.values))
+    chart_names = {
+        "run": "Run chart",
+        "xmr": "XmR chart",
+        "p": "p chart",
+        "pprime": "Laney p′ chart",
+        "u": "u chart",
+        "uprime": "Laney u′ chart",
+        "c": "c chart",
+    }
+    parts = [f"{chart_names[analysis.chart]} of {title}", f"{len(valid)} of {n} periods have a value."]
+    if len(valid):
+        last = int(valid[-1])
+        label = analysis.dates[last] if analysis.dates is not None else f"point {last + 1}"
+        centre_name = "median" if analysis.chart == "run" else "mean"
+        parts.append(
+            f"Latest ({label}): {format_number(analysis.values[last], percent=percent)}{unit_label}; "
+            f"{centre_name} {format_number(analysis.centre[last], percent=percent)}"
+        )
+        if math.isfinite(analysis.lcl[last]) and math.isfinite(analysis.ucl[last]):
+            parts[-1] += (
+                f", process limits {format_number(analysis.lcl[last], percent=percent)} to "
+                f"{format_number(analysis.ucl[last], percent=percent)}"
+            )
+        parts[-1] += "."
+    counts = {kind: analysis.point_type.count(kind) for kind in ("improvement", "concern", "neutral")}
+    special = ", ".join(f"{v} {TYPE_TEXT[k]}" for k, v in counts.items() if v)
+    if special:
+        parts.append(f"Special cause points: {special}.")
+    if analysis.variation_icon:
+        parts.append(VARIATION_TEXT[analysis.variation_icon][0] + ".")
+    if analysis.assurance_icon:
+        parts.append(ASSURANCE_TEXT[analysis.assurance_icon][0] + ".")
+    if analysis.runs is not None and analysis.runs.n_useful:
+        r = analysis.runs
+        verdict = "non-random variation" if r.signal else "no sign of non-random variation"
+        parts.append(
+            f"Runs analysis: longest run {r.longest_run} (signal above {r.longest_run_max}), "
+            f"{r.crossings} crossings (signal below {r.crossings_min}): {verdict}."
+        )
+    parts.extend(notes)
+    return " ".join(parts)
+
+
+def render_svg(
+    analysis: Analysis,
+    *,
+    title: str,
+    unit_label: str = "",
+    annotations: Sequence[Mapping[str, Any] | Any] | None = None,
+    width: int = 760,
+    height: int = 380,
+) -> str:
+    """Render `analysis` as a standalone SVG document (a str of well-formed XML).
+
+    annotations: items with `text` and either `index` (0-based point) or `date` (a label from
+    `analysis.dates`), as dicts or objects; drawn as numbered markers with their text as tooltip.
+    Handles empty and all-missing series, a single point, and run charts (no limits).
+    """
+    n = len(analysis)
+    percent = analysis.chart in ("p", "pprime")
+    unit_suffix = "" if percent or not unit_label else f" {unit_label}"
+    notes = [_annotation_index(note, i, analysis) for i, note in enumerate(annotations or [])]
+    digest = hashlib.sha1(
+        (title + repr(analysis.values.tolist())).encode("utf-8"), usedforsecurity=False
+    ).hexdigest()[:10]
+    uid = f"spc-{digest}"
+
+    values = analysis.values
+    periods = analysis.periods
+    lines = {
+        "centre": analysis.centre,
+        "lcl": analysis.lcl,
+        "ucl": analysis.ucl,
+    }
+    target = analysis.target
+    finite = [a[np.isfinite(a)] for a in (values, analysis.centre, analysis.lcl, analysis.ucl)]
+    if target is not None:
+        finite.append(target[np.isfinite(target)])
+    pool = np.concatenate(finite) if finite else np.zeros(0)
+    has_data = bool(np.isfinite(values).any())
+    if len(pool):
+        low, high = float(pool.min()), float(pool.max())
+    else:
+        low, high = 0.0, 1.0
+    if high - low < 1e-12:
+        pad = abs(high) * 0.1 or 1.0
+        low, high = low - pad, high + pad
+    pad = (high - low) * 0.06
+    low, high = low - pad, high + pad
+    if percent:
+        low, high = max(low, 0.0), min(high, 1.0)
+    ticks = _nice_ticks(low, high)
+
+    left, right, top, bottom = 72, width - 24, 100, height - 58
+    frame = _Frame(max(n, 1), low, high, (left, top, right, bottom))
+    desc = _describe(
+        analysis, title, unit_suffix, percent, [f"Note at point {i + 1}: {t}." for i, t in notes]
+    )
+
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{uid}-title {uid}-desc" '
+        f'font-family="Frutiger, Arial, sans-serif" class="spc-chart spc-{analysis.chart}">',
+        f'<title id="{uid}-title">{_esc(title)}</title>',
+        f'<desc id="{uid}-desc">{_esc(desc)}</desc>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{left}" y="26" font-size="17" font-weight="bold" fill="{COLOURS["text"]}">'
+        f"{_esc(title)}</text>",
+    ]
+
+    # Legend (one line under the title).
+    legend = [("mean" if analysis.chart != "run" else "median", "solid")]
+    if analysis.chart != "run":
+        legend.append(("process limits", "dashed"))
+    if target is not None:
+        legend.append(("target", "target"))
+    short = {
+        "common": "common cause",
+        "improvement": "improvement",
+        "concern": "concern",
+        "neutral": "neither",
+    }
+    items: list[tuple[str, str]] = []
+    for label, style in legend:
+        colour = COLOURS["target"] if style == "target" else COLOURS["mean" if style == "solid" else "limit"]
+        dash = {"solid": "", "dashed": ' stroke-dasharray="6 4"', "target": ' stroke-dasharray="2 3"'}[style]
+        items.append(
+            (
+                f'<line x1="{{x}}" y1="{{y}}" x2="{{x22}}" y2="{{y}}" stroke="{colour}" '
+                f'stroke-width="2"{dash}/>'
+                f'<text x="{{x27}}" y="{{y4}}" fill="{COLOURS["text"]}">{_esc(label)}</text>',
+                label,
+            )
+        )
+    for kind in ("common", "improvement", "concern", "neutral"):
+        if kind == "common" or kind in analysis.point_type:
+            items.append(
+                (
+                    f'<circle cx="{{x5}}" cy="{{y}}" r="5" fill="{COLOURS[kind]}"/>'
+                    f'<text x="{{x27}}" y="{{y4}}" fill="{COLOURS["text"]}">{_esc(short[kind])}</text>',
+                    short[kind],
+                )
+            )
+    out.append('<g class="spc-legend" font-size="12">')
+    x, y = left, 48
+    for markup, label in items:
+        advance = 36 + 7 * len(label)
+        if x + advance > width - 110:  # keep clear of the icons; wrap to a second line
+            x, y = left, y + 18
+        out.append(markup.format(x=x, x5=x + 11, x22=x + 22, x27=x + 27, y=y, y4=y + 4))
+        x += advance
+    out.append("</g>")
+
+    # Axes and grid.
+    out.append(f'<g class="spc-axes" font-size="11" fill="{COLOURS["text"]}">')
+    for tick in ticks:
+        y = frame.y(tick)
+        out.append(
+            f'<line x1="{left}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}" stroke="{COLOURS["grid"]}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end">'
+            f"{_esc(format_number(tick, percent=percent))}</text>"
+        )
+    out.append(
+        f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{COLOURS["axis"]}"/>'
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{COLOURS["axis"]}"/>'
+    )
+    label_every = max(1, math.ceil(n / 12))
+    for i in range(0, n, label_every):
+        label = analysis.dates[i] if analysis.dates is not None else i + 1
+        label = label.isoformat() if hasattr(label, "isoformat") else label
+        out.append(f'<text x="{frame.x(i):.2f}" y="{bottom + 16}" text-anchor="middle">{_esc(label)}</text>')
+    y_label = unit_label or ("proportion" if percent else "value")
+    out.append(
+        f'<text transform="translate(16 {(top + bottom) / 2:.1f}) rotate(-90)" text-anchor="middle" '
+        f'font-size="12">{_esc(y_label)}</text>'
+        f'<text x="{(left + right) / 2:.1f}" y="{height - 14}" text-anchor="middle" font-size="12">'
+        f"{'Date' if analysis.dates is not None else 'Point'}</text>"
+    )
+    out.append("</g>")
+
+    # Lines: limits dashed, mean solid, target dotted; all stepped at rebases.
+    out.append('<g class="spc-lines" fill="none">')
+    for key in ("lcl", "ucl"):
+        path = _step_path(lines[key], frame, periods)
+        if path:
+            out.append(
+                f'<path class="spc-{key}" d="{path}" stroke="{COLOURS["limit"]}" stroke-width="1.5" '
+                f'stroke-dasharray="6 4"/>'
+            )
+    path = _step_path(lines["centre"], frame, periods)
+    if path:
+        out.append(f'<path class="spc-centre" d="{path}" stroke="{COLOURS["mean"]}" stroke-width="1.5"/>')
+    if target is not None:
+        path = _step_path(target, frame, np.zeros(n, dtype=np.int64))
+        if path:
+            out.append(
+                f'<path class="spc-target" d="{path}" stroke="{COLOURS["target"]}" stroke-width="2" '
+                f'stroke-dasharray="2 3"/>'
+            )
+    for start in analysis.period_starts[1:]:
+        x = frame.x(start) - frame.step / 2
+        out.append(
+            f'<line class="spc-rebase" x1="{x:.2f}" y1="{top}" x2="{x:.2f}" y2="{bottom}" '
+            f'stroke="{COLOURS["axis"]}" stroke-width="1" stroke-dasharray="1 3"/>'
+        )
+    out.append("</g>")
+
+    # Data: the value line, then one point per value with its tooltip.
+    out.append('<g class="spc-data">')
+    path = _value_path(values, frame)
+    if path:
+        out.append(f'<path d="{path}" fill="none" stroke="{COLOURS["line"]}" stroke-width="1.5"/>')
+    flags = analysis.flags
+    types = analysis.point_type
+    for i in np.flatnonzero(np.isfinite(values)).tolist():
+        label = analysis.dates[i] if analysis.dates is not None else f"Point {i + 1}"
+        label = label.isoformat() if hasattr(label, "isoformat") else label
+        signal = TYPE_TEXT[types[i]]
+        if flags[i]:
+            signal += " (" + ", ".join(RULE_TEXT[r] for r in RULES if r in flags[i]) + ")"
+        tip = f"{label}: {format_number(values[i], percent=percent)}{unit_suffix}; {signal}"
+        if target is not None and math.isfinite(target[i]):
+            tip += f"; target {format_number(target[i], percent=percent)}"
+        out.append(
+            f'<circle cx="{frame.x(i):.2f}" cy="{frame.y(values[i]):.2f}" r="4.5" fill="{COLOURS[types[i]]}" '
+            f'stroke="#ffffff" stroke-width="1"><title>{_esc(tip)}</title></circle>'
+        )
+    if not has_data:
+        out.append(
+            f'<text x="{(left + right) / 2:.1f}" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
+            f'font-size="14" fill="{COLOURS["text"]}">No data to plot</text>'
+        )
+    out.append("</g>")
+
+    # Annotations: numbered markers at the top of the plot, the text as tooltip.
+    if notes:
+        out.append('<g class="spc-annotations" font-size="11">')
+        for number, (i, text) in enumerate(notes, start=1):
+            x = frame.x(i)
+            out.append(
+                f"<g><title>{_esc(text)}</title>"
+                f'<line x1="{x:.2f}" y1="{top}" x2="{x:.2f}" y2="{bottom}" stroke="{COLOURS["axis"]}" '
+                f'stroke-width="1" stroke-dasharray="3 3"/>'
+                f'<circle cx="{x:.2f}" cy="{top - 10}" r="8" fill="{COLOURS["axis"]}"/>'
+                f'<text x="{x:.2f}" y="{top - 6}" text-anchor="middle" fill="#ffffff">{number}</text></g>'
+            )
+        out.append("</g>")
+
+    # Icons (top right): variation, then assurance.
+    cx = width - 32
+    if analysis.assurance_icon:
+        text, colour, symbol = ASSURANCE_TEXT[analysis.assurance_icon]
+        out.append(_badge(cx, 34, colour, symbol, text, "assurance"))
+        cx -= 44
+    if analysis.variation_icon:
+        text, colour, symbol = VARIATION_TEXT[analysis.variation_icon]
+        out.append(_badge(cx, 34, colour, symbol, text, "variation"))
+    out.append("</svg>")
+    return "\n".join(out)
