@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from spiral.organisations import queries, services
@@ -141,7 +141,7 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
         require(request.auth, Permission.CHANGE_UNIT, parent)
     data = payload.dict(exclude={"parent"})
     unit = services.create_unit(parent=parent, by=request.auth, **data)
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.get("/units/{code}", response=UnitDetailOut, summary="One unit")
@@ -203,7 +203,7 @@ def add_membership(request: HttpRequest, payload: MembershipIn) -> Any:
     if person is None:
         raise Http404(f"No person matches {payload.user!r} (user)")
     membership = services.add_membership(user=person, unit=unit, role=payload.role, by=request.auth)
-    return 201, _membership_out(membership)
+    return Status(201, _membership_out(membership))
 
 
 @router.delete("/memberships/{membership_id}", response={204: None}, summary="Take a role away")
@@ -215,7 +215,7 @@ def delete_membership(request: HttpRequest, membership_id: int) -> Any:
         pk=membership_id,
     )
     services.remove_membership(membership=membership, by=request.auth)
-    return 204, None
+    return Status(204, None)
 
 
 class PeopleFilters(Schema):
