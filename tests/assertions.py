@@ -13,9 +13,7 @@ from spiral.organisations.models import User
 
 def _send(client: Client, method: str, path: str, data: Any = None, **extra: Any) -> Any:
     if path.startswith("/api/") and method in ("post", "patch", "put"):
-        return getattr(client, method)(
-            path, json.dumps(data or {}), content_type="application/json", **extra
-        )
+        return getattr(client, method)(path, json.dumps(data or {}), content_type="application/json", **extra)
     if data is None:
         return getattr(client, method)(path, **extra)
     return getattr(client, method)(path, data, **extra)

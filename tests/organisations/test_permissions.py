@@ -92,7 +92,7 @@ def test_only_roles_held_on_a_unit_can_be_limited_to_beneath_it():
 
 
 def expect_on(cell: str, where: str) -> bool:
-    """Whether a cell allows the action on a unit `where` the role is held (held, beneath, sibling, ancestor)."""
+    """Whether `cell` allows the action at `where`: held, beneath, sibling or ancestor of the role."""
     if cell == "yes":
         return True
     if cell == "beneath":
@@ -101,7 +101,12 @@ def expect_on(cell: str, where: str) -> bool:
 
 
 def places(tree: dict[str, Unit]) -> dict[str, Unit]:
-    return {"held": tree["org"], "beneath": tree["team"], "sibling": tree["other_org"], "ancestor": tree["icb"]}
+    return {
+        "held": tree["org"],
+        "beneath": tree["team"],
+        "sibling": tree["other_org"],
+        "ancestor": tree["icb"],
+    }
 
 
 def unit_check(permission: Permission) -> Callable[..., None]:
