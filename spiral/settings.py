@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "spiral.core",
     "spiral.organisations",
+    "spiral.measurement",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The NHS.UK CSS asks for its icons at /assets/images/...: WhiteNoise serves this folder at the root.
 WHITENOISE_ROOT = BASE_DIR / "static" / "vendor" / "root"
+# Outside production, serve straight from the source folders (no collectstatic needed).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

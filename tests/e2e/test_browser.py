@@ -1,0 +1,124 @@
+"""End to end in a real browser: sign in, walk the hierarchy, check every page with axe (WCAG 2.2 AA).
+
+Uses Debian's Chromium (/usr/bin/chromium) through Playwright; no downloaded browser. Skips with a reason
+where Chromium is absent; CI installs it, so it runs there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from spiral.organisations.models import Role
+from tests.factories import MembershipFactory, UserFactory
+
+CHROMIUM = os.environ.get("SPIRAL_CHROMIUM", "/usr/bin/chromium")
+pytestmark = [pytest.mark.browser]
+
+if not shutil.which(CHROMIUM):
+    pytest.skip(
+        f"Chromium is not installed at {CHROMIUM}: apt-get install chromium (CI does), "
+        "or set SPIRAL_CHROMIUM to its path",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: make test installs it")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python missing")
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+@pytest.fixture
+def browser_page() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        page = browser.new_page()
+        # Offline: the NHS font host is unreachable; fail its requests at once instead of waiting.
+        page.route("https://assets.nhs.uk/**", lambda route: route.abort())
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def assert_accessible(page: Any) -> None:
+    results = axe_module.Axe().run(page, options=AXE_OPTIONS)
+    violations = results.response["violations"]
+    assert not violations, f"{page.url}: axe found accessibility problems:\n{results.generate_report()}"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violations(
+    live_server: Any, tree: dict[str, Any], browser_page: Any
+) -> None:
+    person = UserFactory(email="walker@example.nhs.uk", display_name="Wendy Walker")
+    MembershipFactory(user=person, unit=tree["team"], role=Role.MEMBER)
+    page = browser_page
+
+    page.goto(f"{live_server.url}/")
+    assert "/sign-in/" in page.url
+    assert_accessible(page)
+
+    # A wrong password first: the error summary is shown and is accessible.
+    page.fill("#id_username", "walker@example.nhs.uk")
+    page.fill("#id_password", "not the password")
+    page.click("button:has-text('Sign in')")
+    assert page.locator(".nhsuk-error-summary").is_visible()
+    assert_accessible(page)
+
+    page.fill("#id_username", "walker@example.nhs.uk")
+    page.fill("#id_password", "correct horse battery")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{live_server.url}/")
+    assert page.locator("h2", has_text="My units").is_visible()
+    assert page.locator("a", has_text=tree["team"].name).is_visible()
+    assert_accessible(page)
+
+    page.click(".nhsuk-header__navigation-link:has-text('Units')")
+    page.wait_for_url("**/units/")
+    assert page.locator("h1", has_text="Units").is_visible()
+    assert_accessible(page)
+
+    # Down the tree, one level at a time, checking breadcrumbs on the way.
+    walked = []
+    for key in ("nation", "region", "icb", "org", "directorate", "team"):
+        unit = tree[key]
+        page.click(f"a:has-text('{unit.name}')")
+        page.wait_for_url(f"**/units/{unit.code}/")
+        assert page.locator("h1", has_text=unit.name).is_visible()
+        crumbs = page.locator(".nhsuk-breadcrumb__list .nhsuk-breadcrumb__link").all_inner_texts()
+        assert [c.strip() for c in crumbs] == ["Home", *walked]
+        assert_accessible(page)
+        walked.append(unit.name)
+
+    # The team page lists its people with their roles.
+    assert page.locator("td", has_text="Wendy Walker").is_visible()
+
+    page.click("td a:has-text('Wendy Walker')")
+    page.wait_for_url("**/people/*/")
+    assert page.locator("h1", has_text="Wendy Walker").is_visible()
+    assert_accessible(page)
+
+    page.goto(f"{live_server.url}/people/?q=Walker")
+    assert page.locator("td a", has_text="Wendy Walker").is_visible()
+    assert_accessible(page)
+
+    page.goto(f"{live_server.url}/profile/")
+    page.fill("#id_display_name", "")
+    page.click("button:has-text('Save profile')")
+    page.wait_for_load_state()
+    assert page.locator(".nhsuk-error-summary a[href='#id_display_name']").is_visible()
+    assert_accessible(page)
