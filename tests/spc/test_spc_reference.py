@@ -109,3 +109,20 @@ def test_analyse_many_matches_reference(case: dict[str, Any]) -> None:
     batch = analyse_many(series, long_values, denominators=denominators, **kwargs)
 
     _check(batch.series(1).to_dict(), case, "analyse_many")
+
+
+SCREENED = [
+    pytest.param(case.values[0], id=case.id)
+    for case in CASES
+    if isinstance(case.values[0], dict) and "expected_if_mr_screened" in case.values[0]
+]
+
+
+@pytest.mark.skipif(not SCREENED, reason="no cases with expected_if_mr_screened")
+@pytest.mark.parametrize("case", SCREENED)
+def test_laney_with_screening_matches_qicharts2_attached_with_library(case: dict[str, Any]) -> None:
+    # qicharts2 0.8.x sets options(qic.screenedmr = TRUE) when attached with library(), which
+    # screens Laney's z moving ranges; Spiral follows spc.md 2 (unscreened) unless asked.
+    result = analyse(**_kwargs(case), screen_outliers=True).to_dict()
+
+    _check(result, {**case, "expected": case["expected_if_mr_screened"]}, "analyse(screen_outliers=True)")
