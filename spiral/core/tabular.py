@@ -149,10 +149,15 @@ def read_table(
 
     wanted = [c.lower() for c in required]
     table: Table | None = None
+    # The row that looked most like a header, to say which columns it lacks if no row has them all.
+    best: tuple[int, int, list[str]] = (0, 0, [])
     for number, record in enumerate(records, start=1):
         if table is None:
             header = [_normalise_header(c) for c in record]
-            if all(c in header for c in wanted):
+            found = sum(1 for c in wanted if c in header)
+            if found > best[0]:
+                best = (found, number, [c for c in wanted if c not in header])
+            if found == len(wanted):
                 duplicated = sorted({c for c in header if c and header.count(c) > 1})
                 if duplicated:
                     raise TableError([Problem(number, c, "this column appears twice") for c in duplicated])
@@ -175,6 +180,19 @@ def read_table(
             raise TableError([Problem(number, None, "this row has more cells than the header has columns")])
         table.rows.append(Row(number=number, values=values))
     if table is None:
+        found, number, missing = best
+        if found >= 2:
+            # Most of a header is there: name what is missing, where.
+            raise TableError(
+                [
+                    Problem(
+                        number,
+                        column,
+                        f"the header has no {column} column; the columns needed are {', '.join(required)}",
+                    )
+                    for column in missing
+                ]
+            )
         raise TableError(
             "no header row with the columns "
             + ", ".join(required)

@@ -89,8 +89,16 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _may_import(by: User | None, unit: Unit) -> bool:
+    # `by=None` is the system itself (the `spiral import units` command, run by whoever runs the server).
+    return by is None or can(by, Permission.IMPORT_UNITS, unit)
+
+
 def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
-    """Check every row and work out what would change, without writing anything."""
+    """Check every row and work out what would change, without writing anything.
+
+    `by` is the person importing (their `import_units` permission limits where), or None for the system.
+    """
     problems: list[Problem] = []
     planned: dict[str, PlannedUnit] = {}
     for row in table.rows:
@@ -204,7 +212,7 @@ def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
                     )
                 )
             anchor_code = plan.code
-            if plan.changes and not can(by, Permission.IMPORT_UNITS, unit):
+            if plan.changes and not _may_import(by, unit):
                 problems.append(Problem(plan.row, "code", f"you may not change {plan.code}"))
                 continue
             if "parent_code" not in plan.changes:
@@ -219,7 +227,7 @@ def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
                 break
             anchor_code = planned[anchor_code].parent_code if anchor_code in planned else None
             hops += 1
-        allowed = can(by, Permission.IMPORT_UNITS, anchor) if anchor else bool(by and by.is_superuser)
+        allowed = _may_import(by, anchor) if anchor else (by is None or by.is_superuser)
         if not allowed:
             where = f"beneath {anchor.code}" if anchor else "at the top of the hierarchy"
             problems.append(Problem(plan.row, "parent_code", f"you may not add or move units {where}"))
