@@ -40,6 +40,11 @@ _BLOCK_GROWTH = 1.25
 _BLOCK_SLACK = 4
 
 
+# Blocks are processed a slice of columns at a time so that the kernels' temporaries (a few dozen
+# arrays of the slice's size) stay in cache instead of streaming hundreds of MiB through memory.
+_CHUNK_POINTS = 1 << 17
+
+
 @dataclass(frozen=True)
 class Block:
     """Segments `members` (S_b,) laid time-major into a (T, S_b) block."""
@@ -48,6 +53,22 @@ class Block:
     t: int
     index: np.ndarray | None  # (T, S_b) long positions; None for the dense fast path
     mask: np.ndarray | None  # (T, S_b) True where a real point sits
+
+    def chunks(self) -> list[Block]:
+        """The block cut into slices of whole columns of about _CHUNK_POINTS points."""
+        width = max(1, _CHUNK_POINTS // max(self.t, 1))
+        s = len(self.members)
+        if s <= width:
+            return [self]
+        return [
+            Block(
+                self.members[a : a + width],
+                self.t,
+                None if self.index is None else self.index[:, a : a + width],
+                None if self.mask is None else self.mask[:, a : a + width],
+            )
+            for a in range(0, s, width)
+        ]
 
 
 def plan_blocks(starts: np.ndarray, lengths: np.ndarray) -> list[Block]:
@@ -82,8 +103,9 @@ def plan_blocks(starts: np.ndarray, lengths: np.ndarray) -> list[Block]:
 
 def gather(block: Block, values: np.ndarray) -> np.ndarray:
     """Long (n,) float array -> (T, S_b) block, NaN in the padding."""
-    if block.index is None:
-        return np.ascontiguousarray(values.reshape(len(block.members), block.t).T)
+    if block.index is None:  # dense: members are consecutive segments of length T
+        a = int(block.members[0]) * block.t
+        return np.ascontiguousarray(values[a : a + len(block.members) * block.t].reshape(-1, block.t).T)
     out = values[block.index]
     out[~block.mask] = np.nan
     return out
@@ -92,7 +114,8 @@ def gather(block: Block, values: np.ndarray) -> np.ndarray:
 def scatter(block: Block, out: np.ndarray, values: np.ndarray) -> None:
     """(T, S_b) block -> positions of its points in the long (n,) array `out`."""
     if block.index is None:
-        out[:] = values.T.reshape(-1)
+        a = int(block.members[0]) * block.t
+        out[a : a + values.size] = values.T.reshape(-1)
     else:
         out[block.index[block.mask]] = values[block.mask]
 
@@ -124,7 +147,8 @@ def compute(
             out[key] = np.zeros(s, dtype=np.int64)
     per_segment: dict[str, np.ndarray] = {}
     base_rows = np.where(baseline > 0, np.minimum(baseline, lengths), lengths)
-    for block in plan_blocks(starts, lengths):
+    blocks = [chunk for block in plan_blocks(starts, lengths) for chunk in block.chunks()]
+    for block in blocks:
         yb = gather(block, y)
         rows = np.arange(block.t)[:, None]
         base = rows < base_rows[block.members][None, :]

@@ -120,3 +120,21 @@ def test_many_lengths_are_grouped_into_padded_blocks_with_identical_results() ->
         single = analyse(values[starts[i] : starts[i] + lengths[i]])
         assert_array_equal(b.series(i).ucl, single.ucl)
         assert_same_analysis(b.series(i), single)
+
+
+def test_blocks_cut_into_column_chunks_give_identical_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    import spiral.spc._engine as engine
+
+    ids, values, chunks = long_table(seed=5)
+    whole = analyse_many(ids, values, target=50)
+    same_length = analyse_many(np.repeat(np.arange(40), 12), np.tile(np.arange(12.0), 40) % 7)
+    monkeypatch.setattr(engine, "_CHUNK_POINTS", 50)
+
+    cut = analyse_many(ids, values, target=50)
+    cut_same_length = analyse_many(np.repeat(np.arange(40), 12), np.tile(np.arange(12.0), 40) % 7)
+
+    for i, chunk in enumerate(chunks):
+        assert cut.series(100 + i).to_dict() == whole.series(100 + i).to_dict()
+        assert cut.series(100 + i).to_dict() == analyse(chunk, target=50).to_dict()
+    assert_array_equal(cut_same_length.flag_bits, same_length.flag_bits)
+    assert_array_equal(cut_same_length.ucl, same_length.ucl)
