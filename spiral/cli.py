@@ -21,8 +21,14 @@ from collections.abc import Sequence
 def _setup() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spiral.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        # A configuration mistake (e.g. no SECRET_KEY in production): say what to set, no traceback.
+        print(f"spiral: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _data_dir() -> None:
