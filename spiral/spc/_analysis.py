@@ -103,9 +103,9 @@ class Analysis:
         return len(self.values)
 
     @property
-    def point_type(self) -> tuple[str, ...]:
+    def point_type(self) -> list[str]:
         """Per point: 'improvement', 'concern', 'neutral' or 'common'."""
-        return tuple(POINT_TYPES[c] for c in self.point_type_codes.tolist())
+        return [POINT_TYPES[c] for c in self.point_type_codes.tolist()]
 
     @property
     def flags(self) -> list[list[str]]:
@@ -161,7 +161,7 @@ class Analysis:
             "lower_one_sigma": _float_list(self.lower_one_sigma),
             "upper_one_sigma": _float_list(self.upper_one_sigma),
             "flags": self.flags,
-            "point_type": list(self.point_type),
+            "point_type": self.point_type,
             "variation_icon": self.variation_icon,
             "assurance_icon": self.assurance_icon,
             "target": None if self.target is None else _float_list(self.target),

@@ -451,6 +451,16 @@ def render_svg(
             )
         out.append("</g>")
 
+    # Run charts: the Anhøj verdict in words where the icons would be.
+    if analysis.runs is not None and analysis.runs.n_useful:
+        r = analysis.runs
+        reasons = [w for w, on in (("a long run", r.long_run), ("few crossings", r.few_crossings)) if on]
+        verdict = "Non-random variation: " + " and ".join(reasons) if reasons else "Random variation"
+        out.append(
+            f'<text class="spc-runs" x="{right}" y="26" text-anchor="end" font-size="13" '
+            f'fill="{COLOURS["text"]}">{_esc(verdict)}</text>'
+        )
+
     # Icons (top right): variation, then assurance.
     cx = width - 32
     if analysis.assurance_icon:

@@ -124,10 +124,10 @@ def test_flipping_the_sign_swaps_improvement_and_concern(values, improvement: st
     flipped = analyse([None if v is None else -v for v in values], improvement=improvement)
     flipped_both = analyse([None if v is None else -v for v in values], improvement=other)
 
-    assert flipped.point_type == tuple(SWAP[t] for t in a.point_type)
+    assert flipped.point_type == [SWAP[t] for t in a.point_type]
     assert flipped.flags == a.flags
     assert flipped_both.point_type == a.point_type
-    assert analyse(values, improvement=other).point_type == tuple(SWAP[t] for t in a.point_type)
+    assert analyse(values, improvement=other).point_type == [SWAP[t] for t in a.point_type]
 
 
 @settings(max_examples=200, deadline=None)

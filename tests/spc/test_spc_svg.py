@@ -134,3 +134,12 @@ def test_width_and_height_are_honoured() -> None:
     root = parse(render_svg(analyse(WORKED), title="t", width=400, height=200))
 
     assert (root.get("width"), root.get("height"), root.get("viewBox")) == ("400", "200", "0 0 400 200")
+
+
+def test_run_chart_states_the_runs_verdict() -> None:
+    shifted = render_svg(
+        analyse([1, 2, 1, 2, 1, 2, 1, 2, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8], chart="run"), title="r"
+    )
+
+    assert "Non-random variation: a long run" in shifted
+    assert "Random variation" in render_svg(analyse([5, 3, 6, 2, 7, 4, 8, 1, 6, 3], chart="run"), title="r")

@@ -168,7 +168,7 @@ def test_all_missing_series_has_no_centre_and_no_icons() -> None:
     a = analyse([None, None, None], target=4)
 
     assert np.isnan(a.centre).all()
-    assert a.point_type == ("common",) * 3
+    assert a.point_type == ["common"] * 3
     assert a.variation_icon is None
     assert a.assurance_icon is None
 
