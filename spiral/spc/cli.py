@@ -277,6 +277,14 @@ def _load(args: argparse.Namespace) -> Loaded:
             dens.append(_number(table, row, den_col, cells[den_col]))
     if not values:
         raise InputError(f"{path}: no data rows under the header (row {table.header_row})")
+    order = _time_order(path, labels, rows, table.header[date_col])
+    if order is not None:
+        labels, values, rows = (
+            [labels[i] for i in order],
+            [values[i] for i in order],
+            [rows[i] for i in order],
+        )
+        dens = [dens[i] for i in order] if dens else dens
     return Loaded(
         path=path,
         labels=labels,
@@ -288,6 +296,27 @@ def _load(args: argparse.Namespace) -> Loaded:
         table=table,
         columns={"values": value_col, "denominators": den_col if den_col is not None else -1},
     )
+
+
+def _time_order(path: Path, labels: list[str], rows: list[int], column: str) -> list[int] | None:
+    """When every label is a date: refuse repeated dates, and put rows in time order if they are not
+    (spreadsheets often list the latest month first). Returns the new order, or None if unchanged."""
+    days = [parse_date(label) for label in labels]
+    if any(day is None for day in days):
+        return None  # labels that are not dates: the file order is the time order
+    seen: dict[dt.date, int] = {}
+    for day, row in zip(days, rows, strict=True):
+        if day in seen:
+            raise InputError(
+                f"{path}: row {row}, column {column!r}: {day.isoformat()} repeats row {seen[day]}; "
+                "give one row per period"
+            )
+        seen[day] = row
+    order = sorted(range(len(days)), key=days.__getitem__)
+    if order == list(range(len(days))):
+        return None
+    print(f"spiral spc: note: rows of {path.name} put in date order", file=sys.stderr)
+    return order
 
 
 def _fmt(value: Any) -> str:

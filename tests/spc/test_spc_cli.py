@@ -205,3 +205,24 @@ def test_xlsx_errors_give_the_cell_reference(tmp_path: Path, capsys: Capsys) -> 
 )
 def test_parse_date_understands_uk_iso_and_month_labels(label: str, expected: dt.date | None) -> None:
     assert parse_date(label) == expected
+
+
+def test_rows_latest_first_are_put_in_date_order(tmp_path: Path, capsys: Capsys) -> None:
+    path = write_csv(tmp_path, "date,value\n2025-03,3\n2025-02,x\n2025-01,1\n")
+
+    assert main([str(path)]) == 2
+    assert "row 3, column 'value': 'x' is not a number" in capsys.readouterr().err
+
+    path = write_csv(tmp_path, "date,value\nMar-25,3\nFeb-25,2\nJan-25,1\n")
+    assert main([str(path), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["values"] == [1.0, 2.0, 3.0]
+    assert "put in date order" in captured.err
+
+
+def test_a_repeated_date_is_an_error(tmp_path: Path, capsys: Capsys) -> None:
+    path = write_csv(tmp_path, "date,value\n2025-01-01,1\n01/01/2025,2\n")
+
+    assert main([str(path)]) == 2
+
+    assert "row 3, column 'date': 2025-01-01 repeats row 2" in capsys.readouterr().err
