@@ -274,11 +274,10 @@ def mdc_rules(
         outside, side_dir, np.where(in_trend, trend_dir, np.where(two_of_three | shift, side_dir, 0))
     ).astype(np.int8)
 
-    flags = outside.astype(np.uint8)  # OUTSIDE_LIMITS == 1
+    flags = outside.astype(np.uint8) * np.uint8(OUTSIDE_LIMITS)
     flags |= shift.astype(np.uint8) * np.uint8(SHIFT)
     flags |= in_trend.astype(np.uint8) * np.uint8(TREND)
     flags |= two_of_three.astype(np.uint8) * np.uint8(TWO_OF_THREE)
-    assert OUTSIDE_LIMITS == 1
     return flags, direction
 
 
