@@ -5,6 +5,7 @@ Errors: {"detail": "what is wrong", "errors": [{"field": "...", "message": "..."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -18,6 +19,8 @@ from ninja.throttling import AuthRateThrottle
 
 from spiral.organisations.models import ApiToken
 from spiral.organisations.services import StaleVersion
+
+logger = logging.getLogger(__name__)
 
 
 class TokenRejected(AuthenticationError):
@@ -94,10 +97,12 @@ def _service_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpRe
 
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    message = getattr(exc, "message", None) or (
-        "Sign in, or send a personal access token as 'Authorization: Bearer <token>'."
+    # ninja's own AuthenticationError says only "Unauthorized": say how to authenticate instead.
+    if isinstance(exc, TokenRejected):
+        return _error(request, 401, exc.message)
+    return _error(
+        request, 401, "Sign in, or send a personal access token as 'Authorization: Bearer <token>'."
     )
-    return _error(request, 401, message)
 
 
 @api.exception_handler(PermissionDenied)
@@ -125,6 +130,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 429:
         detail = "Too many requests: slow down and try again in a minute."
     return _error(request, exc.status_code, detail)
+
+
+@api.exception_handler(Exception)
+def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Never a traceback (ninja's default shows one when DEBUG is on): log it, answer in our shape.
+    logger.exception("api.unexpected_error path=%s", request.path)
+    return _error(request, 500, "Something went wrong on the server; it has been logged. Try again later.")
 
 
 api.add_router("/", "spiral.organisations.api.router")

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "spiral.core",
     "spiral.organisations",
     "spiral.measurement",
+    "spiral.projects",
 ]
 
 MIDDLEWARE = [
@@ -129,6 +130,9 @@ LOGOUT_REDIRECT_URL = "/sign-in/"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The sign-in form's field is `username` (Django's AuthenticationForm), not the model's `email`: without
+# this axes reads no user name at all, and the lock-out neither holds for the person nor spares others.
+AXES_USERNAME_FORM_FIELD = "username"
 AXES_LOCKOUT_TEMPLATE = "registration/locked.jinja"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False

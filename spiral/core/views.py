@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 
@@ -18,6 +18,11 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        # An address the API does not have: answer in the API's error shape, not with a page.
+        return JsonResponse(
+            {"detail": f"The API has no address {request.path}; see /api/v1/docs", "errors": []}, status=404
+        )
     return render(request, "errors/404.jinja", {}, status=404)
 
 

@@ -4,6 +4,8 @@
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -136,7 +138,7 @@ def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
     parent = _unit_or_404(request, payload.parent, "parent") if payload.parent else None
     if parent is None:
         if not request.auth.is_superuser:
-            raise Http404("A unit without a parent can only be created by a system administrator") from None
+            raise PermissionDenied("A unit without a parent can only be created by a system administrator")
     else:
         require(request.auth, Permission.CHANGE_UNIT, parent)
     data = payload.dict(exclude={"parent"})
@@ -159,12 +161,16 @@ def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> Any:
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version", None)
     new_parent_code = changes.pop("parent", None)
-    if changes or version is not None:
-        unit = services.update_unit(unit=unit, by=request.auth, version=version, **changes)
+    new_parent = None
     if new_parent_code is not None:
         new_parent = _unit_or_404(request, new_parent_code, "parent")
         require(request.auth, Permission.CHANGE_UNIT, new_parent)
-        unit = services.move_unit(unit=unit, new_parent=new_parent, by=request.auth)
+    # Both halves or neither: a refused move must not leave the field changes behind.
+    with transaction.atomic():
+        if changes or version is not None:
+            unit = services.update_unit(unit=unit, by=request.auth, version=version, **changes)
+        if new_parent is not None:
+            unit = services.move_unit(unit=unit, new_parent=new_parent, by=request.auth)
     return Unit.objects.select_related("parent").get(pk=unit.pk)
 
 
