@@ -139,7 +139,7 @@ def compute(
     """
     n = len(y)
     s = len(starts)
-    out: dict[str, np.ndarray] = {key: np.full(n, np.nan) for key in LINE_KEYS}
+    out: dict[str, np.ndarray] = {}
     out["flags"] = np.zeros(n, dtype=np.uint8)
     out["direction"] = np.zeros(n, dtype=np.int8)
     if chart == "run":
@@ -154,7 +154,7 @@ def compute(
         base = rows < base_rows[block.members][None, :]
         if chart == "run":
             centre = k.r_median(yb, base & ~np.isnan(yb))
-            per_segment.setdefault("centre", np.full(s, np.nan))[block.members] = centre
+            _per_segment(per_segment, "centre", s)[block.members] = centre
             for key, value in k.runs_analysis(yb, centre).items():
                 out[key][block.members] = value
             continue
@@ -177,22 +177,43 @@ def compute(
         for key in LINE_KEYS:
             value = lines[key]
             if value.ndim == 1:  # one value per segment: expand below with np.repeat
-                per_segment.setdefault(key, np.full(s, np.nan))[block.members] = value
+                _per_segment(per_segment, key, s)[block.members] = value
             else:
+                if key not in out:
+                    out[key] = np.full(n, np.nan)
                 scatter(block, out[key], value)
     for key, value in per_segment.items():
         out[key] = np.repeat(value, lengths)
+    for key in LINE_KEYS:
+        if key not in out:  # run charts have no limits
+            out[key] = np.full(n, np.nan)
     return out
 
 
+def _per_segment(store: dict[str, np.ndarray], key: str, s: int) -> np.ndarray:
+    if key not in store:
+        store[key] = np.full(s, np.nan)
+    return store[key]
+
+
+# Point type by (direction + 1, improvement sign + 1): unflagged points are common; under a neutral
+# direction any special cause is neutral; otherwise the direction agrees with the improvement or not.
+_TYPE_TABLE = np.array(
+    [
+        # improvement sign:  -1 (decrease)  0 (neutral)  +1 (increase)
+        [IMPROVEMENT, NEUTRAL, CONCERN],  # direction -1 (down)
+        [COMMON, COMMON, COMMON],  # direction 0 (no rule)
+        [CONCERN, NEUTRAL, IMPROVEMENT],  # direction +1 (up)
+    ],
+    dtype=np.uint8,
+).ravel()
+
+
 def point_types(direction: np.ndarray, improvement_sign: np.ndarray) -> np.ndarray:
-    """Per-point type codes (uint8) from the winning direction (n,) and improvement sign (n,)."""
-    signed = direction * improvement_sign
-    return np.where(
-        direction == 0,
-        COMMON,
-        np.where(improvement_sign == 0, NEUTRAL, np.where(signed > 0, IMPROVEMENT, CONCERN)),
-    ).astype(np.uint8)
+    """Per-point type codes (uint8) from the winning direction (n,) int8 and the improvement sign
+    (n,) int8 in {+1, -1, 0}: a table lookup, all in one-byte integers."""
+    index = (direction + np.int8(1)) * np.int8(3) + (improvement_sign + np.int8(1))
+    return _TYPE_TABLE[index]
 
 
 def last_valid(valid: np.ndarray, starts: np.ndarray) -> np.ndarray:
