@@ -3,7 +3,7 @@
 spiral demo [--size small|medium|national] [--seed N] [--no-serve]
 spiral serve [--host H] [--port P] [--workers N]
 spiral worker
-spiral import units FILE [--dry-run]
+spiral import units|measures|observations FILE [--dry-run]
 spiral token create EMAIL [--name NAME]
 spiral spc FILE [...]            (see `spiral spc --help`)
 spiral <any Django command>      (migrate, createsuperuser, shell -c ..., check --deploy, ...)
@@ -112,8 +112,19 @@ def cmd_import(argv: Sequence[str]) -> int:
     units = sub.add_parser("units", help="units: code,name,kind,parent_code,organisation_type")
     units.add_argument("file")
     units.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
+    for name, columns in (
+        ("measures", "code,name,owner_unit_code,measure_type,chart,improvement,frequency,target,label,description"),
+        ("observations", "unit_code,measure_code,period,value,numerator,denominator,note (or wide)"),
+    ):
+        extra = sub.add_parser(name, help=f"{name}: {columns}")
+        extra.add_argument("file")
+        extra.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
     args = parser.parse_args(argv)
     _setup()
+    if args.what in ("measures", "observations"):
+        from spiral.measurement.cli import run_import
+
+        return run_import(args.what, args.file, dry_run=args.dry_run)
     from spiral.organisations.imports import import_units
 
     result = import_units(args.file, by=None, dry_run=args.dry_run)

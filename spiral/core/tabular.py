@@ -199,3 +199,49 @@ def read_table(
             + " was found in the first 20 rows; the first row should name the columns"
         )
     return table
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: for cell references such as D7."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_bytes(source: str | Path | bytes | IO[bytes], *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The file's bytes, refusing one larger than `max_bytes` or empty, with one clear message."""
+    too_big = TableError(
+        f"the file is larger than the limit of {max_bytes // (1024 * 1024)} MB; split it into smaller files"
+    )
+    if isinstance(source, str | Path):
+        try:
+            if Path(source).stat().st_size > max_bytes:
+                raise too_big
+            data = Path(source).read_bytes()
+        except OSError as exc:
+            raise TableError(f"cannot read {source}: {exc.strerror}") from None
+    elif isinstance(source, bytes):
+        data = source
+    else:
+        data = source.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise too_big
+    if not data.strip():
+        raise TableError("the file is empty")
+    return data
+
+
+def iter_records(data: bytes, *, filename: str = "") -> tuple[bool, Iterable[list[Any]]]:
+    """(is_xlsx, records): each record of the first sheet or the CSV, one list of cells per spreadsheet row.
+
+    Streaming: nothing is collected, so a file of a million rows costs no more memory than its text.
+    The n-th record (from 1) is sheet row n; a quoted CSV cell spanning lines stays one record.
+    """
+    if is_xlsx(data, filename):
+        return True, _xlsx_records(data)
+    if b"\x00" in data[:4096]:
+        raise TableError("the file is not a text CSV file (it holds binary data); save it as CSV or XLSX")
+    return False, _csv_records(_decode(data))

@@ -31,6 +31,10 @@ class Permission(StrEnum):
     CHANGE_PERSON = "change_person"  # a profile: its owner only
     MANAGE_TOKENS = "manage_tokens"  # personal access tokens: their owner only
 
+    # --- Measurement (spiral.measurement; docs/permissions.md, "Measurement") ---
+    CHANGE_MEASURE = "change_measure"  # define and edit measures owned by a unit
+    RECORD_DATA = "record_data"  # add, correct, delete and import observations; annotate series
+
 
 # What each unit role grants, on the unit where it is held and everything beneath it.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -44,6 +48,21 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         {Permission.CHANGE_UNIT, Permission.MANAGE_MEMBERS, Permission.IMPORT_UNITS, Permission.VIEW_AUDIT}
     ),
 }
+
+# --- Measurement ---
+# Analysts, improvement leads, leaders and admins define measures for their unit and beneath; everyone
+# with a working role in a unit (not patient and carer partners) records that unit's data.
+_MEASUREMENT_GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.MEMBER: frozenset({Permission.RECORD_DATA}),
+    Role.PATIENT_PARTNER: frozenset(),
+    Role.COACH: frozenset({Permission.RECORD_DATA}),
+    Role.ANALYST: frozenset({Permission.CHANGE_MEASURE, Permission.RECORD_DATA}),
+    Role.IMPROVEMENT_LEAD: frozenset({Permission.CHANGE_MEASURE, Permission.RECORD_DATA}),
+    Role.LEADER: frozenset({Permission.CHANGE_MEASURE, Permission.RECORD_DATA}),
+    Role.ADMIN: frozenset({Permission.CHANGE_MEASURE, Permission.RECORD_DATA}),
+}
+ROLE_PERMISSIONS = {role: perms | _MEASUREMENT_GRANTS[role] for role, perms in ROLE_PERMISSIONS.items()}
+# --- end of Measurement ---
 
 # Granted to every signed-in person, whatever their roles.
 EVERYONE: frozenset[Permission] = frozenset({Permission.VIEW_UNIT, Permission.VIEW_PERSON})

@@ -1,0 +1,235 @@
+"""Periods of a measure: day, week (ISO, starting Monday), month and calendar quarter.
+
+A period is named by its first day. `period_start` reads what analysts write (docs/measurement.md):
+
+- an ISO date, `2025-03-01` (the first day of the period), or a UK date, `01/03/2025` (day first);
+- `2025-03` (a month), `2025-W09` (an ISO week), `2025-Q2` (a calendar quarter);
+- for monthly measures, `Mar-25`, `Mar 2025`, `March 2025`;
+- a date or datetime cell from a spreadsheet, or an Excel serial day number.
+
+A date that is not the first day of its period is refused, never moved; a label coarser than the
+measure's frequency (a month for a weekly measure) is refused; financial-year labels (`2024/25`) are
+refused with a message. Errors are `PeriodError` (a ValueError) with a message that says how to fix it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from typing import Any
+
+DAY, WEEK, MONTH, QUARTER = "day", "week", "month", "quarter"
+FREQUENCIES = (DAY, WEEK, MONTH, QUARTER)
+_RANK = {DAY: 0, WEEK: 1, MONTH: 2, QUARTER: 3}
+_NOUN = {DAY: "day", WEEK: "week", MONTH: "month", QUARTER: "quarter"}
+_ADJ = {DAY: "daily", WEEK: "weekly", MONTH: "monthly", QUARTER: "quarterly"}
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_NAMES = {
+    name: i + 1
+    for i, names in enumerate(
+        zip(
+            MONTHS,
+            ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+             "october", "november", "december"),
+            strict=True,
+        )
+    )
+    for name in (*names, "sept" if i == 8 else names[0])
+}  # fmt: skip
+# Excel's day zero (it counts a 29 February 1900 that never was, so serials from 61 on start here).
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
+_UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?: 00:00(?::00)?)?$")
+_UK_SHORT_YEAR = re.compile(r"^\d{1,2}/\d{1,2}/\d{2}$")
+_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$", re.IGNORECASE)
+_QUARTER = re.compile(r"^(\d{4})[- ]?Q([1-4])$", re.IGNORECASE)
+_MONTH_NAME = re.compile(r"^([A-Za-z]{3,9})[- ](\d{2}|\d{4})$")
+_FINANCIAL_YEAR = re.compile(r"^(?:FY\s*)?(\d{4})\s*[/-]\s*(\d{2}|\d{4})$", re.IGNORECASE)
+
+
+class PeriodError(ValueError):
+    """A period that cannot be read, or is not on the measure's frequency."""
+
+
+def check_frequency(frequency: str) -> str:
+    if frequency not in _RANK:
+        raise PeriodError(f"'{frequency}' is not a frequency; use one of: {', '.join(FREQUENCIES)}")
+    return frequency
+
+
+def is_period_start(day: dt.date, frequency: str) -> bool:
+    if frequency == DAY:
+        return True
+    if frequency == WEEK:
+        return day.weekday() == 0
+    if frequency == MONTH:
+        return day.day == 1
+    return day.day == 1 and day.month in (1, 4, 7, 10)
+
+
+def start_of(day: dt.date, frequency: str) -> dt.date:
+    """The first day of the period that holds `day`."""
+    if frequency == DAY:
+        return day
+    if frequency == WEEK:
+        return day - dt.timedelta(days=day.weekday())
+    if frequency == MONTH:
+        return day.replace(day=1)
+    return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+
+
+def index(day: dt.date, frequency: str) -> int:
+    """A whole number per period, consecutive periods differing by one (for laying out calendars)."""
+    if frequency == DAY:
+        return day.toordinal()
+    if frequency == WEEK:
+        return (day.toordinal() - 1) // 7  # ordinal 1 (1 January 0001) is a Monday
+    if frequency == MONTH:
+        return day.year * 12 + day.month - 1
+    return day.year * 4 + (day.month - 1) // 3
+
+
+def from_index(number: int, frequency: str) -> dt.date:
+    """The first day of the period numbered `number` by `index`."""
+    if frequency == DAY:
+        return dt.date.fromordinal(number)
+    if frequency == WEEK:
+        return dt.date.fromordinal(number * 7 + 1)
+    if frequency == MONTH:
+        return dt.date(number // 12, number % 12 + 1, 1)
+    return dt.date(number // 4, number % 4 * 3 + 1, 1)
+
+
+def next_start(day: dt.date, frequency: str) -> dt.date:
+    return from_index(index(day, frequency) + 1, frequency)
+
+
+def calendar(first: dt.date, last: dt.date, frequency: str) -> list[dt.date]:
+    """Every period start from `first` to `last` inclusive (both period starts)."""
+    a, b = index(first, frequency), index(last, frequency)
+    return [from_index(i, frequency) for i in range(a, b + 1)]
+
+
+def label(day: dt.date, frequency: str) -> str:
+    """How a period is written in tables and files: 2025-03-04, 2025-W09, 2025-03, 2025-Q2."""
+    if frequency == WEEK:
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if frequency == MONTH:
+        return f"{day.year}-{day.month:02d}"
+    if frequency == QUARTER:
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    return day.isoformat()
+
+
+def long_label(day: dt.date, frequency: str) -> str:
+    """For people: 4 March 2025, week of 24 February 2025, March 2025, 2025 Q2 (April to June)."""
+    if frequency == WEEK:
+        return f"week of {day.day} {day:%B %Y}"
+    if frequency == MONTH:
+        return f"{day:%B %Y}"
+    if frequency == QUARTER:
+        return f"{day.year} Q{(day.month - 1) // 3 + 1}"
+    return f"{day.day} {day:%B %Y}"
+
+
+def _date(year: int, month: int, day: int, text: str) -> dt.date:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise PeriodError(f"'{text}' is not a real date") from None
+
+
+def _aligned(day: dt.date, frequency: str, text: str, shown: str | None = None) -> dt.date:
+    if is_period_start(day, frequency):
+        return day
+    start = start_of(day, frequency)
+    what = {WEEK: "a week (a Monday)", MONTH: "a month", QUARTER: "a quarter"}[frequency]
+    raise PeriodError(
+        f"'{text}' is not the start of {what}; this measure is {_ADJ[frequency]}: give the first day of "
+        f"the period ({start:%d/%m/%Y}) or {label(start, frequency)}"
+    )
+
+
+def _coarser(kind: str, frequency: str, text: str) -> None:
+    if _RANK[kind] > _RANK[frequency]:
+        raise PeriodError(
+            f"'{text}' names a {_NOUN[kind]}, but this measure is {_ADJ[frequency]}; give the first day of "
+            f"each {_NOUN[frequency]} (for example {label(dt.date(2025, 3, 3), frequency)})"
+        )
+
+
+@lru_cache(maxsize=65536)
+def _parse_text(text: str, frequency: str) -> dt.date:
+    m = _ISO_DATE.match(text)
+    if m:
+        return _aligned(_date(int(m[1]), int(m[2]), int(m[3]), text), frequency, text)
+    m = _UK_DATE.match(text)
+    if m:
+        return _aligned(_date(int(m[3]), int(m[2]), int(m[1]), text), frequency, text)
+    m = _FINANCIAL_YEAR.match(text)
+    if m and (int(m[2]) % 100) == (int(m[1]) + 1) % 100 and ("/" in text or int(m[2]) > 12):
+        raise PeriodError(
+            f"'{text}' is a financial year; Spiral needs one row per {_NOUN[frequency]}: give the "
+            f"start of each period (for example 2025-04-01 or 01/04/2025)"
+        )
+    m = _MONTH.match(text)
+    if m:
+        month = int(m[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"'{text}' is not a month; write a month as 2025-03")
+        _coarser(MONTH, frequency, text)
+        return _aligned(dt.date(int(m[1]), month, 1), frequency, text)
+    m = _WEEK.match(text)
+    if m:
+        try:
+            day = dt.date.fromisocalendar(int(m[1]), int(m[2]), 1)
+        except ValueError:
+            raise PeriodError(
+                f"'{text}' is not an ISO week; write a week as 2025-W09 (weeks 1 to 52 or 53)"
+            ) from None
+        _coarser(WEEK, frequency, text)
+        return _aligned(day, frequency, text)
+    m = _QUARTER.match(text)
+    if m:
+        _coarser(QUARTER, frequency, text)
+        return dt.date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1)
+    m = _MONTH_NAME.match(text)
+    if m and m[1].lower() in _MONTH_NAMES:
+        if frequency != MONTH:
+            raise PeriodError(
+                f"'{text}' names a month, which only monthly measures accept; this measure is "
+                f"{_ADJ[frequency]}: give the first day of the period, like 01/04/2025"
+            )
+        year = int(m[2]) + (2000 if len(m[2]) == 2 else 0)
+        return dt.date(year, _MONTH_NAMES[m[1].lower()], 1)
+    if _UK_SHORT_YEAR.match(text):
+        raise PeriodError(f"'{text}' has a two-digit year; write the year in full, like 01/04/2025")
+    raise PeriodError(
+        f"'{text}' is not a period Spiral can read; write the first day of the period as 2025-04-01 or "
+        "01/04/2025, or a month as 2025-04, a week as 2025-W14, a quarter as 2025-Q2"
+    )
+
+
+def period_start(value: Any, frequency: str) -> dt.date:
+    """The first day of the period `value` names, for a measure of `frequency`. Raises PeriodError."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            raise PeriodError(f"'{value}' has a time of day; give the date of the start of the period")
+        return _aligned(value.date(), frequency, value.date().strftime("%d/%m/%Y"))
+    if isinstance(value, dt.date):
+        return _aligned(value, frequency, value.strftime("%d/%m/%Y"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # An Excel serial day number (a date cell that lost its format).
+        if float(value).is_integer() and 1 <= value <= 2_958_465:
+            serial = int(value)
+            day = _EXCEL_EPOCH + dt.timedelta(days=serial if serial >= 61 else serial + 1)
+            return _aligned(day, frequency, f"{value} ({day:%d/%m/%Y})")
+        raise PeriodError(f"'{value}' is not a period; write the first day of the period, like 01/04/2025")
+    if value is None or not str(value).strip():
+        raise PeriodError("the period is empty; give the first day of the period, like 01/04/2025")
+    check_frequency(frequency)
+    return _parse_text(str(value).strip(), frequency)

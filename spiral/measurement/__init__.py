@@ -1,0 +1,1 @@
+"""Measurement: measures, indicators, series, observations, imports, SPC charts and the measures page."""

@@ -1,0 +1,365 @@
+"""SPC analyses of series: derived from the observations, cached in `Analysis`, recomputed in bulk.
+
+Before analysis a series is laid on its full calendar of periods, from its first observation to its
+last; a period without an observation goes to spiral.spc as missing (NaN), never skipped over.
+Series without rebase points or a changing target go through `analyse_many`, one call per chart type;
+the others through `analyse`, one by one (analyse_many takes no rebase and no target trajectory).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db import connection
+from django.utils import timezone
+
+from spiral import spc
+from spiral.core import periods
+from spiral.measurement.models import RATIO_CHARTS, Analysis, Annotation, AnnotationKind, Series, Target
+
+logger = logging.getLogger(__name__)
+
+SPARKLINE_POINTS = 24
+CHUNK = 5000  # ids per IN (...) clause: well under SQLite's variable limit
+
+
+def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+@dataclass
+class Laid:
+    """A series on its full calendar: one entry per period, NaN where nothing was observed."""
+
+    starts: list[dt.date]
+    values: np.ndarray  # plotted values for run/XmR/c; numerators for ratio charts
+    denominators: np.ndarray | None
+
+
+def _targets_by_measure(measure_ids: Iterable[int]) -> dict[int, list[tuple[dt.date | None, float]]]:
+    found: dict[int, list[tuple[dt.date | None, float]]] = defaultdict(list)
+    for measure_id, valid_from, value in Target.objects.filter(measure_id__in=list(measure_ids)).values_list(
+        "measure_id", "valid_from", "value"
+    ):
+        found[measure_id].append((valid_from, value))
+    for items in found.values():
+        items.sort(key=lambda t: t[0] or dt.date.min)
+    return found
+
+
+def target_trajectory(
+    targets: list[tuple[dt.date | None, float]], starts: list[dt.date]
+) -> list[float | None]:
+    """The target in force at each period (None before the first one)."""
+    result: list[float | None] = []
+    for day in starts:
+        current = None
+        for valid_from, value in targets:
+            if valid_from is None or valid_from <= day:
+                current = value
+        result.append(current)
+    return result
+
+
+def _is_trajectory(targets: list[tuple[dt.date | None, float]]) -> bool:
+    return bool(targets) and (len(targets) > 1 or targets[0][0] is not None)
+
+
+def lay_out(rows: list[tuple[Any, Any, Any, Any]], frequency: str, ratio: bool) -> Laid:
+    """rows: (period_start, value, numerator, denominator) in period order."""
+    if not rows:
+        return Laid([], np.zeros(0), np.zeros(0) if ratio else None)
+    index = [periods.index(_as_date(r[0]), frequency) for r in rows]
+    first = index[0]
+    n = index[-1] - first + 1
+    values = np.full(n, np.nan)
+    dens = np.full(n, np.nan) if ratio else None
+    for i, (_, value, numerator, denominator) in zip(index, rows, strict=True):
+        if ratio:
+            values[i - first] = np.nan if numerator is None else numerator
+            dens[i - first] = np.nan if denominator is None else denominator  # type: ignore[index]
+        else:
+            values[i - first] = np.nan if value is None else value
+    starts = [periods.from_index(first + k, frequency) for k in range(n)]
+    return Laid(starts, values, dens)
+
+
+def analyse_series(series: Series) -> tuple[spc.Analysis, Laid]:
+    """The full analysis of one series (with its rebase points and target trajectory), for its page."""
+    measure = series.measure
+    ratio = measure.chart in RATIO_CHARTS
+    rows = list(
+        series.observations.order_by("period_start").values_list(
+            "period_start", "value", "numerator", "denominator"
+        )
+    )
+    laid = lay_out(rows, measure.frequency, ratio)
+    targets = _targets_by_measure([measure.pk]).get(measure.pk, [])
+    rebase_days = set(
+        series.annotations.filter(kind=AnnotationKind.REBASE).values_list("period_start", flat=True)
+    )
+    rebase = [i for i, d in enumerate(laid.starts) if d in rebase_days]
+    target: Any = None
+    if _is_trajectory(targets):
+        target = target_trajectory(targets, laid.starts)
+    elif targets:
+        target = targets[0][1]
+    result = spc.analyse(
+        laid.values,
+        chart=measure.chart,
+        improvement=measure.improvement,
+        target=target,
+        rebase=rebase or None,
+        denominators=laid.denominators,
+        dates=[periods.label(d, measure.frequency) for d in laid.starts],
+    )
+    return result, laid
+
+
+def _summary(
+    series_id: int, values: np.ndarray, starts: list[dt.date], variation: Any, assurance: Any, target: Any
+) -> Analysis:
+    valid = np.flatnonzero(~np.isnan(values))
+    last = int(valid[-1]) if len(valid) else None
+    spark = [None if math.isnan(v) else round(v, 6) for v in values[-SPARKLINE_POINTS:].tolist()]
+    target_value = None
+    if target is not None:
+        t = target[last] if isinstance(target, list | np.ndarray) and last is not None else target
+        target_value = None if t is None or (isinstance(t, float) and math.isnan(t)) else float(t)
+        if isinstance(target, list | np.ndarray) and last is None:
+            target_value = None
+    return Analysis(
+        series_id=series_id,
+        variation_icon=variation or "",
+        assurance_icon=assurance or "",
+        latest_period=starts[last] if last is not None else None,
+        latest_value=float(values[last]) if last is not None else None,
+        target=target_value,
+        points=len(valid),
+        sparkline=spark,
+        stale=False,
+        computed_at=timezone.now(),
+    )
+
+
+def store_one(series: Series) -> Analysis:
+    """Recompute and store one series' analysis, including its full result."""
+    try:
+        result, laid = analyse_series(series)
+    except spc.SPCError as exc:
+        row = Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now())
+    else:
+        row = _summary(
+            series.pk, result.values, laid.starts, result.variation_icon, result.assurance_icon,
+            None if result.target is None else result.target,
+        )  # fmt: skip
+        row.result = result.to_dict()
+    _save([row], with_result=True)
+    return row
+
+
+_FIELDS = [
+    "variation_icon", "assurance_icon", "latest_period", "latest_value", "target", "points", "sparkline",
+    "error", "stale", "computed_at",
+]  # fmt: skip
+
+
+def _save(rows: list[Analysis], *, with_result: bool = False) -> None:
+    for row in rows:
+        if not with_result:
+            row.result = None  # the full result is filled in when a page or the API first asks for it
+    Analysis.objects.bulk_create(
+        rows,
+        batch_size=2000,
+        update_conflicts=True,
+        unique_fields=["series"],
+        update_fields=[*_FIELDS, "result"],
+    )
+
+
+def _observations(series_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
+    """(series_id, period_start, value, numerator, denominator) ordered by series and period: raw SQL,
+    because a bulk recomputation reads up to millions of rows."""
+    from spiral.measurement.models import Observation
+
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(list(series_ids)):
+            marks = ",".join(["%s"] * len(chunk))
+            cursor.execute(
+                f"SELECT series_id, period_start, value, numerator, denominator FROM {table} "  # noqa: S608
+                f"WHERE series_id IN ({marks}) ORDER BY series_id, period_start",
+                list(chunk),
+            )
+            yield from cursor.fetchall()
+
+
+def recompute(series_ids: Iterable[int]) -> int:
+    """Recompute the analyses of these series in bulk (call inside the writing transaction)."""
+    ids = sorted(set(series_ids))
+    if not ids:
+        return 0
+    info: dict[int, tuple[int, str, str, str]] = {}
+    for chunk in _chunks(ids):
+        for sid, mid, chart, improvement, frequency in Series.objects.filter(pk__in=chunk).values_list(
+            "id", "measure_id", "measure__chart", "measure__improvement", "measure__frequency"
+        ):
+            info[sid] = (mid, chart, improvement, frequency)
+    targets = _targets_by_measure({v[0] for v in info.values()})
+    rebased: set[int] = set()
+    for chunk in _chunks(ids):
+        rebased.update(
+            Annotation.objects.filter(series_id__in=chunk, kind=AnnotationKind.REBASE).values_list(
+                "series_id", flat=True
+            )
+        )
+    # Period index per (date, frequency): a few hundred distinct dates for a million rows.
+    index_cache: dict[tuple[Any, str], int] = {}
+    grouped: dict[int, list[tuple[int, Any, Any, Any]]] = defaultdict(list)
+    for sid, day, value, numerator, denominator in _observations(ids):
+        frequency = info[sid][3]
+        key = (day, frequency)
+        idx = index_cache.get(key)
+        if idx is None:
+            idx = index_cache[key] = periods.index(_as_date(day), frequency)
+        grouped[sid].append((idx, value, numerator, denominator))
+
+    rows: list[Analysis] = []
+    one_by_one: list[int] = []
+    batches: dict[str, list[int]] = defaultdict(list)
+    for sid in ids:
+        if sid not in info:
+            continue
+        mid, chart = info[sid][0], info[sid][1]
+        if sid in rebased or _is_trajectory(targets.get(mid, [])):
+            one_by_one.append(sid)  # rebase or target trajectory: analyse_many cannot take them
+        elif not grouped.get(sid):
+            rows.append(Analysis(series_id=sid, points=0, stale=False, computed_at=timezone.now()))
+        else:
+            batches[chart].append(sid)
+
+    for chart, sids in batches.items():
+        rows.extend(_batch(chart, sids, grouped, info, targets))
+    if one_by_one:
+        for series in Series.objects.select_related("measure").filter(pk__in=one_by_one):
+            try:
+                result, laid = analyse_series(series)
+            except spc.SPCError as exc:
+                rows.append(Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now()))
+                continue
+            rows.append(
+                _summary(series.pk, result.values, laid.starts, result.variation_icon, result.assurance_icon,
+                         None if result.target is None else result.target)
+            )  # fmt: skip
+    _save(rows)
+    return len(rows)
+
+
+def _batch(
+    chart: str,
+    sids: list[int],
+    grouped: dict[int, list[tuple[int, Any, Any, Any]]],
+    info: dict[int, tuple[int, str, str, str]],
+    targets: dict[int, list[tuple[dt.date | None, float]]],
+) -> list[Analysis]:
+    ratio = chart in RATIO_CHARTS
+    firsts = np.array([grouped[s][0][0] for s in sids], dtype=np.int64)
+    lasts = np.array([grouped[s][-1][0] for s in sids], dtype=np.int64)
+    lengths = lasts - firsts + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    total = int(lengths.sum())
+    ids = np.repeat(np.array(sids, dtype=np.int64), lengths)
+    values = np.full(total, np.nan)
+    dens = np.full(total, np.nan) if ratio else None
+    flat_pos: list[int] = []
+    flat_val: list[Any] = []
+    flat_den: list[Any] = []
+    for k, sid in enumerate(sids):
+        base = int(offsets[k]) - int(firsts[k])
+        for idx, value, numerator, denominator in grouped[sid]:
+            flat_pos.append(base + idx)
+            if ratio:
+                flat_val.append(numerator)
+                flat_den.append(denominator)
+            else:
+                flat_val.append(value)
+    pos = np.array(flat_pos, dtype=np.int64)
+    values[pos] = np.array(flat_val, dtype=float)
+    if dens is not None:
+        dens[pos] = np.array(flat_den, dtype=float)
+    improvements = [info[s][2] for s in sids]
+    target_values = [targets[info[s][0]][0][1] if targets.get(info[s][0]) else np.nan for s in sids]
+    try:
+        batch = spc.analyse_many(
+            ids, values, denominators=dens, chart=chart, improvement=improvements, target=target_values
+        )
+    except spc.SPCError:
+        logger.warning("analyse_many refused a batch; analysing one by one", extra={"chart": chart})
+        out = []
+        for series in Series.objects.select_related("measure").filter(pk__in=sids):
+            out.append(store_one(series))
+        return []
+    plotted = batch.values
+    variation = batch.variation_icon
+    assurance = batch.assurance_icon
+    result = []
+    frequency_of = {s: info[s][3] for s in sids}
+    for k, sid in enumerate(sids):
+        a, n = int(offsets[k]), int(lengths[k])
+        frequency = frequency_of[sid]
+        first = int(firsts[k])
+        segment = plotted[a : a + n]
+        valid = np.flatnonzero(~np.isnan(segment))
+        last = int(valid[-1]) if len(valid) else None
+        target = target_values[k]
+        result.append(
+            Analysis(
+                series_id=sid,
+                variation_icon=variation[k] or "",
+                assurance_icon=assurance[k] or "",
+                latest_period=periods.from_index(first + last, frequency) if last is not None else None,
+                latest_value=float(segment[last]) if last is not None else None,
+                target=None if math.isnan(target) else float(target),
+                points=len(valid),
+                sparkline=[
+                    None if math.isnan(v) else round(v, 6) for v in segment[-SPARKLINE_POINTS:].tolist()
+                ],
+                stale=False,
+                computed_at=timezone.now(),
+            )
+        )
+    return result
+
+
+def ensure_fresh(series_ids: Iterable[int]) -> int:
+    """Recompute any of these series whose analysis is missing or stale; pages call this before reading."""
+    ids = list(series_ids)
+    if not ids:
+        return 0
+    fresh: set[int] = set()
+    for chunk in _chunks(ids):
+        fresh.update(
+            Analysis.objects.filter(series_id__in=chunk, stale=False).values_list("series_id", flat=True)
+        )
+    todo = [s for s in ids if s not in fresh]
+    return recompute(todo) if todo else 0
+
+
+def full_result(series: Series) -> dict[str, Any]:
+    """The series' Analysis.to_dict(), from the cache when it is there and fresh."""
+    row = Analysis.objects.filter(series=series).first()
+    if row is None or row.stale or row.result is None:
+        row = store_one(series)
+    return row.result or {}

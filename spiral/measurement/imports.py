@@ -1,0 +1,888 @@
+"""Importing measures and observations from CSV or XLSX (the pages, the command line and the API).
+
+Observations, long layout (one row per unit, measure and period):
+    unit_code,measure_code,period,value,numerator,denominator,note
+or wide (one measure, one column per period): unit_code[,measure_code],2025-01,2025-02,...
+
+Guarantees (docs/measurement.md): the whole file is checked first; every rejected row is reported with its
+file, row as a spreadsheet numbers it, column (and XLSX cell) and reason; nothing is written when anything
+is rejected unless the person chose to import the valid rows; an import lands in one transaction;
+re-importing the same file changes nothing; corrections are kept in the series' history; every touched
+series' analysis is recomputed (in bulk) in the same transaction.
+
+Built for a million rows: one streaming pass in plain Python with dictionaries of known units, measures
+and series; duplicates and comparison with what is stored are found with numpy; rows are written with
+executemany (SQLite) or COPY (PostgreSQL), not one ORM object per row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+import os
+from array import array
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils import timezone
+
+from spiral.core import audit, periods
+from spiral.core.tabular import TableError, column_letter, iter_records, read_bytes, read_table
+from spiral.measurement import analyses, services
+from spiral.measurement.models import (
+    Measure,
+    Observation,
+    ObservationChange,
+    Series,
+)
+from spiral.measurement.values import check_observation
+from spiral.organisations.models import Unit, UnitKind, User
+from spiral.organisations.permissions import Permission, can
+
+LONG_REQUIRED = ("unit_code", "measure_code", "period")
+LONG_OPTIONAL = ("value", "numerator", "denominator", "note")
+WIDE_FIXED = ("unit_code", "measure_code", "note")
+MEASURE_REQUIRED = ("code", "name", "owner_unit_code", "measure_type", "chart", "improvement", "frequency")
+MEASURE_OPTIONAL = (
+    "target", "label", "description", "target_from", "numerator_definition", "denominator_definition",
+    "is_indicator",
+)  # fmt: skip
+PREVIEW_ROWS = 200
+MB = 1024 * 1024
+
+
+def max_bytes() -> int:
+    """The largest file accepted (settings.MEASUREMENT_IMPORT_MAX_BYTES, or SPIRAL_IMPORT_MAX_MB; 200 MB)."""
+    configured = getattr(settings, "MEASUREMENT_IMPORT_MAX_BYTES", None)
+    return int(configured) if configured else int(os.environ.get("SPIRAL_IMPORT_MAX_MB", "200")) * MB
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A rejected row or a warning: the file, the row as a spreadsheet numbers it, the column, why."""
+
+    row: int | None
+    column: str | None
+    message: str
+    cell: str | None = None
+    file: str = ""
+
+    def __str__(self) -> str:
+        where = [self.file] if self.file else []
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column}" + (f" ({self.cell})" if self.cell else ""))
+        return f"{', '.join(where)}: {self.message}" if where else self.message
+
+
+@dataclass
+class ImportResult:
+    filename: str
+    rejected: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected_rows: int = 0
+    samples: dict[str, list[dict[str, Any]]] = field(
+        default_factory=lambda: {"added": [], "changed": [], "unchanged": []}
+    )
+    applied: bool = False
+    series_touched: int = 0
+    layout: str = "long"
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    @property
+    def summary(self) -> str:
+        text = f"{self.added:,} to add, {self.changed:,} to change, {self.unchanged:,} unchanged"
+        if self.rejected_rows:
+            text += f", {self.rejected_rows:,} rows rejected"
+        if self.warnings:
+            text += f", {len(self.warnings):,} warnings"
+        return text
+
+
+def _suggest(name: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
+
+
+def _header(cell: Any) -> str:
+    return str(cell).strip().lower().replace(" ", "_") if cell is not None else ""
+
+
+def _text(cell: Any) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return str(cell).strip()
+
+
+def _file_check(filename: str) -> None:
+    if filename and not filename.lower().endswith((".csv", ".xlsx", ".xlsm", ".txt", ".tsv")):
+        suffix = Path(filename).suffix or "(none)"
+        raise TableError(f"the file must be CSV or XLSX, not {suffix}; save it as CSV or XLSX and try again")
+
+
+class _Planner:
+    """One pass over the rows: checks each, keeps the good ones in compact arrays."""
+
+    def __init__(self, *, by: User | None, filename: str, xlsx: bool) -> None:
+        self.by = by
+        self.filename = filename
+        self.xlsx = xlsx
+        self.result = ImportResult(filename=filename)
+        self.units = {code: (pk, path, kind) for pk, code, path, kind in
+                      Unit.objects.values_list("pk", "code", "path", "kind")}  # fmt: skip
+        self.measures: dict[str, Measure | None] = {}
+        self.series_of_measure: dict[int, dict[int, int]] = {}
+        self.keys: dict[tuple[int, int], int] = {}  # (measure id, unit id) -> key
+        self.key_info: list[tuple[Measure, int, str, int | None]] = []  # measure, unit id, unit code, series
+        self.pair_error: dict[tuple[int, int], str] = {}
+        self.rows = array("q")
+        self.key = array("q")
+        self.day = array("q")  # period start as a date ordinal
+        self.value = array("d")
+        self.numerator = array("d")
+        self.denominator = array("d")
+        self.notes: list[str] = []
+        self.bad_rows: set[int] = set()
+        self.col_index: dict[str, int] = {}
+        self.period_cache: dict[tuple[Any, str], Any] = {}
+        self.may_write: dict[int, bool] = {}
+
+    def issue(self, row: int, column: str | None, message: str, *, col: int | None = None) -> None:
+        cell = None
+        if self.xlsx and column is not None:
+            index = col if col is not None else self.col_index.get(column)
+            if index is not None:
+                cell = f"{column_letter(index)}{row}"
+        self.result.rejected.append(Issue(row, column, message, cell, self.filename))
+        self.bad_rows.add(row)
+
+    def warn(self, row: int, column: str | None, message: str, *, col: int | None = None) -> None:
+        cell = None
+        if self.xlsx and column is not None:
+            index = col if col is not None else self.col_index.get(column)
+            if index is not None:
+                cell = f"{column_letter(index)}{row}"
+        self.result.warnings.append(Issue(row, column, message, cell, self.filename))
+
+    def measure(self, code: str) -> Measure | None:
+        if code not in self.measures:
+            found = Measure.objects.select_related("owner").filter(code=code).first()
+            if found is None:
+                found = Measure.objects.select_related("owner").filter(code__iexact=code).first()
+            self.measures[code] = found
+            if found is not None and found.pk not in self.series_of_measure:
+                self.series_of_measure[found.pk] = dict(
+                    Series.objects.filter(measure=found).values_list("unit_id", "pk")
+                )
+        return self.measures[code]
+
+    def pair(self, measure: Measure, unit_code: str) -> int | str:
+        """The key of the (measure, unit) series, or why it may not be written."""
+        unit_id, path, _kind = self.units[unit_code]
+        pair = (measure.pk, unit_id)
+        key = self.keys.get(pair)
+        if key is not None:
+            return key
+        if pair in self.pair_error:
+            return self.pair_error[pair]
+        series_id = self.series_of_measure[measure.pk].get(unit_id)
+        problem = None
+        if series_id is None:
+            if unit_id == measure.owner_id:
+                pass
+            elif not (measure.is_indicator and path.startswith(measure.owner.path)):
+                problem = services.applicability_error(measure, Unit(pk=unit_id, code=unit_code, path=path))
+        if problem is None and self.by is not None and not self._may_write(unit_id, path):
+            problem = f"you may not record data for {unit_code}; ask someone with a role there"
+        if problem is not None:
+            self.pair_error[pair] = problem
+            return problem
+        key = len(self.key_info)
+        self.keys[pair] = key
+        self.key_info.append((measure, unit_id, unit_code, series_id))
+        return key
+
+    def _may_write(self, unit_id: int, path: str) -> bool:
+        if unit_id not in self.may_write:
+            self.may_write[unit_id] = can(self.by, Permission.RECORD_DATA, Unit(pk=unit_id, path=path))
+        return self.may_write[unit_id]
+
+    def add(
+        self, row: int, unit_code: Any, measure_code: Any, period: Any, value: Any, numerator: Any,
+        denominator: Any, note: Any, *, period_col: int | None = None, value_col: int | None = None,
+        period_column: str = "period", value_column: str = "value",
+    ) -> None:  # fmt: skip
+        unit_code, measure_code = _text(unit_code), _text(measure_code)
+        ok = True
+        if not unit_code:
+            self.issue(row, "unit_code", "the unit code is empty")
+            ok = False
+        elif unit_code not in self.units:
+            hint = _suggest(unit_code, self.units) if len(self.units) < 5000 else ""
+            self.issue(row, "unit_code", f"no unit has the code {unit_code}; check the code{hint}")
+            ok = False
+        measure = None
+        if not measure_code:
+            self.issue(row, "measure_code", "the measure code is empty")
+            ok = False
+        else:
+            measure = self.measure(measure_code)
+            if measure is None:
+                self.issue(row, "measure_code", f"no measure has the code {measure_code}; define it first "
+                           "(spiral import measures) or check the code")  # fmt: skip
+                ok = False
+        if measure is None:
+            return
+        frequency = measure.frequency
+        cache_key = (period, frequency)
+        start = self.period_cache.get(cache_key)
+        if start is None:
+            try:
+                start = periods.period_start(period, frequency)
+            except periods.PeriodError as exc:
+                start = exc
+            self.period_cache[cache_key] = start
+        if isinstance(start, periods.PeriodError):
+            self.issue(row, period_column, str(start), col=period_col)
+            ok = False
+        v, n, d, problems, missing = check_observation(measure.chart, value, numerator, denominator)
+        for column, message in problems:
+            self.issue(row, column if column != "value" else value_column, message,
+                       col=value_col if column == "value" else None)  # fmt: skip
+            ok = False
+        if not ok:
+            return
+        key = self.pair(measure, unit_code)
+        if isinstance(key, str):
+            self.issue(row, "measure_code", key)
+            return
+        if missing:
+            shown = value_column if missing == "value" else missing
+            raw = {"value": value, "numerator": numerator, "denominator": denominator}[missing]
+            what = f"'{_text(raw)}'" if _text(raw) else "empty"
+            self.warn(row, shown, f"{what}: a missing observation for {unit_code} {measure.code} "
+                      f"{periods.label(start, frequency)}; the row is skipped (never recorded as 0)",
+                      col=value_col if missing == "value" else None)  # fmt: skip
+            return
+        text = "" if note is None else str(note).strip()
+        if text:
+            text, warning = services.screen_note(text)
+            if warning:
+                self.warn(row, "note", warning)
+        self.rows.append(row)
+        self.key.append(key)
+        self.day.append(start.toordinal())
+        self.value.append(math.nan if v is None else v)
+        self.numerator.append(math.nan if n is None else n)
+        self.denominator.append(math.nan if d is None else d)
+        self.notes.append(text)
+
+
+def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code: str | None) -> bool:
+    """Find the header, refuse unknown columns by name, and feed every row to the planner."""
+    header: list[str] | None = None
+    header_row = 0
+    layout = "long"
+    for number, record in enumerate(records, start=1):
+        if header is None:
+            names = [_header(c) for c in record]
+            if "unit_code" not in names:
+                if number >= 20:
+                    break
+                continue
+            header, header_row = names, number
+            if not _check_header(planner, names, number, measure_code):
+                return False
+            layout = "long" if "period" in names else "wide"
+            planner.result.layout = layout
+            planner.col_index = {name: i for i, name in enumerate(names) if name}
+            continue
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in record):
+            continue
+        if len(record) > len(header) and any(v not in (None, "") for v in record[len(header) :]):
+            planner.issue(number, None, "this row has more cells than the header has columns")
+            continue
+        cells = dict(zip(header, record, strict=False))
+        if layout == "long":
+            planner.add(
+                number, cells.get("unit_code"), cells.get("measure_code", measure_code), cells.get("period"),
+                cells.get("value"), cells.get("numerator"), cells.get("denominator"), cells.get("note"),
+            )  # fmt: skip
+        else:
+            for i, name in enumerate(header):
+                if not name or name in WIDE_FIXED:
+                    continue
+                cell = record[i] if i < len(record) else None
+                planner.add(
+                    number, cells.get("unit_code"), cells.get("measure_code", measure_code), _wide_period(name),
+                    cell, None, None, cells.get("note"), period_col=i, value_col=i, period_column=name,
+                    value_column=name,
+                )  # fmt: skip
+    if header is None:
+        raise TableError(
+            "no header row naming the columns was found in the first 20 rows; the first row should be "
+            "unit_code,measure_code,period,value,numerator,denominator,note"
+        )
+    del header_row
+    return True
+
+
+def _wide_period(name: str) -> str:
+    # Headers are normalised to lower case with underscores; periods are written back as read.
+    return name.replace("_", " ").upper() if name[:1].isalpha() else name.upper()
+
+
+def _check_header(planner: _Planner, names: list[str], row: int, measure_code: str | None) -> bool:
+    problems: list[Issue] = []
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name and name in seen:
+            problems.append(Issue(row, name, "this column appears twice", None, planner.filename))
+        seen.add(name)
+    if "period" in names:
+        known = (*LONG_REQUIRED, *LONG_OPTIONAL)
+        for i, name in enumerate(names):
+            if name and name not in known:
+                problems.append(Issue(
+                    row, name, f"unknown column '{name}'{_suggest(name, known)}; the columns are "
+                    + ", ".join(known) + " (a misspelt column would silently lose data)",
+                    f"{column_letter(i)}{row}" if planner.xlsx else None, planner.filename,
+                ))  # fmt: skip
+        missing = [c for c in LONG_REQUIRED if c not in names and not (c == "measure_code" and measure_code)]
+        if missing:
+            problems.append(
+                Issue(
+                    row,
+                    None,
+                    f"the file has no {', '.join(missing)} column; the columns are "
+                    + ", ".join((*LONG_REQUIRED, *LONG_OPTIONAL)),
+                    None,
+                    planner.filename,
+                )
+            )
+        if not any(c in names for c in ("value", "numerator")):
+            problems.append(
+                Issue(
+                    row,
+                    None,
+                    "the file has no value column (nor numerator and denominator)",
+                    None,
+                    planner.filename,
+                )
+            )
+    else:
+        if "measure_code" not in names and not measure_code:
+            problems.append(Issue(row, None, "the file has no period column (long layout) nor measure_code "
+                                  "(wide layout: one measure, one column per period); the long layout's "
+                                  "columns are " + ", ".join((*LONG_REQUIRED, *LONG_OPTIONAL)),
+                                  None, planner.filename))  # fmt: skip
+        for i, name in enumerate(names):
+            if not name or name in WIDE_FIXED:
+                continue
+            if not _looks_like_period(name):
+                known = (*LONG_REQUIRED, *LONG_OPTIONAL)
+                problems.append(Issue(
+                    row, name, f"unknown column '{name}'{_suggest(name, known)}: in the wide layout every "
+                    "column after unit_code and measure_code is a period (2025-03, 01/03/2025, Mar-25)",
+                    f"{column_letter(i)}{row}" if planner.xlsx else None, planner.filename,
+                ))  # fmt: skip
+    planner.result.rejected.extend(problems)
+    return not problems
+
+
+def _looks_like_period(name: str) -> bool:
+    text = _wide_period(name)
+    for frequency in periods.FREQUENCIES:
+        try:
+            periods.period_start(text, frequency)
+            return True
+        except periods.PeriodError as exc:
+            if "not the start" in str(exc) or "names a" in str(exc) or "only monthly" in str(exc):
+                return True
+    return False
+
+
+def _existing(series_ids: list[int]) -> dict[str, Any]:
+    """Stored observations of these series, as arrays (one raw query per chunk)."""
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    out: dict[str, list[Any]] = {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
+    ordinal: dict[Any, int] = {}
+    with connection.cursor() as cursor:
+        for i in range(0, len(series_ids), analyses.CHUNK):
+            chunk = series_ids[i : i + analyses.CHUNK]
+            cursor.execute(
+                f"SELECT id, series_id, period_start, value, numerator, denominator, note FROM {table} "  # noqa: S608
+                f"WHERE series_id IN ({','.join(['%s'] * len(chunk))})",
+                chunk,
+            )
+            for pk, sid, day, value, num, den, note in cursor.fetchall():
+                o = ordinal.get(day)
+                if o is None:
+                    o = ordinal[day] = (
+                        day if isinstance(day, dt.date) else dt.date.fromisoformat(day)
+                    ).toordinal()
+                out["id"].append(pk)
+                out["series"].append(sid)
+                out["day"].append(o)
+                out["value"].append(math.nan if value is None else value)
+                out["num"].append(math.nan if num is None else num)
+                out["den"].append(math.nan if den is None else den)
+                out["note"].append(note or "")
+    return out
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a == b) | (np.isnan(a) & np.isnan(b))
+
+
+@dataclass
+class _Plan:
+    keep: np.ndarray  # indexes into the planner's arrays of rows to write
+    match: np.ndarray  # for each kept row, the index into existing (-1: new)
+    changed: np.ndarray  # bool per kept row
+    existing: dict[str, Any]
+
+
+def _compare(planner: _Planner) -> _Plan:
+    """Duplicates within the file (rejected), then new / changed / unchanged against what is stored."""
+    n = len(planner.rows)
+    rows = np.frombuffer(planner.rows, dtype=np.int64) if n else np.zeros(0, np.int64)
+    keys = np.frombuffer(planner.key, dtype=np.int64) if n else np.zeros(0, np.int64)
+    days = np.frombuffer(planner.day, dtype=np.int64) if n else np.zeros(0, np.int64)
+    combined = keys << 22 | days
+    order = np.argsort(combined, kind="stable")
+    sorted_comb = combined[order]
+    dup = np.zeros(n, dtype=bool)
+    if n > 1:
+        same_next = sorted_comb[1:] == sorted_comb[:-1]
+        if same_next.any():
+            firsts = {}
+            for j in np.flatnonzero(same_next).tolist():
+                a, b = int(order[j]), int(order[j + 1])
+                first = firsts.setdefault(a, a)
+                firsts[b] = first
+                dup[a] = dup[b] = True
+            for i in np.flatnonzero(dup).tolist():
+                first = firsts[i]
+                measure, _uid, unit_code, _sid = planner.key_info[int(keys[i])]
+                label = periods.label(dt.date.fromordinal(int(days[i])), measure.frequency)
+                if first == i:
+                    message = f"duplicate row: later rows give {unit_code} {measure.code} {label} again"
+                else:
+                    message = f"duplicate row: row {int(rows[first])} already gives {unit_code} {measure.code} {label}"
+                planner.issue(int(rows[i]), "period", message + "; keep one row per unit, measure and period")
+    bad = np.array(sorted(planner.bad_rows), dtype=np.int64)
+    keep = np.flatnonzero(~np.isin(rows, bad) & ~dup) if n else np.zeros(0, np.int64)
+    series_ids = sorted({info[3] for info in planner.key_info if info[3] is not None})
+    existing = _existing(series_ids) if series_ids else {k: [] for k in ("id", "series", "day", "value",
+                                                                         "num", "den", "note")}  # fmt: skip
+    key_of_series = {info[3]: k for k, info in enumerate(planner.key_info) if info[3] is not None}
+    match = np.full(len(keep), -1, dtype=np.int64)
+    changed = np.zeros(len(keep), dtype=bool)
+    if existing["id"]:
+        ex_keys = np.array([key_of_series[s] for s in existing["series"]], dtype=np.int64)
+        ex_comb = ex_keys << 22 | np.array(existing["day"], dtype=np.int64)
+        ex_order = np.argsort(ex_comb)
+        ex_sorted = ex_comb[ex_order]
+        want = combined[keep]
+        pos = np.clip(np.searchsorted(ex_sorted, want), 0, len(ex_sorted) - 1)
+        found = ex_sorted[pos] == want
+        match = np.where(found, ex_order[pos], -1)
+        hit = np.flatnonzero(found)
+        j = match[hit]
+        i = keep[hit]
+        values = np.frombuffer(planner.value, dtype=float)
+        nums = np.frombuffer(planner.numerator, dtype=float)
+        dens = np.frombuffer(planner.denominator, dtype=float)
+        ex_value = np.array(existing["value"], dtype=float)
+        ex_num = np.array(existing["num"], dtype=float)
+        ex_den = np.array(existing["den"], dtype=float)
+        differs = ~(_same(values[i], ex_value[j]) & _same(nums[i], ex_num[j]) & _same(dens[i], ex_den[j]))
+        notes, ex_notes = planner.notes, existing["note"]
+        note_diff = np.fromiter(
+            (notes[a] != ex_notes[b] for a, b in zip(i.tolist(), j.tolist(), strict=True)),
+            dtype=bool,
+            count=len(i),
+        )
+        changed[hit] = differs | note_diff
+    return _Plan(keep=keep, match=match, changed=changed, existing=existing)
+
+
+def _sample_row(planner: _Planner, i: int, old: dict[str, Any] | None = None) -> dict[str, Any]:
+    measure, _uid, unit_code, _sid = planner.key_info[planner.key[i]]
+    out = {
+        "row": planner.rows[i],
+        "unit": unit_code,
+        "measure": measure.code,
+        "period": periods.label(dt.date.fromordinal(planner.day[i]), measure.frequency),
+        "value": _num(planner.value[i]),
+        "numerator": _num(planner.numerator[i]),
+        "denominator": _num(planner.denominator[i]),
+        "note": planner.notes[i],
+    }
+    if old is not None:
+        out["old"] = old
+    return out
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+def _summarise(planner: _Planner, plan: _Plan) -> None:
+    result = planner.result
+    new = plan.match < 0
+    result.added = int(new.sum())
+    result.changed = int(plan.changed.sum())
+    result.unchanged = len(plan.keep) - result.added - result.changed
+    result.rejected_rows = len(planner.bad_rows)
+    ex = plan.existing
+    for position in range(len(plan.keep)):
+        i = int(plan.keep[position])
+        if new[position]:
+            bucket = "added"
+        elif plan.changed[position]:
+            bucket = "changed"
+        else:
+            bucket = "unchanged"
+        if len(result.samples[bucket]) >= PREVIEW_ROWS:
+            if all(len(v) >= PREVIEW_ROWS for v in result.samples.values()):
+                break
+            continue
+        old = None
+        if bucket == "changed":
+            j = int(plan.match[position])
+            old = {"value": _num(ex["value"][j]), "numerator": _num(ex["num"][j]),
+                   "denominator": _num(ex["den"][j]), "note": ex["note"][j]}  # fmt: skip
+        result.samples[bucket].append(_sample_row(planner, i, old))
+    result.rejected.sort(key=lambda p: (p.row or 0, p.column or ""))
+    result.warnings.sort(key=lambda p: (p.row or 0, p.column or ""))
+
+
+def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
+    """Write the plan (inside the caller's transaction)."""
+    now = timezone.now()
+    actor = by.pk if getattr(by, "pk", None) else None
+    # Start the series that do not exist yet.
+    used_keys = (
+        set(np.frombuffer(planner.key, dtype=np.int64)[plan.keep].tolist()) if len(plan.keep) else set()
+    )
+    new_pairs = [p for k, p in enumerate((info[0], info[1]) for info in planner.key_info)
+                 if planner.key_info[k][3] is None and k in used_keys]  # fmt: skip
+    if new_pairs:
+        Series.objects.bulk_create([Series(measure=m, unit_id=u) for m, u in new_pairs], batch_size=2000)
+        ids: dict[tuple[int, int], int] = {}
+        for measure_id in {m.pk for m, _ in new_pairs}:
+            ids.update({(measure_id, u): pk for u, pk in
+                        Series.objects.filter(measure_id=measure_id).values_list("unit_id", "pk")})  # fmt: skip
+        for k, info in enumerate(planner.key_info):
+            if info[3] is None and (info[0].pk, info[1]) in ids:
+                planner.key_info[k] = (info[0], info[1], info[2], ids[(info[0].pk, info[1])])
+    series_of_key = [info[3] for info in planner.key_info]
+    keys = np.frombuffer(planner.key, dtype=np.int64) if len(planner.key) else np.zeros(0, np.int64)
+    values = np.frombuffer(planner.value, dtype=float) if len(planner.value) else np.zeros(0)
+    nums = np.frombuffer(planner.numerator, dtype=float) if len(planner.numerator) else np.zeros(0)
+    dens = np.frombuffer(planner.denominator, dtype=float) if len(planner.denominator) else np.zeros(0)
+    day_cache: dict[int, dt.date] = {}
+
+    def day(o: int) -> dt.date:
+        d = day_cache.get(o)
+        if d is None:
+            d = day_cache[o] = dt.date.fromordinal(o)
+        return d
+
+    new_idx = plan.keep[plan.match < 0].tolist()
+    inserts = [
+        (series_of_key[planner.key[i]], day(planner.day[i]), _num(values[i]), _num(nums[i]), _num(dens[i]),
+         planner.notes[i], 1, now, actor)
+        for i in new_idx
+    ]  # fmt: skip
+    _insert_observations(inserts)
+    changed_pos = np.flatnonzero(plan.changed)
+    ex = plan.existing
+    updates = []
+    history = []
+    for position in changed_pos.tolist():
+        i, j = int(plan.keep[position]), int(plan.match[position])
+        after = (_num(values[i]), _num(nums[i]), _num(dens[i]), planner.notes[i])
+        updates.append((*after, now, actor, ex["id"][j]))
+        before = {"value": _num(ex["value"][j]), "numerator": _num(ex["num"][j]),
+                  "denominator": _num(ex["den"][j]), "note": ex["note"][j]}  # fmt: skip
+        history.append(
+            ObservationChange(
+                series_id=ex["series"][j], period_start=day(planner.day[i]),
+                action=ObservationChange.Action.UPDATE, before=services._json(before),
+                after=services._json(dict(zip(("value", "numerator", "denominator", "note"), after, strict=True))),
+                by_id=actor, source=planner.filename[:200],
+            )
+        )  # fmt: skip
+    _update_observations(updates)
+    ObservationChange.objects.bulk_create(history, batch_size=2000)
+    touched_keys = set(keys[plan.keep[plan.match < 0]].tolist()) | set(keys[plan.keep[plan.changed]].tolist())
+    touched = sorted({series_of_key[k] for k in touched_keys})
+    planner.result.series_touched = len(touched)
+    if touched:
+        for i in range(0, len(touched), analyses.CHUNK):
+            chunk = touched[i : i + analyses.CHUNK]
+            audit.record_many(
+                action="observations.import",
+                objects=Series.objects.filter(pk__in=chunk).select_related("measure", "unit"),
+                by=by,
+                scope_path_of=lambda s: s.unit.path,
+            )
+        analyses.recompute(touched)
+
+
+_COLUMNS = ("series_id", "period_start", "value", "numerator", "denominator", "note", "version", "updated_at",
+            "updated_by_id")  # fmt: skip
+
+
+def _insert_observations(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor  # psycopg 3: COPY is the fast way in
+            with raw.copy(f"COPY {table} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        sql = f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"  # noqa: S608
+        for i in range(0, len(rows), 50_000):
+            cursor.executemany(sql, rows[i : i + 50_000])
+
+
+def _update_observations(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    table = connection.ops.quote_name(Observation._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(rows) > 1000:
+            cursor.execute(
+                "CREATE TEMP TABLE spiral_obs_update (value double precision, numerator double precision, "
+                "denominator double precision, note text, updated_at timestamptz, updated_by_id bigint, "
+                "id bigint) ON COMMIT DROP"
+            )
+            with cursor.cursor.copy("COPY spiral_obs_update FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"UPDATE {table} AS o SET value = u.value, numerator = u.numerator, "  # noqa: S608
+                "denominator = u.denominator, note = u.note, updated_at = u.updated_at, "
+                "updated_by_id = u.updated_by_id, version = o.version + 1 FROM spiral_obs_update u WHERE o.id = u.id"
+            )
+            cursor.execute("DROP TABLE spiral_obs_update")
+            return
+        cursor.executemany(
+            f"UPDATE {table} SET value = %s, numerator = %s, denominator = %s, note = %s, "  # noqa: S608
+            "updated_at = %s, updated_by_id = %s, version = version + 1 WHERE id = %s",
+            rows,
+        )
+
+
+def import_observations(
+    source: str | Path | bytes | IO[bytes],
+    *,
+    by: User | None,
+    dry_run: bool = False,
+    filename: str = "",
+    valid_only: bool = False,
+    measure_code: str | None = None,
+) -> ImportResult:
+    """Read, check and (unless `dry_run`, or rows are rejected and not `valid_only`) write a file.
+
+    `by` None acts as the system (the command line): every unit may be written.
+    `measure_code` names the measure of a wide file without a measure_code column.
+    """
+    name = filename or (str(source) if isinstance(source, str | Path) else "")
+    shown = Path(name).name if name else "upload"
+    try:
+        _file_check(name)
+        data = read_bytes(source, max_bytes=max_bytes())
+        xlsx, records = iter_records(data, filename=name)
+        planner = _Planner(by=by, filename=shown, xlsx=xlsx)
+        header_ok = _read_rows(planner, records, measure_code=measure_code)
+    except TableError as exc:
+        return ImportResult(filename=shown, rejected=[Issue(p.row, p.column, p.message, None, shown)
+                                                      for p in exc.problems])  # fmt: skip
+    if not header_ok:
+        return planner.result  # the header was refused: nothing else is worth saying
+    return _plan_and_write(planner, by=by, dry_run=dry_run, valid_only=valid_only)
+
+
+def apply_rows(
+    rows: list[dict[str, Any]], *, by: User | None, dry_run: bool = False, valid_only: bool = False,
+    source: str = "API request",
+) -> ImportResult:  # fmt: skip
+    """The same checks and writes for rows given as dicts (the API's bulk upsert); row = position + 1."""
+    planner = _Planner(by=by, filename=source, xlsx=False)
+    for number, row in enumerate(rows, start=1):
+        planner.add(
+            number, row.get("unit"), row.get("measure"), row.get("period"), row.get("value"),
+            row.get("numerator"), row.get("denominator"), row.get("note"),
+        )  # fmt: skip
+    return _plan_and_write(planner, by=by, dry_run=dry_run, valid_only=valid_only)
+
+
+def _plan_and_write(planner: _Planner, *, by: User | None, dry_run: bool, valid_only: bool) -> ImportResult:
+    with transaction.atomic():
+        plan = _compare(planner)
+        _summarise(planner, plan)
+        result = planner.result
+        if not dry_run and (result.ok or valid_only):
+            _write(planner, plan, by=by)
+            result.applied = True
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+# Measures
+
+
+@dataclass
+class MeasureImportResult:
+    filename: str
+    rejected: list[Issue] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"{len(self.created)} to create, {len(self.updated)} to update, {len(self.unchanged)} unchanged"
+        )
+
+
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0", ""}
+
+
+def import_measures(
+    source: str | Path | bytes | IO[bytes], *, by: User | None, dry_run: bool = False, filename: str = ""
+) -> MeasureImportResult:
+    """Define or update measures from `code,name,owner_unit_code,measure_type,chart,improvement,frequency,
+    target,label,description`: all or nothing, idempotent, one transaction."""
+    name = filename or (str(source) if isinstance(source, str | Path) else "")
+    shown = Path(name).name if name else "upload"
+    result = MeasureImportResult(filename=shown)
+    try:
+        _file_check(name)
+        data = read_bytes(source, max_bytes=max_bytes())
+        table = read_table(data, required=MEASURE_REQUIRED, optional=MEASURE_OPTIONAL, filename=name)
+    except TableError as exc:
+        result.rejected = [Issue(p.row, p.column, p.message, None, shown) for p in exc.problems]
+        return result
+    known = (*MEASURE_REQUIRED, *MEASURE_OPTIONAL)
+    unknown = [c for c in table.columns if c and c not in known]
+    if unknown:
+        result.rejected = [
+            Issue(table.header_row, c, f"unknown column '{c}'{_suggest(c, known)}; the columns are "
+                  + ", ".join(known), None, shown) for c in unknown
+        ]  # fmt: skip
+        return result
+    units = {
+        u.code: u for u in Unit.objects.filter(code__in={_text(r.get("owner_unit_code")) for r in table.rows})
+    }
+    seen: dict[str, int] = {}
+    with transaction.atomic():
+        for row in table.rows:
+            _measure_row(row, table.columns, units, seen, result, by=by, shown=shown)
+        result.rejected.sort(key=lambda p: (p.row or 0, p.column or ""))
+        if result.rejected or dry_run:
+            transaction.set_rollback(True)
+        else:
+            result.applied = True
+    return result
+
+
+def _measure_row(
+    row: Any, columns: list[str], units: dict[str, Unit], seen: dict[str, int], result: MeasureImportResult,
+    *, by: User | None, shown: str,
+) -> None:  # fmt: skip
+    def reject(column: str | None, message: str) -> None:
+        result.rejected.append(Issue(row.number, column, message, None, shown))
+
+    code = _text(row.get("code"))
+    owner_code = _text(row.get("owner_unit_code"))
+    if code.lower() in seen:
+        reject("code", f"the code {code} is already used on row {seen[code.lower()]}")
+        return
+    seen[code.lower()] = row.number
+    owner = units.get(owner_code)
+    if owner is None:
+        reject("owner_unit_code", f"no unit has the code {owner_code or '(empty)'}")
+        return
+    if by is not None and not can(by, Permission.CHANGE_MEASURE, owner):
+        reject("owner_unit_code", f"you may not define measures for {owner_code}")
+        return
+    flag = _text(row.get("is_indicator")).lower()
+    if "is_indicator" in columns and flag not in _TRUE | _FALSE:
+        reject("is_indicator", f"'{flag}' is not yes or no")
+        return
+    # Without the column: a measure defined above a team is shared with everything beneath it.
+    is_indicator = flag in _TRUE if "is_indicator" in columns else owner.kind != UnitKind.TEAM
+    target_from = None
+    if _text(row.get("target_from")):
+        try:
+            target_from = periods.period_start(row.get("target_from"), _text(row.get("frequency")).lower())
+        except periods.PeriodError as exc:
+            reject("target_from", str(exc))
+            return
+    values = {
+        "name": _text(row.get("name")), "measure_type": _text(row.get("measure_type")).lower(),
+        "chart": _text(row.get("chart")).lower().replace("′", "prime").replace("'", "prime"),
+        "improvement": _text(row.get("improvement")).lower(), "frequency": _text(row.get("frequency")).lower(),
+        "is_indicator": is_indicator,
+    }  # fmt: skip
+    for optional in ("label", "description", "numerator_definition", "denominator_definition"):
+        if optional in columns:
+            values[optional] = _text(row.get(optional))
+    existing = Measure.objects.filter(code__iexact=code).select_related("owner").first()
+    try:
+        with transaction.atomic():
+            if existing is None:
+                services.create_measure(code=code, owner=owner, by=by, target=row.get("target"),
+                                        target_from=target_from, **values)  # fmt: skip
+                result.created.append(code)
+                return
+            if existing.owner_id != owner.pk:
+                reject(
+                    "owner_unit_code",
+                    f"{code} belongs to {existing.owner.code}; a measure's owner cannot change",
+                )
+                return
+            if by is not None and not can(by, Permission.CHANGE_MEASURE, existing):
+                reject("code", f"you may not change {code}")
+                return
+            before = existing.version
+            target = row.get("target") if "target" in columns else services._UNSET
+            services.update_measure(measure=existing, by=by, target=target, target_from=target_from, **values)
+            changed = Measure.objects.filter(pk=existing.pk, version__gt=before).exists()
+            (result.updated if changed else result.unchanged).append(code)
+    except ValidationError as exc:
+        for column, messages in exc.message_dict.items():
+            for message in messages:
+                reject(column if column in (*MEASURE_REQUIRED, *MEASURE_OPTIONAL) else None, message)

@@ -1,0 +1,259 @@
+"""Measures (and indicators), series, observations, their history, annotations and cached analyses.
+
+Observations are the truth; `Analysis` rows are derived from them and recomputed whenever they change
+(services.recompute_analyses). A measure's definition changing marks its analyses stale, and any page
+that reads a stale (or missing) analysis recomputes it first.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from spiral.organisations.models import Unit
+
+
+class MeasureType(models.TextChoices):
+    OUTCOME = "outcome", "Outcome"
+    PROCESS = "process", "Process"
+    BALANCING = "balancing", "Balancing"
+
+
+class Chart(models.TextChoices):
+    RUN = "run", "Run chart"
+    XMR = "xmr", "XmR (individuals)"
+    P = "p", "p chart (proportion)"
+    PPRIME = "pprime", "p′ chart (Laney)"
+    U = "u", "u chart (rate)"
+    UPRIME = "uprime", "u′ chart (Laney)"
+    C = "c", "c chart (count)"
+
+
+# Charts whose observations are a numerator and a denominator; the plotted value is their ratio.
+RATIO_CHARTS = frozenset({Chart.P, Chart.PPRIME, Chart.U, Chart.UPRIME})
+PROPORTION_CHARTS = frozenset({Chart.P, Chart.PPRIME})
+COUNT_CHARTS = frozenset({Chart.C})
+
+
+class Improvement(models.TextChoices):
+    INCREASE = "increase", "Higher is better"
+    DECREASE = "decrease", "Lower is better"
+    NEUTRAL = "neutral", "Neither (no direction)"
+
+
+class Frequency(models.TextChoices):
+    DAY = "day", "Daily"
+    WEEK = "week", "Weekly"
+    MONTH = "month", "Monthly"
+    QUARTER = "quarter", "Quarterly"
+
+
+class Measure(models.Model):
+    """A definition. Owned by a unit; an indicator is shared with every unit beneath its owner."""
+
+    visibility = "open"
+
+    code = models.CharField(max_length=64, unique=True, help_text="Unique across Spiral, e.g. FALLS-1000BD")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    measure_type = models.CharField(max_length=16, choices=MeasureType.choices, default=MeasureType.OUTCOME)
+    label = models.CharField(
+        max_length=64, blank=True, help_text="The unit of measurement on charts: %, per 1,000 bed days"
+    )
+    chart = models.CharField(max_length=8, choices=Chart.choices, default=Chart.XMR)
+    improvement = models.CharField(max_length=8, choices=Improvement.choices, default=Improvement.INCREASE)
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.MONTH)
+    numerator_definition = models.TextField(blank=True)
+    denominator_definition = models.TextField(blank=True)
+    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="measures")
+    is_indicator = models.BooleanField(
+        default=False, help_text="Shared with every unit beneath the owner, so many units observe it"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["owner", "is_indicator"], name="measure_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.owner
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.chart in RATIO_CHARTS
+
+    @property
+    def is_proportion(self) -> bool:
+        return self.chart in PROPORTION_CHARTS
+
+    def applies_to(self, unit: Unit) -> bool:
+        """May `unit` observe this measure? Its owner always; units beneath it when it is an indicator."""
+        if unit.pk == self.owner_id:
+            return True
+        return self.is_indicator and unit.path.startswith(self.owner.path)
+
+
+class Target(models.Model):
+    """A target value on the plotted scale, in force from `valid_from` (None: from the start)."""
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="targets")
+    value = models.FloatField()
+    valid_from = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["measure", models.F("valid_from").asc(nulls_first=True)]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "valid_from"], name="target_unique_from"),
+            models.UniqueConstraint(
+                fields=["measure"], condition=Q(valid_from__isnull=True), name="target_unique_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} from {self.valid_from or 'the start'}"
+
+
+class Series(models.Model):
+    """One measure observed for one unit."""
+
+    visibility = "open"
+
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="series")
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="series")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "series"
+        ordering = ["unit", "measure"]
+        constraints = [models.UniqueConstraint(fields=["measure", "unit"], name="series_unique_measure_unit")]
+        indexes = [models.Index(fields=["unit", "measure"], name="series_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.measure.name} — {self.unit.name}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.unit
+
+
+class Observation(models.Model):
+    """One period's value, or numerator and denominator (p, p′, u, u′ charts)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="observations")
+    period_start = models.DateField()
+    value = models.FloatField(null=True, blank=True, help_text="The plotted value (the ratio for p and u)")
+    numerator = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["series", "period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["series", "period_start"], name="observation_unique_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period_start}: {self.value}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.series.unit
+
+
+class ObservationChange(models.Model):
+    """The history of one series' observations: every correction and deletion (who, when, old → new).
+
+    First recordings made by a person one at a time are kept too; the first recording of rows by an
+    import is not (the import's audit event says who loaded the file, and when).
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Recorded"
+        UPDATE = "update", "Corrected"
+        DELETE = "delete", "Deleted"
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="changes")
+    period_start = models.DateField()
+    action = models.CharField(max_length=8, choices=Action.choices)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    source = models.CharField(max_length=200, blank=True, help_text="The page, the API or the file name")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["series", "period_start"], name="obs_change_series_idx")]
+
+
+class AnnotationKind(models.TextChoices):
+    EVENT = "event", "Event"
+    CHANGE = "change", "Change tested"
+    REBASE = "rebase", "Rebase (recalculate limits from here)"
+
+
+class Annotation(models.Model):
+    """A note on a series at a period: an event, a change tested, or a rebase point (with its reason)."""
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="annotations")
+    period_start = models.DateField()
+    kind = models.CharField(max_length=8, choices=AnnotationKind.choices)
+    text = models.CharField(max_length=500)
+    reason = models.TextField(blank=True, help_text="Why the process changed (rebase points only)")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["series", "period_start", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.period_start}: {self.text}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.series.unit
+
+
+class Analysis(models.Model):
+    """The cached SPC analysis of a series (derived: recomputed after every change to it)."""
+
+    series = models.OneToOneField(Series, on_delete=models.CASCADE, primary_key=True, related_name="analysis")
+    result = models.JSONField(
+        null=True, blank=True, help_text="Analysis.to_dict(); filled when a page or the API first asks"
+    )
+    variation_icon = models.CharField(max_length=20, blank=True)
+    assurance_icon = models.CharField(max_length=20, blank=True)
+    latest_period = models.DateField(null=True, blank=True)
+    latest_value = models.FloatField(null=True, blank=True)
+    target = models.FloatField(null=True, blank=True, help_text="The target at the latest period")
+    points = models.PositiveIntegerField(default=0, help_text="Observations (periods with a value)")
+    sparkline = models.JSONField(default=list, blank=True, help_text="The last plotted values, None missing")
+    error = models.CharField(max_length=300, blank=True)
+    stale = models.BooleanField(default=False)
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["variation_icon", "assurance_icon"], name="analysis_icons_idx"),
+            models.Index(fields=["stale"], name="analysis_stale_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Analysis of series {self.series_id}"

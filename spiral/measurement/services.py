@@ -1,0 +1,442 @@
+"""Every write to measures, series, observations and annotations: one transaction, audited, and the
+series' analyses recomputed in that same transaction (so no page ever reads a stale one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from spiral.core import audit, periods, screening
+from spiral.measurement import analyses
+from spiral.measurement.models import (
+    PROPORTION_CHARTS,
+    Analysis,
+    Annotation,
+    AnnotationKind,
+    Chart,
+    Frequency,
+    Improvement,
+    Measure,
+    MeasureType,
+    Observation,
+    ObservationChange,
+    Series,
+    Target,
+)
+from spiral.measurement.values import check_observation
+from spiral.organisations.models import Unit, User
+from spiral.organisations.services import StaleVersion
+
+MEASURE_FIELDS = (
+    "code", "name", "description", "measure_type", "label", "chart", "improvement", "frequency",
+    "numerator_definition", "denominator_definition", "is_indicator",
+)  # fmt: skip
+# A change to one of these changes every analysis of the measure.
+ANALYSIS_FIELDS = frozenset({"chart", "improvement", "frequency"})
+RECOMPUTE_AT_ONCE = 2000  # more series than this: marked stale, recomputed by the pages that show them
+
+
+class StaleRecord(StaleVersion):
+    """A measure or observation changed since the client read it (HTTP 409 with the current record)."""
+
+
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+
+
+def _choices_message(value: str, choices: list[str]) -> str:
+    return f"'{value}' is not one of: {', '.join(choices)}"
+
+
+def parse_target(value: Any, chart: str) -> float | None:
+    """A target on the plotted scale, or None. `95%` on a proportion chart is refused: use 0.95."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        if text.endswith("%"):
+            try:
+                share = float(text[:-1]) / 100
+            except ValueError:
+                raise ValidationError({"target": f"'{text}' is not a number"}) from None
+            raise ValidationError(
+                {"target": f"'{text}' is a percentage; targets are plain numbers on the chart's scale: "
+                 f"write {share:g}" + (" (a proportion between 0 and 1)" if chart in PROPORTION_CHARTS else "")}
+            )  # fmt: skip
+        try:
+            number = float(text.replace(",", ""))
+        except ValueError:
+            raise ValidationError(
+                {"target": f"'{text}' is not a number; leave it empty for no target"}
+            ) from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValidationError({"target": "The target must be a finite number"})
+    if chart in PROPORTION_CHARTS and not 0 <= number <= 1:
+        hint = f"; write {number / 100:g} for {number:g}%" if 1 < number <= 100 else ""
+        raise ValidationError({"target": f"{number:g} is not a proportion: on a {chart} chart the target is "
+                               f"between 0 and 1{hint}"})  # fmt: skip
+    return number
+
+
+def clean_measure_fields(values: dict[str, Any]) -> dict[str, str]:
+    """Field errors for a measure's own values."""
+    errors: dict[str, str] = {}
+    code = (values.get("code") or "").strip()
+    if not code:
+        errors["code"] = "Enter a code, for example FALLS-1000BD"
+    elif not _CODE.match(code):
+        errors["code"] = "A code has letters, digits, '.', '_', '/' or '-', no spaces, at most 64 characters"
+    if not (values.get("name") or "").strip():
+        errors["name"] = "Enter a name"
+    elif len(values["name"]) > 200:
+        errors["name"] = "A name has at most 200 characters"
+    for name, choices in (
+        ("measure_type", MeasureType.values),
+        ("chart", Chart.values),
+        ("improvement", Improvement.values),
+        ("frequency", Frequency.values),
+    ):
+        if values.get(name) not in choices:
+            errors[name] = _choices_message(str(values.get(name) or ""), choices)
+    if len(values.get("label") or "") > 64:
+        errors["label"] = "A label has at most 64 characters"
+    return errors
+
+
+def _set_target(measure: Measure, target: float | None, target_from: dt.date | None) -> dict[str, list[Any]]:
+    """Put `target` in force from `target_from` (None: replace every target), return the change."""
+    before = [(t.valid_from, t.value) for t in measure.targets.all()]
+    if target_from is None:
+        measure.targets.all().delete()
+        if target is not None:
+            Target.objects.create(measure=measure, value=target, valid_from=None)
+    else:
+        start = periods.start_of(target_from, measure.frequency)
+        measure.targets.filter(valid_from__gte=start).delete()
+        if target is not None:
+            Target.objects.create(measure=measure, value=target, valid_from=start)
+    after = [(t.valid_from, t.value) for t in measure.targets.all()]
+    if before == after:
+        return {}
+    return {"targets": [_targets_text(before), _targets_text(after)]}
+
+
+def _targets_text(items: list[tuple[dt.date | None, float]]) -> str:
+    return "; ".join(f"{v:g}" + (f" from {d.isoformat()}" if d else "") for d, v in items) or "none"
+
+
+@transaction.atomic
+def create_measure(
+    *,
+    code: str,
+    name: str,
+    owner: Unit,
+    by: User | None,
+    measure_type: str = MeasureType.OUTCOME,
+    chart: str = Chart.XMR,
+    improvement: str = Improvement.INCREASE,
+    frequency: str = Frequency.MONTH,
+    label: str = "",
+    description: str = "",
+    numerator_definition: str = "",
+    denominator_definition: str = "",
+    is_indicator: bool = False,
+    target: Any = None,
+    target_from: dt.date | None = None,
+) -> Measure:
+    """Define a measure owned by `owner` (an indicator when `is_indicator`: shared with all beneath)."""
+    values = {
+        "code": (code or "").strip(), "name": (name or "").strip(), "measure_type": measure_type,
+        "chart": chart, "improvement": improvement, "frequency": frequency, "label": (label or "").strip(),
+        "description": description or "", "numerator_definition": numerator_definition or "",
+        "denominator_definition": denominator_definition or "", "is_indicator": bool(is_indicator),
+    }  # fmt: skip
+    errors = clean_measure_fields(values)
+    if "code" not in errors and Measure.objects.filter(code__iexact=values["code"]).exists():
+        errors["code"] = f"A measure with the code {values['code']} already exists; codes are unique"
+    target_value = None
+    try:
+        target_value = parse_target(target, chart)
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    measure = Measure.objects.create(owner=owner, **values)
+    if target_value is not None:
+        _set_target(measure, target_value, target_from)
+    audit.record(
+        action="measure.create",
+        obj=measure,
+        by=by,
+        scope_path=owner.path,
+        changes={k: [None, v] for k, v in values.items() if v not in ("", False)}
+        | ({"target": [None, target_value]} if target_value is not None else {}),
+    )
+    return measure
+
+
+_UNSET = object()
+
+
+@transaction.atomic
+def update_measure(
+    *, measure: Measure, by: User | None, version: int | None = None, target: Any = _UNSET,
+    target_from: dt.date | None = None, **changes: Any,
+) -> Measure:  # fmt: skip
+    """Change a measure's definition (and its target). Analyses of its series follow."""
+    unknown = set(changes) - set(MEASURE_FIELDS)
+    if unknown:
+        raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
+    measure = Measure.objects.select_for_update().select_related("owner").get(pk=measure.pk)
+    if version is not None and version != measure.version:
+        raise StaleRecord(measure)
+    before = audit.snapshot(measure, MEASURE_FIELDS)
+    values = before | {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
+    errors = clean_measure_fields(values)
+    if (
+        "code" not in errors
+        and values["code"].lower() != measure.code.lower()
+        and Measure.objects.filter(code__iexact=values["code"]).exists()
+    ):
+        errors["code"] = f"A measure with the code {values['code']} already exists; codes are unique"
+    if (
+        values["frequency"] != measure.frequency
+        and measure.series.filter(observations__isnull=False).exists()
+    ):
+        errors["frequency"] = (
+            "The frequency cannot change once observations are recorded; define a new measure"
+        )
+    target_value: Any = _UNSET
+    if target is not _UNSET:
+        try:
+            target_value = parse_target(target, values["chart"])
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    elif values["chart"] in PROPORTION_CHARTS:
+        for t in measure.targets.all():
+            if not 0 <= t.value <= 1:
+                errors["chart"] = (
+                    f"The target {t.value:g} is not a proportion: change it along with the chart"
+                )
+    if (
+        not values["is_indicator"]
+        and measure.is_indicator
+        and measure.series.exclude(unit=measure.owner).exists()
+    ):
+        errors["is_indicator"] = "Units beneath the owner already record this indicator; it stays shared"
+    if errors:
+        raise ValidationError(errors)
+    changed = audit.diff(before, values)
+    for key in changed:
+        setattr(measure, key, values[key])
+    if target_value is not _UNSET:
+        changed |= _set_target(measure, target_value, target_from)
+    if not changed:
+        return measure
+    measure.version += 1
+    measure.save()
+    audit.record(action="measure.update", obj=measure, by=by, changes=changed, scope_path=measure.owner.path)
+    if ANALYSIS_FIELDS & set(changed) or "targets" in changed:
+        mark_stale(measure)
+    return measure
+
+
+def mark_stale(measure: Measure) -> None:
+    """The measure's definition changed: recompute its analyses now, or (for a large indicator) mark
+    them stale so that each page recomputes what it shows before showing it."""
+    series_ids = list(measure.series.values_list("pk", flat=True))
+    Analysis.objects.filter(series__measure=measure).update(stale=True)
+    if len(series_ids) <= RECOMPUTE_AT_ONCE:
+        analyses.recompute(series_ids)
+
+
+def applicability_error(measure: Measure, unit: Unit) -> str | None:
+    if measure.applies_to(unit):
+        return None
+    owner = measure.owner
+    if measure.is_indicator:
+        return f"{measure.code} is an indicator of {owner.name} ({owner.code}); {unit.code} is not beneath it"
+    return (
+        f"{measure.code} belongs to {owner.name} ({owner.code}) and is not shared with other units; "
+        "make it an indicator to share it with everything beneath"
+    )
+
+
+@transaction.atomic
+def get_or_create_series(*, measure: Measure, unit: Unit, by: User | None) -> Series:
+    """The series of `measure` for `unit`, started if need be (the measure must apply to the unit)."""
+    series = Series.objects.filter(measure=measure, unit=unit).first()
+    if series is not None:
+        return series
+    problem = applicability_error(measure, unit)
+    if problem:
+        raise ValidationError({"unit": problem})
+    series = Series.objects.create(measure=measure, unit=unit)
+    Analysis.objects.create(series=series, computed_at=series.created_at)
+    audit.record(
+        action="series.create", obj=series, by=by, scope_path=unit.path,
+        changes={"measure": [None, measure.code], "unit": [None, unit.code]},
+    )  # fmt: skip
+    return series
+
+
+def observation_state(obs: Observation | None) -> dict[str, Any]:
+    if obs is None:
+        return {}
+    return {"value": obs.value, "numerator": obs.numerator, "denominator": obs.denominator, "note": obs.note}
+
+
+def screen_note(note: Any) -> tuple[str, str | None]:
+    """The note to store (personal data redacted) and a warning naming what was removed, if anything."""
+    text = "" if note is None else str(note).strip()
+    if not text:
+        return "", None
+    cleaned, kinds = screening.redact(text)
+    if not kinds:
+        return text, None
+    return (
+        cleaned,
+        f"the note held {screening.describe(kinds)}, which has been replaced by {screening.REDACTED}",
+    )
+
+
+@transaction.atomic
+def record_observation(
+    *,
+    series: Series,
+    period: Any,
+    by: User | None,
+    value: Any = None,
+    numerator: Any = None,
+    denominator: Any = None,
+    note: Any = "",
+    version: int | None = None,
+    source: str = "page",
+) -> tuple[Observation, list[str]]:
+    """Add or correct one period's observation (history kept), then recompute the series' analysis.
+
+    Returns the observation and warnings (e.g. a redacted note). Raises ValidationError per field.
+    """
+    measure = series.measure
+    errors: dict[str, str] = {}
+    try:
+        start = periods.period_start(period, measure.frequency)
+    except periods.PeriodError as exc:
+        errors["period"] = str(exc)
+        start = None
+    v, n, d, problems, missing = check_observation(measure.chart, value, numerator, denominator)
+    for column, message in problems:
+        errors.setdefault(column, message)
+    if missing and not problems:
+        errors.setdefault(
+            missing, f"Enter the {missing}; a missing period is simply left out (it is never recorded as 0)"
+        )
+    if errors:
+        raise ValidationError(errors)
+    cleaned_note, warning = screen_note(note)
+    obs = Observation.objects.select_for_update().filter(series=series, period_start=start).first()
+    before = observation_state(obs)
+    after = {"value": v, "numerator": n, "denominator": d, "note": cleaned_note}
+    if obs is not None:
+        if version is not None and version != obs.version:
+            raise StaleRecord(obs)
+        if before == after:
+            return obs, [warning] if warning else []
+        for key, new in after.items():
+            setattr(obs, key, new)
+        obs.version += 1
+        obs.updated_by = by if getattr(by, "pk", None) else None
+        obs.save()
+        action = ObservationChange.Action.UPDATE
+    else:
+        obs = Observation.objects.create(
+            series=series, period_start=start, updated_by=by if getattr(by, "pk", None) else None, **after
+        )
+        action = ObservationChange.Action.CREATE
+    ObservationChange.objects.create(
+        series=series, period_start=start, action=action, before=_json(before), after=_json(after),
+        by=by if getattr(by, "pk", None) else None, source=source,
+    )  # fmt: skip
+    audit.record(
+        action=f"observation.{action}", obj=series, by=by, scope_path=series.unit.path,
+        changes={"period": [None, start]} | audit.diff(before, after),
+    )  # fmt: skip
+    analyses.recompute([series.pk])
+    return obs, [warning] if warning else []
+
+
+def _json(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in state.items() if v not in (None, "")}
+
+
+@transaction.atomic
+def delete_observation(*, observation: Observation, by: User | None, source: str = "page") -> None:
+    """Remove one period's observation (the period becomes missing); history kept."""
+    series = observation.series
+    before = observation_state(observation)
+    ObservationChange.objects.create(
+        series=series, period_start=observation.period_start, action=ObservationChange.Action.DELETE,
+        before=_json(before), after={}, by=by if getattr(by, "pk", None) else None, source=source,
+    )  # fmt: skip
+    audit.record(
+        action="observation.delete", obj=series, by=by, scope_path=series.unit.path,
+        changes={"period": [observation.period_start, None]} | {k: [v, None] for k, v in _json(before).items()},
+    )  # fmt: skip
+    observation.delete()
+    analyses.recompute([series.pk])
+
+
+@transaction.atomic
+def add_annotation(
+    *, series: Series, period: Any, kind: str, text: str, by: User | None, reason: str = ""
+) -> Annotation:
+    """Note an event, a change tested, or a rebase point (a rebase needs a reason) on a series."""
+    errors: dict[str, str] = {}
+    try:
+        start = periods.period_start(period, series.measure.frequency)
+    except periods.PeriodError as exc:
+        errors["period"] = str(exc)
+        start = None
+    if kind not in AnnotationKind.values:
+        errors["kind"] = _choices_message(kind, AnnotationKind.values)
+    text, _ = screening.redact((text or "").strip())
+    reason, _ = screening.redact((reason or "").strip())
+    if not text:
+        errors["text"] = "Enter what happened, or what was changed"
+    elif len(text) > 500:
+        errors["text"] = "Use at most 500 characters"
+    if kind == AnnotationKind.REBASE and not reason:
+        errors["reason"] = (
+            "Say why the limits are recalculated from this period (what changed in the process)"
+        )
+    if errors:
+        raise ValidationError(errors)
+    annotation = Annotation.objects.create(
+        series=series, period_start=start, kind=kind, text=text, reason=reason,
+        created_by=by if getattr(by, "pk", None) else None,
+    )  # fmt: skip
+    audit.record(
+        action="annotation.create", obj=series, by=by, scope_path=series.unit.path,
+        changes={"kind": [None, kind], "period": [None, start], "text": [None, text]},
+    )  # fmt: skip
+    if kind == AnnotationKind.REBASE:
+        analyses.recompute([series.pk])
+    return annotation
+
+
+@transaction.atomic
+def delete_annotation(*, annotation: Annotation, by: User | None) -> None:
+    series = annotation.series
+    audit.record(
+        action="annotation.delete", obj=series, by=by, scope_path=series.unit.path,
+        changes={"kind": [annotation.kind, None], "period": [annotation.period_start, None]},
+    )  # fmt: skip
+    was_rebase = annotation.kind == AnnotationKind.REBASE
+    annotation.delete()
+    if was_rebase:
+        analyses.recompute([series.pk])
