@@ -1,0 +1,110 @@
+"""The demo: deterministic for a seed, the promised size, consistent paths and the fixed sign-ins."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from spiral.core.models import AuditEvent
+from spiral.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from spiral.demo.builder import build_demo
+from spiral.organisations.models import Membership, Unit, User, path_segment
+
+
+def snapshot() -> dict[str, object]:
+    return {
+        "units": list(Unit.objects.order_by("code").values_list("code", "name", "kind", "parent__code")),
+        "people": list(User.objects.order_by("email").values_list("email", "display_name", "job_title")),
+        "roles": sorted(Membership.objects.values_list("user__email", "unit__code", "role")),
+    }
+
+
+def flush() -> None:
+    AuditEvent.objects.all().delete()
+    Membership.objects.all().delete()
+    User.objects.all().delete()
+    # Children before parents (the parent key protects).
+    for unit in Unit.objects.order_by("-depth"):
+        unit.delete()
+
+
+@pytest.fixture
+def demo(db):
+    return build_demo(size="small", seed=1)
+
+
+def test_the_same_seed_builds_the_same_demo(demo):
+    first = snapshot()
+    flush()
+    build_demo(size="small", seed=1)
+    assert snapshot() == first
+
+
+def test_another_seed_builds_a_different_demo(demo):
+    first = snapshot()
+    flush()
+    build_demo(size="small", seed=2)
+    assert snapshot()["people"] != first["people"]
+
+
+def test_the_small_demo_has_the_promised_size(demo):
+    counts = {kind: Unit.objects.filter(kind=kind).count() for kind in ("nation", "region", "icb")}
+    assert counts == {"nation": 1, "region": 2, "icb": 4}
+    assert 15 <= Unit.objects.filter(kind="organisation").count() <= 25
+    assert 160 <= Unit.objects.filter(kind="team").count() <= 240
+    assert 320 <= User.objects.count() <= 480
+
+
+def test_every_units_path_extends_its_parents(demo):
+    for unit in Unit.objects.select_related("parent"):
+        parent_path = unit.parent.path if unit.parent else ""
+        assert unit.path == parent_path + path_segment(unit.pk), unit.code
+        assert unit.depth == (unit.parent.depth + 1 if unit.parent else 0), unit.code
+
+
+def test_the_demo_is_audited(demo):
+    assert AuditEvent.objects.filter(action="unit.create").count() == Unit.objects.count()
+    assert AuditEvent.objects.filter(action="membership.add").count() == Membership.objects.count()
+
+
+def test_new_rows_after_the_demo_get_fresh_ids(demo):
+    # The demo writes explicit ids; the database's own sequences must have moved past them.
+    parent = Unit.objects.filter(kind="directorate").first()
+    unit = Unit.objects.create(code="NEW-1", name="New", kind="team", parent=parent, path="")
+    user = User.objects.create_user("new.person@example.nhs.uk", display_name="New Person")
+    assert unit.pk > max(Unit.objects.exclude(pk=unit.pk).values_list("pk", flat=True))
+    assert user.pk > max(User.objects.exclude(pk=user.pk).values_list("pk", flat=True))
+
+
+def test_the_eight_demo_sign_ins_exist_with_their_roles(demo):
+    assert len(DEMO_ACCOUNTS) == 8
+    where_kind = {"nation": "nation", "region": "region", "icb": "icb", "organisation": "organisation",
+                  "team": "team"}  # fmt: skip
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.get(email=account.email)
+        roles = list(user.memberships.values_list("role", "unit__kind"))
+        assert roles == [(account.role, where_kind[account.where])], account.email
+        assert user.check_password(DEMO_PASSWORD)
+
+
+def test_the_demo_sign_ins_share_one_organisation_and_its_team(demo):
+    lead = User.objects.get(email="lead@example.com").memberships.get().unit
+    board = User.objects.get(email="board@example.com").memberships.get().unit
+    team = User.objects.get(email="team@example.com").memberships.get().unit
+    region = User.objects.get(email="region@example.com").memberships.get().unit
+    assert lead == board
+    assert team.path.startswith(lead.path)
+    assert lead.path.startswith(region.path)
+
+
+@pytest.mark.parametrize("email", [a.email for a in DEMO_ACCOUNTS])
+def test_each_demo_sign_in_works_with_the_demo_password(demo, email):
+    client = Client()
+    response = client.post("/sign-in/", {"username": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+def test_the_demo_loads_only_into_an_empty_database(demo):
+    with pytest.raises(RuntimeError):
+        build_demo(size="small", seed=1)
