@@ -153,3 +153,90 @@ def test_p_chart_target_is_a_proportion() -> None:
         analyse(NUM, chart="p", denominators=DEN, target=95)
 
     assert analyse(NUM, chart="p", denominators=DEN, target=0.01).assurance_icon == "pass"
+
+
+# Montgomery, Introduction to Statistical Quality Control, Example 7.1 (orange juice cans, 30
+# samples of 50; the data of qicharts2's tbl_07.03 and its test_montgomery.R): p-bar = 347/1500 =
+# 0.2313, UCL 0.4102, LCL 0.0524; samples 15 and 23 are above the UCL.
+JUICE = [
+    12,
+    15,
+    8,
+    10,
+    4,
+    7,
+    16,
+    9,
+    14,
+    10,
+    5,
+    6,
+    17,
+    12,
+    22,
+    8,
+    10,
+    5,
+    13,
+    11,
+    20,
+    18,
+    24,
+    15,
+    9,
+    12,
+    7,
+    13,
+    9,
+    6,
+]
+
+
+def test_montgomery_example_7_1_p_chart() -> None:
+    a = analyse(JUICE, chart="p", denominators=[50] * 30)
+
+    assert_allclose(a.centre[0], 0.2313, atol=5e-5)
+    assert_allclose(a.ucl[0], 0.4102, atol=5e-5)
+    assert_allclose(a.lcl[0], 0.0524, atol=5e-5)
+    assert np.flatnonzero(a.outside_limits).tolist() == [14, 22]
+
+
+# Montgomery, Example 7.3 (nonconformities in 26 samples of 100 printed circuit boards; qicharts2's
+# tbl_07.08): c-bar = 516/26 = 19.85, UCL 33.22, LCL 6.48; samples 6 and 20 are outside.
+BOARDS = [
+    21,
+    24,
+    16,
+    12,
+    15,
+    5,
+    28,
+    20,
+    31,
+    25,
+    20,
+    24,
+    16,
+    19,
+    10,
+    17,
+    13,
+    22,
+    18,
+    39,
+    30,
+    24,
+    16,
+    19,
+    17,
+    15,
+]
+
+
+def test_montgomery_example_7_3_c_chart() -> None:
+    a = analyse(BOARDS, chart="c")
+
+    assert_allclose(a.centre[0], 19.85, atol=0.005)
+    assert_allclose(a.ucl[0], 33.22, atol=0.01)
+    assert_allclose(a.lcl[0], 6.48, atol=0.005)
+    assert np.flatnonzero(a.outside_limits).tolist() == [5, 19]
