@@ -252,3 +252,14 @@ def test_baseline_applies_within_each_period() -> None:
 def test_short_periods_carry_a_trial_limits_note() -> None:
     assert analyse(WORKED).notes
     assert not analyse(list(range(20))).notes
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import spiral.spc
+    import spiral.spc._api
+    import spiral.spc._validate
+
+    for module in (spiral.spc, spiral.spc._api, spiral.spc._validate):
+        assert doctest.testmod(module).failed == 0
