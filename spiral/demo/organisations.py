@@ -43,6 +43,7 @@ class _Builder:
         self.memberships: list[Membership] = []
         self.next_unit = itertools.count(1)
         self.next_user = itertools.count(1)
+        self.next_membership = itertools.count(1)
         self.places = iter(self._shuffled(names.PLACES * 20))
         self.trust_codes: Iterator[str] = (f"R{a}{b}" for a in ALNUM for b in ALNUM)
         self.icb_codes: Iterator[str] = (f"Q{a}{b}" for a in ALNUM for b in ALNUM)
@@ -90,7 +91,7 @@ class _Builder:
         return user
 
     def role(self, user: User, unit: Unit, role: str) -> None:
-        self.memberships.append(Membership(user=user, unit=unit, role=role))
+        self.memberships.append(Membership(pk=next(self.next_membership), user=user, unit=unit, role=role))
 
     def staff(self, unit: Unit, hint: str, count: int) -> None:
         for _ in range(count):
@@ -201,7 +202,8 @@ class _Builder:
                     kind=UnitKind.TEAM,
                     parent=directorate,
                 )
-                self.staff(team, hint, 1 + n % 2)
+                # Every third team names two staff, the rest one: the small demo has ~400 people.
+                self.staff(team, hint, 1 + (n % 3 == 0))
                 if n % 4 == 1:
                     self.role(self._patient(hint), team, Role.PATIENT_PARTNER)
 
@@ -310,15 +312,17 @@ class _Builder:
         Unit.objects.bulk_create(self.units, batch_size=2000)
         User.objects.bulk_create(self.users, batch_size=2000)
         Membership.objects.bulk_create(self.memberships, batch_size=2000)
-        reset_sequences([Unit, User])
-        # Bulk writes are audited too: one event per object, written in bulk.
+        reset_sequences([Unit, User, Membership])
+        # Bulk writes are audited too: one event per object, written in bulk. The objects in hand
+        # carry their explicit ids (and their unit and user), so nothing is read back.
         audit.record_many(action="unit.create", objects=self.units, by=None, scope_path_of=lambda u: u.path)
         audit.record_many(action="user.create", objects=self.users, by=None)
-        memberships = list(Membership.objects.select_related("unit", "user"))
         audit.record_many(
-            action="membership.add", objects=memberships, by=None, scope_path_of=lambda m: m.unit.path
+            action="membership.add", objects=self.memberships, by=None, scope_path_of=lambda m: m.unit.path
         )
-        self.ctx.counts.update(units=len(self.units), people=len(self.users), memberships=len(memberships))
+        self.ctx.counts.update(
+            units=len(self.units), people=len(self.users), memberships=len(self.memberships)
+        )
 
 
 def build(ctx: DemoContext) -> None:
