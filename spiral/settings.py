@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "spiral.core.middleware.RejectNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "spiral.core.middleware.LoginRequiredMiddleware",
@@ -213,6 +214,7 @@ if PRODUCTION:
 
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 1000
+NINJA_PAGINATION_CLASS = "spiral.core.api.Pagination"
 
 LOGGING = {
     "version": 1,

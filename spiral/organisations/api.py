@@ -8,8 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from spiral.core.api import Pagination
 from spiral.organisations import queries, services
 from spiral.organisations.models import Membership, Role, Unit, UnitKind, User
 from spiral.organisations.permissions import Permission, get_or_deny, require
@@ -126,7 +127,7 @@ def _unit_or_404(request: HttpRequest, code: str, field: str = "unit") -> Unit:
 
 
 @router.get("/units", response=list[UnitOut], summary="List units")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> Any:
     parent = _unit_or_404(request, filters.parent, "parent") if filters.parent else None
     within = _unit_or_404(request, filters.within, "within") if filters.within else None
@@ -193,7 +194,7 @@ def unit_tree(request: HttpRequest, code: str, depth: int = Query(2, ge=1, le=6)
 
 
 @router.get("/units/{code}/memberships", response=list[MembershipOut], summary="Roles held on a unit")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def unit_memberships(request: HttpRequest, code: str) -> Any:
     unit = _unit_or_404(request, code)
     return [
@@ -231,7 +232,7 @@ class PeopleFilters(Schema):
 
 
 @router.get("/people", response=list[PersonOut], summary="Find people")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_people(request: HttpRequest, filters: Query[PeopleFilters]) -> Any:
     unit = _unit_or_404(request, filters.unit) if filters.unit else None
     return queries.people(request.auth, q=filters.q, unit=unit, role=filters.role)
@@ -245,7 +246,7 @@ def get_person(request: HttpRequest, person_id: int) -> Any:
 
 
 @router.get("/people/{person_id}/memberships", response=list[MembershipOut], summary="A person's roles")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def person_memberships(request: HttpRequest, person_id: int) -> Any:
     person = get_or_deny(
         request.auth, Permission.VIEW_PERSON, User.objects.filter(is_active=True), pk=person_id

@@ -425,3 +425,32 @@ def test_the_openapi_schema_describes_the_endpoints(tree, member_api):
 
 def test_an_unknown_api_path_is_404_in_json(tree, member_api):
     assert_error_shape(member_api.get("/no-such-thing"), 404)
+
+
+# --- input no database can take -----------------------------------------------------------------------
+
+
+def test_an_offset_too_large_for_the_database_is_422(tree, member_api):
+    body = assert_error_shape(member_api.get("/units", offset=str(10**20)), 422)
+    assert body["errors"][0]["field"] == "offset"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/units", {"q": "a\x00b"}),
+        ("/units", {"within": "\x00"}),
+        ("/people", {"q": "\x00"}),
+        ("/units/A%00B", {}),
+    ],
+    ids=["text", "unit filter", "people", "address"],
+)
+def test_a_nul_character_is_400_on_every_database(tree, member_api, path, params):
+    body = assert_error_shape(member_api.get(path, **params), 400)
+    assert "NUL" in body["detail"]
+
+
+def test_a_nul_character_in_a_json_body_is_400(tree, api):
+    body = {"code": "X1", "name": "Ward\u0000", "kind": "team", "parent": "RAA-MED"}
+    assert_error_shape(api.post("/units", body), 400)
+    assert not Unit.objects.filter(code="X1").exists()

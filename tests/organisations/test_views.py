@@ -408,3 +408,8 @@ def test_an_admin_of_an_organisation_sees_only_its_history(tree, admin_user):
 def test_the_audit_page_is_for_admins_only(tree, leader):
     assert_refuses_anonymous("/audit/")
     assert_refuses_outsider("/audit/", leader)
+
+
+def test_a_nul_character_in_a_search_is_refused_not_a_server_error(tree, member):
+    response = client_for(member).get("/units/", {"q": "ward\x00"})
+    assert response.status_code == 400
