@@ -77,12 +77,23 @@ def _decode(data: bytes) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _guess_delimiter(text: str) -> str:
+    """Comma, semicolon (European Excel) or tab: the one used most on any of the first 20 lines.
+
+    The header is normally the line with the most separators, so notes above it and commas inside
+    quoted text do not mislead the guess the way csv.Sniffer can be misled. Ties go to the comma.
+    """
+    best, best_count = ",", 0
+    for line in text[:65536].splitlines()[:20]:
+        for delimiter in (",", ";", "\t"):
+            count = line.count(delimiter)
+            if count > best_count:
+                best, best_count = delimiter, count
+    return best
+
+
 def _csv_records(text: str) -> Iterable[list[str]]:
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=_guess_delimiter(text))
     try:
         yield from reader
     except csv.Error as exc:
