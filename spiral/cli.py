@@ -113,7 +113,7 @@ def cmd_import(argv: Sequence[str]) -> int:
     units.add_argument("file")
     units.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
     for name, columns in (
-        ("measures", "code,name,owner_unit_code,measure_type,chart,improvement,frequency,target,label,description"),
+        ("measures", "code,name,owner_unit_code,measure_type,chart,improvement,frequency,target,label,..."),
         ("observations", "unit_code,measure_code,period,value,numerator,denominator,note (or wide)"),
     ):
         extra = sub.add_parser(name, help=f"{name}: {columns}")

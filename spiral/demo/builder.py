@@ -54,10 +54,10 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from spiral.demo import organisations
+    from spiral.demo import measurement, organisations
 
     # Later capabilities append their steps here (e.g. measurement, projects, voice).
-    return [("organisations", organisations.build)]
+    return [("organisations", organisations.build), ("measurement", measurement.build)]
 
 
 def demo_exists() -> bool:

@@ -162,18 +162,30 @@ def store_one(series: Series) -> Analysis:
         row = Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now())
     else:
         row = _summary(
-            series.pk, result.values, laid.starts, result.variation_icon, result.assurance_icon,
+            series.pk,
+            result.values,
+            laid.starts,
+            result.variation_icon,
+            result.assurance_icon,
             None if result.target is None else result.target,
-        )  # fmt: skip
+        )
         row.result = result.to_dict()
     _save([row], with_result=True)
     return row
 
 
 _FIELDS = [
-    "variation_icon", "assurance_icon", "latest_period", "latest_value", "target", "points", "sparkline",
-    "error", "stale", "computed_at",
-]  # fmt: skip
+    "variation_icon",
+    "assurance_icon",
+    "latest_period",
+    "latest_value",
+    "target",
+    "points",
+    "sparkline",
+    "error",
+    "stale",
+    "computed_at",
+]
 
 
 def _save(rows: list[Analysis], *, with_result: bool = False) -> None:
@@ -260,9 +272,15 @@ def recompute(series_ids: Iterable[int]) -> int:
                 rows.append(Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now()))
                 continue
             rows.append(
-                _summary(series.pk, result.values, laid.starts, result.variation_icon, result.assurance_icon,
-                         None if result.target is None else result.target)
-            )  # fmt: skip
+                _summary(
+                    series.pk,
+                    result.values,
+                    laid.starts,
+                    result.variation_icon,
+                    result.assurance_icon,
+                    None if result.target is None else result.target,
+                )
+            )
     _save(rows)
     return len(rows)
 

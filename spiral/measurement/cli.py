@@ -15,7 +15,9 @@ def run_import(what: str, path: str, *, dry_run: bool = False) -> int:
         else:
             result = import_observations(path, by=None, dry_run=dry_run)
     except Exception as exc:  # a message, never a traceback
-        print(f"{path}: the import failed ({type(exc).__name__}: {exc}); nothing was written", file=sys.stderr)
+        print(
+            f"{path}: the import failed ({type(exc).__name__}: {exc}); nothing was written", file=sys.stderr
+        )
         return 2
     warnings = getattr(result, "warnings", [])
     for warning in warnings:

@@ -51,9 +51,14 @@ LONG_OPTIONAL = ("value", "numerator", "denominator", "note")
 WIDE_FIXED = ("unit_code", "measure_code", "note")
 MEASURE_REQUIRED = ("code", "name", "owner_unit_code", "measure_type", "chart", "improvement", "frequency")
 MEASURE_OPTIONAL = (
-    "target", "label", "description", "target_from", "numerator_definition", "denominator_definition",
+    "target",
+    "label",
+    "description",
+    "target_from",
+    "numerator_definition",
+    "denominator_definition",
     "is_indicator",
-)  # fmt: skip
+)
 PREVIEW_ROWS = 200
 MB = 1024 * 1024
 
@@ -144,8 +149,10 @@ class _Planner:
         self.filename = filename
         self.xlsx = xlsx
         self.result = ImportResult(filename=filename)
-        self.units = {code: (pk, path, kind) for pk, code, path, kind in
-                      Unit.objects.values_list("pk", "code", "path", "kind")}  # fmt: skip
+        self.units = {
+            code: (pk, path, kind)
+            for pk, code, path, kind in Unit.objects.values_list("pk", "code", "path", "kind")
+        }
         self.measures: dict[str, Measure | None] = {}
         self.series_of_measure: dict[int, dict[int, int]] = {}
         self.keys: dict[tuple[int, int], int] = {}  # (measure id, unit id) -> key
@@ -224,10 +231,21 @@ class _Planner:
         return self.may_write[unit_id]
 
     def add(
-        self, row: int, unit_code: Any, measure_code: Any, period: Any, value: Any, numerator: Any,
-        denominator: Any, note: Any, *, period_col: int | None = None, value_col: int | None = None,
-        period_column: str = "period", value_column: str = "value",
-    ) -> None:  # fmt: skip
+        self,
+        row: int,
+        unit_code: Any,
+        measure_code: Any,
+        period: Any,
+        value: Any,
+        numerator: Any,
+        denominator: Any,
+        note: Any,
+        *,
+        period_col: int | None = None,
+        value_col: int | None = None,
+        period_column: str = "period",
+        value_column: str = "value",
+    ) -> None:
         unit_code, measure_code = _text(unit_code), _text(measure_code)
         ok = True
         if not unit_code:
@@ -244,8 +262,12 @@ class _Planner:
         else:
             measure = self.measure(measure_code)
             if measure is None:
-                self.issue(row, "measure_code", f"no measure has the code {measure_code}; define it first "
-                           "(spiral import measures) or check the code")  # fmt: skip
+                self.issue(
+                    row,
+                    "measure_code",
+                    f"no measure has the code {measure_code}; define it first "
+                    "(spiral import measures) or check the code",
+                )
                 ok = False
         if measure is None:
             return
@@ -263,8 +285,12 @@ class _Planner:
             ok = False
         v, n, d, problems, missing = check_observation(measure.chart, value, numerator, denominator)
         for column, message in problems:
-            self.issue(row, column if column != "value" else value_column, message,
-                       col=value_col if column == "value" else None)  # fmt: skip
+            self.issue(
+                row,
+                column if column != "value" else value_column,
+                message,
+                col=value_col if column == "value" else None,
+            )
             ok = False
         if not ok:
             return
@@ -276,9 +302,13 @@ class _Planner:
             shown = value_column if missing == "value" else missing
             raw = {"value": value, "numerator": numerator, "denominator": denominator}[missing]
             what = f"'{_text(raw)}'" if _text(raw) else "empty"
-            self.warn(row, shown, f"{what}: a missing observation for {unit_code} {measure.code} "
-                      f"{periods.label(start, frequency)}; the row is skipped (never recorded as 0)",
-                      col=value_col if missing == "value" else None)  # fmt: skip
+            self.warn(
+                row,
+                shown,
+                f"{what}: a missing observation for {unit_code} {measure.code} "
+                f"{periods.label(start, frequency)}; the row is skipped (never recorded as 0)",
+                col=value_col if missing == "value" else None,
+            )
             return
         text = "" if note is None else str(note).strip()
         if text:
@@ -321,19 +351,34 @@ def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code:
         cells = dict(zip(header, record, strict=False))
         if layout == "long":
             planner.add(
-                number, cells.get("unit_code"), cells.get("measure_code", measure_code), cells.get("period"),
-                cells.get("value"), cells.get("numerator"), cells.get("denominator"), cells.get("note"),
-            )  # fmt: skip
+                number,
+                cells.get("unit_code"),
+                cells.get("measure_code", measure_code),
+                cells.get("period"),
+                cells.get("value"),
+                cells.get("numerator"),
+                cells.get("denominator"),
+                cells.get("note"),
+            )
         else:
             for i, name in enumerate(header):
                 if not name or name in WIDE_FIXED:
                     continue
                 cell = record[i] if i < len(record) else None
                 planner.add(
-                    number, cells.get("unit_code"), cells.get("measure_code", measure_code), _wide_period(name),
-                    cell, None, None, cells.get("note"), period_col=i, value_col=i, period_column=name,
+                    number,
+                    cells.get("unit_code"),
+                    cells.get("measure_code", measure_code),
+                    _wide_period(name),
+                    cell,
+                    None,
+                    None,
+                    cells.get("note"),
+                    period_col=i,
+                    value_col=i,
+                    period_column=name,
                     value_column=name,
-                )  # fmt: skip
+                )
     if header is None:
         raise TableError(
             "no header row naming the columns was found in the first 20 rows; the first row should be "
@@ -351,7 +396,7 @@ def _wide_period(name: str) -> str:
 def _check_header(planner: _Planner, names: list[str], row: int, measure_code: str | None) -> bool:
     problems: list[Issue] = []
     seen: set[str] = set()
-    for i, name in enumerate(names):
+    for name in names:
         if name and name in seen:
             problems.append(Issue(row, name, "this column appears twice", None, planner.filename))
         seen.add(name)
@@ -359,11 +404,17 @@ def _check_header(planner: _Planner, names: list[str], row: int, measure_code: s
         known = (*LONG_REQUIRED, *LONG_OPTIONAL)
         for i, name in enumerate(names):
             if name and name not in known:
-                problems.append(Issue(
-                    row, name, f"unknown column '{name}'{_suggest(name, known)}; the columns are "
-                    + ", ".join(known) + " (a misspelt column would silently lose data)",
-                    f"{column_letter(i)}{row}" if planner.xlsx else None, planner.filename,
-                ))  # fmt: skip
+                problems.append(
+                    Issue(
+                        row,
+                        name,
+                        f"unknown column '{name}'{_suggest(name, known)}; the columns are "
+                        + ", ".join(known)
+                        + " (a misspelt column would silently lose data)",
+                        f"{column_letter(i)}{row}" if planner.xlsx else None,
+                        planner.filename,
+                    )
+                )
         missing = [c for c in LONG_REQUIRED if c not in names and not (c == "measure_code" and measure_code)]
         if missing:
             problems.append(
@@ -388,20 +439,32 @@ def _check_header(planner: _Planner, names: list[str], row: int, measure_code: s
             )
     else:
         if "measure_code" not in names and not measure_code:
-            problems.append(Issue(row, None, "the file has no period column (long layout) nor measure_code "
-                                  "(wide layout: one measure, one column per period); the long layout's "
-                                  "columns are " + ", ".join((*LONG_REQUIRED, *LONG_OPTIONAL)),
-                                  None, planner.filename))  # fmt: skip
+            problems.append(
+                Issue(
+                    row,
+                    None,
+                    "the file has no period column (long layout) nor measure_code "
+                    "(wide layout: one measure, one column per period); the long layout's "
+                    "columns are " + ", ".join((*LONG_REQUIRED, *LONG_OPTIONAL)),
+                    None,
+                    planner.filename,
+                )
+            )
         for i, name in enumerate(names):
             if not name or name in WIDE_FIXED:
                 continue
             if not _looks_like_period(name):
                 known = (*LONG_REQUIRED, *LONG_OPTIONAL)
-                problems.append(Issue(
-                    row, name, f"unknown column '{name}'{_suggest(name, known)}: in the wide layout every "
-                    "column after unit_code and measure_code is a period (2025-03, 01/03/2025, Mar-25)",
-                    f"{column_letter(i)}{row}" if planner.xlsx else None, planner.filename,
-                ))  # fmt: skip
+                problems.append(
+                    Issue(
+                        row,
+                        name,
+                        f"unknown column '{name}'{_suggest(name, known)}: in the wide layout every "
+                        "column after unit_code and measure_code is a period (2025-03, 01/03/2025, Mar-25)",
+                        f"{column_letter(i)}{row}" if planner.xlsx else None,
+                        planner.filename,
+                    )
+                )
     planner.result.rejected.extend(problems)
     return not problems
 
@@ -485,13 +548,16 @@ def _compare(planner: _Planner) -> _Plan:
                 if first == i:
                     message = f"duplicate row: later rows give {unit_code} {measure.code} {label} again"
                 else:
-                    message = f"duplicate row: row {int(rows[first])} already gives {unit_code} {measure.code} {label}"
+                    message = f"duplicate row: row {int(rows[first])} already gives {unit_code} {measure.code} {label}"  # noqa: E501
                 planner.issue(int(rows[i]), "period", message + "; keep one row per unit, measure and period")
     bad = np.array(sorted(planner.bad_rows), dtype=np.int64)
     keep = np.flatnonzero(~np.isin(rows, bad) & ~dup) if n else np.zeros(0, np.int64)
     series_ids = sorted({info[3] for info in planner.key_info if info[3] is not None})
-    existing = _existing(series_ids) if series_ids else {k: [] for k in ("id", "series", "day", "value",
-                                                                         "num", "den", "note")}  # fmt: skip
+    existing = (
+        _existing(series_ids)
+        if series_ids
+        else {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
+    )
     key_of_series = {info[3]: k for k, info in enumerate(planner.key_info) if info[3] is not None}
     match = np.full(len(keep), -1, dtype=np.int64)
     changed = np.zeros(len(keep), dtype=bool)
@@ -568,8 +634,12 @@ def _summarise(planner: _Planner, plan: _Plan) -> None:
         old = None
         if bucket == "changed":
             j = int(plan.match[position])
-            old = {"value": _num(ex["value"][j]), "numerator": _num(ex["num"][j]),
-                   "denominator": _num(ex["den"][j]), "note": ex["note"][j]}  # fmt: skip
+            old = {
+                "value": _num(ex["value"][j]),
+                "numerator": _num(ex["num"][j]),
+                "denominator": _num(ex["den"][j]),
+                "note": ex["note"][j],
+            }
         result.samples[bucket].append(_sample_row(planner, i, old))
     result.rejected.sort(key=lambda p: (p.row or 0, p.column or ""))
     result.warnings.sort(key=lambda p: (p.row or 0, p.column or ""))
@@ -583,14 +653,21 @@ def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
     used_keys = (
         set(np.frombuffer(planner.key, dtype=np.int64)[plan.keep].tolist()) if len(plan.keep) else set()
     )
-    new_pairs = [p for k, p in enumerate((info[0], info[1]) for info in planner.key_info)
-                 if planner.key_info[k][3] is None and k in used_keys]  # fmt: skip
+    new_pairs = [
+        p
+        for k, p in enumerate((info[0], info[1]) for info in planner.key_info)
+        if planner.key_info[k][3] is None and k in used_keys
+    ]
     if new_pairs:
         Series.objects.bulk_create([Series(measure=m, unit_id=u) for m, u in new_pairs], batch_size=2000)
         ids: dict[tuple[int, int], int] = {}
         for measure_id in {m.pk for m, _ in new_pairs}:
-            ids.update({(measure_id, u): pk for u, pk in
-                        Series.objects.filter(measure_id=measure_id).values_list("unit_id", "pk")})  # fmt: skip
+            ids.update(
+                {
+                    (measure_id, u): pk
+                    for u, pk in Series.objects.filter(measure_id=measure_id).values_list("unit_id", "pk")
+                }
+            )
         for k, info in enumerate(planner.key_info):
             if info[3] is None and (info[0].pk, info[1]) in ids:
                 planner.key_info[k] = (info[0], info[1], info[2], ids[(info[0].pk, info[1])])
@@ -609,11 +686,20 @@ def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
 
     new_idx = plan.keep[plan.match < 0].tolist()
     inserts = [
-        (series_of_key[planner.key[i]], day(planner.day[i]), _num(values[i]), _num(nums[i]), _num(dens[i]),
-         planner.notes[i], 1, now, actor)
+        (
+            series_of_key[planner.key[i]],
+            day(planner.day[i]),
+            _num(values[i]),
+            _num(nums[i]),
+            _num(dens[i]),
+            planner.notes[i],
+            1,
+            now,
+            actor,
+        )
         for i in new_idx
-    ]  # fmt: skip
-    _insert_observations(inserts)
+    ]
+    bulk_insert_observations(inserts)
     changed_pos = np.flatnonzero(plan.changed)
     ex = plan.existing
     updates = []
@@ -622,16 +708,25 @@ def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
         i, j = int(plan.keep[position]), int(plan.match[position])
         after = (_num(values[i]), _num(nums[i]), _num(dens[i]), planner.notes[i])
         updates.append((*after, now, actor, ex["id"][j]))
-        before = {"value": _num(ex["value"][j]), "numerator": _num(ex["num"][j]),
-                  "denominator": _num(ex["den"][j]), "note": ex["note"][j]}  # fmt: skip
+        before = {
+            "value": _num(ex["value"][j]),
+            "numerator": _num(ex["num"][j]),
+            "denominator": _num(ex["den"][j]),
+            "note": ex["note"][j],
+        }
         history.append(
             ObservationChange(
-                series_id=ex["series"][j], period_start=day(planner.day[i]),
-                action=ObservationChange.Action.UPDATE, before=services._json(before),
-                after=services._json(dict(zip(("value", "numerator", "denominator", "note"), after, strict=True))),
-                by_id=actor, source=planner.filename[:200],
+                series_id=ex["series"][j],
+                period_start=day(planner.day[i]),
+                action=ObservationChange.Action.UPDATE,
+                before=services._json(before),
+                after=services._json(
+                    dict(zip(("value", "numerator", "denominator", "note"), after, strict=True))
+                ),
+                by_id=actor,
+                source=planner.filename[:200],
             )
-        )  # fmt: skip
+        )
     _update_observations(updates)
     ObservationChange.objects.bulk_create(history, batch_size=2000)
     touched_keys = set(keys[plan.keep[plan.match < 0]].tolist()) | set(keys[plan.keep[plan.changed]].tolist())
@@ -649,11 +744,22 @@ def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
         analyses.recompute(touched)
 
 
-_COLUMNS = ("series_id", "period_start", "value", "numerator", "denominator", "note", "version", "updated_at",
-            "updated_by_id")  # fmt: skip
+_COLUMNS = (
+    "series_id",
+    "period_start",
+    "value",
+    "numerator",
+    "denominator",
+    "note",
+    "version",
+    "updated_at",
+    "updated_by_id",
+)
 
 
-def _insert_observations(rows: list[tuple[Any, ...]]) -> None:
+def bulk_insert_observations(rows: list[tuple[Any, ...]]) -> None:
+    """Insert rows of (series_id, period_start, value, numerator, denominator, note, version, updated_at,
+    updated_by_id): executemany on SQLite, COPY on PostgreSQL. The caller recomputes the analyses."""
     if not rows:
         return
     table = connection.ops.quote_name(Observation._meta.db_table)
@@ -686,7 +792,8 @@ def _update_observations(rows: list[tuple[Any, ...]]) -> None:
             cursor.execute(
                 f"UPDATE {table} AS o SET value = u.value, numerator = u.numerator, "  # noqa: S608
                 "denominator = u.denominator, note = u.note, updated_at = u.updated_at, "
-                "updated_by_id = u.updated_by_id, version = o.version + 1 FROM spiral_obs_update u WHERE o.id = u.id"
+                "updated_by_id = u.updated_by_id, version = o.version + 1 "
+                "FROM spiral_obs_update u WHERE o.id = u.id"
             )
             cursor.execute("DROP TABLE spiral_obs_update")
             return
@@ -720,24 +827,35 @@ def import_observations(
         planner = _Planner(by=by, filename=shown, xlsx=xlsx)
         header_ok = _read_rows(planner, records, measure_code=measure_code)
     except TableError as exc:
-        return ImportResult(filename=shown, rejected=[Issue(p.row, p.column, p.message, None, shown)
-                                                      for p in exc.problems])  # fmt: skip
+        return ImportResult(
+            filename=shown, rejected=[Issue(p.row, p.column, p.message, None, shown) for p in exc.problems]
+        )
     if not header_ok:
         return planner.result  # the header was refused: nothing else is worth saying
     return _plan_and_write(planner, by=by, dry_run=dry_run, valid_only=valid_only)
 
 
 def apply_rows(
-    rows: list[dict[str, Any]], *, by: User | None, dry_run: bool = False, valid_only: bool = False,
+    rows: list[dict[str, Any]],
+    *,
+    by: User | None,
+    dry_run: bool = False,
+    valid_only: bool = False,
     source: str = "API request",
-) -> ImportResult:  # fmt: skip
+) -> ImportResult:
     """The same checks and writes for rows given as dicts (the API's bulk upsert); row = position + 1."""
     planner = _Planner(by=by, filename=source, xlsx=False)
     for number, row in enumerate(rows, start=1):
         planner.add(
-            number, row.get("unit"), row.get("measure"), row.get("period"), row.get("value"),
-            row.get("numerator"), row.get("denominator"), row.get("note"),
-        )  # fmt: skip
+            number,
+            row.get("unit"),
+            row.get("measure"),
+            row.get("period"),
+            row.get("value"),
+            row.get("numerator"),
+            row.get("denominator"),
+            row.get("note"),
+        )
     return _plan_and_write(planner, by=by, dry_run=dry_run, valid_only=valid_only)
 
 
@@ -799,9 +917,15 @@ def import_measures(
     unknown = [c for c in table.columns if c and c not in known]
     if unknown:
         result.rejected = [
-            Issue(table.header_row, c, f"unknown column '{c}'{_suggest(c, known)}; the columns are "
-                  + ", ".join(known), None, shown) for c in unknown
-        ]  # fmt: skip
+            Issue(
+                table.header_row,
+                c,
+                f"unknown column '{c}'{_suggest(c, known)}; the columns are " + ", ".join(known),
+                None,
+                shown,
+            )
+            for c in unknown
+        ]
         return result
     units = {
         u.code: u for u in Unit.objects.filter(code__in={_text(r.get("owner_unit_code")) for r in table.rows})
@@ -819,9 +943,15 @@ def import_measures(
 
 
 def _measure_row(
-    row: Any, columns: list[str], units: dict[str, Unit], seen: dict[str, int], result: MeasureImportResult,
-    *, by: User | None, shown: str,
-) -> None:  # fmt: skip
+    row: Any,
+    columns: list[str],
+    units: dict[str, Unit],
+    seen: dict[str, int],
+    result: MeasureImportResult,
+    *,
+    by: User | None,
+    shown: str,
+) -> None:
     def reject(column: str | None, message: str) -> None:
         result.rejected.append(Issue(row.number, column, message, None, shown))
 
@@ -852,11 +982,13 @@ def _measure_row(
             reject("target_from", str(exc))
             return
     values = {
-        "name": _text(row.get("name")), "measure_type": _text(row.get("measure_type")).lower(),
+        "name": _text(row.get("name")),
+        "measure_type": _text(row.get("measure_type")).lower(),
         "chart": _text(row.get("chart")).lower().replace("′", "prime").replace("'", "prime"),
-        "improvement": _text(row.get("improvement")).lower(), "frequency": _text(row.get("frequency")).lower(),
+        "improvement": _text(row.get("improvement")).lower(),
+        "frequency": _text(row.get("frequency")).lower(),
         "is_indicator": is_indicator,
-    }  # fmt: skip
+    }
     for optional in ("label", "description", "numerator_definition", "denominator_definition"):
         if optional in columns:
             values[optional] = _text(row.get(optional))
@@ -864,8 +996,9 @@ def _measure_row(
     try:
         with transaction.atomic():
             if existing is None:
-                services.create_measure(code=code, owner=owner, by=by, target=row.get("target"),
-                                        target_from=target_from, **values)  # fmt: skip
+                services.create_measure(
+                    code=code, owner=owner, by=by, target=row.get("target"), target_from=target_from, **values
+                )
                 result.created.append(code)
                 return
             if existing.owner_id != owner.pk:

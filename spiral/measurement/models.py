@@ -67,7 +67,8 @@ class Measure(models.Model):
     frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.MONTH)
     numerator_definition = models.TextField(blank=True)
     denominator_definition = models.TextField(blank=True)
-    owner = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="measures")
+    # Units are closed, not deleted; a unit removed from the database takes its measures and data along.
+    owner = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="measures")
     is_indicator = models.BooleanField(
         default=False, help_text="Shared with every unit beneath the owner, so many units observe it"
     )
@@ -127,7 +128,7 @@ class Series(models.Model):
     visibility = "open"
 
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="series")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="series")
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="series")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -199,6 +200,9 @@ class ObservationChange(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["series", "period_start"], name="obs_change_series_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.period_start}"
 
 
 class AnnotationKind(models.TextChoices):

@@ -32,9 +32,18 @@ from spiral.organisations.models import Unit, User
 from spiral.organisations.services import StaleVersion
 
 MEASURE_FIELDS = (
-    "code", "name", "description", "measure_type", "label", "chart", "improvement", "frequency",
-    "numerator_definition", "denominator_definition", "is_indicator",
-)  # fmt: skip
+    "code",
+    "name",
+    "description",
+    "measure_type",
+    "label",
+    "chart",
+    "improvement",
+    "frequency",
+    "numerator_definition",
+    "denominator_definition",
+    "is_indicator",
+)
 # A change to one of these changes every analysis of the measure.
 ANALYSIS_FIELDS = frozenset({"chart", "improvement", "frequency"})
 RECOMPUTE_AT_ONCE = 2000  # more series than this: marked stale, recomputed by the pages that show them
@@ -65,9 +74,12 @@ def parse_target(value: Any, chart: str) -> float | None:
             except ValueError:
                 raise ValidationError({"target": f"'{text}' is not a number"}) from None
             raise ValidationError(
-                {"target": f"'{text}' is a percentage; targets are plain numbers on the chart's scale: "
-                 f"write {share:g}" + (" (a proportion between 0 and 1)" if chart in PROPORTION_CHARTS else "")}
-            )  # fmt: skip
+                {
+                    "target": f"'{text}' is a percentage; targets are plain numbers on the chart's scale: "
+                    f"write {share:g}"
+                    + (" (a proportion between 0 and 1)" if chart in PROPORTION_CHARTS else "")
+                }
+            )
         try:
             number = float(text.replace(",", ""))
         except ValueError:
@@ -78,8 +90,12 @@ def parse_target(value: Any, chart: str) -> float | None:
         raise ValidationError({"target": "The target must be a finite number"})
     if chart in PROPORTION_CHARTS and not 0 <= number <= 1:
         hint = f"; write {number / 100:g} for {number:g}%" if 1 < number <= 100 else ""
-        raise ValidationError({"target": f"{number:g} is not a proportion: on a {chart} chart the target is "
-                               f"between 0 and 1{hint}"})  # fmt: skip
+        raise ValidationError(
+            {
+                "target": f"{number:g} is not a proportion: on a {chart} chart the target is "
+                f"between 0 and 1{hint}"
+            }
+        )
     return number
 
 
@@ -151,11 +167,18 @@ def create_measure(
 ) -> Measure:
     """Define a measure owned by `owner` (an indicator when `is_indicator`: shared with all beneath)."""
     values = {
-        "code": (code or "").strip(), "name": (name or "").strip(), "measure_type": measure_type,
-        "chart": chart, "improvement": improvement, "frequency": frequency, "label": (label or "").strip(),
-        "description": description or "", "numerator_definition": numerator_definition or "",
-        "denominator_definition": denominator_definition or "", "is_indicator": bool(is_indicator),
-    }  # fmt: skip
+        "code": (code or "").strip(),
+        "name": (name or "").strip(),
+        "measure_type": measure_type,
+        "chart": chart,
+        "improvement": improvement,
+        "frequency": frequency,
+        "label": (label or "").strip(),
+        "description": description or "",
+        "numerator_definition": numerator_definition or "",
+        "denominator_definition": denominator_definition or "",
+        "is_indicator": bool(is_indicator),
+    }
     errors = clean_measure_fields(values)
     if "code" not in errors and Measure.objects.filter(code__iexact=values["code"]).exists():
         errors["code"] = f"A measure with the code {values['code']} already exists; codes are unique"
@@ -185,9 +208,14 @@ _UNSET = object()
 
 @transaction.atomic
 def update_measure(
-    *, measure: Measure, by: User | None, version: int | None = None, target: Any = _UNSET,
-    target_from: dt.date | None = None, **changes: Any,
-) -> Measure:  # fmt: skip
+    *,
+    measure: Measure,
+    by: User | None,
+    version: int | None = None,
+    target: Any = _UNSET,
+    target_from: dt.date | None = None,
+    **changes: Any,
+) -> Measure:
     """Change a measure's definition (and its target). Analyses of its series follow."""
     unknown = set(changes) - set(MEASURE_FIELDS)
     if unknown:
@@ -279,9 +307,12 @@ def get_or_create_series(*, measure: Measure, unit: Unit, by: User | None) -> Se
     series = Series.objects.create(measure=measure, unit=unit)
     Analysis.objects.create(series=series, computed_at=series.created_at)
     audit.record(
-        action="series.create", obj=series, by=by, scope_path=unit.path,
+        action="series.create",
+        obj=series,
+        by=by,
+        scope_path=unit.path,
         changes={"measure": [None, measure.code], "unit": [None, unit.code]},
-    )  # fmt: skip
+    )
     return series
 
 
@@ -359,13 +390,21 @@ def record_observation(
         )
         action = ObservationChange.Action.CREATE
     ObservationChange.objects.create(
-        series=series, period_start=start, action=action, before=_json(before), after=_json(after),
-        by=by if getattr(by, "pk", None) else None, source=source,
-    )  # fmt: skip
+        series=series,
+        period_start=start,
+        action=action,
+        before=_json(before),
+        after=_json(after),
+        by=by if getattr(by, "pk", None) else None,
+        source=source,
+    )
     audit.record(
-        action=f"observation.{action}", obj=series, by=by, scope_path=series.unit.path,
+        action=f"observation.{action}",
+        obj=series,
+        by=by,
+        scope_path=series.unit.path,
         changes={"period": [None, start]} | audit.diff(before, after),
-    )  # fmt: skip
+    )
     analyses.recompute([series.pk])
     return obs, [warning] if warning else []
 
@@ -380,13 +419,22 @@ def delete_observation(*, observation: Observation, by: User | None, source: str
     series = observation.series
     before = observation_state(observation)
     ObservationChange.objects.create(
-        series=series, period_start=observation.period_start, action=ObservationChange.Action.DELETE,
-        before=_json(before), after={}, by=by if getattr(by, "pk", None) else None, source=source,
-    )  # fmt: skip
+        series=series,
+        period_start=observation.period_start,
+        action=ObservationChange.Action.DELETE,
+        before=_json(before),
+        after={},
+        by=by if getattr(by, "pk", None) else None,
+        source=source,
+    )
     audit.record(
-        action="observation.delete", obj=series, by=by, scope_path=series.unit.path,
-        changes={"period": [observation.period_start, None]} | {k: [v, None] for k, v in _json(before).items()},
-    )  # fmt: skip
+        action="observation.delete",
+        obj=series,
+        by=by,
+        scope_path=series.unit.path,
+        changes={"period": [observation.period_start, None]}
+        | {k: [v, None] for k, v in _json(before).items()},
+    )
     observation.delete()
     analyses.recompute([series.pk])
 
@@ -417,13 +465,20 @@ def add_annotation(
     if errors:
         raise ValidationError(errors)
     annotation = Annotation.objects.create(
-        series=series, period_start=start, kind=kind, text=text, reason=reason,
+        series=series,
+        period_start=start,
+        kind=kind,
+        text=text,
+        reason=reason,
         created_by=by if getattr(by, "pk", None) else None,
-    )  # fmt: skip
+    )
     audit.record(
-        action="annotation.create", obj=series, by=by, scope_path=series.unit.path,
+        action="annotation.create",
+        obj=series,
+        by=by,
+        scope_path=series.unit.path,
         changes={"kind": [None, kind], "period": [None, start], "text": [None, text]},
-    )  # fmt: skip
+    )
     if kind == AnnotationKind.REBASE:
         analyses.recompute([series.pk])
     return annotation
@@ -433,9 +488,12 @@ def add_annotation(
 def delete_annotation(*, annotation: Annotation, by: User | None) -> None:
     series = annotation.series
     audit.record(
-        action="annotation.delete", obj=series, by=by, scope_path=series.unit.path,
+        action="annotation.delete",
+        obj=series,
+        by=by,
+        scope_path=series.unit.path,
         changes={"kind": [annotation.kind, None], "period": [annotation.period_start, None]},
-    )  # fmt: skip
+    )
     was_rebase = annotation.kind == AnnotationKind.REBASE
     annotation.delete()
     if was_rebase:

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from spiral.measurement.models import AnnotationKind, Chart, Frequency, Improvement, MeasureType
+
+EMPTY = [("", "Choose one")]
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+class MeasureForm(forms.Form):
+    code = forms.CharField(max_length=64, help_text="Unique across Spiral, for example FALLS-1000BD")
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea, required=False)
+    measure_type = forms.ChoiceField(choices=EMPTY + list(MeasureType.choices), label="Type of measure")
+    label = forms.CharField(
+        max_length=64,
+        required=False,
+        label="Unit of measurement",
+        help_text="Shown on charts: %, per 1,000 bed days",
+    )
+    chart = forms.ChoiceField(choices=EMPTY + list(Chart.choices), label="Chart")
+    improvement = forms.ChoiceField(choices=EMPTY + list(Improvement.choices), label="Improvement direction")
+    frequency = forms.ChoiceField(
+        choices=EMPTY + list(Frequency.choices), label="How often data is collected"
+    )
+    numerator_definition = forms.CharField(
+        widget=forms.Textarea, required=False, label="Numerator definition"
+    )
+    denominator_definition = forms.CharField(
+        widget=forms.Textarea, required=False, label="Denominator definition"
+    )
+    target = forms.CharField(
+        required=False,
+        help_text="A number on the chart's scale; for p charts a proportion (0.95, not 95%). Empty: none",
+    )
+    target_from = forms.DateField(
+        required=False,
+        label="Target applies from",
+        input_formats=DATE_FORMATS,
+        help_text="Optional, for a target that changes: for example 01/04/2025",
+    )
+    is_indicator = forms.BooleanField(required=False, label="Share with every unit beneath (an indicator)")
+
+
+class ObservationForm(forms.Form):
+    period = forms.CharField(
+        max_length=32,
+        help_text="The first day of the period (01/04/2025), or 2025-04 for a month, 2025-W14 for a week",
+    )
+    value = forms.CharField(required=False, max_length=32)
+    numerator = forms.CharField(required=False, max_length=32)
+    denominator = forms.CharField(required=False, max_length=32)
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="No names, NHS numbers or other personal details: they are removed",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, ratio: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if ratio:
+            del self.fields["value"]
+        else:
+            del self.fields["numerator"]
+            del self.fields["denominator"]
+
+
+class AnnotationForm(forms.Form):
+    period = forms.CharField(
+        max_length=32, help_text="The period it applies from, like 01/04/2025 or 2025-04"
+    )
+    kind = forms.ChoiceField(choices=EMPTY + list(AnnotationKind.choices), label="Kind of annotation")
+    text = forms.CharField(max_length=500, label="What happened or changed")
+    reason = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Rebase points only: why the process changed",
+    )
+
+
+class ImportForm(forms.Form):
+    what = forms.ChoiceField(
+        choices=[("observations", "Observations"), ("measures", "Measure definitions")],
+        widget=forms.RadioSelect,
+        initial="observations",
+        label="What the file holds",
+    )
+    file = forms.FileField(
+        label="File (CSV or XLSX)",
+        help_text="Observations: unit_code, measure_code, period, value, numerator, denominator, note",
+    )
+    measure = forms.CharField(
+        required=False,
+        max_length=64,
+        label="Measure code (wide layout only)",
+        help_text="For a file with one column per period and no measure_code column",
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx", ".xlsm", ".txt")):
+            raise forms.ValidationError("The file must be a CSV or XLSX file")
+        return upload
+
+
+class SeriesFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Measure name or code")
+    measure_type = forms.ChoiceField(
+        choices=[("", "Any type"), *MeasureType.choices], required=False, label="Type"
+    )
+    beneath = forms.BooleanField(required=False, label="Include everything beneath")

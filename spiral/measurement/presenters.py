@@ -1,0 +1,274 @@
+"""Display shaping that pages and exports share: icons, numbers, sparklines, the summary matrix,
+the rows of a series' data table, and the CSV/XLSX layouts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from spiral import spc
+from spiral.core import periods
+from spiral.measurement.models import PROPORTION_CHARTS, Annotation, Measure, Observation, Series
+
+VARIATION = {
+    "common_cause": ("Common cause variation", "common", ""),
+    "improvement_high": ("Special cause variation: improvement (high)", "improvement", "H"),
+    "improvement_low": ("Special cause variation: improvement (low)", "improvement", "L"),
+    "concern_high": ("Special cause variation: concern (high)", "concern", "H"),
+    "concern_low": ("Special cause variation: concern (low)", "concern", "L"),
+    "neither_high": ("Special cause variation: neither improvement nor concern (high)", "neither", "H"),
+    "neither_low": ("Special cause variation: neither improvement nor concern (low)", "neither", "L"),
+    "": ("No variation icon (too few points, or a run chart)", "none", ""),
+}
+ASSURANCE = {
+    "pass": ("Consistently passing the target", "pass", "P"),
+    "fail": ("Consistently failing the target", "fail", "F"),
+    "hit_and_miss": ("Hit and miss: the target lies within the limits", "hit", "?"),
+    "": ("No assurance icon (no target)", "none", ""),
+}
+VARIATION_ORDER = list(VARIATION)
+ASSURANCE_ORDER = list(ASSURANCE)
+COLOURS = {
+    "improvement": "#005eb8",
+    "concern": "#ed8b00",
+    "common": "#768692",
+    "neither": "#330072",
+    "pass": "#005eb8",
+    "fail": "#ed8b00",
+    "hit": "#768692",
+    "none": "#d8dde0",
+}
+
+
+def icon(kind: str, name: str | None) -> Markup:
+    """A small Making Data Count style badge with its meaning as text (for screen readers and print)."""
+    table = VARIATION if kind == "variation" else ASSURANCE
+    text, tone, letter = table.get(name or "", table[""])
+    colour = COLOURS[tone]
+    if tone == "none":
+        return Markup(
+            '<span class="spiral-icon spiral-icon--none">–'
+            '<span class="nhsuk-u-visually-hidden"> {}</span></span>'
+        ).format(text)
+    arrow = ""
+    if kind == "variation" and tone != "common":
+        arrow = "↑" if letter == "H" else "↓"
+    return Markup(
+        '<span class="spiral-icon" title="{text}">'
+        '<svg width="28" height="28" viewBox="0 0 28 28" aria-hidden="true" '
+        'focusable="false"><circle cx="14" cy="14" r="12" fill="#fff" stroke="{colour}" stroke-width="3"/>'
+        '<text x="14" y="19" text-anchor="middle" font-size="13" font-weight="bold" fill="{colour}">'
+        "{mark}</text>"
+        '</svg><span class="nhsuk-u-visually-hidden">{text}</span></span>'
+    ).format(text=text, colour=colour, mark=(letter + arrow) if letter or arrow else "~")
+
+
+def icon_text(kind: str, name: str | None) -> str:
+    return (VARIATION if kind == "variation" else ASSURANCE).get(name or "", ("", "", ""))[0]
+
+
+def number(value: float | None, measure: Measure | None = None) -> str:
+    """A value as people read it: proportions as %, others with sensible decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if measure is not None and measure.chart in PROPORTION_CHARTS:
+        return f"{value * 100:.1f}%"
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    magnitude = abs(value)
+    digits = 1 if magnitude >= 100 else 2 if magnitude >= 1 else 3
+    return f"{value:,.{digits}f}"
+
+
+def sparkline(values: Iterable[float | None], *, label: str) -> Markup:
+    """A tiny inline SVG line of the latest values (decorative: the table beside it has the numbers)."""
+    points = list(values)
+    valid = [v for v in points if v is not None]
+    if len(valid) < 2:
+        return Markup("")
+    low, high = min(valid), max(valid)
+    span = (high - low) or 1.0
+    height, step = 24, 96 / max(len(points) - 1, 1)
+    segments, current = [], []
+    for i, v in enumerate(points):
+        if v is None:
+            if current:
+                segments.append(current)
+            current = []
+            continue
+        current.append(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}")
+    if current:
+        segments.append(current)
+    lines = "".join(
+        f'<polyline points="{" ".join(s)}" fill="none" stroke="#005eb8" stroke-width="1.5"/>'
+        for s in segments
+    )
+    return Markup(
+        '<svg class="spiral-sparkline" width="96" height="24" viewBox="0 0 96 24" role="img" '
+        'aria-label="{label}">'
+        "{lines}</svg>"
+    ).format(label=label, lines=Markup(lines))  # noqa: S704 - built above from numbers only
+
+
+@dataclass
+class MatrixCell:
+    variation: str
+    assurance: str
+    count: int
+
+
+def summary_matrix(rows: list[Series]) -> dict[str, Any]:
+    """Counts of series by variation icon (across) and assurance icon (down)."""
+    counts: dict[tuple[str, str], int] = {}
+    for s in rows:
+        a = getattr(s, "analysis", None)
+        key = ((a.variation_icon if a else "") or "", (a.assurance_icon if a else "") or "")
+        counts[key] = counts.get(key, 0) + 1
+    return {
+        "columns": VARIATION_ORDER,
+        "rows": [
+            (assurance, [MatrixCell(v, assurance, counts.get((v, assurance), 0)) for v in VARIATION_ORDER])
+            for assurance in ASSURANCE_ORDER
+        ],
+        "total": len(rows),
+    }
+
+
+def chart_svg(series: Series, result: spc.Analysis, annotations: list[Annotation]) -> str:
+    """The series' SPC chart (spiral.spc.render_svg) with its annotations as numbered markers."""
+    dates = list(result.dates or ())
+    notes = []
+    for a in annotations:
+        label = periods.label(a.period_start, series.measure.frequency)
+        if label in dates:
+            notes.append({"date": label, "text": f"{a.get_kind_display()}: {a.text}"})
+    return spc.render_svg(
+        result,
+        title=f"{series.measure.name} — {series.unit.name}",
+        unit_label=series.measure.label,
+        annotations=notes,
+    )
+
+
+def data_rows(series: Series, result: spc.Analysis, observations: list[Observation]) -> list[dict[str, Any]]:
+    """One row per period of the chart, with the observation (if any) and the analysis at that point."""
+    by_day = {o.period_start: o for o in observations}
+    frequency = series.measure.frequency
+    starts: list[dt.date] = []
+    if observations:
+        starts = periods.calendar(observations[0].period_start, observations[-1].period_start, frequency)
+    point_types = list(result.point_type)
+    rows = []
+    for i, day in enumerate(starts):
+        o = by_day.get(day)
+        rows.append(
+            {
+                "day": day,
+                "label": periods.label(day, frequency),
+                "observation": o,
+                "value": None if math.isnan(result.values[i]) else float(result.values[i]),
+                "centre": _f(result.centre[i]),
+                "lcl": _f(result.lcl[i]),
+                "ucl": _f(result.ucl[i]),
+                "target": None if result.target is None else _f(result.target[i]),
+                "point_type": point_types[i] if o is not None else "missing",
+                "flags": result.flags[i],
+            }
+        )
+    return rows
+
+
+def _f(x: Any) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
+
+
+SERIES_HEADER = [
+    "unit_code",
+    "measure_code",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "note",
+    "centre",
+    "lower_limit",
+    "upper_limit",
+    "target",
+    "point_type",
+    "rules",
+]
+
+
+def series_export_rows(series: Series, rows: list[dict[str, Any]]) -> list[list[Any]]:
+    out = []
+    for r in rows:
+        o = r["observation"]
+        out.append(
+            [
+                series.unit.code,
+                series.measure.code,
+                r["label"],
+                r["value"],
+                o.numerator if o else None,
+                o.denominator if o else None,
+                o.note if o else "",
+                r["centre"],
+                r["lcl"],
+                r["ucl"],
+                r["target"],
+                r["point_type"],
+                " ".join(r["flags"]),
+            ]
+        )
+    return out
+
+
+SUMMARY_HEADER = [
+    "unit_code",
+    "unit",
+    "measure_code",
+    "measure",
+    "type",
+    "label",
+    "latest_period",
+    "latest_value",
+    "target",
+    "variation",
+    "assurance",
+    "points",
+]
+
+
+def summary_export_rows(rows: list[Series]) -> list[list[Any]]:
+    out = []
+    for s in rows:
+        a = getattr(s, "analysis", None)
+        out.append(
+            [
+                s.unit.code,
+                s.unit.name,
+                s.measure.code,
+                s.measure.name,
+                s.measure.measure_type,
+                s.measure.label,
+                periods.label(a.latest_period, s.measure.frequency) if a and a.latest_period else "",
+                a.latest_value if a else None,
+                a.target if a else None,
+                icon_text("variation", a.variation_icon if a else ""),
+                icon_text("assurance", a.assurance_icon if a else ""),
+                a.points if a else 0,
+            ]
+        )
+    return out
+
+
+def safe_filename(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)[:80] or "export"
+
+
+__all__ = ["escape"]

@@ -1,0 +1,550 @@
+"""Pages for measures, series, the unit's measures page (integrated performance report), imports and exports.
+
+Thin: authorise, call a query or service, render.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from spiral.core import exports, periods
+from spiral.core.forms import add_service_errors
+from spiral.measurement import analyses, imports, presenters, queries, services
+from spiral.measurement.forms import (
+    AnnotationForm,
+    ImportForm,
+    MeasureForm,
+    ObservationForm,
+    SeriesFilterForm,
+)
+from spiral.measurement.models import Annotation, Measure, Observation, Series
+from spiral.organisations import queries as org_queries
+from spiral.organisations.models import Unit
+from spiral.organisations.permissions import Permission, can, get_or_deny, require
+
+
+def _crumbs(request: HttpRequest, unit: Unit | None = None) -> list[dict[str, str]]:
+    crumbs = [{"href": "/", "text": "Home"}]
+    if unit is not None:
+        crumbs += [
+            {"href": f"/units/{u.code}/", "text": u.name} for u in org_queries.ancestors(request.user, unit)
+        ]
+        crumbs.append({"href": f"/units/{unit.code}/", "text": unit.name})
+    return crumbs
+
+
+def _unit(request: HttpRequest, code: str, permission: Permission = Permission.VIEW_UNIT) -> Unit:
+    return get_or_deny(request.user, permission, Unit.objects.select_related("parent"), code=code)
+
+
+def _measure(request: HttpRequest, pk: int, permission: Permission | None = None) -> Measure:
+    measure = get_or_deny(request.user, Permission.VIEW_UNIT, Measure.objects.select_related("owner"), pk=pk)
+    if permission is not None:
+        require(request.user, permission, measure)
+    return measure
+
+
+def _series(request: HttpRequest, pk: int) -> Series:
+    series = queries.series_by_id(request.user, pk)
+    if series is None:
+        raise Http404("No series matches that address")
+    return series
+
+
+# ---------------------------------------------------------------------------------------------
+# Measures
+
+
+def measure_index(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()
+    found = list(queries.measures(request.user, q=q or None)[:500])
+    return render(
+        request,
+        "measurement/measure_index.jinja",
+        {
+            "page_title": "Measures",
+            "active_nav": "measures",
+            "measures": found,
+            "q": q,
+            "breadcrumbs": _crumbs(request),
+        },
+    )
+
+
+def measure_create(request: HttpRequest) -> HttpResponse:
+    unit = _unit(request, request.GET.get("unit", ""), Permission.CHANGE_MEASURE)
+    form = MeasureForm(
+        request.POST or None, initial={"is_indicator": unit.kind != "team", "frequency": "month"}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            measure = services.create_measure(owner=unit, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"The measure {measure.name} has been defined.")
+            return redirect("measurement:measure", pk=measure.pk)
+    return render(
+        request,
+        "measurement/measure_form.jinja",
+        {
+            "page_title": f"Define a measure for {unit.name}",
+            "form": form,
+            "unit": unit,
+            "heading": f"Define a measure for {unit.name}",
+            "submit": "Save measure",
+            "breadcrumbs": _crumbs(request, unit),
+        },
+    )
+
+
+def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = _measure(request, pk)
+    series = queries.series_list(request.user, measure=measure, sort="unit")
+    return render(
+        request,
+        "measurement/measure_detail.jinja",
+        {
+            "page_title": measure.name,
+            "active_nav": "measures",
+            "measure": measure,
+            "series": series[:500],
+            "series_count": len(series),
+            "targets": list(measure.targets.all()),
+            "p": presenters,
+            "breadcrumbs": _crumbs(request, measure.owner),
+        },
+    )
+
+
+def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    measure = _measure(request, pk, Permission.CHANGE_MEASURE)
+    current = measure.targets.order_by("-valid_from").first()
+    initial = {f: getattr(measure, f) for f in services.MEASURE_FIELDS} | {
+        "target": "" if current is None else f"{current.value:g}",
+        "target_from": current.valid_from if current else None,
+    }
+    form = MeasureForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.update_measure(
+                measure=measure,
+                by=request.user,
+                target=data.pop("target"),
+                target_from=data.pop("target_from"),
+                **data,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{measure.name} has been updated.")
+            return redirect("measurement:measure", pk=measure.pk)
+    return render(
+        request,
+        "measurement/measure_form.jinja",
+        {
+            "page_title": f"Edit {measure.name}",
+            "form": form,
+            "unit": measure.owner,
+            "measure": measure,
+            "heading": f"Edit {measure.name}",
+            "submit": "Save changes",
+            "breadcrumbs": _crumbs(request, measure.owner),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Series
+
+
+def series_for_unit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """The series of a measure for a unit; before the first observation, a page to record it."""
+    measure = _measure(request, pk)
+    unit = _unit(request, code)
+    series = queries.series_of(request.user, measure, unit)
+    if series is not None:
+        return redirect("measurement:series", pk=series.pk)
+    problem = services.applicability_error(measure, unit)
+    if problem:
+        raise Http404(problem)
+    form = ObservationForm(request.POST or None, ratio=measure.is_ratio)
+    if request.method == "POST":
+        require(request.user, Permission.RECORD_DATA, unit)
+        if form.is_valid():
+            try:
+                series = services.get_or_create_series(measure=measure, unit=unit, by=request.user)
+                _record(request, series, form)
+            except ValidationError as exc:
+                transaction_safe_errors(form, exc)
+            else:
+                return redirect("measurement:series", pk=series.pk)
+    return render(
+        request,
+        "measurement/series_empty.jinja",
+        {
+            "page_title": f"{measure.name} — {unit.name}",
+            "measure": measure,
+            "unit": unit,
+            "form": form,
+            "breadcrumbs": _crumbs(request, unit),
+        },
+    )
+
+
+def transaction_safe_errors(form: Any, exc: ValidationError) -> None:
+    add_service_errors(form, exc, field_map={"unit": "period"})
+
+
+def _record(request: HttpRequest, series: Series, form: ObservationForm) -> None:
+    data = form.cleaned_data
+    _, warnings = services.record_observation(
+        series=series,
+        period=data["period"],
+        by=request.user,
+        value=data.get("value"),
+        numerator=data.get("numerator"),
+        denominator=data.get("denominator"),
+        note=data.get("note"),
+        version=data.get("version"),
+    )
+    messages.success(request, f"The observation for {data['period']} has been saved.")
+    for warning in warnings:
+        messages.warning(request, f"Note: {warning}.")
+
+
+def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    series = _series(request, pk)
+    measure = series.measure
+    may_record = can(request.user, Permission.RECORD_DATA, series)
+    correcting = None
+    if request.method == "POST":
+        require(request.user, Permission.RECORD_DATA, series)
+        form = ObservationForm(request.POST, ratio=measure.is_ratio)
+        if form.is_valid():
+            try:
+                _record(request, series, form)
+            except services.StaleRecord:
+                form.add_error(
+                    None, "Someone changed this observation since you opened it; check it and try again"
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect("measurement:series", pk=series.pk)
+    else:
+        initial: dict[str, Any] = {}
+        correct = request.GET.get("correct")
+        if correct:
+            correcting = series.observations.filter(pk=correct).first()
+            if correcting is not None:
+                initial = {
+                    "period": periods.label(correcting.period_start, measure.frequency),
+                    "value": presenters.number(correcting.value).replace(",", "")
+                    if not measure.is_ratio
+                    else "",
+                    "numerator": _plain(correcting.numerator),
+                    "denominator": _plain(correcting.denominator),
+                    "note": correcting.note,
+                    "version": correcting.version,
+                }
+                if not measure.is_ratio:
+                    initial["value"] = _plain(correcting.value)
+        form = ObservationForm(initial=initial, ratio=measure.is_ratio)
+    result, _laid = analyses.analyse_series(series)
+    annotations = list(series.annotations.select_related("created_by"))
+    observations = list(queries.observations(request.user, series))
+    rows = presenters.data_rows(series, result, observations)
+    cached = analyses.full_result(series)
+    return render(
+        request,
+        "measurement/series_detail.jinja",
+        {
+            "page_title": f"{measure.name} — {series.unit.name}",
+            "active_nav": "measures",
+            "series": series,
+            "measure": measure,
+            "unit": series.unit,
+            "result": result,
+            "cached": cached,
+            "chart": presenters.chart_svg(series, result, annotations),
+            "rows": rows,
+            "annotations": annotations,
+            "history": list(queries.history(request.user, series)[:100]),
+            "form": form,
+            "annotation_form": AnnotationForm(),
+            "may_record": may_record,
+            "correcting": correcting,
+            "p": presenters,
+            "breadcrumbs": [
+                *_crumbs(request, series.unit),
+                {"href": reverse("measurement:unit", args=[series.unit.code]), "text": "Measures"},
+            ],
+        },
+    )
+
+
+def _plain(x: float | None) -> str:
+    if x is None:
+        return ""
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+@require_POST
+def observation_delete(request: HttpRequest, pk: int, obs_id: int) -> HttpResponse:
+    series = _series(request, pk)
+    observation = get_or_deny(
+        request.user,
+        Permission.RECORD_DATA,
+        Observation.objects.select_related("series__unit"),
+        pk=obs_id,
+        series=series,
+    )
+    services.delete_observation(observation=observation, by=request.user)
+    messages.success(
+        request,
+        f"The observation for {periods.label(observation.period_start, series.measure.frequency)} "
+        "has been deleted; the period is now missing.",
+    )
+    return redirect("measurement:series", pk=series.pk)
+
+
+@require_POST
+def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
+    series = _series(request, pk)
+    require(request.user, Permission.RECORD_DATA, series)
+    form = AnnotationForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_annotation(series=series, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The annotation has been added.")
+            return redirect("measurement:series", pk=series.pk)
+    for name, errors in form.errors.items():
+        for error in errors:
+            messages.error(
+                request, f"Annotation not added: {name.replace('__all__', '')} {error}".replace("  ", " ")
+            )
+    return redirect("measurement:series", pk=series.pk)
+
+
+@require_POST
+def annotation_delete(request: HttpRequest, pk: int, annotation_id: int) -> HttpResponse:
+    series = _series(request, pk)
+    annotation = get_or_deny(
+        request.user,
+        Permission.RECORD_DATA,
+        Annotation.objects.select_related("series__unit"),
+        pk=annotation_id,
+        series=series,
+    )
+    services.delete_annotation(annotation=annotation, by=request.user)
+    messages.success(request, "The annotation has been removed.")
+    return redirect("measurement:series", pk=series.pk)
+
+
+def series_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    series = _series(request, pk)
+    result, _ = analyses.analyse_series(series)
+    name = presenters.safe_filename(f"{series.unit.code}-{series.measure.code}")
+    if fmt == "svg":
+        annotations = list(series.annotations.all())
+        return exports.download(
+            presenters.chart_svg(series, result, annotations), f"{name}.svg", "image/svg+xml"
+        )
+    rows = presenters.series_export_rows(
+        series, presenters.data_rows(series, result, list(queries.observations(request.user, series)))
+    )
+    if fmt == "xlsx":
+        content = exports.write_xlsx([("Series", presenters.SERIES_HEADER, rows)])
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(
+        exports.write_csv(presenters.SERIES_HEADER, rows), f"{name}.csv", exports.CSV_TYPE
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The unit's measures page
+
+
+def _filters(request: HttpRequest) -> dict[str, Any]:
+    form = SeriesFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    variation = request.GET.get("variation")
+    assurance = request.GET.get("assurance")
+    return {
+        "form": form,
+        "q": data.get("q") or None,
+        "measure_type": data.get("measure_type") or None,
+        "include_beneath": bool(data.get("beneath")),
+        "variation": variation if variation in presenters.VARIATION else None,
+        "assurance": assurance if assurance in presenters.ASSURANCE else None,
+        "sort": request.GET.get("sort", "measure") if request.GET.get("sort") in queries.SORTS else "measure",
+        "descending": request.GET.get("dir") == "desc",
+    }
+
+
+def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
+    """Every series of the unit (or of it and everything beneath, by unit), and the summary matrix."""
+    unit = _unit(request, code)
+    f = _filters(request)
+    rows = queries.series_list(
+        request.user,
+        unit=unit,
+        include_beneath=f["include_beneath"],
+        variation=f["variation"],
+        assurance=f["assurance"],
+        measure_type=f["measure_type"],
+        q=f["q"],
+        sort=f["sort"],
+        descending=f["descending"],
+    )
+    all_rows = rows
+    if f["variation"] is not None or f["assurance"] is not None:
+        all_rows = queries.series_list(
+            request.user,
+            unit=unit,
+            include_beneath=f["include_beneath"],
+            measure_type=f["measure_type"],
+            q=f["q"],
+        )
+    query = request.GET.copy()
+    for key in ("sort", "dir", "variation", "assurance"):
+        query.pop(key, None)
+    return render(
+        request,
+        "measurement/unit_measures.jinja",
+        {
+            "page_title": f"Measures of {unit.name}",
+            "active_nav": "units",
+            "unit": unit,
+            "rows": rows,
+            "matrix": presenters.summary_matrix(all_rows),
+            "f": f,
+            "form": f["form"],
+            "base_query": query.urlencode(),
+            "may_define": can(request.user, Permission.CHANGE_MEASURE, unit),
+            "available": list(queries.measures_for_unit(request.user, unit)[:200]),
+            "p": presenters,
+            "breadcrumbs": _crumbs(request, unit),
+        },
+    )
+
+
+def unit_measures_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    unit = _unit(request, code)
+    f = _filters(request)
+    rows = queries.series_list(
+        request.user,
+        unit=unit,
+        include_beneath=f["include_beneath"],
+        variation=f["variation"],
+        assurance=f["assurance"],
+        measure_type=f["measure_type"],
+        q=f["q"],
+        sort=f["sort"],
+        descending=f["descending"],
+    )
+    data = presenters.summary_export_rows(rows)
+    name = presenters.safe_filename(f"{unit.code}-measures")
+    if fmt == "xlsx":
+        matrix = presenters.summary_matrix(rows)
+        grid = [
+            [presenters.icon_text("assurance", a)] + [c.count for c in cells] for a, cells in matrix["rows"]
+        ]
+        header = ["assurance \\ variation"] + [
+            presenters.icon_text("variation", v) for v in matrix["columns"]
+        ]
+        content = exports.write_xlsx(
+            [("Measures", presenters.SUMMARY_HEADER, data), ("Summary", header, grid)]
+        )
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(
+        exports.write_csv(presenters.SUMMARY_HEADER, data), f"{name}.csv", exports.CSV_TYPE
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports: upload, preview, confirm
+
+
+def _upload_dir() -> Path:
+    folder = Path(settings.MEDIA_ROOT) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def import_data(request: HttpRequest) -> HttpResponse:
+    """Upload a file, see what will be added, changed and rejected, then confirm (or import valid rows)."""
+    if not (can(request.user, Permission.RECORD_DATA) or can(request.user, Permission.CHANGE_MEASURE)):
+        raise PermissionDenied("You do not have permission to import data")
+    context: dict[str, Any] = {
+        "page_title": "Import measures or observations",
+        "active_nav": "measures",
+        "breadcrumbs": _crumbs(request),
+        "max_mb": imports.max_bytes() // imports.MB,
+    }
+    pending = request.session.get("measurement_imports", {})
+    if request.method == "POST" and request.POST.get("token"):
+        token = request.POST["token"]
+        info = pending.pop(token, None)
+        request.session["measurement_imports"] = pending
+        if info is None or not Path(info["path"]).exists():
+            messages.error(request, "That upload has expired; choose the file again.")
+            return redirect("measurement:import")
+        result = _run_import(request, info, dry_run=False, valid_only=request.POST.get("valid_only") == "1")
+        Path(info["path"]).unlink(missing_ok=True)
+        if getattr(result, "applied", False):
+            messages.success(request, f"{info['name']} has been imported: {result.summary}.")
+            return redirect("measurement:import")
+        context.update(result=result, what=info["what"], form=ImportForm())
+        return render(request, "measurement/import.jinja", context)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        token = secrets.token_urlsafe(16)
+        path = _upload_dir() / f"{token}{Path(upload.name).suffix.lower()}"
+        with path.open("wb") as out:
+            for chunk in upload.chunks():
+                out.write(chunk)
+        info = {
+            "path": str(path),
+            "name": upload.name,
+            "what": form.cleaned_data["what"],
+            "measure": form.cleaned_data.get("measure") or None,
+        }
+        result = _run_import(request, info, dry_run=True)
+        pending[token] = info
+        request.session["measurement_imports"] = pending
+        context.update(result=result, token=token, what=info["what"], filename=upload.name)
+    context["form"] = form
+    return render(request, "measurement/import.jinja", context)
+
+
+def _run_import(
+    request: HttpRequest, info: dict[str, Any], *, dry_run: bool, valid_only: bool = False
+) -> Any:
+    data = Path(info["path"]).read_bytes()
+    if info["what"] == "measures":
+        return imports.import_measures(data, by=request.user, dry_run=dry_run, filename=info["name"])
+    return imports.import_observations(
+        data,
+        by=request.user,
+        dry_run=dry_run,
+        filename=info["name"],
+        valid_only=valid_only,
+        measure_code=info.get("measure"),
+    )
