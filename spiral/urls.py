@@ -52,6 +52,7 @@ urlpatterns = [
     path("units/", include((units, "units"))),
     path("people/", include((people, "people"))),
     path("audit/", org.audit_log, name="audit"),
+    path("projects/", include("spiral.projects.urls")),
     path("measures/", include("spiral.measurement.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -61,3 +61,43 @@ class ApiTokenFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "script"
     token_hash = factory.Sequence(lambda n: ApiToken.hash(f"spiral_token{n:030d}"))
+
+
+# --- projects ---------------------------------------------------------------------------------------
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    """A project with its aim node (as services.create_project makes), no team unless given."""
+
+    class Meta:
+        model = "projects.Project"
+        skip_postgeneration_save = True
+
+    unit = factory.SubFactory(UnitFactory)
+    title = factory.Sequence(lambda n: f"Project {n}")
+    problem = "Too many falls at night"
+    aim = "Reduce falls on the ward by half by next spring"
+    status = "active"
+    scale = factory.LazyFunction(lambda: _default_scale())
+
+    @factory.post_generation
+    def aim_node(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if create:
+            from spiral.projects.models import DriverNode
+
+            DriverNode.objects.create(project=self, kind="aim", text=self.aim or self.title)
+
+
+def _default_scale() -> Any:
+    from spiral.projects.models import ProgressScale
+
+    return ProgressScale.objects.get(is_default=True)
+
+
+class TeamMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "projects.TeamMember"
+
+    project = factory.SubFactory(ProjectFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "member"

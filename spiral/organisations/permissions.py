@@ -35,6 +35,11 @@ class Permission(StrEnum):
     CHANGE_MEASURE = "change_measure"  # define and edit measures owned by a unit
     RECORD_DATA = "record_data"  # add, correct, delete and import observations; annotate series
 
+    # --- Projects (spiral.projects; docs/permissions.md, "Projects") ---
+    VIEW_PROJECT = "view_project"  # every signed-in person: sharing is the point
+    CREATE_PROJECT = "create_project"  # start a project in a unit
+    CHANGE_PROJECT = "change_project"  # edit a project and everything in it (team, diagram, cycles, scores)
+
 
 # What each unit role grants, on the unit where it is held and everything beneath it.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -64,8 +69,32 @@ _MEASUREMENT_GRANTS: dict[Role, frozenset[Permission]] = {
 ROLE_PERMISSIONS = {role: perms | _MEASUREMENT_GRANTS[role] for role, perms in ROLE_PERMISSIONS.items()}
 # --- end of Measurement ---
 
+# --- Projects ---
+# Anyone with any role on a unit or above it may start a project there. Leaders, improvement leads and
+# admins change every project in their tree; a project's own team (any project role, patient and carer
+# partners included) changes that project: see TEAM_PERMISSIONS and `_on_team` below.
+_PROJECT_EDITORS = frozenset({Role.IMPROVEMENT_LEAD, Role.LEADER, Role.ADMIN})
+ROLE_PERMISSIONS = {
+    role: perms
+    | {Permission.CREATE_PROJECT}
+    | ({Permission.CHANGE_PROJECT} if role in _PROJECT_EDITORS else frozenset())
+    for role, perms in ROLE_PERMISSIONS.items()
+}
+# Granted by being on the object's team: a model takes part with `has_team_member(user) -> bool`.
+TEAM_PERMISSIONS: frozenset[Permission] = frozenset({Permission.CHANGE_PROJECT})
+
+
+def _on_team(user: Any, obj: Any) -> bool:
+    check = getattr(obj, "has_team_member", None)
+    return bool(check is not None and check(user))
+
+
+# --- end of Projects ---
+
 # Granted to every signed-in person, whatever their roles.
-EVERYONE: frozenset[Permission] = frozenset({Permission.VIEW_UNIT, Permission.VIEW_PERSON})
+EVERYONE: frozenset[Permission] = frozenset(
+    {Permission.VIEW_UNIT, Permission.VIEW_PERSON, Permission.VIEW_PROJECT}
+)
 # Granted only on the person's own record.
 OWN_RECORD: frozenset[Permission] = frozenset({Permission.CHANGE_PERSON, Permission.MANAGE_TOKENS})
 
@@ -115,6 +144,8 @@ def can(user: Any, permission: Permission, obj: Any = None) -> bool:
         owner = obj.user_id if isinstance(obj, ApiToken) else getattr(obj, "pk", None)
         return obj is not None and (owner == user.pk or user.is_superuser)
     if user.is_superuser:
+        return True
+    if permission in TEAM_PERMISSIONS and _on_team(user, obj):
         return True
     grants = [path for path, role in role_grants(user) if permission in ROLE_PERMISSIONS[role]]
     if obj is None:
@@ -193,6 +224,7 @@ __all__ = [
     "EVERYONE",
     "OWN_RECORD",
     "ROLE_PERMISSIONS",
+    "TEAM_PERMISSIONS",
     "Permission",
     "can",
     "forget_grants",

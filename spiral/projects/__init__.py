@@ -1,0 +1,1 @@
+"""Improvement projects: aim, team, driver diagram, change ideas, PDSA cycles, measures, progress."""

@@ -1,0 +1,236 @@
+"""Reads that pages and the API share. Every function takes the user and filters through permissions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from spiral.organisations.models import Unit
+from spiral.organisations.permissions import visible_to
+from spiral.projects.models import (
+    DriverNode,
+    JournalEntry,
+    NodeKind,
+    PdsaCycle,
+    ProgressScore,
+    Project,
+    ProjectRole,
+    ScoreRole,
+    Stage,
+    Status,
+    TeamMember,
+    Topic,
+)
+
+# Coach signals of a stuck project (the issue's three; the thresholds are named here, documented in
+# docs/projects.md).
+NO_CYCLE_DAYS = 60
+UNCHANGED_SCORE_MONTHS = 3
+NO_DATA_PERIODS = 2
+
+
+def projects(
+    user: Any,
+    *,
+    within: Unit | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    score: Decimal | str | None = None,
+    topic: str | None = None,
+    patient_partner: bool | None = None,
+    q: str | None = None,
+) -> QuerySet[Project]:
+    """Projects the user may see (everyone signed in sees all), filtered like the portfolio page."""
+    qs = visible_to(user, Project.objects.select_related("unit"))
+    if within is not None:
+        qs = qs.filter(within.subtree_q("unit__"))
+    if status:
+        qs = qs.filter(status=status)
+    if stage:
+        qs = qs.filter(stage=stage)
+    if score == "none":
+        qs = qs.filter(latest_score__isnull=True)
+    elif score not in (None, ""):
+        qs = qs.filter(latest_score=Decimal(str(score)))
+    if topic:
+        qs = qs.filter(topics__name=topic.strip().lower())
+    if patient_partner is not None:
+        qs = qs.filter(has_patient_partner=patient_partner)
+    if q:
+        qs = qs.filter(Q(title__icontains=q.strip()) | Q(aim__icontains=q.strip()))
+    return qs.order_by("title", "id")
+
+
+def project_by_id(user: Any, pk: int) -> Project | None:
+    return visible_to(user, Project.objects.select_related("unit", "scale")).filter(pk=pk).first()
+
+
+@dataclass
+class PortfolioCounts:
+    total: int
+    by_stage: list[tuple[str, str, int]]
+    by_status: list[tuple[str, str, int]]
+    by_score: list[tuple[str, int]]
+    with_patient_partner: int
+    topics: list[tuple[str, int]] = field(default_factory=list)
+
+
+def portfolio_counts(qs: QuerySet[Project]) -> PortfolioCounts:
+    """Counts of an already filtered queryset of projects: four grouped queries."""
+    base = qs.order_by()
+    stages = dict(base.values_list("stage").annotate(n=Count("id")))
+    statuses = dict(base.values_list("status").annotate(n=Count("id")))
+    scores = dict(base.values_list("latest_score").annotate(n=Count("id")))
+    topics = list(
+        Topic.objects.filter(projects__in=base.values("id"))
+        .values_list("name")
+        .annotate(n=Count("projects"))
+        .order_by("-n", "name")[:15]
+    )
+    return PortfolioCounts(
+        total=sum(statuses.values()),
+        by_stage=[(v, label, stages.get(v, 0)) for v, label in Stage.choices],
+        by_status=[(v, label, statuses.get(v, 0)) for v, label in Status.choices],
+        by_score=[(str(k), n) for k, n in sorted(scores.items(), key=lambda kv: kv[0] or Decimal(0)) if k]
+        + ([("none", scores[None])] if scores.get(None) else []),
+        with_patient_partner=base.filter(has_patient_partner=True).count(),
+        topics=topics,
+    )
+
+
+def _visible(user: Any, project: Project) -> QuerySet[Project]:
+    return visible_to(user, Project.objects.filter(pk=project.pk))
+
+
+def team(user: Any, project: Project) -> QuerySet[TeamMember]:
+    return (
+        TeamMember.objects.filter(project__in=_visible(user, project))
+        .select_related("user")
+        .order_by("role", "user__display_name")
+    )
+
+
+def nodes(user: Any, project: Project) -> list[DriverNode]:
+    return list(DriverNode.objects.filter(project__in=_visible(user, project)).order_by("order", "id"))
+
+
+def change_ideas(user: Any, project: Project) -> QuerySet[DriverNode]:
+    return (
+        DriverNode.objects.filter(project__in=_visible(user, project))
+        .filter(kind=NodeKind.CHANGE_IDEA)
+        .annotate(cycle_count=Count("cycles"), last_start=Max("cycles__started_on"))
+        .order_by("order", "id")
+    )
+
+
+def cycles(user: Any, project: Project, *, change_idea: DriverNode | None = None) -> QuerySet[PdsaCycle]:
+    qs = PdsaCycle.objects.filter(project__in=_visible(user, project)).select_related("change_idea")
+    if change_idea is not None:
+        qs = qs.filter(change_idea=change_idea)
+    return qs.order_by("change_idea__order", "change_idea_id", "number")
+
+
+def scores(user: Any, project: Project) -> QuerySet[ProgressScore]:
+    return (
+        ProgressScore.objects.filter(project__in=_visible(user, project))
+        .select_related("assessed_by")
+        .order_by("month", "role")
+    )
+
+
+def journal(user: Any, project: Project) -> QuerySet[JournalEntry]:
+    return (
+        JournalEntry.objects.filter(project__in=_visible(user, project))
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("-on", "-id")
+    )
+
+
+# --- my work ------------------------------------------------------------------------------------------
+
+
+def my_projects(user: Any) -> QuerySet[Project]:
+    """Projects where the user is on the team, open ones first."""
+    return (
+        visible_to(user, Project.objects.select_related("unit"))
+        .filter(team__user=user)
+        .exclude(status=Status.CLOSED)
+        .order_by("title", "id")
+    )
+
+
+def cycles_due(user: Any, *, within_days: int = 7) -> QuerySet[PdsaCycle]:
+    """Cycles of my open projects due (planned end) within a week, or overdue, with no decision yet."""
+    horizon = timezone.localdate() + dt.timedelta(days=within_days)
+    return (
+        PdsaCycle.objects.filter(project__in=my_projects(user), decision="", planned_end__lte=horizon)
+        .select_related("project", "change_idea")
+        .order_by("planned_end", "id")
+    )
+
+
+def scores_not_updated(user: Any) -> QuerySet[Project]:
+    """My active projects with no score this month."""
+    month = timezone.localdate().replace(day=1)
+    scored = ProgressScore.objects.filter(month=month).values("project_id")
+    return my_projects(user).filter(status=Status.ACTIVE).exclude(pk__in=scored)
+
+
+# --- coaching -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CoachedProject:
+    project: Project
+    last_cycle: dt.date | None
+    scores: list[Decimal]
+    signals: list[str]
+
+
+def coached_projects(user: Any, *, today: dt.date | None = None) -> list[CoachedProject]:
+    """Every open project the user coaches (project role coach), with signals of a stuck project."""
+    from spiral.projects import measures
+
+    today = today or timezone.localdate()
+    qs = list(
+        visible_to(user, Project.objects.select_related("unit"))
+        .filter(team__user=user, team__role=ProjectRole.COACH)
+        .exclude(status=Status.CLOSED)
+        .order_by("title", "id")
+    )
+    ids = [p.pk for p in qs]
+    last_cycle: dict[int, dt.date] = {}
+    for row in (
+        PdsaCycle.objects.filter(project_id__in=ids)
+        .values("project_id")
+        .annotate(started=Max("started_on"), planned=Max("planned_start"), created=Max("created_at"))
+    ):
+        dates = [d for d in (row["started"], row["planned"]) if d] + [timezone.localdate(row["created"])]
+        last_cycle[row["project_id"]] = max(dates)
+    recent: dict[int, dict[dt.date, Decimal]] = {}
+    since = (today.replace(day=1) - dt.timedelta(days=31 * UNCHANGED_SCORE_MONTHS)).replace(day=1)
+    for pid, month, score in ProgressScore.objects.filter(
+        project_id__in=ids, role=ScoreRole.SELF, month__gte=since
+    ).values_list("project_id", "month", "score"):
+        recent.setdefault(pid, {})[month] = score
+    missing_data = measures.projects_without_recent_outcome_data(ids, periods=NO_DATA_PERIODS)
+    out = []
+    for project in qs:
+        signals = []
+        last = last_cycle.get(project.pk)
+        if last is None or (today - last).days > NO_CYCLE_DAYS:
+            signals.append(f"No PDSA cycle in {NO_CYCLE_DAYS} days")
+        months = sorted(recent.get(project.pk, {}).items())[-UNCHANGED_SCORE_MONTHS:]
+        values = [s for _, s in months]
+        if len(values) == UNCHANGED_SCORE_MONTHS and len(set(values)) == 1:
+            signals.append(f"Score unchanged for {UNCHANGED_SCORE_MONTHS} months")
+        if project.pk in missing_data:
+            signals.append(f"No data for the outcome measure in {NO_DATA_PERIODS} periods")
+        out.append(CoachedProject(project=project, last_cycle=last, scores=values, signals=signals))
+    return out

@@ -1,0 +1,565 @@
+"""Pages for projects. Thin: authorise, call a query or service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from spiral.core.forms import add_service_errors
+from spiral.organisations import queries as org_queries
+from spiral.organisations.models import Unit
+from spiral.organisations.permissions import Permission, can, get_or_deny, require
+from spiral.projects import measures, presenters, queries, services
+from spiral.projects.forms import (
+    ChangeIdeaForm,
+    CloseForm,
+    CycleForm,
+    EditNodeForm,
+    JournalForm,
+    NewCycleForm,
+    NewProjectForm,
+    NodeForm,
+    PortfolioFilterForm,
+    ProjectForm,
+    ScoreForm,
+    TeamMemberForm,
+)
+from spiral.projects.models import (
+    Attachment,
+    DriverEdge,
+    DriverNode,
+    NodeKind,
+    PdsaCycle,
+    Project,
+    Status,
+    TeamMember,
+)
+
+
+def _project(request: HttpRequest, pk: int, permission: Permission = Permission.VIEW_PROJECT) -> Project:
+    return get_or_deny(request.user, permission, Project.objects.select_related("unit", "scale"), pk=pk)
+
+
+def _crumbs(project: Project | None = None) -> list[dict[str, str]]:
+    items = [{"href": "/", "text": "Home"}, {"href": "/projects/", "text": "Projects"}]
+    if project is not None:
+        items.append({"href": f"/projects/{project.pk}/", "text": project.title})
+    return items
+
+
+def _page(request: HttpRequest, template: str, project: Project | None, **context: Any) -> HttpResponse:
+    context.setdefault("active_nav", "projects")
+    context.setdefault("breadcrumbs", _crumbs(project))
+    if project is not None:
+        context.setdefault("project", project)
+        context.setdefault("may_change", can(request.user, Permission.CHANGE_PROJECT, project))
+    return render(request, f"projects/{template}", context)
+
+
+def _stale(request: HttpRequest, form_class: Any, exc: services.StaleRecord, current: dict[str, Any],
+           **form_kwargs: Any) -> tuple[Any, list[dict[str, str]]]:  # fmt: skip
+    """The form again, now carrying the saved version, with the two versions side by side."""
+    data = request.POST.copy()
+    data["version"] = str(exc.current.version)
+    form = form_class(data, request.FILES or None, **form_kwargs)
+    form.is_valid()
+    mine = dict(form.cleaned_data)
+    form.add_error(None, str(exc))
+    return form, presenters.compare_versions(current, mine, form.labels())
+
+
+# --- lists --------------------------------------------------------------------------------------------
+
+
+def project_index(request: HttpRequest) -> HttpResponse:
+    """The portfolio: every project, or a unit's and everything beneath it, with filters and counts."""
+    levels = services.scale_levels(services.default_scale())
+    form = PortfolioFilterForm(request.GET or None, levels=levels)
+    filters: dict[str, Any] = {}
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        pp = {"yes": True, "no": False}.get(data["patient_partner"])
+        filters = {
+            "within": data["unit"], "status": data["status"] or None, "stage": data["stage"] or None,
+            "score": data["score"] or None, "topic": data["topic"] or None, "patient_partner": pp,
+            "q": data["q"] or None,
+        }  # fmt: skip
+    qs = queries.projects(request.user, **filters)
+    page = Paginator(qs.prefetch_related("topics"), 50).get_page(request.GET.get("page"))
+    within = filters.get("within")
+    return _page(
+        request,
+        "index.jinja",
+        None,
+        page_title=f"Projects in {within.name}" if within else "Projects",
+        form=form,
+        page=page,
+        counts=queries.portfolio_counts(qs),
+        within=within,
+        query=request.GET.urlencode(),
+        breadcrumbs=[{"href": "/", "text": "Home"}],
+    )
+
+
+def project_mine(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return _page(
+        request,
+        "mine.jinja",
+        None,
+        page_title="My work",
+        projects=list(queries.my_projects(user)),
+        cycles_due=list(queries.cycles_due(user)),
+        unscored=list(queries.scores_not_updated(user)),
+        may_create=can(user, Permission.CREATE_PROJECT),
+    )
+
+
+def project_coaching(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "coaching.jinja",
+        None,
+        page_title="Projects I coach",
+        coached=queries.coached_projects(request.user),
+        thresholds=(queries.NO_CYCLE_DAYS, queries.UNCHANGED_SCORE_MONTHS, queries.NO_DATA_PERIODS),
+    )
+
+
+# --- a project ----------------------------------------------------------------------------------------
+
+
+def project_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.CREATE_PROJECT)
+    initial = {"unit": request.GET.get("unit", "")}
+    form = NewProjectForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        unit: Unit = data.pop("unit")
+        data.pop("version", None)
+        if not can(request.user, Permission.CREATE_PROJECT, unit):
+            form.add_error(
+                "unit", f"You have no role in {unit.name} or above it, so cannot start a project there"
+            )
+        else:
+            try:
+                project = services.create_project(unit=unit, by=request.user, **data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"The project “{project.title}” has been saved.")
+                return redirect("projects:detail", pk=project.pk)
+    return _page(
+        request,
+        "project_form.jinja",
+        None,
+        page_title="Start a project",
+        heading="Start a project",
+        form=form,
+        submit="Save project",
+        cancel="/projects/mine/",
+    )
+
+
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    nodes = queries.nodes(request.user, project)
+    diagram = presenters.build_diagram(nodes, DriverEdge.objects.filter(project=project))
+    scores = list(queries.scores(request.user, project))
+    levels = [lv.score for lv in services.scale_levels(project.scale)]
+    return _page(
+        request,
+        "detail.jinja",
+        project,
+        page_title=project.title,
+        breadcrumbs=_crumbs(),
+        team=list(queries.team(request.user, project)),
+        topics=sorted(t.name for t in project.topics.all()),
+        diagram=diagram,
+        ideas=list(queries.change_ideas(request.user, project)),
+        recent_cycles=list(queries.cycles(request.user, project).order_by("-created_at")[:5]),
+        scores=scores,
+        progress_svg=presenters.progress_svg(scores, levels, title=f"Progress scores of {project.title}"),
+        charts=measures.linked_charts(project),
+        journal=list(queries.journal(request.user, project)[:3]),
+    )
+
+
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    current = _project_values(project)
+    form = ProjectForm(request.POST or None, initial=current | {"version": project.version})
+    comparison: list[dict[str, str]] = []
+    if project.status == Status.CLOSED:
+        form.fields["status"].choices = [*form.fields["status"].choices, (Status.CLOSED, "Closed")]  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        version = data.pop("version", None)
+        try:
+            services.update_project(project=project, by=request.user, version=version, **data)
+        except services.StaleRecord as exc:
+            form, comparison = _stale(request, ProjectForm, exc, _project_values(exc.current))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "The project has been saved.")
+            return redirect("projects:detail", pk=project.pk)
+    return _page(
+        request,
+        "project_form.jinja",
+        project,
+        page_title=f"Edit {project.title}",
+        heading=f"Edit {project.title}",
+        form=form,
+        comparison=comparison,
+        submit="Save changes",
+        cancel=f"/projects/{project.pk}/",
+    )
+
+
+def _project_values(project: Project) -> dict[str, Any]:
+    values = {f: getattr(project, f) for f in ProjectForm.COMPARED if f != "topics"}
+    return values | {"topics": ", ".join(sorted(t.name for t in project.topics.all()))}
+
+
+def project_close(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    form = CloseForm(request.POST or None, initial={"version": project.version, "lessons": project.lessons})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.close_project(
+                project=project,
+                lessons=form.cleaned_data["lessons"],
+                aim_achieved=form.cleaned_data["aim_achieved"],
+                version=form.cleaned_data["version"],
+                by=request.user,
+            )
+        except services.StaleRecord as exc:
+            data = request.POST.copy()
+            data["version"] = str(exc.current.version)
+            form = CloseForm(data)
+            form.is_valid()
+            form.add_error(None, f"{exc} (the project was edited while you were writing)")
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, "The project has been closed. Thank you for recording what you learned."
+            )
+            return redirect("projects:detail", pk=project.pk)
+    return _page(request, "close.jinja", project, page_title=f"Close {project.title}", form=form)
+
+
+# --- team ---------------------------------------------------------------------------------------------
+
+
+def project_team(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    form = TeamMemberForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_PROJECT, project)
+        if form.is_valid():
+            try:
+                services.add_team_member(
+                    project=project,
+                    user=form.cleaned_data["email"],
+                    role=form.cleaned_data["role"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc, field_map={"user": "email"})
+            else:
+                messages.success(request, f"{form.cleaned_data['email'].display_name} has joined the team.")
+                return redirect("projects:team", pk=project.pk)
+    return _page(
+        request,
+        "team.jinja",
+        project,
+        page_title=f"Team of {project.title}",
+        team=list(queries.team(request.user, project)),
+        form=form,
+    )
+
+
+@require_POST
+def team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    member = TeamMember.objects.select_related("user").filter(project=project, pk=member_id).first()
+    if member is None:
+        raise Http404("No such team member")
+    try:
+        services.remove_team_member(member=member, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{member.user.display_name} is no longer on the team.")
+    return redirect("projects:team", pk=project.pk)
+
+
+# --- driver diagram -----------------------------------------------------------------------------------
+
+
+def _node_choices(
+    project: Project, *, exclude: int | None = None, kinds: tuple[str, ...] = ()
+) -> list[tuple[int, str]]:
+    qs = DriverNode.objects.filter(project=project).exclude(kind=NodeKind.CHANGE_IDEA).order_by("order", "id")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return [(n.pk, f"{n.get_kind_display()}: {n.text}") for n in qs if n.pk != exclude]
+
+
+def diagram(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    form = NodeForm(request.POST or None, parents=_node_choices(project))
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_PROJECT, project)
+        if form.is_valid():
+            try:
+                services.add_node(
+                    project=project, kind=form.cleaned_data["kind"], text=form.cleaned_data["text"],
+                    parents=[form.cleaned_data["parent"]], by=request.user,
+                )  # fmt: skip
+            except ValidationError as exc:
+                add_service_errors(form, exc, field_map={"edges": "parent", "parents": "parent"})
+            else:
+                messages.success(request, "The node has been added.")
+                return redirect("projects:diagram", pk=project.pk)
+    nodes = list(DriverNode.objects.filter(project=project).order_by("order", "id"))
+    built = presenters.build_diagram(nodes, DriverEdge.objects.filter(project=project))
+    return _page(
+        request,
+        "diagram.jinja",
+        project,
+        page_title=f"Driver diagram: {project.title}",
+        diagram=built,
+        svg=presenters.diagram_svg(built, title=f"Driver diagram of {project.title}"),
+        form=form,
+    )
+
+
+def node_edit(request: HttpRequest, pk: int, node_id: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    node = DriverNode.objects.filter(project=project, pk=node_id).first()
+    if node is None:
+        raise Http404("No such node in this diagram")
+    parents = list(DriverEdge.objects.filter(child=node).values_list("parent_id", flat=True))
+    form = EditNodeForm(
+        request.POST or None,
+        initial={"text": node.text, "description": node.description, "parents": parents},
+        parents=_node_choices(project, exclude=node.pk),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_node(
+                node=node, text=form.cleaned_data["text"], description=form.cleaned_data["description"],
+                parents=None if node.kind == NodeKind.AIM else form.cleaned_data["parents"], by=request.user,
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc, field_map={"edges": "parents", "nodes": "text"})
+        else:
+            messages.success(request, "The diagram has been saved.")
+            return redirect("projects:diagram", pk=project.pk)
+    return _page(request, "node_form.jinja", project, page_title=f"Edit “{node.text}”", node=node, form=form)
+
+
+@require_POST
+def node_shift(request: HttpRequest, pk: int, node_id: int, direction: str) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    node = DriverNode.objects.filter(project=project, pk=node_id).first()
+    if node is None:
+        raise Http404("No such node in this diagram")
+    services.shift_node(node=node, direction=direction, by=request.user)
+    return redirect(f"/projects/{project.pk}/diagram/#node-{node.pk}")
+
+
+@require_POST
+def node_delete(request: HttpRequest, pk: int, node_id: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    node = DriverNode.objects.filter(project=project, pk=node_id).first()
+    if node is None:
+        raise Http404("No such node in this diagram")
+    try:
+        services.delete_node(node=node, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{node.text}” has been removed.")
+    return redirect("projects:diagram", pk=project.pk)
+
+
+# --- change ideas and cycles --------------------------------------------------------------------------
+
+
+def idea_new(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    choices = _node_choices(project, kinds=(NodeKind.PRIMARY, NodeKind.SECONDARY))
+    form = ChangeIdeaForm(request.POST or None, parents=choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.create_change_idea(project=project, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc, field_map={"edges": "parents", "nodes": "title"})
+        else:
+            messages.success(request, "The change idea has been added.")
+            return redirect("projects:idea", pk=project.pk, idea_id=idea.pk)
+    return _page(request, "idea_form.jinja", project, page_title="Add a change idea", form=form)
+
+
+def idea_detail(request: HttpRequest, pk: int, idea_id: int) -> HttpResponse:
+    project = _project(request, pk)
+    idea = DriverNode.objects.filter(project=project, pk=idea_id, kind=NodeKind.CHANGE_IDEA).first()
+    if idea is None:
+        raise Http404("No such change idea in this project")
+    drivers = [e.parent for e in DriverEdge.objects.filter(child=idea).select_related("parent")]
+    return _page(
+        request,
+        "idea.jinja",
+        project,
+        page_title=idea.text,
+        idea=idea,
+        drivers=drivers,
+        ramp=list(queries.cycles(request.user, project, change_idea=idea)),
+    )
+
+
+def cycle_new(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    ideas = [(i.pk, i.text) for i in queries.change_ideas(request.user, project)]
+    form = NewCycleForm(request.POST or None, initial={"change_idea": request.GET.get("idea")}, ideas=ideas)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        data.pop("version", None)
+        idea = DriverNode.objects.get(pk=data.pop("change_idea"))
+        try:
+            cycle = services.create_cycle(project=project, change_idea=idea, by=request.user, **data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Cycle {cycle.number} of “{idea.text}” has been planned.")
+            return redirect("projects:cycle", pk=project.pk, cycle_id=cycle.pk)
+    return _page(
+        request,
+        "cycle_form.jinja",
+        project,
+        page_title="Plan a PDSA cycle",
+        form=form,
+        cycle=None,
+        ideas=ideas,
+    )
+
+
+def cycle_detail(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
+    project = _project(request, pk)
+    cycle = PdsaCycle.objects.filter(project=project, pk=cycle_id).select_related("change_idea").first()
+    if cycle is None:
+        raise Http404("No such PDSA cycle in this project")
+    current = {f: getattr(cycle, f) for f in services.CYCLE_FIELDS}
+    form = CycleForm(request.POST or None, initial=current | {"version": cycle.version})
+    comparison: list[dict[str, str]] = []
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_PROJECT, project)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            version = data.pop("version", None)
+            try:
+                services.update_cycle(cycle=cycle, by=request.user, version=version, **data)
+            except services.StaleRecord as exc:
+                saved = {f: getattr(exc.current, f) for f in services.CYCLE_FIELDS}
+                form, comparison = _stale(request, CycleForm, exc, saved)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Cycle {cycle.number} has been saved.")
+                return redirect("projects:cycle", pk=project.pk, cycle_id=cycle.pk)
+    return _page(
+        request,
+        "cycle_form.jinja",
+        project,
+        page_title=f"Cycle {cycle.number}: {cycle.change_idea.text}",
+        form=form,
+        cycle=cycle,
+        comparison=comparison,
+    )
+
+
+# --- progress and journal -----------------------------------------------------------------------------
+
+
+def progress(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    levels = services.scale_levels(project.scale)
+    form = ScoreForm(request.POST or None, levels=levels)
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_PROJECT, project)
+        if form.is_valid():
+            try:
+                services.record_score(project=project, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "The progress score has been saved.")
+                return redirect("projects:progress", pk=project.pk)
+    scores = list(queries.scores(request.user, project))
+    return _page(
+        request,
+        "progress.jinja",
+        project,
+        page_title=f"Progress of {project.title}",
+        form=form,
+        levels=levels,
+        scores=scores,
+        svg=presenters.progress_svg(
+            scores, [lv.score for lv in levels], title=f"Progress scores of {project.title}"
+        ),
+    )
+
+
+def journal(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    form = JournalForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_PROJECT, project)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                services.add_journal_entry(
+                    project=project, text=form.cleaned_data["text"], on=form.cleaned_data["on"],
+                    files=[upload] if upload else [], by=request.user,
+                )  # fmt: skip
+            except ValidationError as exc:
+                add_service_errors(form, exc, field_map={"files": "file"})
+            else:
+                messages.success(request, "The update has been added to the journal.")
+                return redirect("projects:journal", pk=project.pk)
+    return _page(
+        request,
+        "journal.jinja",
+        project,
+        page_title=f"Journal of {project.title}",
+        form=form,
+        entries=list(queries.journal(request.user, project)),
+    )
+
+
+def attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
+    project = _project(request, pk)
+    found = Attachment.objects.filter(pk=attachment_id, entry__project=project).first()
+    if found is None:
+        raise Http404("No such file in this project")
+    response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)
+    response["Content-Type"] = found.content_type
+    return response
+
+
+def unit_projects(request: HttpRequest, code: str) -> HttpResponse:
+    """The unit page's link: the portfolio of that unit and everything beneath it."""
+    unit = org_queries.unit_by_code(request.user, code)
+    if unit is None:
+        raise Http404("No unit has that code")
+    return redirect(f"/projects/?unit={unit.code}")
