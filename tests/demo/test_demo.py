@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from spiral.core.models import AuditEvent
 from spiral.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -28,14 +28,25 @@ def flush() -> None:
         unit.delete()
 
 
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """The small demo, built once for this module's read-only tests and removed afterwards."""
+    # The tests' fast password hasher (conftest sets it per test; this runs before any test).
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
+        build_demo(size="small", seed=1)
+        yield
+        flush()
+
+
 @pytest.fixture
-def demo(db):
-    return build_demo(size="small", seed=1)
+def demo(built, db):
+    """Each test runs in a transaction over the built demo, rolled back afterwards."""
 
 
 def test_the_same_seed_builds_the_same_demo(demo):
     first = snapshot()
-    flush()
+    flush()  # inside this test's transaction: the module's demo comes back afterwards
     build_demo(size="small", seed=1)
     assert snapshot() == first
 
