@@ -54,10 +54,14 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from spiral.demo import measurement, organisations
+    from spiral.demo import measurement, organisations, projects
 
     # Later capabilities append their steps here (e.g. measurement, projects, voice).
-    return [("organisations", organisations.build), ("measurement", measurement.build)]
+    return [
+        ("organisations", organisations.build),
+        ("measurement", measurement.build),
+        ("projects", projects.build),
+    ]
 
 
 def demo_exists() -> bool:

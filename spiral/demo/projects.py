@@ -1,0 +1,412 @@
+"""Demo step: improvement projects in every stage, with driver diagrams, PDSA ramps, teams and scores.
+
+Deterministic for the seed; written with bulk_create and explicit ids (and audited in bulk), so the
+national demo stays fast. The demo sign-ins get projects to see: team@example.com leads some,
+patient@example.com is a partner on some, coach@example.com coaches several (a few of them stuck).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from spiral.core import audit
+from spiral.demo.builder import DemoContext, reset_sequences
+from spiral.organisations.models import Membership, Role, UnitKind
+from spiral.projects.models import (
+    DriverEdge,
+    DriverNode,
+    PdsaCycle,
+    ProgressScale,
+    ProgressScore,
+    Project,
+    TeamMember,
+    Topic,
+)
+
+# How many projects each demo size gets (the small demo: several hundred).
+PROJECTS = {"small": 320, "medium": 900, "national": 3000}
+
+# (topic, title, problem, aim, measure, baseline, target, [(primary, [secondaries])], [change ideas])
+THEMES: tuple[tuple[Any, ...], ...] = (
+    (
+        "falls", "Fewer falls on {team}", "Inpatient falls have risen to {b} per 1,000 bed days; most happen "
+        "at night, and older patients with delirium are most at risk.",
+        "Reduce inpatient falls on {team} from {b} to {t} per 1,000 bed days by {date}",
+        "Falls per 1,000 bed days", 8.0, 4.0,
+        [("Reliable risk assessment", ["Assessment on admission", "Reassessment after a change"]),
+         ("Safe environment", ["Call bells in reach", "Bay nursing at night"])],
+        ["Falls risk check within 6 hours of admission", "Bay nursing for high-risk patients",
+         "Lying and standing blood pressure for over-65s", "Non-slip socks for all at-risk patients"],
+    ),
+    (
+        "sepsis", "Timely antibiotics for sepsis in {team}", "Only {b}% of patients with red-flag sepsis get "
+        "antibiotics within an hour of recognition.",
+        "Increase the share of red-flag sepsis patients given antibiotics within 1 hour from {b}% to {t}% "
+        "by {date}",
+        "Antibiotics within 1 hour (%)", 55.0, 90.0,
+        [("Early recognition", ["NEWS2 recorded every round", "Screening tool at triage"]),
+         ("Fast treatment", ["Antibiotics stocked on the ward", "Clear escalation route"])],
+        ["Sepsis grab bags on every ward", "Sepsis screening prompt in the e-record", "Daily sepsis huddle"],
+    ),
+    (
+        "pressure ulcers", "Preventing pressure ulcers in {team}",
+        "Category 2 pressure ulcers acquired in our care run at {b} a month.",
+        "Reduce category 2+ pressure ulcers acquired in our care from {b} to {t} a month by {date}",
+        "Pressure ulcers a month", 6.0, 2.0,
+        [("Skin inspection", ["SSKIN bundle on admission", "Daily skin check"]),
+         ("Repositioning", ["Turning clocks", "Equipment available"])],
+        ["SSKIN bundle on admission", "Turning clock at every bed", "Mattress audit each week"],
+    ),
+    (
+        "flow", "Earlier discharges from {team}",
+        "Only {b}% of discharges happen before noon, so the emergency department waits for beds.",
+        "Increase discharges before noon on {team} from {b}% to {t}% by {date}",
+        "Discharges before noon (%)", 15.0, 33.0,
+        [("Planning from admission", ["Expected date of discharge set", "Board rounds"]),
+         ("Ready the day before", ["Medicines to take home prepared", "Transport booked"])],
+        ["Criteria-led discharge", "Discharge lounge by 10am", "Pharmacy to-take-out the day before"],
+    ),
+    (
+        "medicines safety", "Safer medicines rounds in {team}", "Missed doses of critical medicines average "
+        "{b} a week.",
+        "Reduce missed doses of critical medicines from {b} to {t} a week by {date}",
+        "Missed critical doses a week", 12.0, 3.0,
+        [("Uninterrupted rounds", ["Do-not-disturb tabards", "Protected round times"]),
+         ("Medicines available", ["Stock list reviewed", "Out-of-hours supply"])],
+        ["Red tabards during rounds", "Critical medicines stock box", "Missed-dose review at handover"],
+    ),
+    (
+        "patient experience", "Better sleep at night in {team}", "Only {b}% of patients say they slept well, "
+        "and noise at night is the commonest complaint.",
+        "Increase the share of patients who say they slept well from {b}% to {t}% by {date}",
+        "Patients who slept well (%)", 40.0, 70.0,
+        [("Quieter nights", ["Soft-close bins", "Lights down at 11pm"]),
+         ("Comfort", ["Eye masks and ear plugs", "Observations grouped"])],
+        ["Sleep packs for every patient", "Quiet-hours sign and lights down", "Grouped night observations"],
+    ),
+    (
+        "access", "Shorter waits for a first appointment in {team}",
+        "The median wait for a first appointment is {b} days.",
+        "Reduce the median wait for a first appointment from {b} to {t} days by {date}",
+        "Median wait (days)", 42.0, 21.0,
+        [("Demand matched to capacity", ["Weekly demand review", "Flexible clinic templates"]),
+         ("Fewer wasted slots", ["Reminders", "Patient-initiated follow-up"])],
+        ["Text reminders two days before", "Patient-initiated follow-up", "Group first appointments"],
+    ),
+    (
+        "staff wellbeing", "Staff wellbeing in {team}", "Sickness absence runs at {b}%, and half the team "
+        "report feeling burnt out.",
+        "Reduce sickness absence in {team} from {b}% to {t}% by {date}",
+        "Sickness absence (%)", 6.5, 4.0,
+        [("Rest and recovery", ["Breaks taken", "Rest space"]),
+         ("Feeling heard", ["Huddles", "Quick fixes acted on"])],
+        ["Protected break rota", "Wobble room", "Weekly 10-minute huddle"],
+    ),
+)  # fmt: skip
+
+STAGES = ("scoping", "diagnosing", "testing", "implementing", "sustaining", "spreading")
+STAGE_WEIGHTS = (12, 14, 34, 20, 12, 8)
+# The score a project in each stage has reached by now (it climbs there over its months).
+STAGE_SCORE = {
+    "scoping": 1.0,
+    "diagnosing": 2.0,
+    "testing": 2.5,
+    "implementing": 3.5,
+    "sustaining": 4.0,
+    "spreading": 4.5,
+}
+OBJECTIVES = (
+    "Test with one patient on one shift",
+    "Test on one bay for a week",
+    "Test on the whole ward for a month",
+    "Implement across the service",
+)
+SCALES = ("1 patient, 1 nurse, 1 shift", "1 bay, 1 week", "whole ward, 1 month", "whole service")
+
+
+def _month_add(month: dt.date, n: int) -> dt.date:
+    total = month.year * 12 + month.month - 1 + n
+    return dt.date(total // 12, total % 12 + 1, 1)
+
+
+class _Builder:
+    def __init__(self, ctx: DemoContext) -> None:
+        self.ctx = ctx
+        self.rng = ctx.rng
+        self.today = timezone.localdate()
+        self.scale = ProgressScale.objects.get(is_default=True)
+        self.projects: list[Project] = []
+        self.members: list[TeamMember] = []
+        self.nodes: list[DriverNode] = []
+        self.edges: list[DriverEdge] = []
+        self.cycles: list[PdsaCycle] = []
+        self.scores: list[ProgressScore] = []
+        self.topic_links: list[Any] = []
+        self.ids = {
+            name: itertools.count(1) for name in ("project", "member", "node", "edge", "cycle", "score")
+        }
+        self.topics = {t[0]: Topic(pk=i, name=t[0]) for i, t in enumerate(THEMES, start=1)}
+        self._people()
+
+    def _people(self) -> None:
+        staff: dict[int, list[int]] = {}
+        partners: list[int] = []
+        coaches: dict[str, list[int]] = {}
+        for user_id, unit_id, unit_path, role in Membership.objects.values_list(
+            "user_id", "unit_id", "unit__path", "role"
+        ).order_by("id"):
+            if role == Role.MEMBER:
+                staff.setdefault(unit_id, []).append(user_id)
+            elif role == Role.PATIENT_PARTNER:
+                partners.append(user_id)
+            elif role == Role.COACH:
+                coaches.setdefault(unit_path, []).append(user_id)
+        self.staff, self.partners, self.coaches = staff, partners, coaches
+        demo = self.ctx.extra.get("demo_users", {})
+        self.demo = {email.split("@")[0]: user for email, user in demo.items()}
+
+    def _coach_for(self, path: str) -> int | None:
+        for org_path, ids in self.coaches.items():
+            if path.startswith(org_path):
+                return ids[0]
+        return None
+
+    def build(self) -> None:
+        teams = list(self.ctx.units.get(UnitKind.TEAM, []))
+        count = PROJECTS.get(self.ctx.size.name, 300)
+        anchor = self.ctx.anchors.get("team")
+        organisation = self.ctx.anchors.get("organisation")
+        anchor_org_teams = [t for t in teams if organisation and t.path.startswith(organisation.path)]
+        picks = [anchor] * 4 + anchor_org_teams[:8] if anchor else []
+        picks += self.rng.choices(teams, k=max(count - len(picks), 0))
+        for n, team in enumerate(picks[:count]):
+            self.project(n, team)
+
+    def project(self, n: int, team: Any) -> None:
+        rng = self.rng
+        theme = THEMES[n % len(THEMES)] if n < 12 else rng.choice(THEMES)
+        topic, title, problem, aim, measure, baseline, target, drivers, ideas = theme
+        stage = rng.choices(STAGES, STAGE_WEIGHTS)[0]
+        status = "active"
+        if stage == "scoping" and rng.random() < 0.5:
+            status = "draft"
+        closed = stage in ("sustaining", "spreading") and rng.random() < 0.4
+        months = {
+            "scoping": 1,
+            "diagnosing": 3,
+            "testing": 6,
+            "implementing": 10,
+            "sustaining": 14,
+            "spreading": 18,
+        }[stage] + rng.randint(0, 4)
+        start = _month_add(self.today.replace(day=1), -months) + dt.timedelta(days=rng.randint(0, 20))
+        aim_date = _month_add(self.today.replace(day=1), rng.randint(3, 12)) - dt.timedelta(days=1)
+        if closed:
+            aim_date = _month_add(self.today.replace(day=1), -rng.randint(1, 3)) - dt.timedelta(days=1)
+            status = "closed"
+        fmt = {"team": team.name, "b": f"{baseline:g}", "t": f"{target:g}", "date": f"{aim_date:%-d %B %Y}"}
+        pk = next(self.ids["project"])
+        draft_without_aim = status == "draft" and n % 2 == 0
+        project = Project(
+            pk=pk,
+            unit=team,
+            title=title.format(**fmt)[:200],
+            problem=problem.format(**fmt),
+            aim="" if draft_without_aim else aim.format(**fmt),
+            aim_measure="" if status == "draft" else measure,
+            aim_baseline=baseline,
+            aim_target=None if status == "draft" else target,
+            aim_date=None if status == "draft" else aim_date,
+            status=status,
+            stage=stage,
+            start_date=start,
+            scale=self.scale,
+            closed_on=self.today - dt.timedelta(days=rng.randint(3, 40)) if closed else None,
+            lessons=(
+                "Small tests with the night staff taught us more than the audit did; bay nursing "
+                "stuck because the team designed it."
+            )
+            if closed
+            else "",
+            aim_achieved=rng.choice(("yes", "yes", "partly", "no")) if closed else "",
+        )
+        self.projects.append(project)
+        self.topic_links.append(Project.topics.through(project_id=pk, topic_id=self.topics[topic].pk))
+        self.team(project, team, n)
+        idea_nodes = self.diagram(project, drivers, ideas)
+        self.ramps(project, idea_nodes, stage, start)
+        self.progress(project, stage, start, stuck=n % 9 == 4)
+
+    def team(self, project: Project, team: Any, n: int) -> None:
+        rng = self.rng
+        people: list[tuple[int, str]] = []
+        staff = self.staff.get(team.pk, [])
+        demo = self.demo
+        anchor = self.ctx.anchors.get("team")
+        if anchor is not None and team.pk == anchor.pk and "team" in demo:
+            people.append((demo["team"].pk, "lead" if n % 2 == 0 else "member"))
+        for user_id in staff:
+            if all(user_id != p for p, _ in people):
+                people.append((user_id, "lead" if not any(r == "lead" for _, r in people) else "member"))
+        if not any(r == "lead" for _, r in people) and people:
+            people[0] = (people[0][0], "lead")
+        if n % 3 == 0:
+            partner = demo["patient"].pk if n < 12 and "patient" in demo else None
+            partner = partner or (rng.choice(self.partners) if self.partners else None)
+            if partner and all(partner != p for p, _ in people):
+                people.append((partner, "patient_partner"))
+                project.has_patient_partner = True
+        coach = demo["coach"].pk if n < 12 and "coach" in demo else self._coach_for(team.path)
+        if coach and all(coach != p for p, _ in people):
+            people.append((coach, "coach"))
+        for user_id, role in people:
+            self.members.append(
+                TeamMember(pk=next(self.ids["member"]), project_id=project.pk, user_id=user_id, role=role)
+            )
+
+    def _node(self, project: Project, kind: str, text: str, order: int) -> DriverNode:
+        node = DriverNode(pk=next(self.ids["node"]), project_id=project.pk, kind=kind, text=text, order=order)
+        self.nodes.append(node)
+        return node
+
+    def _edge(self, project: Project, parent: DriverNode, child: DriverNode) -> None:
+        self.edges.append(
+            DriverEdge(
+                pk=next(self.ids["edge"]), project_id=project.pk, parent_id=parent.pk, child_id=child.pk
+            )
+        )
+
+    def diagram(self, project: Project, drivers: list[Any], ideas: list[str]) -> list[DriverNode]:
+        order = itertools.count()
+        aim = self._node(project, "aim", (project.aim or project.title)[:500], next(order))
+        secondaries = []
+        for primary_text, secondary_texts in drivers:
+            primary = self._node(project, "primary", primary_text, next(order))
+            self._edge(project, aim, primary)
+            for text in secondary_texts:
+                secondary = self._node(project, "secondary", text, next(order))
+                self._edge(project, primary, secondary)
+                secondaries.append(secondary)
+        if project.status == "draft":
+            return []
+        out = []
+        for i, text in enumerate(ideas):
+            idea = self._node(project, "change_idea", text, next(order))
+            self._edge(project, secondaries[i % len(secondaries)], idea)
+            if i == 0 and len(secondaries) > 2:  # one idea acts on two drivers (many-to-many)
+                self._edge(project, secondaries[2], idea)
+            out.append(idea)
+        return out
+
+    def ramps(self, project: Project, ideas: list[DriverNode], stage: str, start: dt.date) -> None:
+        if stage in ("scoping", "diagnosing") or not ideas:
+            return
+        rng = self.rng
+        depth = {"testing": 2, "implementing": 3, "sustaining": 4, "spreading": 4}[stage]
+        day = start + dt.timedelta(days=30)
+        for idea in ideas[: rng.randint(1, min(3, len(ideas)))]:
+            for number in range(1, rng.randint(1, depth) + 1):
+                if day >= self.today:
+                    break
+                finished = day + dt.timedelta(days=7 * number) < self.today - dt.timedelta(days=3)
+                confirmed = rng.random() < 0.6
+                last_one = number == depth or not finished
+                decision = ("adopt" if confirmed else rng.choice(("adapt", "abandon"))) if finished else ""
+                self.cycles.append(
+                    PdsaCycle(
+                        pk=next(self.ids["cycle"]),
+                        project_id=project.pk,
+                        change_idea_id=idea.pk,
+                        number=number,
+                        purpose="implement" if number >= 3 else "test",
+                        objective=f"{OBJECTIVES[min(number, 4) - 1]}: {idea.text.lower()}",
+                        questions="Is it done reliably? Do staff and patients find it workable?",
+                        prediction=f"It will be done for at least {60 + 10 * number}% of patients "
+                        "without extra staff",
+                        predicted_at=timezone.make_aware(dt.datetime.combine(day, dt.time(9))),
+                        plan_who="Nurse in charge",
+                        plan_when="Day and night shifts",
+                        plan_where=project.unit.name,
+                        data_to_collect="Tally of eligible patients and how many got the change",
+                        scale_of_test=SCALES[min(number, 4) - 1],
+                        planned_start=day,
+                        planned_end=day + dt.timedelta(days=7 * number),
+                        started_on=day,
+                        ended_on=day + dt.timedelta(days=7 * number) if finished else None,
+                        carried_out="yes" if finished else "",
+                        what_happened="Done on most shifts; nights found it harder" if finished else "",
+                        results=(
+                            f"{'Done' if confirmed else 'Only done'} for {55 + rng.randint(0, 40)}% of "
+                            "patients"
+                        )
+                        if finished
+                        else "",
+                        prediction_confirmed=("yes" if confirmed else "no") if finished else "",
+                        learning="Works when the nurse in charge owns it" if finished else "",
+                        decision=decision if not (last_one and finished and stage == "testing") else "adapt",
+                        next_steps="Test at a larger scale" if finished else "",
+                    )
+                )
+                day += dt.timedelta(days=7 * number + rng.randint(7, 21))
+
+    def progress(self, project: Project, stage: str, start: dt.date, *, stuck: bool) -> None:
+        if project.status == "draft":
+            return
+        first = start.replace(day=1)
+        months = (self.today.year - first.year) * 12 + self.today.month - first.month
+        final = STAGE_SCORE[stage]
+        score = 1.0
+        latest = None
+        for i in range(months + 1):
+            month = _month_add(first, i)
+            if project.status == "closed" and project.closed_on and month > project.closed_on:
+                break
+            if i == months and self.rng.random() < 0.3:
+                break  # not scored yet this month
+            remaining = months - i
+            if stuck and remaining < 4:
+                pass  # the same score for the last months: a coach signal
+            elif score < final and self.rng.random() < 0.6 + 0.1 * (remaining < 3):
+                score = min(final, score + 0.5)
+            latest = Decimal(f"{score:.1f}")
+            self.scores.append(
+                ProgressScore(
+                    pk=next(self.ids["score"]),
+                    project_id=project.pk,
+                    month=month,
+                    score=latest,
+                    role="self",
+                    comment="",
+                    scale=self.scale,
+                )
+            )
+        project.latest_score = latest
+
+    def save(self) -> None:
+        Topic.objects.bulk_create(self.topics.values())
+        Project.objects.bulk_create(self.projects, batch_size=2000)
+        Project.topics.through.objects.bulk_create(self.topic_links, batch_size=5000)
+        TeamMember.objects.bulk_create(self.members, batch_size=5000)
+        DriverNode.objects.bulk_create(self.nodes, batch_size=5000)
+        DriverEdge.objects.bulk_create(self.edges, batch_size=5000)
+        PdsaCycle.objects.bulk_create(self.cycles, batch_size=2000)
+        ProgressScore.objects.bulk_create(self.scores, batch_size=5000)
+        reset_sequences([Topic, Project, TeamMember, DriverNode, DriverEdge, PdsaCycle, ProgressScore])
+        audit.record_many(
+            action="project.create", objects=self.projects, by=None, scope_path_of=lambda p: p.unit.path
+        )
+        self.ctx.counts.update(
+            projects=len(self.projects), pdsa_cycles=len(self.cycles), progress_scores=len(self.scores)
+        )
+        self.ctx.extra["projects"] = self.projects
+
+
+def build(ctx: DemoContext) -> None:
+    builder = _Builder(ctx)
+    builder.build()
+    builder.save()
