@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from spiral.core import audit
 from spiral.demo.builder import DemoContext, reset_sequences
-from spiral.organisations.models import Membership, Role, UnitKind
+from spiral.organisations.models import PATH_WIDTH, Membership, Role, UnitKind
 from spiral.projects.models import (
     DriverEdge,
     DriverNode,
@@ -171,10 +171,9 @@ class _Builder:
         self.demo = {email.split("@")[0]: user for email, user in demo.items()}
 
     def _coach_for(self, path: str) -> int | None:
-        for org_path, ids in self.coaches.items():
-            if path.startswith(org_path):
-                return ids[0]
-        return None
+        # Coaches hold their role on the organisation, which sits at depth 3 (nation, region, ICB, org).
+        ids = self.coaches.get(path[: 4 * PATH_WIDTH])
+        return ids[0] if ids else None
 
     def build(self) -> None:
         teams = list(self.ctx.units.get(UnitKind.TEAM, []))
