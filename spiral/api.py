@@ -141,3 +141,4 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 api.add_router("/", "spiral.organisations.api.router")
 api.add_router("/", "spiral.projects.api.router")
+api.add_router("/", "spiral.benchmarking.api.router")

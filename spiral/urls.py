@@ -54,6 +54,7 @@ urlpatterns = [
     path("audit/", org.audit_log, name="audit"),
     path("projects/", include("spiral.projects.urls")),
     path("measures/", include("spiral.measurement.urls")),
+    path("benchmarking/", include("spiral.benchmarking.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -1,0 +1,1 @@
+"""Nothing to administer: benchmarking has no tables (see models.py)."""

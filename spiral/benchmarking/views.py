@@ -1,0 +1,207 @@
+"""Benchmarking pages: indicators, the funnel plot with distribution, gap and trend, exports, and a unit's
+indicators compared with peers. Thin: authorise, call queries, shape with presenters, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from markupsafe import Markup
+
+from spiral.benchmarking import funnel as fm
+from spiral.benchmarking import presenters, queries
+from spiral.benchmarking.forms import FunnelForm, with_defaults
+from spiral.core import exports
+from spiral.core import periods as core_periods
+from spiral.organisations.models import Unit
+from spiral.organisations.permissions import Permission, get_or_deny, visible_to
+
+
+def _root(user: Any) -> Unit | None:
+    return visible_to(user, Unit.objects.filter(parent__isnull=True)).order_by("path").first()
+
+
+def _crumbs() -> list[dict[str, str]]:
+    return [{"href": "/", "text": "Home"}, {"href": "/benchmarking/", "text": "Benchmarking"}]
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "benchmarking/index.jinja",
+        {
+            "page_title": "Benchmarking",
+            "active_nav": "benchmarking",
+            "indicators": list(queries.indicators(request.user)),
+            "breadcrumbs": [{"href": "/", "text": "Home"}],
+        },
+    )
+
+
+def _state(request: HttpRequest, code: str) -> dict[str, Any]:
+    """Everything a funnel page or export needs, from the address's query."""
+    measure = queries.indicator_by_code(request.user, code)
+    if measure is None:
+        raise Http404("No indicator has that code")
+    form = FunnelForm(request.GET or None)
+    choices: dict[str, Any] = with_defaults(form)
+    within = _root(request.user)
+    if choices["within"]:
+        found = visible_to(request.user, Unit.objects.filter(code=choices["within"].strip())).first()
+        if found is None:
+            form.add_error("within", f"No unit has the code {choices['within']}")
+        else:
+            within = found
+    if within is None:
+        raise Http404("There are no units yet")
+    chosen = None
+    if choices["unit"]:
+        chosen = visible_to(request.user, Unit.objects.filter(code=choices["unit"].strip())).first()
+        if chosen is None:
+            form.add_error("unit", f"No unit has the code {choices['unit']}")
+    group = queries.PeerGroup(
+        within=within, kind=choices["kind"], organisation_type=choices["organisation_type"]
+    )
+    try:
+        data = queries.peer_data(request.user, measure=measure, group=group, period=choices["period"] or None)
+    except ValidationError as exc:
+        if "period" in getattr(exc, "message_dict", {}):
+            form.add_error("period", exc.message_dict["period"])
+            data = queries.peer_data(request.user, measure=measure, group=group)
+        else:
+            raise Http404("; ".join(exc.messages)) from None
+    result = queries.compute(data, choices["method"])
+    return {
+        "measure": measure, "form": form, "choices": choices, "group": group, "data": data, "result": result,
+        "chosen": chosen,
+    }  # fmt: skip
+
+
+def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
+    state = _state(request, code)
+    measure, data, result, chosen = state["measure"], state["data"], state["result"], state["chosen"]
+    context: dict[str, Any] = state | {
+        "page_title": f"{measure.name}: compared with peers",
+        "active_nav": "benchmarking",
+        "breadcrumbs": _crumbs(),
+        "p": presenters,
+        "proportion": data.kind == "proportion",
+        "query": request.GET.urlencode(),
+    }
+    if result is not None:
+        rows = presenters.point_rows(data, result)
+        title = f"{measure.name}, {data.group.describe()}, {core_periods.long_label(data.period, measure.frequency)}"
+        context["rows"] = rows
+        svg = presenters.funnel_svg(data, result, title=title, chosen=chosen.code if chosen else None)
+        context["svg"] = Markup(svg)  # noqa: S704 - funnel_svg escapes every text it interpolates
+        context["distribution"] = fm.distribution(result.values)
+        context["chosen_row"] = next((r for r in rows if chosen and r["unit"] == chosen.code), None)
+        if context["chosen_row"]:
+            context["chosen_rank"] = fm.percentile_rank(result.values, context["chosen_row"]["value"])
+        if measure.improvement in ("increase", "decrease"):
+            potential, gap_rows = queries.gaps(data, state["choices"]["best"])
+            context["potential"] = potential
+            context["gap_rows"] = gap_rows[:50]
+            context["gap_total"] = sum(r.events for r in gap_rows)
+            context["by_child"] = queries.gaps_by_child(request.user, parent=data.group.within, rows=gap_rows)
+            context["chosen_gap"] = next(
+                (r for r in gap_rows if chosen and r.point.code == chosen.code), None
+            )
+        trend = queries.trend(request.user, data=data, unit=chosen)
+        context["trend"] = trend
+        context["trend_svg"] = presenters.trend_svg(
+            trend,
+            title=f"{chosen.name if chosen else 'Peers'}: {measure.name} beside the peers' median, by period",
+            proportion=data.kind == "proportion",
+        )
+    return render(request, "benchmarking/funnel.jinja", context)
+
+
+def funnel_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    state = _state(request, code)
+    measure, data, result = state["measure"], state["data"], state["result"]
+    if fmt not in ("csv", "xlsx", "svg"):
+        raise Http404("Exports are CSV, XLSX or SVG")
+    period = data.period.isoformat()[:7] if data.period else "none"
+    name = f"{measure.code}-funnel-{data.group.within.code}-{period}".replace("/", "-")
+    if result is None:
+        rows: list[list[Any]] = []
+    else:
+        rows = presenters.export_rows(presenters.point_rows(data, result), result)
+    if fmt == "svg":
+        if result is None:
+            raise Http404("No unit has data for that period")
+        chosen = state["chosen"]
+        svg = presenters.funnel_svg(data, result, title=f"{measure.name}, {data.group.describe()}, {period}",
+                                    chosen=chosen.code if chosen else None)  # fmt: skip
+        return exports.download(svg, f"{name}.svg", "image/svg+xml")
+    gap_rows: list[list[Any]] = []
+    if result is not None and measure.improvement in ("increase", "decrease"):
+        potential, found = queries.gaps(data, state["choices"]["best"])
+        gap_rows = presenters.gap_export_rows(found, potential)
+    if fmt == "xlsx":
+        content = exports.write_xlsx(
+            [
+                ("Funnel", presenters.EXPORT_HEADER, rows),
+                ("Gap to potential", presenters.GAP_HEADER, gap_rows),
+            ]
+        )
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(
+        exports.write_csv(presenters.EXPORT_HEADER, rows), f"{name}.csv", exports.CSV_TYPE
+    )
+
+
+def unit_compared(request: HttpRequest, code: str) -> HttpResponse:
+    """A unit's indicators compared with its peers (the same kind, across the whole hierarchy)."""
+    unit = get_or_deny(request.user, Permission.VIEW_UNIT, Unit.objects.all(), code=code)
+    return render(
+        request,
+        "benchmarking/unit.jinja",
+        {
+            "page_title": f"{unit.name}: compared with peers",
+            "active_nav": "benchmarking",
+            "unit": unit,
+            "rows": compared_with_peers(request.user, unit),
+            "p": presenters,
+            "breadcrumbs": [
+                {"href": "/", "text": "Home"},
+                {"href": f"/units/{unit.code}/", "text": unit.name},
+            ],
+        },
+    )
+
+
+def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:
+    """For each indicator `unit` records: its flag against units of its kind (the measures page's
+    "compared with peers" column can call this; see docs/adr/0005-benchmarking-app.md)."""
+    from spiral.measurement.models import RATIO_CHARTS, Series
+
+    root = _root(user)
+    out: list[dict[str, Any]] = []
+    if root is None:
+        return out
+    series = (
+        visible_to(
+            user,
+            Series.objects.filter(
+                unit=unit, measure__is_indicator=True, measure__chart__in=list(RATIO_CHARTS)
+            ),
+        )
+        .select_related("measure")
+        .order_by("measure__name")
+    )
+    group = queries.PeerGroup(within=root, kind=unit.kind)
+    for s in series:
+        data = queries.peer_data(user, measure=s.measure, group=group)
+        result = queries.compute(data, "tau2")
+        row: dict[str, Any] = {"measure": s.measure, "series_id": s.pk, "period": data.period, "flag": None}
+        if result is not None:
+            for i, point in enumerate(data.points):
+                if point.unit_id == unit.pk:
+                    row |= {"flag": str(result.flags[i]), "value": float(result.values[i]), "centre": result.centre,
+                            "peers": len(result), "proportion": data.kind == "proportion"}  # fmt: skip
+        out.append(row)
+    return out

@@ -1,0 +1,150 @@
+"""Benchmarking pages, exports and API, through HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from spiral.measurement.models import Measure, Observation, Series
+from spiral.organisations.models import Unit
+from tests.conftest import client_for
+from tests.factories import UnitFactory, UserFactory
+
+MARCH = dt.date(2025, 3, 1)
+
+
+@pytest.fixture
+def indicator(tree: dict[str, Unit]) -> Measure:
+    """Sepsis antibiotics within an hour at eight organisations; RAA is far below the others in March."""
+    measure = Measure.objects.create(
+        code="SEPSIS", name="Sepsis: antibiotics within one hour", chart="p", improvement="increase",
+        owner=tree["nation"], is_indicator=True, label="%", numerator_definition="Patients treated in time",
+    )  # fmt: skip
+    orgs = [tree["org"], tree["other_org"]] + [
+        UnitFactory(kind="organisation", code=f"R{i}X", name=f"Trust {i}", parent=tree["icb"],
+                    organisation_type="acute_trust")
+        for i in range(6)
+    ]  # fmt: skip
+    for i, org in enumerate(orgs):
+        series = Series.objects.create(measure=measure, unit=org)
+        for month in (1, 2, 3):
+            num = 120 if org.code == "RAA" and month == 3 else 180 + i
+            Observation.objects.create(
+                series=series,
+                period_start=dt.date(2025, month, 1),
+                value=num / 200,
+                numerator=num,
+                denominator=200,
+            )
+    return measure
+
+
+@pytest.fixture
+def viewer(tree: dict[str, Unit]) -> object:
+    return UserFactory()
+
+
+def test_funnel_api_answers_in_the_interface_shape(indicator: Measure, viewer: object) -> None:
+    response = client_for(viewer).get(
+        "/api/v1/indicators/SEPSIS/funnel?within=Y56&kind=organisation&period=2025-03&method=none"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert {"method", "centre", "phi", "tau2", "points"} <= set(body)
+    assert body["method"] == "none"
+    assert len(body["points"]) == 8
+    point = next(p for p in body["points"] if p["unit"] == "RAA")
+    assert set(point) == {"unit", "numerator", "denominator", "value", "lower_95", "upper_95", "lower_998",
+                          "upper_998", "flag"}  # fmt: skip
+    assert point["value"] == 0.6
+    assert point["flag"] == "below_998"
+    assert 0 < body["centre"] < 1
+
+
+def test_funnel_api_refuses_an_unknown_method(indicator: Measure, viewer: object) -> None:
+    response = client_for(viewer).get("/api/v1/indicators/SEPSIS/funnel?method=both")
+    assert response.status_code == 422
+    assert "method" in response.json()["detail"]
+
+
+def test_funnel_api_names_an_unknown_indicator(viewer: object, tree: dict[str, Unit]) -> None:
+    response = client_for(viewer).get("/api/v1/indicators/NOPE/funnel")
+    assert response.status_code == 404
+
+
+def test_funnel_api_refuses_a_bad_period_with_a_message(indicator: Measure, viewer: object) -> None:
+    response = client_for(viewer).get("/api/v1/indicators/SEPSIS/funnel?period=2024/25")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "period"
+
+
+def test_funnel_api_needs_a_signed_in_person(indicator: Measure) -> None:
+    assert client_for(None).get("/api/v1/indicators/SEPSIS/funnel").status_code == 401
+
+
+def test_gap_api_sums_the_gap_over_the_children_of_within(indicator: Measure, viewer: object) -> None:
+    body = client_for(viewer).get("/api/v1/indicators/SEPSIS/gap?within=QAA&period=2025-03").json()
+    assert body["improvement"] == "increase"
+    raa = next(u for u in body["units"] if u["unit"] == "RAA")
+    assert raa["gap"] > 0 and raa["events"] == pytest.approx(raa["gap"] * 200)
+    assert raa["wording"].endswith("more patients treated in time a month")
+    assert sum(c["events"] for c in body["by_child"]) == pytest.approx(body["total_events"])
+    assert body["units"][0]["unit"] == "RAA"  # the biggest gain first
+
+
+def test_funnel_page_shows_the_chart_table_and_the_chosen_unit(indicator: Measure, viewer: object) -> None:
+    response = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03&unit=RAA&method=tau2")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<svg" in html and "<title" in html and "<desc" in html
+    assert "Below the 99.8% limit (alarm)" in html
+    assert "Riverside Hospitals</strong>: 60.0%" in html
+    assert "Additive random effects (τ²)" in html
+    assert "/measures/series/" in html  # each point links to its series
+    assert "Gap to potential" in html and "more patients treated in time a month" in html
+    table = html[html.index("not a ranking") :]
+    names = [n for n in ("Hillside Trust", "Riverside Hospitals", "Trust 0", "Trust 5") if n in table]
+    assert sorted(names, key=table.index) == names  # the table is in name order, never a league table
+
+
+def test_funnel_page_explains_a_bad_unit_code(indicator: Measure, viewer: object) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?unit=ZZZ").content.decode()
+    assert "There is a problem" in html and "No unit has the code ZZZ" in html
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type"), [("csv", "text/csv"), ("xlsx", "spreadsheetml"), ("svg", "svg")]
+)
+def test_every_view_exports(indicator: Measure, viewer: object, fmt: str, content_type: str) -> None:
+    response = client_for(viewer).get(f"/benchmarking/SEPSIS/export.{fmt}?period=2025-03")
+    assert response.status_code == 200
+    assert content_type in response["Content-Type"]
+    if fmt == "csv":
+        text = response.content.decode("utf-8-sig")
+        assert text.splitlines()[0].startswith("unit_code,unit,numerator,denominator,value")
+        assert "RAA,Riverside Hospitals,120,200,0.6" in text
+
+
+def test_unit_page_compares_each_indicator_with_peers(indicator: Measure, viewer: object) -> None:
+    html = client_for(viewer).get("/benchmarking/units/RAA/").content.decode()
+    assert "Sepsis: antibiotics within one hour" in html
+    assert "Below the 99.8% limit (alarm)" in html
+    assert "worse than its peers would lead us to expect" in html
+
+
+def test_index_lists_indicators_that_can_be_benchmarked(indicator: Measure, viewer: object) -> None:
+    html = client_for(viewer).get("/benchmarking/").content.decode()
+    assert "Sepsis: antibiotics within one hour" in html
+
+
+def test_pages_refuse_anonymous_visitors(indicator: Measure) -> None:
+    response = client_for(None).get("/benchmarking/SEPSIS/")
+    assert response.status_code == 302 and "/sign-in/" in response["Location"]
+
+
+def test_api_schema_lists_the_benchmarking_paths(indicator: Measure, viewer: object) -> None:
+    schema = json.loads(client_for(viewer).get("/api/v1/openapi.json").content)
+    assert "/api/v1/indicators/{measure_code}/funnel" in schema["paths"]
+    assert "/api/v1/indicators/{measure_code}/gap" in schema["paths"]
