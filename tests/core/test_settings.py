@@ -21,7 +21,7 @@ def run_spiral(args: list[str], env: dict[str, str], tmp_path: Path) -> subproce
     base = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SPIRAL_DEMO"}
+        if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "SPIRAL_DEMO", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     base.pop("DATABASE_URL", None)
     base.update({"SPIRAL_DATA_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "spiral.settings"}, **env)
