@@ -101,3 +101,48 @@ class TeamMemberFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     user = factory.SubFactory(UserFactory)
     role = "member"
+
+
+# --- measurement ------------------------------------------------------------------------------------
+
+
+class MeasureFactory(factory.django.DjangoModelFactory):
+    """A monthly XmR measure owned by a unit (not shared beneath it unless is_indicator=True)."""
+
+    class Meta:
+        model = "measurement.Measure"
+
+    code = factory.Sequence(lambda n: f"M{n:04d}")
+    name = factory.Sequence(lambda n: f"Measure {n}")
+    owner = factory.SubFactory(UnitFactory, kind="organisation")
+    measure_type = "outcome"
+    chart = "xmr"
+    improvement = "increase"
+    frequency = "month"
+    label = ""
+    is_indicator = False
+
+
+class SeriesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "measurement.Series"
+
+    measure = factory.SubFactory(MeasureFactory)
+    unit = factory.LazyAttribute(lambda o: o.measure.owner)
+
+
+def _month(n: int) -> Any:
+    import datetime as dt
+
+    return dt.date(2024 + n // 12 % 50, n % 12 + 1, 1)
+
+
+class ObservationFactory(factory.django.DjangoModelFactory):
+    """One month's value; `period_start` counts months from January 2024."""
+
+    class Meta:
+        model = "measurement.Observation"
+
+    series = factory.SubFactory(SeriesFactory)
+    period_start = factory.Sequence(lambda n: _month(n))
+    value = 10.0

@@ -327,6 +327,7 @@ class _Planner:
 def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code: str | None) -> bool:
     """Find the header, refuse unknown columns by name, and feed every row to the planner."""
     header: list[str] | None = None
+    raw_header: list[Any] = []
     header_row = 0
     layout = "long"
     for number, record in enumerate(records, start=1):
@@ -336,10 +337,10 @@ def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code:
                 if number >= 20:
                     break
                 continue
-            header, header_row = names, number
-            if not _check_header(planner, names, number, measure_code):
+            header, header_row, raw_header = names, number, list(record)
+            if not _check_header(planner, names, list(record), number, measure_code):
                 return False
-            layout = "long" if "period" in names else "wide"
+            layout = "long" if "period" in names else "wide"  # a long file without period was refused
             planner.result.layout = layout
             planner.col_index = {name: i for i, name in enumerate(names) if name}
             continue
@@ -365,11 +366,13 @@ def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code:
                 if not name or name in WIDE_FIXED:
                     continue
                 cell = record[i] if i < len(record) else None
+                period = raw_header[i]
+                name = _shown(period)
                 planner.add(
                     number,
                     cells.get("unit_code"),
                     cells.get("measure_code", measure_code),
-                    _wide_period(name),
+                    period.strip() if isinstance(period, str) else period,
                     cell,
                     None,
                     None,
@@ -388,19 +391,25 @@ def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code:
     return True
 
 
-def _wide_period(name: str) -> str:
-    # Headers are normalised to lower case with underscores; periods are written back as read.
-    return name.replace("_", " ").upper() if name[:1].isalpha() else name.upper()
+def _shown(cell: Any) -> str:
+    """A header cell as the person wrote it (an XLSX date header as its date)."""
+    if isinstance(cell, dt.datetime):
+        cell = cell.date()
+    if isinstance(cell, dt.date):
+        return cell.isoformat()
+    return _text(cell)
 
 
-def _check_header(planner: _Planner, names: list[str], row: int, measure_code: str | None) -> bool:
+def _check_header(
+    planner: _Planner, names: list[str], raw: list[Any], row: int, measure_code: str | None
+) -> bool:
     problems: list[Issue] = []
     seen: set[str] = set()
     for name in names:
         if name and name in seen:
             problems.append(Issue(row, name, "this column appears twice", None, planner.filename))
         seen.add(name)
-    if "period" in names:
+    if "period" in names or any(c in names for c in ("value", "numerator", "denominator")):
         known = (*LONG_REQUIRED, *LONG_OPTIONAL)
         for i, name in enumerate(names):
             if name and name not in known:
@@ -453,13 +462,14 @@ def _check_header(planner: _Planner, names: list[str], row: int, measure_code: s
         for i, name in enumerate(names):
             if not name or name in WIDE_FIXED:
                 continue
-            if not _looks_like_period(name):
+            if not _looks_like_period(raw[i]):
                 known = (*LONG_REQUIRED, *LONG_OPTIONAL)
+                shown = _shown(raw[i])
                 problems.append(
                     Issue(
                         row,
-                        name,
-                        f"unknown column '{name}'{_suggest(name, known)}: in the wide layout every "
+                        shown,
+                        f"unknown column '{shown}'{_suggest(name, known)}: in the wide layout every "
                         "column after unit_code and measure_code is a period (2025-03, 01/03/2025, Mar-25)",
                         f"{column_letter(i)}{row}" if planner.xlsx else None,
                         planner.filename,
@@ -469,8 +479,8 @@ def _check_header(planner: _Planner, names: list[str], row: int, measure_code: s
     return not problems
 
 
-def _looks_like_period(name: str) -> bool:
-    text = _wide_period(name)
+def _looks_like_period(cell: Any) -> bool:
+    text = cell.strip() if isinstance(cell, str) else cell
     for frequency in periods.FREQUENCIES:
         try:
             periods.period_start(text, frequency)
