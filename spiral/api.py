@@ -140,5 +140,6 @@ def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 api.add_router("/", "spiral.organisations.api.router")
+api.add_router("/", "spiral.measurement.api.router")
 api.add_router("/", "spiral.projects.api.router")
 api.add_router("/", "spiral.benchmarking.api.router")
