@@ -386,6 +386,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     code = request.GET.get("unit", "").strip()
     unit = queries.unit_by_code(request.user, code) if code else None
     events = queries.audit_events(request.user, unit=unit, action=request.GET.get("action") or None)
+    if code and unit is None:
+        events = events.none()  # an unknown code shows nothing, never everything
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,

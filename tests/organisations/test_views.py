@@ -413,3 +413,13 @@ def test_the_audit_page_is_for_admins_only(tree, leader):
 def test_a_nul_character_in_a_search_is_refused_not_a_server_error(tree, member):
     response = client_for(member).get("/units/", {"q": "ward\x00"})
     assert response.status_code == 400
+
+
+def test_the_audit_page_shows_nothing_for_an_unknown_unit_code(tree, admin_user):
+    from spiral.organisations import services
+
+    services.update_unit(unit=tree["team"], by=admin_user, name="Renamed ward")
+    response = client_for(admin_user).get("/audit/?unit=NOPE")
+    html = response.content.decode()
+    assert "No unit has the code NOPE" in html
+    assert "Renamed ward" not in html
