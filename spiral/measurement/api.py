@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -191,12 +191,10 @@ def observation_out(o: Observation) -> dict[str, Any]:
     }
 
 
-def _stale(exc: services.StaleRecord, current: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-    return 409, {
-        "detail": str(exc),
-        "errors": [{"field": "version", "message": str(exc)}],
-        "current": current,
-    }
+def _stale(exc: services.StaleRecord, current: dict[str, Any]) -> Status:
+    return Status(
+        409, {"detail": str(exc), "errors": [{"field": "version", "message": str(exc)}], "current": current}
+    )
 
 
 def _unit(request: HttpRequest, code: str, field: str = "unit") -> Any:
@@ -227,7 +225,7 @@ def create_measure(request: HttpRequest, payload: MeasureIn) -> Any:
     require(request.auth, Permission.CHANGE_MEASURE, owner)
     data = payload.dict(exclude={"owner"})
     measure = services.create_measure(owner=owner, by=request.auth, **data)
-    return 201, measure_out(measure)
+    return Status(201, measure_out(measure))
 
 
 @router.get("/measures/{measure_id}", response=MeasureOut, summary="One measure")
@@ -343,10 +341,8 @@ def upsert_observations(request: HttpRequest, payload: BulkIn) -> Any:
         first = result.rejected[0]
         where = _field(first.row, first.column)
         detail = f"{len(result.rejected):,} problems; nothing was written (first: {where}: {first.message})"
-        return 400, {
-            "detail": detail,
-            "errors": [{"field": e["field"], "message": e["message"]} for e in body["rejected"]],
-        } | body
+        errors = [{"field": e["field"], "message": e["message"]} for e in body["rejected"]]
+        return Status(400, {"detail": detail, "errors": errors} | body)
     return body
 
 
@@ -397,4 +393,4 @@ def delete_observation(request: HttpRequest, observation_id: int) -> Any:
         pk=observation_id,
     )
     services.delete_observation(observation=obs, by=request.auth, source="API")
-    return 204, None
+    return Status(204, None)

@@ -148,6 +148,8 @@ class Series(models.Model):
 class Observation(models.Model):
     """One period's value, or numerator and denominator (p, p′, u, u′ charts)."""
 
+    visibility = "open"
+
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="observations")
     period_start = models.DateField()
     value = models.FloatField(null=True, blank=True, help_text="The plotted value (the ratio for p and u)")
@@ -213,6 +215,8 @@ class AnnotationKind(models.TextChoices):
 
 class Annotation(models.Model):
     """A note on a series at a period: an event, a change tested, or a rebase point (with its reason)."""
+
+    visibility = "open"
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="annotations")
     period_start = models.DateField()
