@@ -119,8 +119,15 @@ def cmd_import(argv: Sequence[str]) -> int:
         extra = sub.add_parser(name, help=f"{name}: {columns}")
         extra.add_argument("file")
         extra.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
+    fft = sub.add_parser("fft", help="fft: unit_code,period,very_good,good,neither,poor,very_poor,dont_know")
+    fft.add_argument("file")
+    fft.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
     args = parser.parse_args(argv)
     _setup()
+    if args.what == "fft":
+        from spiral.voice.imports import run_cli
+
+        return run_cli(args.file, dry_run=args.dry_run)
     if args.what in ("measures", "observations"):
         from spiral.measurement.cli import run_import
 

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "spiral.core",
     "spiral.organisations",
     "spiral.measurement",
+    "spiral.voice",
     "spiral.benchmarking",
     "spiral.projects",
 ]

@@ -54,6 +54,8 @@ urlpatterns = [
     path("audit/", org.audit_log, name="audit"),
     path("projects/", include("spiral.projects.urls")),
     path("measures/", include("spiral.measurement.urls")),
+    path("feedback/", include("spiral.voice.urls")),
+    path("f/", include("spiral.voice.public_urls")),
     path("benchmarking/", include("spiral.benchmarking.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -146,3 +146,15 @@ class ObservationFactory(factory.django.DjangoModelFactory):
     series = factory.SubFactory(SeriesFactory)
     period_start = factory.Sequence(lambda n: _month(n))
     value = 10.0
+
+
+# --- voice ------------------------------------------------------------------------------------------
+
+
+def FeedbackFormFactory(**kwargs: Any) -> Any:
+    """A published feedback form (through the service, so it has its positive-share measure and series)."""
+    from spiral.voice.services import create_form
+
+    kwargs.setdefault("unit", UnitFactory(kind="organisation"))
+    kwargs.setdefault("title", "Tell us about your care")
+    return create_form(by=None, **kwargs)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-OPEN_PREFIXES = ("/sign-in/", "/static/", "/assets/", "/api/", "/healthz", "/favicon.ico")
+OPEN_PREFIXES = ("/sign-in/", "/static/", "/assets/", "/api/", "/healthz", "/favicon.ico", "/f/")
 
 
 class LoginRequiredMiddleware:

@@ -1,5 +1,6 @@
 """Screening free text for personal data before it is stored: NHS numbers (mod-11 check digit), UK phone
-numbers, email addresses, postcodes and dates of birth written after "DOB" or "born".
+numbers, email addresses, postcodes, dates of birth written after "DOB" or "born", and names written
+after "my name is".
 
 `redact(text)` replaces each finding with `[redacted]` and says what it found; it never returns the
 personal data itself (logs and messages name the kind only).
@@ -21,11 +22,13 @@ _DOB = re.compile(
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}(?:st|nd|rd|th)?\s+[A-Za-z]{3,9}\s+\d{2,4})",
     re.IGNORECASE,
 )
+# "my name is Jane Smith": the one to three capitalised words after the phrase (the phrase itself stays).
+_NAME = re.compile(r"\b(?i:my\s+name\s*(?:is|'s|’s))\s+([A-Z][a-z'’-]+(?:\s+[A-Z][a-z'’-]+){0,2})")
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # nhs_number, email, phone, postcode, date_of_birth
+    kind: str  # nhs_number, email, phone, postcode, date_of_birth, name
     start: int
     end: int
 
@@ -36,6 +39,7 @@ KIND_NAMES = {
     "phone": "a phone number",
     "postcode": "a postcode",
     "date_of_birth": "a date of birth",
+    "name": "a name",
 }
 
 
@@ -55,17 +59,25 @@ def find_personal_data(text: str) -> list[Finding]:
     if not text:
         return []
     found: list[Finding] = []
-    for m in _DOB.finditer(text):
-        found.append(Finding("date_of_birth", m.start(), m.end()))
-    for m in _EMAIL.finditer(text):
-        found.append(Finding("email", m.start(), m.end()))
-    for m in _NHS_NUMBER.finditer(text):
-        if is_valid_nhs_number("".join(m.groups())):
-            found.append(Finding("nhs_number", m.start(), m.end()))
-    for m in _PHONE.finditer(text):
-        found.append(Finding("phone", m.start(), m.end()))
-    for m in _POSTCODE.finditer(text):
-        found.append(Finding("postcode", m.start(), m.end()))
+    # Cheap tests first: most answers hold no digit and no "@", and skip the patterns that need them.
+    has_digit = any(c.isdigit() for c in text)
+    if has_digit:
+        for m in _DOB.finditer(text):
+            found.append(Finding("date_of_birth", m.start(), m.end()))
+    if "@" in text:
+        for m in _EMAIL.finditer(text):
+            found.append(Finding("email", m.start(), m.end()))
+    if has_digit:
+        for m in _NHS_NUMBER.finditer(text):
+            if is_valid_nhs_number("".join(m.groups())):
+                found.append(Finding("nhs_number", m.start(), m.end()))
+        for m in _PHONE.finditer(text):
+            found.append(Finding("phone", m.start(), m.end()))
+        for m in _POSTCODE.finditer(text):
+            found.append(Finding("postcode", m.start(), m.end()))
+    if "name" in text.lower():
+        for m in _NAME.finditer(text):
+            found.append(Finding("name", m.start(1), m.end(1)))
     found.sort(key=lambda f: (f.start, -f.end))
     kept: list[Finding] = []
     for f in found:

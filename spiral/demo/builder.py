@@ -54,13 +54,14 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from spiral.demo import measurement, organisations, projects
+    from spiral.demo import measurement, organisations, projects, voice
 
     # Later capabilities append their steps here (e.g. measurement, projects, voice).
     return [
         ("organisations", organisations.build),
         ("measurement", measurement.build),
         ("projects", projects.build),
+        ("voice", voice.build),
     ]
 
 

@@ -40,6 +40,13 @@ class Permission(StrEnum):
     CREATE_PROJECT = "create_project"  # start a project in a unit
     CHANGE_PROJECT = "change_project"  # edit a project and everything in it (team, diagram, cycles, scores)
 
+    # --- Benchmarking and voice (spiral.voice; docs/permissions.md, "Benchmarking and voice") ---
+    VIEW_FEEDBACK = "view_feedback"  # read a unit's feedback answers, themes and stories
+    TAG_FEEDBACK = "tag_feedback"  # tag answers with themes
+    MODERATE_FEEDBACK = "moderate_feedback"  # see answers waiting for review; show or hide them
+    MANAGE_FEEDBACK = "manage_feedback"  # forms, stories, "you said, we did" links
+    IMPORT_FEEDBACK = "import_feedback"  # load Friends and Family Test returns from a file
+
 
 # What each unit role grants, on the unit where it is held and everything beneath it.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -90,6 +97,33 @@ def _on_team(user: Any, obj: Any) -> bool:
 
 
 # --- end of Projects ---
+
+# --- Benchmarking and voice ---
+# Benchmarking needs no permission of its own: indicators and their series are open to every signed-in
+# person. Feedback is not: every role on a unit (patient and carer partners too) reads its answers and
+# stories; staff roles tag them; improvement leads, leaders and admins moderate answers, publish forms,
+# curate stories and link feedback to projects; analysts and those three import FFT returns.
+_VOICE_STAFF = frozenset(
+    {Role.MEMBER, Role.COACH, Role.IMPROVEMENT_LEAD, Role.LEADER, Role.ANALYST, Role.ADMIN}
+)
+_VOICE_MANAGERS = frozenset({Role.IMPROVEMENT_LEAD, Role.LEADER, Role.ADMIN})
+ROLE_PERMISSIONS = {
+    role: perms
+    | {Permission.VIEW_FEEDBACK}
+    | ({Permission.TAG_FEEDBACK} if role in _VOICE_STAFF else frozenset())
+    | ({Permission.MODERATE_FEEDBACK, Permission.MANAGE_FEEDBACK} if role in _VOICE_MANAGERS else frozenset())
+    | ({Permission.IMPORT_FEEDBACK} if role in _VOICE_MANAGERS | {Role.ANALYST} else frozenset())
+    for role, perms in ROLE_PERMISSIONS.items()
+}
+# Lists of these models show only what lies beneath a unit where the user may see feedback
+# (model label: the permission, and the lookup from the model to its unit).
+SCOPED_MODELS: dict[str, tuple[Permission, str]] = {
+    "voice.answer": (Permission.VIEW_FEEDBACK, "form__unit__"),
+    "voice.importedcounts": (Permission.VIEW_FEEDBACK, "form__unit__"),
+    "voice.story": (Permission.VIEW_FEEDBACK, "unit__"),
+    "voice.feedbacklink": (Permission.VIEW_FEEDBACK, "unit__"),
+}
+# --- end of Benchmarking and voice ---
 
 # Granted to every signed-in person, whatever their roles.
 EVERYONE: frozenset[Permission] = frozenset(
@@ -196,6 +230,9 @@ def visible_to(user: Any, qs: QuerySet[M]) -> QuerySet[M]:
         # Openness for learning: every signed-in person sees the whole system. Another app's model
         # opts in with `visibility = "open"` on the class.
         return qs
+    if model._meta.label_lower in SCOPED_MODELS:  # Benchmarking and voice
+        permission, prefix = SCOPED_MODELS[model._meta.label_lower]
+        return _within(qs, scopes(user, permission), prefix)
     if model is ApiToken:
         return qs.filter(user=user)
     if model._meta.label_lower == "core.auditevent":

@@ -1,0 +1,111 @@
+"""Forms for feedback pages. Validation that matters lives in services; these shape the input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from spiral.voice.models import TEXT_LIMIT, Audience, FeedbackForm, Rating, Teller
+
+
+class AnswerForm(forms.Form):
+    """The public form: the FFT question, the form's own questions, two free-text questions, a honeypot."""
+
+    rating = forms.ChoiceField(choices=Rating.choices, widget=forms.RadioSelect, required=False)
+    good = forms.CharField(label="What was good?", widget=forms.Textarea, required=False)
+    better = forms.CharField(label="What could we do better?", widget=forms.Textarea, required=False)
+    # People do not see this field (it is hidden from sight and from screen readers); robots fill it in.
+    website = forms.CharField(label="Leave this empty", required=False)
+
+    def __init__(self, *args: Any, feedback_form: FeedbackForm, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rating"].label = feedback_form.question
+        hint = f"Please do not include names or personal details. At most {TEXT_LIMIT:,} characters."
+        self.fields["good"].help_text = hint
+        self.fields["better"].help_text = hint
+        for i, question in enumerate(feedback_form.own_questions, start=1):
+            self.fields[f"q{i}"] = forms.CharField(label=question, widget=forms.Textarea, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        """Text over the limit, or holding nothing but personal details, is refused here too, so that every
+        problem shows at once (services.submit_answer checks again before storing)."""
+        from spiral.voice.services import screen_text
+
+        data = super().clean()
+        for name, f in self.fields.items():
+            if name in ("rating", "website") or name in self.errors:
+                continue
+            try:
+                screen_text(data.get(name), field=name, label=str(f.label).rstrip("?"))
+            except forms.ValidationError as exc:
+                for message in exc.message_dict.get(name, []):
+                    self.add_error(name, message)
+                    if "personal details" in message:
+                        # Not even shown back: the box is emptied for the person to write again.
+                        self.data = self.data.copy()
+                        self.data[name] = ""
+        return data
+
+    def clean_rating(self) -> str:
+        value = self.cleaned_data.get("rating")
+        if not value:
+            raise forms.ValidationError("Choose one answer to the first question")
+        return value
+
+
+class FeedbackFormForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="For example 'Ward 1: tell us about your stay'")
+    audience = forms.ChoiceField(choices=Audience.choices, widget=forms.RadioSelect, initial=Audience.PATIENT)
+    question = forms.CharField(
+        max_length=300, required=False, help_text="Leave empty for the Friends and Family Test question"
+    )
+    introduction = forms.CharField(widget=forms.Textarea, required=False)
+    own_questions = forms.CharField(
+        label="Questions of your own", widget=forms.Textarea, required=False,
+        help_text="One question a line, at most five; each is answered in free text",
+    )  # fmt: skip
+
+
+class FormEditForm(FeedbackFormForm):
+    is_open = forms.BooleanField(label="Accepting answers", required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["audience"]
+
+
+class TagForm(forms.Form):
+    themes = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False)
+
+    def __init__(self, *args: Any, theme_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["themes"].choices = theme_choices
+
+
+class LinkForm(forms.Form):
+    project = forms.IntegerField(label="Project number", help_text="The number in the project's address")
+    theme = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    note = forms.CharField(label="What was done", max_length=300, required=False)
+
+
+class StoryForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    teller = forms.ChoiceField(label="Told by", choices=Teller.choices, widget=forms.RadioSelect)
+    about = forms.CharField(max_length=200, help_text="Who it is about, in general terms")
+    text = forms.CharField(label="The story", widget=forms.Textarea)
+    quote = forms.CharField(label="An anonymised quote (optional)", widget=forms.Textarea, required=False)
+    consent_given_on = forms.DateField(
+        label="Consent given on",
+        help_text="For example 2025-03-14",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    consent_note = forms.CharField(label="How consent was recorded", max_length=300, required=False)
+
+
+class FftImportForm(forms.Form):
+    file = forms.FileField(
+        label="FFT returns (CSV or XLSX)",
+        help_text="Columns: unit_code, period, very_good, good, neither, poor, very_poor, dont_know (and total)",
+    )
+    dry_run = forms.BooleanField(label="Only check the file (write nothing)", required=False)

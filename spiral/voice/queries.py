@@ -1,0 +1,194 @@
+"""Reads that the feedback pages, the API and exports share. Every function takes the user and filters
+through permissions.visible_to; answers waiting for review reach only those who may moderate them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from spiral.core import periods
+from spiral.organisations.models import Unit, UnitKind, subtree_q
+from spiral.organisations.permissions import Permission, scopes, visible_to
+from spiral.voice import services
+from spiral.voice.models import Answer, Audience, FeedbackForm, FeedbackLink, Moderation, Story, Theme
+
+
+def forms(user: Any, *, unit: Unit | None = None, beneath: bool = False) -> QuerySet[FeedbackForm]:
+    qs = visible_to(user, FeedbackForm.objects.select_related("unit"))
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit.path, "unit__") if beneath else Q(unit=unit))
+    return qs.order_by("unit__name", "audience", "title", "id")
+
+
+def form_by_id(user: Any, pk: int) -> FeedbackForm | None:
+    return forms(user).filter(pk=pk).first()
+
+
+def open_form_by_slug(slug: str) -> FeedbackForm | None:
+    """The public side: an open form by its slug, and nothing else about it or its unit's other forms."""
+    return FeedbackForm.objects.select_related("unit").filter(slug=slug, is_open=True).first()
+
+
+def _moderation_q(user: Any) -> Q:
+    """Answers the user may read: shown ones, plus those waiting where they may moderate."""
+    paths = scopes(user, Permission.MODERATE_FEEDBACK)
+    if paths is None:
+        return Q()
+    waiting = Q(pk__in=[])
+    for path in paths:
+        waiting |= subtree_q(path, "form__unit__")
+    return Q(status=Moderation.PUBLISHED) | (Q(status=Moderation.REVIEW) & waiting)
+
+
+def answers(
+    user: Any,
+    *,
+    unit: Unit | None = None,
+    form: FeedbackForm | None = None,
+    status: str | None = None,
+    theme: Theme | None = None,
+    with_text: bool = False,
+) -> QuerySet[Answer]:
+    qs = visible_to(user, Answer.objects.select_related("form", "form__unit")).filter(_moderation_q(user))
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit.path, "form__unit__"))
+    if form is not None:
+        qs = qs.filter(form=form)
+    if status:
+        qs = qs.filter(status=status)
+    if theme is not None:
+        qs = qs.filter(themes=theme)
+    if with_text:
+        qs = qs.exclude(good="", better="")
+    return qs.prefetch_related("themes").order_by("-created_at", "-id")
+
+
+def answer_by_id(user: Any, pk: int) -> Answer | None:
+    return answers(user).filter(pk=pk).first()
+
+
+def waiting_for_review(user: Any, unit: Unit) -> QuerySet[Answer]:
+    return answers(user, unit=unit, status=Moderation.REVIEW).order_by("created_at", "id")
+
+
+def themes() -> QuerySet[Theme]:
+    return Theme.objects.filter(is_active=True).order_by("name")
+
+
+def theme_counts(user: Any, *, unit: Unit, months: int = 6, end: dt.date | None = None) -> dict[str, Any]:
+    """Counts of each theme by month over the last `months` months (tagged, readable answers)."""
+    end = end or services.month_of(dt.date.today())
+    first = periods.from_index(periods.index(end, "month") - months + 1, "month")
+    rows = (
+        answers(user, unit=unit)
+        .filter(period_start__gte=first, period_start__lte=end, themes__isnull=False)
+        .values_list("themes__name", "period_start")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    months_list = periods.calendar(first, end, "month")
+    grid: dict[str, dict[dt.date, int]] = {}
+    totals: Counter[str] = Counter()
+    for name, day, n in rows:
+        grid.setdefault(name, {})[day] = n
+        totals[name] += n
+    ordered = [name for name, _ in totals.most_common()]
+    return {
+        "months": months_list,
+        "rows": [{"theme": name, "total": totals[name], "counts": [grid[name].get(m, 0) for m in months_list]}
+                 for name in ordered],
+    }  # fmt: skip
+
+
+def stories(user: Any, *, unit: Unit | None = None) -> QuerySet[Story]:
+    qs = visible_to(user, Story.objects.select_related("unit")).prefetch_related("projects")
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit.path, "unit__"))
+    return qs.order_by("created_at", "id")
+
+
+def story_by_id(user: Any, pk: int) -> Story | None:
+    return stories(user).filter(pk=pk).first()
+
+
+def board_stories(user: Any, unit: Unit) -> dict[str, Any]:
+    """The next story for the board of `unit` to hear (oldest consented, not yet heard) and those heard."""
+    qs = stories(user, unit=unit)
+    waiting = list(qs.filter(heard_on__isnull=True).order_by("consent_given_on", "created_at", "id"))
+    heard = list(qs.filter(heard_on__isnull=False).order_by("-heard_on", "-id"))
+    return {"next": waiting[0] if waiting else None, "waiting": waiting[1:], "heard": heard}
+
+
+def links_for_project(user: Any, project: Any) -> QuerySet[FeedbackLink]:
+    """You said, we did: the feedback that prompted `project`."""
+    return (
+        visible_to(user, FeedbackLink.objects.filter(project=project))
+        .select_related("theme", "answer", "unit", "answer__form")
+        .order_by("-created_at")
+    )
+
+
+def links_for_unit(user: Any, unit: Unit) -> QuerySet[FeedbackLink]:
+    return (
+        visible_to(user, FeedbackLink.objects.filter(subtree_q(unit.path, "unit__")))
+        .select_related("theme", "answer", "project", "unit")
+        .order_by("-created_at")
+    )
+
+
+def monthly_share(user: Any, form: FeedbackForm, months: int = 12) -> list[dict[str, Any]]:
+    """The form's positive share by month (counts are not personal: every reader of the form sees them)."""
+    counts = services.counts_by_period([form.pk])
+    rows = []
+    for (_, day), c in sorted(counts.items(), key=lambda item: item[0][1])[-months:]:
+        positive, total = services.positive_share(c)
+        rows.append(
+            {
+                "period": day,
+                "positive": positive,
+                "total": total,
+                "share": positive / total if total else None,
+            }
+        )
+    return rows
+
+
+def provider_shares(
+    user: Any, *, within: Unit, period: dt.date | None = None
+) -> tuple[dt.date | None, list[dict[str, Any]]]:
+    """Positive share of patient and carer feedback for each organisation beneath `within` in one month
+    (default: the latest with answers), for the region's funnel plot."""
+    orgs = {u.path: u for u in Unit.objects.filter(subtree_q(within.path), kind=UnitKind.ORGANISATION)}
+    if not orgs:
+        return None, []
+    form_list = list(
+        FeedbackForm.objects.filter(
+            subtree_q(within.path, "unit__"), audience=Audience.PATIENT
+        ).select_related("unit")
+    )
+    by_form = {f.pk: f for f in form_list}
+    counts = services.counts_by_period(by_form)
+    if not counts:
+        return None, []
+    period = period or max(day for _, day in counts)
+    width = len(next(iter(orgs)))
+    totals: dict[str, list[int]] = {}
+    for (form_id, day), c in counts.items():
+        if day != period:
+            continue
+        path = by_form[form_id].unit.path[:width]
+        if path not in orgs:
+            continue
+        positive, total = services.positive_share(c)
+        acc = totals.setdefault(path, [0, 0])
+        acc[0] += positive
+        acc[1] += total
+    rows = [
+        {"unit": orgs[path], "positive": pos, "total": tot}
+        for path, (pos, tot) in sorted(totals.items(), key=lambda kv: orgs[kv[0]].name)
+        if tot > 0
+    ]
+    return period, rows
