@@ -266,7 +266,6 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     annotations = list(series.annotations.select_related("created_by"))
     observations = list(queries.observations(request.user, series))
     rows = presenters.data_rows(series, result, observations)
-    cached = analyses.full_result(series)
     return render(
         request,
         "measurement/series_detail.jinja",
@@ -277,7 +276,6 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "measure": measure,
             "unit": series.unit,
             "result": result,
-            "cached": cached,
             "chart": presenters.chart_svg(series, result, annotations),
             "rows": rows,
             "annotations": annotations,
