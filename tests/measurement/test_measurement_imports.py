@@ -269,3 +269,13 @@ def test_a_bad_measure_row_is_reported_and_nothing_is_written(tree):
 def test_a_measure_import_refuses_unknown_columns(tree):
     result = import_measures((MEASURES.strip() + ",colour\n").encode(), by=None, filename="m.csv")
     assert result.rejected[0].column == "colour"
+
+
+def test_a_large_correction_updates_every_row_and_keeps_each_in_history(tree, measures):
+    months = [f"{2000 + m // 12}-{m % 12 + 1:02d}" for m in range(1100)]
+    run(HEADER + "".join(f"RAA-MED-01,WAIT,{m},1,,,\n" for m in months))
+    result = run(HEADER + "".join(f"RAA-MED-01,WAIT,{m},2,,,\n" for m in months), name="again.csv")
+    assert (result.added, result.changed, result.unchanged) == (0, 1100, 0)
+    assert set(Observation.objects.values_list("value", "version")) == {(2.0, 2)}
+    assert ObservationChange.objects.filter(source="again.csv").count() == 1100
+    assert Analysis.objects.get().latest_value == 2

@@ -188,3 +188,13 @@ def test_exports_neutralise_formulas_and_the_chart_downloads_as_svg(tree, member
 
 def test_the_unit_page_links_to_its_measures(tree, member):
     assert "/measures/units/RAA/" in client_for(member).get("/units/RAA/").content.decode()
+
+
+def test_a_page_never_shows_a_stale_analysis(tree, member, series):
+    from spiral.measurement.models import Analysis
+
+    Observation.objects.filter(series=series, period_start=D(2025, 1, 1)).update(value=77)
+    Analysis.objects.filter(series=series).update(stale=True, latest_value=12)
+    html = client_for(member).get("/measures/units/RAA-MED-01/").content.decode()
+    assert ">77<" in html
+    assert not Analysis.objects.get(series=series).stale
