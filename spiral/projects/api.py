@@ -8,20 +8,24 @@ interfaces.md ("API conventions", "Projects").
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from spiral.measurement import queries as m_queries
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import User
 from spiral.organisations.permissions import Permission, get_or_deny, require
 from spiral.projects import queries, services
 from spiral.projects.models import (
     DriverNode,
+    MeasureRole,
     Method,
     NodeKind,
     PdsaCycle,
     Project,
+    ProjectMeasure,
     ProjectRole,
     Stage,
     TeamMember,
@@ -262,6 +266,26 @@ class ScoreOut(Schema):
     comment: str
     assessed_by: str | None
     scale: str
+
+
+class MeasureLinkIn(Schema):
+    series: int | None = Field(None, description="The id of a series to link (any unit's)")
+    measure: str | None = Field(None, description="Or a measure's code: starts its series for the unit")
+    unit: str | None = Field(None, description="With `measure`: the project's unit code (the default)")
+    role: MeasureRole
+
+
+class MeasureLinkOut(Schema):
+    id: int
+    series: int
+    measure: str = Field(description="The measure's code")
+    measure_name: str
+    unit: str = Field(description="The series' unit code")
+    role: str
+    is_aim: bool = Field(description="The outcome measure the aim is judged by")
+    frequency: str
+    latest_period: dt.date | None
+    latest_value: float | None
 
 
 # --- shaping ------------------------------------------------------------------------------------------
@@ -566,3 +590,68 @@ def record_score(request: HttpRequest, project_id: int, payload: ScoreIn) -> Any
         project=project, score=payload.score, comment=payload.comment, month=payload.month, by=request.auth
     )
     return Status(201, _score_out(score))
+
+
+# --- measures -----------------------------------------------------------------------------------------
+
+
+def _link_out(link: ProjectMeasure) -> dict[str, Any]:
+    series = link.series
+    analysis = getattr(series, "analysis", None)
+    return {
+        "id": link.pk,
+        "series": series.pk,
+        "measure": series.measure.code,
+        "measure_name": series.measure.name,
+        "unit": series.unit.code,
+        "role": link.role,
+        "is_aim": link.is_aim,
+        "frequency": series.measure.frequency,
+        "latest_period": analysis.latest_period if analysis else None,
+        "latest_value": analysis.latest_value if analysis else None,
+    }
+
+
+@router.get("/projects/{project_id}/measures", response=list[MeasureLinkOut], summary="Linked measures")
+@paginate(LimitOffsetPagination)
+def list_measures(request: HttpRequest, project_id: int) -> Any:
+    project = _project(request, project_id)
+    return [_link_out(link) for link in queries.project_measures(request.auth, project)]
+
+
+@router.post("/projects/{project_id}/measures", response={201: MeasureLinkOut}, summary="Link a measure")
+def link_measure(request: HttpRequest, project_id: int, payload: MeasureLinkIn) -> Any:
+    project = _project(request, project_id, Permission.CHANGE_PROJECT)
+    if (payload.series is None) == (payload.measure is None):
+        raise ValidationError(
+            {"series": "Give either a series id to link, or a measure code to start its series for the unit"}
+        )
+    if payload.series is not None:
+        series = m_queries.series_by_id(request.auth, payload.series)
+        if series is None:
+            raise Http404(f"No series has the id {payload.series} (series)")
+        link = services.link_series(project=project, series=series, role=payload.role, by=request.auth)
+    else:
+        measure = m_queries.measure_by_code(request.auth, payload.measure or "")
+        if measure is None:
+            raise Http404(f"No measure has the code {payload.measure!r} (measure)")
+        unit = None
+        if payload.unit:
+            unit = org_queries.unit_by_code(request.auth, payload.unit)
+            if unit is None:
+                raise Http404(f"No unit has the code {payload.unit!r} (unit)")
+        link = services.create_series_for_project(
+            project=project, measure=measure, unit=unit, role=payload.role, by=request.auth
+        )
+    link = queries.project_measures(request.auth, project).get(pk=link.pk)
+    return Status(201, _link_out(link))
+
+
+@router.delete("/projects/{project_id}/measures/{link_id}", response={204: None}, summary="Unlink a measure")
+def unlink_measure(request: HttpRequest, project_id: int, link_id: int) -> Any:
+    project = _project(request, project_id, Permission.CHANGE_PROJECT)
+    link = ProjectMeasure.objects.filter(project=project, pk=link_id).first()
+    if link is None:
+        raise Http404(f"No linked measure {link_id} on this project")
+    services.unlink_series(link=link, by=request.auth)
+    return Status(204, None)

@@ -289,3 +289,50 @@ class PortfolioFilterForm(forms.Form):
         if unit is None:
             raise forms.ValidationError(f"No unit has the code {code}")
         return unit
+
+
+ROLE_CHOICES = [
+    ("outcome", "Outcome: the result the aim is about"),
+    ("process", "Process: whether the changes are being done"),
+    ("balancing", "Balancing: what might get worse elsewhere"),
+]
+
+
+class LinkSeriesForm(forms.Form):
+    """Link a series already in Measurement (the unit's own and those beneath it are offered; any
+    series may be linked by its number, from its page's address)."""
+
+    series = forms.ChoiceField(label="Series", required=False, choices=[])
+    series_id = forms.IntegerField(
+        label="Or the series number",
+        required=False,
+        min_value=1,
+        help_text="The number in the series page's address, /measures/series/<number>/",
+    )
+    role = forms.ChoiceField(label="Role in this project", choices=EMPTY + ROLE_CHOICES)
+
+    def __init__(self, *args: Any, series_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["series"].choices = EMPTY + series_choices  # type: ignore[attr-defined]
+        self.fields["role"].error_messages["required"] = "Choose the measure's role in the project"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = data.get("series_id") or (int(data["series"]) if data.get("series") else None)
+        if chosen is None and "series_id" not in self.errors:
+            self.add_error("series", "Choose a series, or give its number")
+        data["chosen"] = chosen
+        return data
+
+
+class NewSeriesForm(forms.Form):
+    """Start a series of a measure for the project's unit."""
+
+    measure = forms.ChoiceField(label="Measure", choices=[])
+    role = forms.ChoiceField(label="Role in this project", choices=EMPTY + ROLE_CHOICES)
+
+    def __init__(self, *args: Any, measure_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["measure"].choices = EMPTY + measure_choices  # type: ignore[attr-defined]
+        self.fields["measure"].error_messages["required"] = "Choose the measure to record for this unit"
+        self.fields["role"].error_messages["required"] = "Choose the measure's role in the project"

@@ -434,3 +434,55 @@ class Attachment(models.Model):
     @property
     def permission_unit(self) -> Unit:
         return self.entry.project.unit
+
+
+class MeasureRole(models.TextChoices):
+    """How a measure serves the project (qi.md: a family of measures)."""
+
+    OUTCOME = "outcome", "Outcome"
+    PROCESS = "process", "Process"
+    BALANCING = "balancing", "Balancing"
+
+
+class ProjectMeasure(models.Model):
+    """A series from Measurement linked to a project, in a role. One outcome link is the aim's measure.
+
+    The series stays Measurement's (observations, annotations, analyses); the project only points at it,
+    so a series may serve several projects and outlives them.
+    """
+
+    visibility = "open"  # projects are open to everyone signed in
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="measures")
+    series = models.ForeignKey("measurement.Series", on_delete=models.CASCADE, related_name="project_links")
+    role = models.CharField(max_length=10, choices=MeasureRole.choices)
+    is_aim = models.BooleanField(default=False, help_text="The outcome measure the aim is judged by")
+    order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["project", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "series"], name="project_measure_unique_series"),
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(is_aim=True), name="project_measure_one_aim"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_aim=True) | models.Q(role="outcome"),
+                name="project_measure_aim_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["series"], name="project_measure_series_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: series {self.series_id} of project {self.project_id}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.project.unit
+
+    def has_team_member(self, user: Any) -> bool:
+        return self.project.has_team_member(user)

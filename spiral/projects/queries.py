@@ -19,6 +19,7 @@ from spiral.projects.models import (
     PdsaCycle,
     ProgressScore,
     Project,
+    ProjectMeasure,
     ProjectRole,
     ScoreRole,
     Stage,
@@ -143,6 +144,15 @@ def scores(user: Any, project: Project) -> QuerySet[ProgressScore]:
     )
 
 
+def project_measures(user: Any, project: Project) -> QuerySet[ProjectMeasure]:
+    """The series linked to the project, with their measure, unit and cached analysis."""
+    return (
+        ProjectMeasure.objects.filter(project__in=_visible(user, project))
+        .select_related("series__measure", "series__unit", "series__analysis")
+        .order_by("order", "id")
+    )
+
+
 def journal(user: Any, project: Project) -> QuerySet[JournalEntry]:
     return (
         JournalEntry.objects.filter(project__in=_visible(user, project))
@@ -219,7 +229,7 @@ def coached_projects(user: Any, *, today: dt.date | None = None) -> list[Coached
         project_id__in=ids, role=ScoreRole.SELF, month__gte=since
     ).values_list("project_id", "month", "score"):
         recent.setdefault(pid, {})[month] = score
-    missing_data = measures.projects_without_recent_outcome_data(ids, periods=NO_DATA_PERIODS)
+    missing_data = measures.projects_without_recent_outcome_data(ids, periods=NO_DATA_PERIODS, today=today)
     out = []
     for project in qs:
         signals = []

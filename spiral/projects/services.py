@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from spiral.core import audit
 from spiral.organisations.models import Unit, User
+from spiral.projects import measures
 from spiral.projects.models import (
     NODE_LEVEL,
     AimAchieved,
@@ -795,8 +796,6 @@ def annotate_cycle_start(cycle: PdsaCycle, by: User | None) -> int:
 
     The seam to Measurement: the project's linked series get a "change tested" annotation.
     """
-    from spiral.projects import measures  # the measurement link lives in one module
-
     return measures.annotate_cycle_start(cycle, by=by)
 
 
@@ -880,6 +879,16 @@ def update_cycle(
     if "started_on" in changed and not before["started_on"] and cycle.started_on:
         annotate_cycle_start(cycle, by)
     return cycle
+
+
+# --- measures -----------------------------------------------------------------------------------------
+# Linking series writes to the project and reads (or starts) Measurement's series; the work is in
+# spiral.projects.measures, the one module that touches Measurement. The same functions, named here.
+
+link_series = measures.link_series
+create_series_for_project = measures.create_series_for_project
+unlink_series = measures.unlink_series
+set_aim_series = measures.set_aim_series
 
 
 # --- progress -----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from spiral.core.forms import add_service_errors
+from spiral.measurement import queries as m_queries
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, get_or_deny, require
@@ -22,8 +23,10 @@ from spiral.projects.forms import (
     CycleForm,
     EditNodeForm,
     JournalForm,
+    LinkSeriesForm,
     NewCycleForm,
     NewProjectForm,
+    NewSeriesForm,
     NodeForm,
     PortfolioFilterForm,
     ProjectForm,
@@ -37,6 +40,7 @@ from spiral.projects.models import (
     NodeKind,
     PdsaCycle,
     Project,
+    ProjectMeasure,
     Status,
     TeamMember,
 )
@@ -486,6 +490,100 @@ def cycle_detail(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
         cycle=cycle,
         comparison=comparison,
     )
+
+
+# --- measures -----------------------------------------------------------------------------------------
+
+
+def project_measures(request: HttpRequest, pk: int) -> HttpResponse:
+    """The project's linked series; its editors link one from Measurement or start one for the unit."""
+    project = _project(request, pk)
+    user = request.user
+    series_choices = [
+        (s.pk, f"{s.measure.name} — {s.unit.name}")
+        for s in m_queries.series_list(user, unit=project.unit, include_beneath=True)[:300]
+    ]
+    measure_choices = [
+        (m.code, f"{m.name} ({m.code})") for m in m_queries.measures_for_unit(user, project.unit)
+    ]
+    action = request.POST.get("action") if request.method == "POST" else None
+    link_form = LinkSeriesForm(
+        request.POST if action == "link" else None, series_choices=series_choices, prefix="link"
+    )
+    new_form = NewSeriesForm(
+        request.POST if action == "new" else None, measure_choices=measure_choices, prefix="new"
+    )
+    if action is not None:
+        require(user, Permission.CHANGE_PROJECT, project)
+        form = link_form if action == "link" else new_form
+        if form.is_valid() and _link(request, project, action, form):
+            return redirect("projects:measures", pk=project.pk)
+    return _page(
+        request,
+        "measures.jinja",
+        project,
+        page_title=f"Measures of {project.title}",
+        links=measures.links(project),
+        link_form=link_form,
+        new_form=new_form,
+        error_form=link_form if action == "link" else new_form,
+    )
+
+
+def _link(request: HttpRequest, project: Project, action: str, form: Any) -> bool:
+    data = form.cleaned_data
+    try:
+        if action == "link":
+            series = m_queries.series_by_id(request.user, data["chosen"])
+            if series is None:
+                form.add_error("series_id", f"No series has the number {data['chosen']}")
+                return False
+            link = services.link_series(project=project, series=series, role=data["role"], by=request.user)
+        else:
+            measure = m_queries.measure_by_code(request.user, data["measure"])
+            if measure is None:
+                form.add_error("measure", "No measure has that code")
+                return False
+            link = services.create_series_for_project(
+                project=project, measure=measure, role=data["role"], by=request.user
+            )
+    except ValidationError as exc:
+        add_service_errors(form, exc, field_map={"unit": "measure"})
+        return False
+    messages.success(
+        request, f"{link.series.measure.name} is linked as a {link.get_role_display().lower()} measure."
+    )
+    return True
+
+
+def _measure_link(request: HttpRequest, pk: int, link_id: int) -> ProjectMeasure:
+    project = _project(request, pk, Permission.CHANGE_PROJECT)
+    link = (
+        ProjectMeasure.objects.filter(project=project, pk=link_id).select_related("series__measure").first()
+    )
+    if link is None:
+        raise Http404("No such measure on this project")
+    return link
+
+
+@require_POST
+def measure_unlink(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+    link = _measure_link(request, pk, link_id)
+    services.unlink_series(link=link, by=request.user)
+    messages.success(request, f"{link.series.measure.name} is no longer linked (its data stay in Measures).")
+    return redirect("projects:measures", pk=pk)
+
+
+@require_POST
+def measure_aim(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+    link = _measure_link(request, pk, link_id)
+    try:
+        services.set_aim_series(link=link, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"The aim is now judged by {link.series.measure.name}.")
+    return redirect("projects:measures", pk=pk)
 
 
 # --- progress and journal -----------------------------------------------------------------------------
