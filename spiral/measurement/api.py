@@ -89,7 +89,51 @@ class SeriesOut(Schema):
     target: float | None = None
     variation_icon: str | None = None
     assurance_icon: str | None = None
-    points: int
+    points: int = 0
+
+    @staticmethod
+    def resolve_measure(obj: Any) -> int:
+        return obj["measure"] if isinstance(obj, dict) else obj.measure_id
+
+    @staticmethod
+    def resolve_measure_code(obj: Any) -> str:
+        return obj["measure_code"] if isinstance(obj, dict) else obj.measure.code
+
+    @staticmethod
+    def resolve_unit(obj: Any) -> str:
+        return obj["unit"] if isinstance(obj, dict) else obj.unit.code
+
+    @staticmethod
+    def _analysis(obj: Any, name: str) -> Any:
+        if isinstance(obj, dict):
+            return obj.get(name)
+        analysis = getattr(obj, "analysis", None)
+        value = getattr(analysis, name, None) if analysis is not None else None
+        return value or None if name.endswith("_icon") else value
+
+    @staticmethod
+    def resolve_latest_period(obj: Any) -> Any:
+        return SeriesOut._analysis(obj, "latest_period")
+
+    @staticmethod
+    def resolve_latest_value(obj: Any) -> Any:
+        return SeriesOut._analysis(obj, "latest_value")
+
+    @staticmethod
+    def resolve_target(obj: Any) -> Any:
+        return SeriesOut._analysis(obj, "target")
+
+    @staticmethod
+    def resolve_variation_icon(obj: Any) -> Any:
+        return SeriesOut._analysis(obj, "variation_icon")
+
+    @staticmethod
+    def resolve_assurance_icon(obj: Any) -> Any:
+        return SeriesOut._analysis(obj, "assurance_icon")
+
+    @staticmethod
+    def resolve_points(obj: Any) -> int:
+        return SeriesOut._analysis(obj, "points") or 0
 
 
 class ObservationOut(Schema):
@@ -270,7 +314,7 @@ def list_series(request: HttpRequest, filters: Query[SeriesFilters]) -> Any:
     measure = queries.measure_by_code(request.auth, filters.measure) if filters.measure else None
     if filters.measure and measure is None:
         raise Http404(f"No measure has the code {filters.measure!r} (measure)")
-    rows = queries.series_list(
+    return queries.series_queryset(
         request.auth,
         unit=unit,
         include_beneath=bool(filters.within),
@@ -279,7 +323,6 @@ def list_series(request: HttpRequest, filters: Query[SeriesFilters]) -> Any:
         assurance=filters.assurance_icon,
         sort="unit",
     )
-    return [series_out(s) for s in rows]
 
 
 def _series(request: HttpRequest, series_id: int) -> Series:

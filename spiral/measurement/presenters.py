@@ -122,20 +122,15 @@ class MatrixCell:
     count: int
 
 
-def summary_matrix(rows: list[Series]) -> dict[str, Any]:
+def summary_matrix(counts: dict[tuple[str, str], int]) -> dict[str, Any]:
     """Counts of series by variation icon (across) and assurance icon (down)."""
-    counts: dict[tuple[str, str], int] = {}
-    for s in rows:
-        a = getattr(s, "analysis", None)
-        key = ((a.variation_icon if a else "") or "", (a.assurance_icon if a else "") or "")
-        counts[key] = counts.get(key, 0) + 1
     return {
         "columns": VARIATION_ORDER,
         "rows": [
             (assurance, [MatrixCell(v, assurance, counts.get((v, assurance), 0)) for v in VARIATION_ORDER])
             for assurance in ASSURANCE_ORDER
         ],
-        "total": len(rows),
+        "total": sum(counts.values()),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from spiral.measurement import analyses
 from spiral.measurement.models import Measure, Observation, ObservationChange, Series
@@ -48,7 +48,7 @@ def measure_by_code(user: Any, code: str) -> Measure | None:
     return visible_to(user, Measure.objects.select_related("owner")).filter(code=code).first()
 
 
-def series_list(
+def series_queryset(
     user: Any,
     *,
     unit: Unit | None = None,
@@ -60,8 +60,8 @@ def series_list(
     q: str | None = None,
     sort: str = "measure",
     descending: bool = False,
-) -> list[Series]:
-    """Series with their (fresh) analyses, filtered and sorted on the server."""
+) -> QuerySet[Series]:
+    """Series with their analyses (made fresh first), filtered and sorted on the server."""
     base = visible_to(user, Series.objects.all())
     if unit is not None:
         base = base.filter(subtree_q(unit.path, "unit__") if include_beneath else Q(unit=unit))
@@ -71,7 +71,10 @@ def series_list(
         base = base.filter(measure__measure_type=measure_type)
     if q and q.strip():
         base = base.filter(Q(measure__name__icontains=q.strip()) | Q(measure__code__iexact=q.strip()))
-    analyses.ensure_fresh(base.values_list("pk", flat=True))
+    # A page never shows a stale analysis: recompute the stale or missing ones among these first.
+    stale = list(base.filter(Q(analysis__isnull=True) | Q(analysis__stale=True)).values_list("pk", flat=True))
+    if stale:
+        analyses.recompute(stale)
     qs = base.select_related("measure", "unit", "analysis")
     if variation is not None:
         qs = qs.filter(analysis__variation_icon=variation)
@@ -79,7 +82,23 @@ def series_list(
         qs = qs.filter(analysis__assurance_icon=assurance)
     fields = SORTS.get(sort, SORTS["measure"])
     order = [("-" if descending and i == 0 else "") + f for i, f in enumerate(fields)]
-    return list(qs.order_by(*order, "id"))
+    return qs.order_by(*order, "id")
+
+
+def series_list(user: Any, **filters: Any) -> list[Series]:
+    return list(series_queryset(user, **filters))
+
+
+def icon_counts(qs: QuerySet[Series]) -> dict[tuple[str, str], int]:
+    """(variation icon, assurance icon) -> number of series, counted in the database."""
+    rows = (
+        qs.order_by().values("analysis__variation_icon", "analysis__assurance_icon").annotate(n=Count("id"))
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row["analysis__variation_icon"] or "", row["analysis__assurance_icon"] or "")
+        counts[key] = counts.get(key, 0) + row["n"]
+    return counts
 
 
 def series_by_id(user: Any, pk: int) -> Series | None:

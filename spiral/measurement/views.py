@@ -110,7 +110,8 @@ def measure_create(request: HttpRequest) -> HttpResponse:
 
 def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     measure = _measure(request, pk)
-    series = queries.series_list(request.user, measure=measure, sort="unit")
+    qs = queries.series_queryset(request.user, measure=measure, sort="unit")
+    series = list(qs[:500])
     return render(
         request,
         "measurement/measure_detail.jinja",
@@ -118,8 +119,8 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page_title": measure.name,
             "active_nav": "measures",
             "measure": measure,
-            "series": series[:500],
-            "series_count": len(series),
+            "series": series,
+            "series_count": len(series) if len(series) < 500 else qs.count(),
             "targets": list(measure.targets.all()),
             "p": presenters,
             "breadcrumbs": _crumbs(request, measure.owner),
@@ -395,71 +396,76 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
+PAGE_ROWS = 500
+
+
 def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
     """Every series of the unit (or of it and everything beneath, by unit), and the summary matrix."""
     unit = _unit(request, code)
     f = _filters(request)
-    rows = queries.series_list(
+    common = {
+        "unit": unit,
+        "include_beneath": f["include_beneath"],
+        "measure_type": f["measure_type"],
+        "q": f["q"],
+    }
+    everything = queries.series_queryset(request.user, **common)
+    qs = queries.series_queryset(
         request.user,
-        unit=unit,
-        include_beneath=f["include_beneath"],
+        **common,
         variation=f["variation"],
         assurance=f["assurance"],
-        measure_type=f["measure_type"],
-        q=f["q"],
         sort=f["sort"],
         descending=f["descending"],
     )
-    all_rows = rows
-    if f["variation"] is not None or f["assurance"] is not None:
-        all_rows = queries.series_list(
-            request.user,
-            unit=unit,
-            include_beneath=f["include_beneath"],
-            measure_type=f["measure_type"],
-            q=f["q"],
-        )
+    rows = list(qs[: PAGE_ROWS + 1])
+    total = len(rows) if len(rows) <= PAGE_ROWS else qs.count()
     query = request.GET.copy()
     for key in ("sort", "dir", "variation", "assurance"):
         query.pop(key, None)
-    return render(
-        request,
-        "measurement/unit_measures.jinja",
-        {
-            "page_title": f"Measures of {unit.name}",
-            "active_nav": "units",
-            "unit": unit,
-            "rows": rows,
-            "matrix": presenters.summary_matrix(all_rows),
-            "f": f,
-            "form": f["form"],
-            "base_query": query.urlencode(),
-            "may_define": can(request.user, Permission.CHANGE_MEASURE, unit),
-            "available": list(queries.measures_for_unit(request.user, unit)[:200]),
-            "p": presenters,
-            "breadcrumbs": _crumbs(request, unit),
-        },
-    )
+    context = {
+        "page_title": f"Measures of {unit.name}",
+        "active_nav": "units",
+        "unit": unit,
+        "rows": rows[:PAGE_ROWS],
+        "total": total,
+        "matrix": presenters.summary_matrix(queries.icon_counts(everything)),
+        "f": f,
+        "form": f["form"],
+        "base_query": query.urlencode(),
+        "p": presenters,
+        "breadcrumbs": _crumbs(request, unit),
+        "may_define": can(request.user, Permission.CHANGE_MEASURE, unit),
+        "available": list(queries.measures_for_unit(request.user, unit)[:200]),
+    }
+    return render(request, "measurement/unit_measures.jinja", context)
 
 
 def unit_measures_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     unit = _unit(request, code)
     f = _filters(request)
-    rows = queries.series_list(
-        request.user,
-        unit=unit,
-        include_beneath=f["include_beneath"],
-        variation=f["variation"],
-        assurance=f["assurance"],
-        measure_type=f["measure_type"],
-        q=f["q"],
-        sort=f["sort"],
-        descending=f["descending"],
+    common = {
+        "unit": unit,
+        "include_beneath": f["include_beneath"],
+        "measure_type": f["measure_type"],
+        "q": f["q"],
+    }
+    rows = list(
+        queries.series_queryset(
+            request.user,
+            **common,
+            variation=f["variation"],
+            assurance=f["assurance"],
+            sort=f["sort"],
+            descending=f["descending"],
+        )
     )
     data = presenters.summary_export_rows(rows)
     name = presenters.safe_filename(f"{unit.code}-measures")
     if fmt == "xlsx":
-        matrix = presenters.summary_matrix(rows)
+        matrix = presenters.summary_matrix(
+            queries.icon_counts(queries.series_queryset(request.user, **common))
+        )
         grid = [
             [presenters.icon_text("assurance", a)] + [c.count for c in cells] for a, cells in matrix["rows"]
         ]
