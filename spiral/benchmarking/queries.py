@@ -237,12 +237,17 @@ def gaps(data: PeerData, best: str = "quartile") -> tuple[float | None, list[Gap
 
 def gaps_by_child(user: Any, *, parent: Unit, rows: list[GapRow]) -> list[ChildGap]:
     """The gap summed over each child of `parent` (the units beneath it), biggest first."""
-    children = list(visible_to(user, Unit.objects.filter(parent=parent)).order_by("name"))
-    out: list[ChildGap] = []
-    for child in children:
-        within = [r for r in rows if r.point.path.startswith(child.path)]
-        if within:
-            out.append(ChildGap(unit=child, units=len(within), events=sum(r.events for r in within)))
-    # A peer that is the parent's direct child sits in its own row (units == 1).
+    children = {c.path: c for c in visible_to(user, Unit.objects.filter(parent=parent))}
+    if not children:
+        return []
+    # Children sit at one depth, so their paths share a length: one dictionary look-up per row.
+    width = len(next(iter(children)))
+    totals: dict[str, list[float]] = {}
+    for r in rows:
+        if r.point.path[:width] in children:
+            acc = totals.setdefault(r.point.path[:width], [0, 0.0])
+            acc[0] += 1
+            acc[1] += r.events
+    out = [ChildGap(unit=children[path], units=int(n), events=events) for path, (n, events) in totals.items()]
     out.sort(key=lambda c: (-c.events, c.unit.name))
     return out

@@ -89,6 +89,7 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
         "p": presenters,
         "proportion": data.kind == "proportion",
         "query": request.GET.urlencode(),
+        "series_url": presenters.series_url_maker(),
     }
     if result is not None:
         rows = presenters.point_rows(data, result)
