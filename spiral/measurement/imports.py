@@ -112,9 +112,9 @@ class ImportResult:
     def summary(self) -> str:
         text = f"{self.added:,} to add, {self.changed:,} to change, {self.unchanged:,} unchanged"
         if self.rejected_rows:
-            text += f", {self.rejected_rows:,} rows rejected"
+            text += f", {self.rejected_rows:,} row{'s' if self.rejected_rows != 1 else ''} rejected"
         if self.warnings:
-            text += f", {len(self.warnings):,} warnings"
+            text += f", {len(self.warnings):,} warning{'s' if len(self.warnings) != 1 else ''}"
         return text
 
 

@@ -31,6 +31,17 @@ ASSURANCE = {
     "hit_and_miss": ("Hit and miss: the target lies within the limits", "hit", "?"),
     "": ("No assurance icon (no target)", "none", ""),
 }
+SHORT = {
+    "common_cause": "Common cause",
+    "improvement_high": "Improving (high)",
+    "improvement_low": "Improving (low)",
+    "concern_high": "Concerning (high)",
+    "concern_low": "Concerning (low)",
+    "neither_high": "Neither (high)",
+    "neither_low": "Neither (low)",
+    "": "No icon",
+}
+ASSURANCE_SHORT = {"pass": "Passing", "fail": "Failing", "hit_and_miss": "Hit and miss", "": "No target"}
 VARIATION_ORDER = list(VARIATION)
 ASSURANCE_ORDER = list(ASSURANCE)
 COLOURS = {
@@ -66,6 +77,11 @@ def icon(kind: str, name: str | None) -> Markup:
         "{mark}</text>"
         '</svg><span class="nhsuk-u-visually-hidden">{text}</span></span>'
     ).format(text=text, colour=colour, mark=(letter + arrow) if letter or arrow else "~")
+
+
+def short_text(kind: str, name: str | None) -> str:
+    """A few words for a table heading (the full meaning travels with the icon for screen readers)."""
+    return (SHORT if kind == "variation" else ASSURANCE_SHORT).get(name or "", "")
 
 
 def icon_text(kind: str, name: str | None) -> str:

@@ -142,7 +142,7 @@ def test_upload_preview_then_confirm(tree, member, series):
         b"unit_code,measure_code,period,value,note\nRAA-MED-01,WAIT,2025-02,13,\nRAA-MED-01,WAIT,2025-01,99,fixed\nRAA-MED-01,WAIT,2025-03,*,\n",
     )
     html = client.post("/measures/import/", {"what": "observations", "file": upload}).content.decode()
-    assert "1 to add, 1 to change, 0 unchanged, 1 warnings" in html
+    assert "1 to add, 1 to change, 0 unchanged, 1 warning" in html
     assert "a missing observation for RAA-MED-01 WAIT 2025-03" in html
     assert Observation.objects.filter(series=series).count() == 13
     token = html.split('name="token" value="')[1].split('"')[0]
