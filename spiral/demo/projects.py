@@ -12,11 +12,16 @@ import itertools
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.utils import timezone
 
-from spiral.core import audit
+from spiral.core import audit, periods
 from spiral.demo.builder import DemoContext, reset_sequences
+from spiral.measurement import analyses
+from spiral.measurement.imports import bulk_insert_observations
+from spiral.measurement.models import Annotation, AnnotationKind, Measure, Series, Target
 from spiral.organisations.models import PATH_WIDTH, Membership, Role, UnitKind
+from spiral.projects.measures import annotation_text
 from spiral.projects.models import (
     DriverEdge,
     DriverNode,
@@ -24,6 +29,7 @@ from spiral.projects.models import (
     ProgressScale,
     ProgressScore,
     Project,
+    ProjectMeasure,
     TeamMember,
     Topic,
 )
@@ -108,6 +114,32 @@ THEMES: tuple[tuple[Any, ...], ...] = (
         ["Protected break rota", "Wobble room", "Weekly 10-minute huddle"],
     ),
 )  # fmt: skip
+
+# The family of measures of each theme, besides its outcome (the aim's measure in THEMES): a process
+# measure (is the change being done? share of eligible patients, %) and a balancing measure, each
+# (code suffix, name, label, level, noise, improvement).
+PROCESS = {
+    "falls": ("Falls risk checks within 6 hours of admission", 15.0),
+    "sepsis": ("Red-flag patients screened at triage", 40.0),
+    "pressure ulcers": ("SSKIN bundle started on admission", 30.0),
+    "flow": ("Patients with an expected discharge date by day 2", 35.0),
+    "medicines safety": ("Medicines rounds without interruption", 25.0),
+    "patient experience": ("Patients offered a sleep pack", 10.0),
+    "access": ("Appointments with a reminder sent", 20.0),
+    "staff wellbeing": ("Shifts with a protected break taken", 45.0),
+}
+BALANCING = {
+    "falls": ("Patients restrained or sedated", "patients", 3.0, 1.0),
+    "sepsis": ("Antibiotics given without a sepsis diagnosis", "patients", 9.0, 2.5),
+    "pressure ulcers": ("Nursing time on repositioning (hours a day)", "hours", 6.0, 0.8),
+    "flow": ("Readmissions within 7 days", "patients", 5.0, 1.6),
+    "medicines safety": ("Late medicines rounds", "rounds", 7.0, 2.0),
+    "patient experience": ("Night observations missed", "observations", 4.0, 1.5),
+    "access": ("Follow-up appointments waiting over 6 weeks", "appointments", 30.0, 5.0),
+    "staff wellbeing": ("Agency shifts used", "shifts", 12.0, 3.0),
+}
+# Months of baseline data before a project starts.
+BASELINE_MONTHS = 12
 
 STAGES = ("scoping", "diagnosing", "testing", "implementing", "sustaining", "spreading")
 STAGE_WEIGHTS = (12, 14, 34, 20, 12, 8)
@@ -405,7 +437,158 @@ class _Builder:
         self.ctx.extra["projects"] = self.projects
 
 
+class _Measures:
+    """Linked measures whose data show the improvement (or not) after a project's first cycle.
+
+    Each theme has three national indicators (outcome, process, balancing) owned by the nation; a
+    project links its unit's series of them (two projects of one theme on one team share the series).
+    Monthly data run from a year before the project started to last month; after the first PDSA cycle
+    the process measure climbs and the outcome shifts towards the target for most projects that are
+    implementing or beyond (fully when the closed project says its aim was achieved, not at all when it
+    says it was not). Some stuck projects stopped recording the outcome three months ago (a coach signal).
+    Every cycle start is an annotation on each of the project's charts.
+    """
+
+    def __init__(self, builder: _Builder) -> None:
+        self.b = builder
+        self.rng = np.random.default_rng(builder.ctx.seed + 5)
+        self.last_month = _month_add(builder.today.replace(day=1), -1)
+
+    def _measures(self) -> dict[tuple[str, str], Measure]:
+        nation = self.b.ctx.units["nation"][0]
+        rows = []
+        for theme in THEMES:
+            topic, measure_name, baseline, target = theme[0], theme[4], theme[5], theme[6]
+            code = "PRJ-" + topic.upper().replace(" ", "-")
+            process_name, _ = PROCESS[topic]
+            balancing_name, balancing_label, _, _ = BALANCING[topic]
+            common = {"owner": nation, "is_indicator": True, "chart": "xmr", "frequency": "month"}
+            rows += [
+                Measure(code=f"{code}-O", name=measure_name, measure_type="outcome", **common,
+                        improvement="decrease" if target < baseline else "increase",
+                        label="%" if "%" in measure_name else "",
+                        description=f"The outcome of {topic} improvement projects."),
+                Measure(code=f"{code}-P", name=f"{process_name} (%)", measure_type="process", **common,
+                        improvement="increase", label="%",
+                        description=f"Whether the changes of {topic} projects are being done."),
+                Measure(code=f"{code}-B", name=balancing_name, measure_type="balancing", **common,
+                        improvement="neutral", label=balancing_label,
+                        description=f"What might get worse elsewhere when {topic} projects change things."),
+            ]  # fmt: skip
+        Measure.objects.bulk_create(rows)
+        found = {m.code: m for m in Measure.objects.filter(code__in=[m.code for m in rows])}
+        out = {}
+        for theme in THEMES:
+            code = "PRJ-" + theme[0].upper().replace(" ", "-")
+            for role, suffix in (("outcome", "O"), ("process", "P"), ("balancing", "B")):
+                out[(theme[0], role)] = found[f"{code}-{suffix}"]
+        Target.objects.bulk_create([Target(measure=out[(t[0], "outcome")], value=t[6]) for t in THEMES])
+        return out
+
+    def build(self) -> None:
+        b = self.b
+        measures = self._measures()
+        topic_of = {link.project_id: name for link in b.topic_links for name, t in b.topics.items()
+                    if t.pk == link.topic_id}  # fmt: skip
+        theme_of = {t[0]: t for t in THEMES}
+        cycles: dict[int, list[PdsaCycle]] = {}
+        for cycle in b.cycles:
+            cycles.setdefault(cycle.project_id, []).append(cycle)
+        idea_text = {n.pk: n.text for n in b.nodes if n.kind == "change_idea"}
+        # (measure id, unit id) → (values by month); links as (project, key, role, is_aim).
+        data: dict[tuple[int, int], dict[dt.date, float]] = {}
+        links: list[tuple[Project, tuple[int, int], str, bool]] = []
+        notes: dict[tuple[int, int], set[tuple[dt.date, str]]] = {}
+        for n, project in enumerate(b.projects):
+            if project.status == "draft":
+                continue
+            theme = theme_of[topic_of[project.pk]]
+            own = sorted(cycles.get(project.pk, []), key=lambda c: (c.started_on, c.pk))
+            roles = ("outcome", "process", "balancing") if own else ("outcome",)
+            for role in roles:
+                key = (measures[(theme[0], role)].pk, project.unit_id)
+                links.append((project, key, role, role == "outcome"))
+                if key not in data:
+                    data[key] = self._story(project, theme, role, own[0].started_on if own else None,
+                                            stuck=n % 9 == 4 and role == "outcome")  # fmt: skip
+                for c in own:
+                    text = annotation_text(c.number, idea_text[c.change_idea_id], project.title)
+                    notes.setdefault(key, set()).add((c.started_on.replace(day=1), text))
+        Series.objects.bulk_create([Series(measure_id=m, unit_id=u) for m, u in data], batch_size=5000)
+        ids = {
+            (m, u): pk
+            for pk, m, u in Series.objects.filter(measure__in=measures.values()).values_list(
+                "pk", "measure_id", "unit_id"
+            )
+        }
+        now = timezone.now()
+        rows = [
+            (ids[key], day, value, None, None, "", 1, now, None)
+            for key, values in data.items()
+            for day, value in sorted(values.items())
+        ]
+        bulk_insert_observations(rows)
+        Annotation.objects.bulk_create(
+            [
+                Annotation(series_id=ids[key], period_start=day, kind=AnnotationKind.CHANGE, text=text)
+                for key, found in notes.items()
+                for day, text in sorted(found)
+            ],
+            batch_size=5000,
+        )
+        analyses.recompute(ids.values())
+        made = ProjectMeasure.objects.bulk_create(
+            [
+                ProjectMeasure(project_id=p.pk, series_id=ids[key], role=role, is_aim=is_aim, order=i)
+                for i, (p, key, role, is_aim) in enumerate(links)
+            ],
+            batch_size=5000,
+        )
+        units = {p.pk: p.unit.path for p in b.projects}
+        audit.record_many(
+            action="project.measure_link", objects=made, by=None, scope_path_of=lambda m: units[m.project_id]
+        )
+        b.ctx.counts.update(project_measures=len(made), project_series=len(ids))
+
+    def _story(
+        self, project: Project, theme: tuple[Any, ...], role: str, first_cycle: dt.date | None, *, stuck: bool
+    ) -> dict[dt.date, float]:
+        """Monthly values: a baseline, then (for most projects beyond testing) a shift after the first cycle."""
+        rng = self.rng
+        start = _month_add(project.start_date.replace(day=1), -BASELINE_MONTHS)
+        end = project.closed_on.replace(day=1) if project.closed_on else self.last_month
+        if stuck:
+            end = _month_add(self.last_month, -3)
+        months = periods.calendar(start, max(start, end), "month")
+        change = first_cycle.replace(day=1) if first_cycle else None
+        achieved = project.aim_achieved
+        chance = {"testing": 0.45, "implementing": 0.7, "sustaining": 0.85, "spreading": 0.9}
+        works = achieved in ("yes", "partly") or (
+            not achieved and rng.random() < chance.get(project.stage, 0)
+        )
+        share = {"yes": 1.0, "partly": 0.5}.get(achieved, rng.uniform(0.5, 0.9))
+        if role == "outcome":
+            baseline, target = theme[5], theme[6]
+            level, sd = baseline, abs(baseline - target) * 0.12
+            after = baseline + (target - baseline) * share if works else baseline
+        elif role == "process":
+            level, sd = PROCESS[theme[0]][1], 4.0
+            after = rng.uniform(75, 95) if works or change else level
+        else:
+            level, sd = BALANCING[theme[0]][2], BALANCING[theme[0]][3]
+            after = level
+        noise = rng.normal(0, sd, len(months))
+        is_share = role == "process" or (role == "outcome" and "%" in theme[4])
+        values = {}
+        for i, day in enumerate(months):
+            mean = after if change is not None and day > change else level
+            value = max(mean + noise[i], 0.0)
+            values[day] = round(min(value, 100.0) if is_share else value, 2)
+        return values
+
+
 def build(ctx: DemoContext) -> None:
     builder = _Builder(ctx)
     builder.build()
     builder.save()
+    _Measures(builder).build()

@@ -166,10 +166,14 @@ def set_aim_series(*, link: ProjectMeasure, by: User | None) -> ProjectMeasure:
 # --- cycle annotations --------------------------------------------------------------------------------
 
 
-def cycle_annotation_text(cycle: PdsaCycle) -> str:
+def annotation_text(number: int, idea: str, project_title: str) -> str:
     """What the chart says at the start of a cycle (stable, so that marking twice finds the first)."""
-    text = f"PDSA cycle {cycle.number} started: {cycle.change_idea.text} ({cycle.project.title})"
+    text = f"PDSA cycle {number} started: {idea} ({project_title})"
     return screening.redact(text[:500])[0]
+
+
+def cycle_annotation_text(cycle: PdsaCycle) -> str:
+    return annotation_text(cycle.number, cycle.change_idea.text, cycle.project.title)
 
 
 def _annotate(cycle: PdsaCycle, series: Series, by: User | None) -> bool:

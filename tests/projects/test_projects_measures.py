@@ -296,3 +296,58 @@ def test_the_api_unlinks(project, lead, falls):
     link = services.link_series(project=project, series=falls, role="outcome", by=lead)
     assert _api(lead, "delete", f"/projects/{project.pk}/measures/{link.pk}").status_code == 204
     assert not ProjectMeasure.objects.exists()
+
+
+# --- demo ---------------------------------------------------------------------------------------------
+
+
+def test_the_demo_links_measures_whose_data_show_the_improvement_or_not():
+    from spiral.demo.builder import build_demo
+    from spiral.measurement.models import Analysis
+    from spiral.organisations.models import User
+    from spiral.projects.models import Project
+
+    build_demo(size="small", seed=1)
+    active = Project.objects.exclude(status="draft")
+    assert ProjectMeasure.objects.filter(is_aim=True).count() == active.count()
+    assert set(ProjectMeasure.objects.values_list("role", flat=True)) == {"outcome", "process", "balancing"}
+    aims = Analysis.objects.filter(series__project_links__is_aim=True)
+    icons = set(aims.values_list("variation_icon", flat=True))
+    assert "improvement_low" in icons or "improvement_high" in icons
+    assert "common_cause" in icons  # not every project improves
+    assert Annotation.objects.filter(text__startswith="PDSA cycle 1 started").exists()
+    coach = User.objects.get(email="coach@example.com")
+    signals = [s for row in queries.coached_projects(coach) for s in row.signals]
+    assert "No data for the outcome measure in 2 periods" in signals, signals
+    project = ProjectMeasure.objects.filter(role="process").first().project
+    html = client_for(coach).get(f"/projects/{project.pk}/").content.decode()
+    assert html.count('class="spiral-chart"') >= 3 and "PDSA cycle 1 started" in html
+
+
+# --- permissions (docs/permissions.md, "Projects") ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "column", ["team", "leader", "improvement_lead", "admin", "member", "analyst", "coach", "no role"]
+)
+def test_starting_a_series_from_a_project_follows_the_permissions_table(tree, column):
+    from spiral.projects.models import Project
+    from tests.factories import ProjectFactory, TeamMemberFactory
+    from tests.projects.test_projects_permissions import TABLE, person
+
+    user = person(column, tree)
+    project = ProjectFactory(unit=tree["team"])
+    if column == "team":
+        TeamMemberFactory(project=project, user=user, role="patient_partner")
+    MeasureFactory(code="HUDDLES", owner=tree["nation"], is_indicator=True)
+    response = _api(
+        user, "post", f"/projects/{project.pk}/measures", {"measure": "HUDDLES", "role": "process"}
+    )
+    allowed = TABLE["link measures; start a series for the project's unit"][column] in (
+        "yes",
+        "beneath",
+        "own",
+    )
+    assert response.status_code == (201 if allowed else 403), response.content
+    assert Series.objects.filter(measure__code="HUDDLES").exists() is allowed
+    assert Project.objects.get(pk=project.pk).measures.exists() is allowed

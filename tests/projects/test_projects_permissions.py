@@ -21,6 +21,7 @@ ACTIONS = {
     "see a project": Permission.VIEW_PROJECT,
     "start a project": Permission.CREATE_PROJECT,
     "change a project": Permission.CHANGE_PROJECT,
+    "link measures; start a series for the project's unit": Permission.CHANGE_PROJECT,
 }
 
 
