@@ -13,6 +13,7 @@ urlpatterns = [
     path("import/", views.import_fft, name="import"),
     path("units/<str:code>/", views.unit_page, name="unit"),
     path("units/<str:code>/review/", views.review, name="review"),
+    path("units/<str:code>/untagged/", views.untagged, name="untagged"),
     path("units/<str:code>/stories/", views.board, name="board"),
     path("units/<str:code>/stories/new/", views.story_create, name="story-create"),
     path("units/<str:code>/forms/new/", views.form_create, name="form-create"),

@@ -189,6 +189,21 @@ def review(request: HttpRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
+def untagged(request: HttpRequest, code: str) -> HttpResponse:
+    """Answers with comments and no theme yet, each with the themes Spiral suggests from its words."""
+    unit = _unit(request, code, Permission.TAG_FEEDBACK)
+    items = list(
+        queries.answers(request.user, unit=unit, status=Moderation.PUBLISHED, with_text=True).filter(
+            themes__isnull=True
+        )[:50]
+    )
+    suggestions = themes.suggest([f"{a.good} {a.better}" for a in items], list(queries.themes()))
+    return render(request, "voice/untagged.jinja", {
+        "page_title": f"Answers to tag: {unit.name}", "active_nav": "voice", "unit": unit,
+        "rows": list(zip(items, suggestions, strict=True)), "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
 def answer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = queries.answer_by_id(request.user, pk)
     if item is None:
@@ -205,6 +220,9 @@ def answer_detail(request: HttpRequest, pk: int) -> HttpResponse:
             chosen = queries.themes().filter(pk__in=tag_form.cleaned_data["themes"])
             services.tag_answer(answer=item, themes=chosen, by=request.user)
             messages.success(request, "Themes saved")
+            back = request.POST.get("next", "")
+            if back.startswith("/feedback/") and "//" not in back:
+                return redirect(back)
             return redirect("voice:answer", pk=item.pk)
     if request.method == "POST" and "link-submit" in request.POST:
         require(request.user, Permission.MANAGE_FEEDBACK, item)

@@ -95,3 +95,24 @@ def test_the_board_page_shows_the_next_story(tree: dict[str, Unit], lead: object
 def test_the_unit_page_links_from_the_unit(tree: dict[str, Unit], lead: object) -> None:
     html = client_for(lead).get("/units/RAA/").content.decode()
     assert "/feedback/units/RAA/" in html and "/benchmarking/units/RAA/" in html
+
+
+def test_untagged_answers_are_listed_with_suggestions_and_accepted_in_one_step(
+    tree: dict[str, Unit], lead: object
+) -> None:
+    answer = services.submit_answer(
+        form=FeedbackFormFactory(unit=tree["org"]), rating="poor", better="A long wait in the queue"
+    )
+    client = client_for(lead)
+    html = client.get("/feedback/units/RAA/untagged/").content.decode()
+    assert "Tag as Waiting" in html
+    from spiral.voice.models import Theme
+
+    waiting = Theme.objects.get(name="Waiting")
+    response = client.post(f"/feedback/answers/{answer.pk}/", {"themes": [waiting.pk], "themes-submit": "1",
+                                                               "next": "/feedback/units/RAA/untagged/"})  # fmt: skip
+    assert response["Location"] == "/feedback/units/RAA/untagged/"
+    assert (
+        "Every answer with a comment has a theme"
+        in client.get("/feedback/units/RAA/untagged/").content.decode()
+    )
