@@ -279,3 +279,16 @@ def test_a_large_correction_updates_every_row_and_keeps_each_in_history(tree, me
     assert set(Observation.objects.values_list("value", "version")) == {(2.0, 2)}
     assert ObservationChange.objects.filter(source="again.csv").count() == 1100
     assert Analysis.objects.get().latest_value == 2
+
+
+def test_xlsx_rows_keep_their_sheet_numbers_below_notes_and_blank_rows(measures):
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Waiting times, exported from the ward system"
+    sheet.append([])
+    sheet.append(["unit_code", "measure_code", dt.datetime(2025, 1, 1), dt.datetime(2025, 2, 1)])
+    sheet.append(["RAA-MED-01", "WAIT", 3, "three"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = run(buffer.getvalue(), name="wide.xlsx")
+    assert [str(p) for p in result.rejected] == ["wide.xlsx, row 4, column 2025-02-01 (D4): 'three' is not a number"]
