@@ -110,6 +110,8 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
             context["chosen_gap"] = next(
                 (r for r in gap_rows if chosen and r.point.code == chosen.code), None
             )
+        if context["chosen_row"]:
+            context["spc_svg"] = _spc_chart(request, context["chosen_row"]["series_id"])
         trend = queries.trend(request.user, data=data, unit=chosen)
         context["trend"] = trend
         context["trend_svg"] = presenters.trend_svg(
@@ -118,6 +120,23 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
             proportion=data.kind == "proportion",
         )
     return render(request, "benchmarking/funnel.jinja", context)
+
+
+def _spc_chart(request: HttpRequest, series_id: int) -> Markup | None:
+    """The chosen unit's own SPC chart (measurement's analysis and drawing, read only)."""
+    from spiral.measurement import analyses
+    from spiral.measurement import presenters as measurement_presenters
+    from spiral.measurement import queries as measurement_queries
+
+    series = measurement_queries.series_by_id(request.user, series_id)
+    if series is None:
+        return None
+    try:
+        result, _ = analyses.analyse_series(series)
+        svg = measurement_presenters.chart_svg(series, result, list(series.annotations.all()))
+    except Exception:  # noqa: BLE001 - the funnel page stands without the unit's own chart
+        return None
+    return Markup(svg)  # noqa: S704 - spiral.spc.render_svg escapes what it draws
 
 
 def funnel_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:

@@ -104,6 +104,7 @@ def test_funnel_page_shows_the_chart_table_and_the_chosen_unit(indicator: Measur
     assert "Additive random effects (τ²)" in html
     assert "/measures/series/" in html  # each point links to its series
     assert "Gap to potential" in html and "more patients treated in time a month" in html
+    assert "its own SPC chart" in html
     table = html[html.index("not a ranking") :]
     names = [n for n in ("Hillside Trust", "Riverside Hospitals", "Trust 0", "Trust 5") if n in table]
     assert sorted(names, key=table.index) == names  # the table is in name order, never a league table
