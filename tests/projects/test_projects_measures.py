@@ -351,3 +351,15 @@ def test_starting_a_series_from_a_project_follows_the_permissions_table(tree, co
     assert response.status_code == (201 if allowed else 403), response.content
     assert Series.objects.filter(measure__code="HUDDLES").exists() is allowed
     assert Project.objects.get(pk=project.pk).measures.exists() is allowed
+
+
+def test_the_aims_outcome_measure_on_the_project_page_points_at_its_chart(project, lead, falls, outsider):
+    link = services.link_series(project=project, series=falls, role="outcome", by=lead)
+    html = client_for(outsider).get(f"/projects/{project.pk}/").content.decode()
+    assert f'<a href="#measure-{link.pk}">Falls on the ward</a> (Ward 1)' in html
+
+
+def test_the_project_page_links_its_unit_as_a_link_not_as_escaped_text(project, outsider):
+    html = client_for(outsider).get(f"/projects/{project.pk}/").content.decode()
+    assert '<a href="/units/RAA-MED-01/">Ward 1</a>' in html
+    assert "&lt;a href" not in html
