@@ -491,8 +491,9 @@ def _looks_like_period(cell: Any) -> bool:
     return False
 
 
-def _existing(series_ids: list[int]) -> dict[str, Any]:
-    """Stored observations of these series, as arrays (one raw query per chunk)."""
+def _existing(series_ids: list[int], first: dt.date, last: dt.date) -> dict[str, Any]:
+    """Stored observations of these series between two period starts (one raw query per chunk): a
+    monthly file of 10,000 series reads 10,000 stored rows, not every month of their history."""
     table = connection.ops.quote_name(Observation._meta.db_table)
     out: dict[str, list[Any]] = {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
     ordinal: dict[Any, int] = {}
@@ -501,8 +502,8 @@ def _existing(series_ids: list[int]) -> dict[str, Any]:
             chunk = series_ids[i : i + analyses.CHUNK]
             cursor.execute(
                 f"SELECT id, series_id, period_start, value, numerator, denominator, note FROM {table} "  # noqa: S608
-                f"WHERE series_id IN ({','.join(['%s'] * len(chunk))})",
-                chunk,
+                f"WHERE series_id IN ({','.join(['%s'] * len(chunk))}) AND period_start BETWEEN %s AND %s",
+                [*chunk, first, last],
             )
             for pk, sid, day, value, num, den, note in cursor.fetchall():
                 o = ordinal.get(day)
@@ -563,11 +564,12 @@ def _compare(planner: _Planner) -> _Plan:
     bad = np.array(sorted(planner.bad_rows), dtype=np.int64)
     keep = np.flatnonzero(~np.isin(rows, bad) & ~dup) if n else np.zeros(0, np.int64)
     series_ids = sorted({info[3] for info in planner.key_info if info[3] is not None})
-    existing = (
-        _existing(series_ids)
-        if series_ids
-        else {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
-    )
+    if series_ids and len(keep):
+        kept_days = days[keep]
+        first, last = (dt.date.fromordinal(int(kept_days.min())), dt.date.fromordinal(int(kept_days.max())))
+        existing = _existing(series_ids, first, last)
+    else:
+        existing = {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
     key_of_series = {info[3]: k for k, info in enumerate(planner.key_info) if info[3] is not None}
     match = np.full(len(keep), -1, dtype=np.int64)
     changed = np.zeros(len(keep), dtype=bool)

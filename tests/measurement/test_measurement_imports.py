@@ -292,3 +292,11 @@ def test_xlsx_rows_keep_their_sheet_numbers_below_notes_and_blank_rows(measures)
     book.save(buffer)
     result = run(buffer.getvalue(), name="wide.xlsx")
     assert [str(p) for p in result.rejected] == ["wide.xlsx, row 4, column 2025-02-01 (D4): 'three' is not a number"]
+
+
+def test_a_later_file_adds_its_months_and_leaves_the_history_alone(measures):
+    run(HEADER + "RAA-MED-01,WAIT,2024-11,1,,,\nRAA-MED-01,WAIT,2024-12,2,,,\nRAA-MED-01,WAIT,2025-01,3,,,\n")
+    result = run(HEADER + "RAA-MED-01,WAIT,2025-01,3,,,\nRAA-MED-01,WAIT,2025-02,4,,,\n")
+    assert (result.added, result.changed, result.unchanged) == (1, 0, 1)
+    assert list(Observation.objects.order_by("period_start").values_list("value", flat=True)) == [1, 2, 3, 4]
+    assert Analysis.objects.get().points == 4
