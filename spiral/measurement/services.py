@@ -14,6 +14,7 @@ from spiral.core import audit, periods, screening
 from spiral.measurement import analyses
 from spiral.measurement.models import (
     PROPORTION_CHARTS,
+    RATIO_CHARTS,
     Analysis,
     Annotation,
     AnnotationKind,
@@ -232,10 +233,16 @@ def update_measure(
         and Measure.objects.filter(code__iexact=values["code"]).exists()
     ):
         errors["code"] = f"A measure with the code {values['code']} already exists; codes are unique"
-    if (
-        values["frequency"] != measure.frequency
-        and measure.series.filter(observations__isnull=False).exists()
-    ):
+    has_data = measure.series.filter(observations__isnull=False).exists()
+    if (values["chart"] in RATIO_CHARTS) != (measure.chart in RATIO_CHARTS) and has_data:
+        errors["chart"] = (
+            "Observations are recorded as "
+            + ("numerators and denominators" if measure.chart in RATIO_CHARTS else "values")
+            + f"; a {values['chart']} chart needs "
+            + ("numerators and denominators" if values["chart"] in RATIO_CHARTS else "values")
+            + ": define a new measure"
+        )
+    if values["frequency"] != measure.frequency and has_data:
         errors["frequency"] = (
             "The frequency cannot change once observations are recorded; define a new measure"
         )

@@ -291,7 +291,9 @@ def test_xlsx_rows_keep_their_sheet_numbers_below_notes_and_blank_rows(measures)
     buffer = io.BytesIO()
     book.save(buffer)
     result = run(buffer.getvalue(), name="wide.xlsx")
-    assert [str(p) for p in result.rejected] == ["wide.xlsx, row 4, column 2025-02-01 (D4): 'three' is not a number"]
+    assert [str(p) for p in result.rejected] == [
+        "wide.xlsx, row 4, column 2025-02-01 (D4): 'three' is not a number"
+    ]
 
 
 def test_a_later_file_adds_its_months_and_leaves_the_history_alone(measures):

@@ -223,3 +223,13 @@ def test_an_indicator_is_observed_beneath_its_owner_only(tree, leader):
     with pytest.raises(ValidationError) as caught:
         services.get_or_create_series(measure=local, unit=tree["team"], by=leader)
     assert "not shared" in caught.value.message_dict["unit"][0]
+
+
+def test_a_chart_cannot_switch_between_values_and_ratios_once_data_is_recorded(tree, leader):
+    series = _series(tree, chart="xmr")
+    ObservationFactory(series=series, period_start=D(2025, 1, 1), value=4)
+    with pytest.raises(ValidationError) as caught:
+        services.update_measure(measure=series.measure, by=leader, chart="p")
+    assert "a p chart needs numerators and denominators" in caught.value.message_dict["chart"][0]
+    services.update_measure(measure=series.measure, by=leader, chart="run")
+    assert Measure.objects.get(pk=series.measure.pk).chart == "run"
