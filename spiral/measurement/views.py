@@ -391,7 +391,10 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
         "include_beneath": bool(data.get("beneath")),
         "variation": variation if variation in presenters.VARIATION else None,
         "assurance": assurance if assurance in presenters.ASSURANCE else None,
-        "sort": request.GET.get("sort", "measure") if request.GET.get("sort") in queries.SORTS else "measure",
+        # With everything beneath, rows are grouped by unit unless another order is asked for.
+        "sort": request.GET["sort"]
+        if request.GET.get("sort") in queries.SORTS
+        else ("unit" if data.get("beneath") else "measure"),
         "descending": request.GET.get("dir") == "desc",
     }
 
