@@ -42,6 +42,8 @@ def test_the_organisation_page_can_include_everything_beneath_grouped_by_unit(tr
     assert "No series match." in alone
     assert "Waiting time" in beneath and "RAA-MED-01" in beneath
     assert "sorted descending" in beneath
+    grouped = client_for(member).get("/measures/units/RAA/?beneath=on").content.decode()
+    assert '<th scope="colgroup" colspan="9"' in grouped and "Ward 1</a>" in grouped
 
 
 def test_a_matrix_cell_filters_the_table(tree, member, series):
