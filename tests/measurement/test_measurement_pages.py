@@ -145,6 +145,7 @@ def test_upload_preview_then_confirm(tree, member, series):
     )
     html = client.post("/measures/import/", {"what": "observations", "file": upload}).content.decode()
     assert "1 to add, 1 to change, 0 unchanged, 1 warning" in html
+    assert "No observation in the file is already in Spiral unchanged." in html
     assert "a missing observation for RAA-MED-01 WAIT 2025-03" in html
     assert Observation.objects.filter(series=series).count() == 13
     token = html.split('name="token" value="')[1].split('"')[0]
