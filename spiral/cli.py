@@ -119,6 +119,8 @@ def cmd_import(argv: Sequence[str]) -> int:
         extra = sub.add_parser(name, help=f"{name}: {columns}")
         extra.add_argument("file")
         extra.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
+        if name == "observations":
+            extra.add_argument("--measure", help="the measure of a wide file without a measure_code column")
     fft = sub.add_parser("fft", help="fft: unit_code,period,very_good,good,neither,poor,very_poor,dont_know")
     fft.add_argument("file")
     fft.add_argument("--dry-run", action="store_true", help="check the file and show what would change")
@@ -131,7 +133,7 @@ def cmd_import(argv: Sequence[str]) -> int:
     if args.what in ("measures", "observations"):
         from spiral.measurement.cli import run_import
 
-        return run_import(args.what, args.file, dry_run=args.dry_run)
+        return run_import(args.what, args.file, dry_run=args.dry_run, measure=getattr(args, "measure", None))
     from spiral.organisations.imports import import_units
 
     result = import_units(args.file, by=None, dry_run=args.dry_run)

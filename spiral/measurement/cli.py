@@ -7,13 +7,13 @@ import sys
 from spiral.measurement.imports import import_measures, import_observations
 
 
-def run_import(what: str, path: str, *, dry_run: bool = False) -> int:
+def run_import(what: str, path: str, *, dry_run: bool = False, measure: str | None = None) -> int:
     """Import a file as the system; exit status 1 when anything is rejected (nothing is then written)."""
     try:
         if what == "measures":
             result = import_measures(path, by=None, dry_run=dry_run)
         else:
-            result = import_observations(path, by=None, dry_run=dry_run)
+            result = import_observations(path, by=None, dry_run=dry_run, measure_code=measure)
     except Exception as exc:  # a message, never a traceback
         print(
             f"{path}: the import failed ({type(exc).__name__}: {exc}); nothing was written", file=sys.stderr

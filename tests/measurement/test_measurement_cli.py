@@ -70,3 +70,10 @@ def test_measures_are_imported_from_the_command_line(tmp_path, capsys, tree):
     path.write_text(path.read_text().replace("pie", "xmr"))
     assert main(["import", "measures", str(path)]) == 0
     assert Measure.objects.count() == 2
+
+
+def test_a_wide_file_names_its_measure_on_the_command_line(tmp_path, capsys, wait):
+    path = tmp_path / "wide.csv"
+    path.write_text("unit_code,2025-01,2025-02\nRAA-MED-01,4,5\n")
+    assert main(["import", "observations", str(path), "--measure", "WAIT"]) == 0
+    assert Observation.objects.count() == 2
