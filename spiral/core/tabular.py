@@ -253,6 +253,9 @@ def iter_records(data: bytes, *, filename: str = "") -> tuple[bool, Iterable[lis
     """
     if is_xlsx(data, filename):
         return True, _xlsx_records(data)
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode Text": UTF-16 with a byte-order mark, tab-separated.
+        return False, _csv_records(data.decode("utf-16"))
     if b"\x00" in data[:4096]:
         raise TableError("the file is not a text CSV file (it holds binary data); save it as CSV or XLSX")
     return False, _csv_records(_decode(data))

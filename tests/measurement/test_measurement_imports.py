@@ -302,3 +302,9 @@ def test_a_later_file_adds_its_months_and_leaves_the_history_alone(measures):
     assert (result.added, result.changed, result.unchanged) == (1, 0, 1)
     assert list(Observation.objects.order_by("period_start").values_list("value", flat=True)) == [1, 2, 3, 4]
     assert Analysis.objects.get().points == 4
+
+
+def test_excel_unicode_text_is_read(measures):
+    text = "unit_code\tmeasure_code\tperiod\tvalue\nRAA-MED-01\tWAIT\t2025-01\t7\n"
+    result = run(text.encode("utf-16"), name="obs.txt")
+    assert result.ok and result.added == 1
