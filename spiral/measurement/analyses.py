@@ -201,6 +201,12 @@ def _save(rows: list[Analysis], *, with_result: bool = False) -> None:
     )
 
 
+def period_column() -> str:
+    """`period_start` as raw SQL selects it. On SQLite as text: Django's converter would otherwise
+    parse a million date strings one by one (a second of a bulk recomputation); we index dates once."""
+    return "period_start || ''" if connection.vendor == "sqlite" else "period_start"
+
+
 def _observations(series_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
     """(series_id, period_start, value, numerator, denominator) ordered by series and period: raw SQL,
     because a bulk recomputation reads up to millions of rows."""
@@ -211,11 +217,52 @@ def _observations(series_ids: Sequence[int]) -> Iterable[tuple[Any, ...]]:
         for chunk in _chunks(list(series_ids)):
             marks = ",".join(["%s"] * len(chunk))
             cursor.execute(
-                f"SELECT series_id, period_start, value, numerator, denominator FROM {table} "  # noqa: S608
+                f"SELECT series_id, {period_column()}, value, numerator, denominator FROM {table} "  # noqa: S608
                 f"WHERE series_id IN ({marks}) ORDER BY series_id, period_start",
                 list(chunk),
             )
             yield from cursor.fetchall()
+
+
+@dataclass
+class _Columns:
+    """Observations of many series as columns, in series and period order (NaN where None)."""
+
+    sids: np.ndarray  # (n,) int64
+    index: np.ndarray  # (n,) int64: the period index (periods.index) of each row
+    value: np.ndarray
+    numerator: np.ndarray
+    denominator: np.ndarray
+    blocks: dict[int, tuple[int, int]]  # series id -> (first row, number of rows)
+
+
+def _load(ids: Sequence[int], info: dict[int, tuple[int, str, str, str]]) -> _Columns:
+    """Read the observations of these series into columns (vectorised, no Python object per row kept)."""
+    rows = list(_observations(ids))
+    n = len(rows)
+    if not n:
+        empty = np.zeros(0)
+        return _Columns(np.zeros(0, np.int64), np.zeros(0, np.int64), empty, empty, empty, {})
+    sid_col, day_col, value_col, numerator_col, denominator_col = zip(*rows, strict=True)
+    del rows
+    sids = np.array(sid_col, dtype=np.int64)
+    # A million rows hold a few hundred distinct dates: index each date once per frequency.
+    distinct: dict[Any, int] = {}
+    position = np.fromiter((distinct.setdefault(d, len(distinct)) for d in day_col), dtype=np.int64, count=n)
+    days = [_as_date(d) for d in distinct]
+    table = np.array([[periods.index(d, f) for d in days] for f in periods.FREQUENCIES], dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], sids[1:] != sids[:-1]]))
+    counts = np.diff(np.append(starts, n))
+    code = {f: i for i, f in enumerate(periods.FREQUENCIES)}
+    frequency = np.repeat(np.array([code[info[s][3]] for s in sids[starts].tolist()], dtype=np.int64), counts)
+    return _Columns(
+        sids=sids,
+        index=table[frequency, position],
+        value=np.array(value_col, dtype=float),  # None becomes NaN
+        numerator=np.array(numerator_col, dtype=float),
+        denominator=np.array(denominator_col, dtype=float),
+        blocks={s: (int(a), int(c)) for s, a, c in zip(sids[starts].tolist(), starts, counts, strict=True)},
+    )
 
 
 def recompute(series_ids: Iterable[int]) -> int:
@@ -237,16 +284,7 @@ def recompute(series_ids: Iterable[int]) -> int:
                 "series_id", flat=True
             )
         )
-    # Period index per (date, frequency): a few hundred distinct dates for a million rows.
-    index_cache: dict[tuple[Any, str], int] = {}
-    grouped: dict[int, list[tuple[int, Any, Any, Any]]] = defaultdict(list)
-    for sid, day, value, numerator, denominator in _observations(ids):
-        frequency = info[sid][3]
-        key = (day, frequency)
-        idx = index_cache.get(key)
-        if idx is None:
-            idx = index_cache[key] = periods.index(_as_date(day), frequency)
-        grouped[sid].append((idx, value, numerator, denominator))
+    columns = _load([s for s in ids if s in info], info)
 
     rows: list[Analysis] = []
     one_by_one: list[int] = []
@@ -256,14 +294,14 @@ def recompute(series_ids: Iterable[int]) -> int:
             continue
         mid, chart = info[sid][0], info[sid][1]
         if sid in rebased or _is_trajectory(targets.get(mid, [])):
-            one_by_one.append(sid)  # rebase or target trajectory: analyse_many cannot take them
-        elif not grouped.get(sid):
+            one_by_one.append(sid)  # rebase or target trajectory: analyse_many takes neither
+        elif sid not in columns.blocks:
             rows.append(Analysis(series_id=sid, points=0, stale=False, computed_at=timezone.now()))
         else:
             batches[chart].append(sid)
 
     for chart, sids in batches.items():
-        rows.extend(_batch(chart, sids, grouped, info, targets))
+        rows.extend(_batch(chart, sids, columns, info, targets))
     if one_by_one:
         for series in Series.objects.select_related("measure").filter(pk__in=one_by_one):
             try:
@@ -288,35 +326,29 @@ def recompute(series_ids: Iterable[int]) -> int:
 def _batch(
     chart: str,
     sids: list[int],
-    grouped: dict[int, list[tuple[int, Any, Any, Any]]],
+    columns: _Columns,
     info: dict[int, tuple[int, str, str, str]],
     targets: dict[int, list[tuple[dt.date | None, float]]],
 ) -> list[Analysis]:
+    """One `analyse_many` call for these series (one chart type), each laid on its full calendar."""
     ratio = chart in RATIO_CHARTS
-    firsts = np.array([grouped[s][0][0] for s in sids], dtype=np.int64)
-    lasts = np.array([grouped[s][-1][0] for s in sids], dtype=np.int64)
-    lengths = lasts - firsts + 1
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    starts = np.array([columns.blocks[s][0] for s in sids], dtype=np.int64)
+    counts = np.array([columns.blocks[s][1] for s in sids], dtype=np.int64)
+    firsts = columns.index[starts]
+    lengths = columns.index[starts + counts - 1] - firsts + 1
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    # The rows of these series, and where each lands on the laid-out calendar.
+    row_starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    rows = np.repeat(starts - row_starts, counts) + np.arange(int(counts.sum()), dtype=np.int64)
+    positions = np.repeat(offsets - firsts, counts) + columns.index[rows]
     total = int(lengths.sum())
     ids = np.repeat(np.array(sids, dtype=np.int64), lengths)
     values = np.full(total, np.nan)
-    dens = np.full(total, np.nan) if ratio else None
-    flat_pos: list[int] = []
-    flat_val: list[Any] = []
-    flat_den: list[Any] = []
-    for k, sid in enumerate(sids):
-        base = int(offsets[k]) - int(firsts[k])
-        for idx, value, numerator, denominator in grouped[sid]:
-            flat_pos.append(base + idx)
-            if ratio:
-                flat_val.append(numerator)
-                flat_den.append(denominator)
-            else:
-                flat_val.append(value)
-    pos = np.array(flat_pos, dtype=np.int64)
-    values[pos] = np.array(flat_val, dtype=float)
-    if dens is not None:
-        dens[pos] = np.array(flat_den, dtype=float)
+    values[positions] = (columns.numerator if ratio else columns.value)[rows]
+    dens = None
+    if ratio:
+        dens = np.full(total, np.nan)
+        dens[positions] = columns.denominator[rows]
     improvements = [info[s][2] for s in sids]
     target_values = [targets[info[s][0]][0][1] if targets.get(info[s][0]) else np.nan for s in sids]
     try:
@@ -325,19 +357,16 @@ def _batch(
         )
     except spc.SPCError:
         logger.warning("analyse_many refused a batch; analysing one by one", extra={"chart": chart})
-        out = []
         for series in Series.objects.select_related("measure").filter(pk__in=sids):
-            out.append(store_one(series))
+            store_one(series)
         return []
     plotted = batch.values
     variation = batch.variation_icon
     assurance = batch.assurance_icon
     result = []
-    frequency_of = {s: info[s][3] for s in sids}
+    now = timezone.now()
     for k, sid in enumerate(sids):
         a, n = int(offsets[k]), int(lengths[k])
-        frequency = frequency_of[sid]
-        first = int(firsts[k])
         segment = plotted[a : a + n]
         valid = np.flatnonzero(~np.isnan(segment))
         last = int(valid[-1]) if len(valid) else None
@@ -347,7 +376,9 @@ def _batch(
                 series_id=sid,
                 variation_icon=variation[k] or "",
                 assurance_icon=assurance[k] or "",
-                latest_period=periods.from_index(first + last, frequency) if last is not None else None,
+                latest_period=periods.from_index(int(firsts[k]) + last, info[sid][3])
+                if last is not None
+                else None,
                 latest_value=float(segment[last]) if last is not None else None,
                 target=None if math.isnan(target) else float(target),
                 points=len(valid),
@@ -355,7 +386,7 @@ def _batch(
                     None if math.isnan(v) else round(v, 6) for v in segment[-SPARKLINE_POINTS:].tolist()
                 ],
                 stale=False,
-                computed_at=timezone.now(),
+                computed_at=now,
             )
         )
     return result

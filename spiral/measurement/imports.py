@@ -500,11 +500,12 @@ def _existing(series_ids: list[int], first: dt.date, last: dt.date) -> dict[str,
     with connection.cursor() as cursor:
         for i in range(0, len(series_ids), analyses.CHUNK):
             chunk = series_ids[i : i + analyses.CHUNK]
-            cursor.execute(
-                f"SELECT id, series_id, period_start, value, numerator, denominator, note FROM {table} "  # noqa: S608
-                f"WHERE series_id IN ({','.join(['%s'] * len(chunk))}) AND period_start BETWEEN %s AND %s",
-                [*chunk, first, last],
+            marks = ",".join(["%s"] * len(chunk))
+            sql = (
+                f"SELECT id, series_id, {analyses.period_column()}, value, numerator, denominator, note "  # noqa: S608
+                f"FROM {table} WHERE series_id IN ({marks}) AND period_start BETWEEN %s AND %s"
             )
+            cursor.execute(sql, [*chunk, first, last])
             for pk, sid, day, value, num, den, note in cursor.fetchall():
                 o = ordinal.get(day)
                 if o is None:
