@@ -6,6 +6,7 @@ Thin: authorise, call a query or service, render.
 from __future__ import annotations
 
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -488,9 +489,17 @@ def unit_measures_export(request: HttpRequest, code: str, fmt: str) -> HttpRespo
 # Imports: upload, preview, confirm
 
 
+UPLOAD_KEPT_S = 24 * 3600
+
+
 def _upload_dir() -> Path:
+    """Where uploads wait between the preview and the confirmation; ones left a day are removed."""
     folder = Path(settings.MEDIA_ROOT) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - UPLOAD_KEPT_S
+    for old in folder.iterdir():
+        if old.is_file() and old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
     return folder
 
 

@@ -166,3 +166,9 @@ def test_a_measure_is_found_by_id(tree, member_api, wait):
     assert member_api.get(f"/measures/{wait.pk}").json()["code"] == "WAIT"
     assert member_api.get("/measures/999999").status_code == 404
     assert Measure.objects.count() == 1
+
+
+def test_an_outsider_may_not_change_another_organisations_measure(tree, outsider, wait):
+    response = Api(bearer(outsider)).send("patch", f"/measures/{wait.pk}", {"name": "Mine now"})
+    assert response.status_code == 403
+    assert Measure.objects.get(pk=wait.pk).name != "Mine now"

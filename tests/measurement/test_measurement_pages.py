@@ -201,3 +201,21 @@ def test_a_page_never_shows_a_stale_analysis(tree, member, series):
     html = client_for(member).get("/measures/units/RAA-MED-01/").content.decode()
     assert ">77<" in html
     assert not Analysis.objects.get(series=series).stale
+
+
+def test_uploads_left_unconfirmed_for_a_day_are_removed(tree, member, series, settings, tmp_path):
+    import os
+    import time
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    stale = folder / "old.csv"
+    stale.write_text("x")
+    os.utime(stale, (time.time() - 2 * 86400, time.time() - 2 * 86400))
+    upload = SimpleUploadedFile(
+        "obs.csv", b"unit_code,measure_code,period,value\nRAA-MED-01,WAIT,2025-02,13\n"
+    )
+    client_for(member).post("/measures/import/", {"what": "observations", "file": upload})
+    assert not stale.exists()
+    assert len(list(folder.iterdir())) == 1
