@@ -5,3 +5,10 @@ class BenchmarkingConfig(AppConfig):
     name = "spiral.benchmarking"
     label = "benchmarking"
     verbose_name = "Benchmarking (funnel plots, gap to potential)"
+
+    def ready(self) -> None:
+        from spiral.benchmarking.views import peer_cells
+        from spiral.measurement.extensions import register_peer_comparison
+
+        # The unit's measures page gains a "compared with peers" column for indicators.
+        register_peer_comparison(peer_cells)

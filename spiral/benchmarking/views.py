@@ -225,3 +225,24 @@ def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:
                             "peers": len(result), "proportion": data.kind == "proportion"}  # fmt: skip
         out.append(row)
     return out
+
+
+def peer_cells(user: Any, unit: Unit) -> dict[int, dict[str, str]]:
+    """The measures page's "compared with peers" cells: the flag in the reference's words and a link to
+    the funnel plot with the unit highlighted (no rank: funnel plots compare with limits, not places)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    from spiral.benchmarking.presenters import flag_text
+
+    cells: dict[int, dict[str, str]] = {}
+    for row in compared_with_peers(user, unit):
+        if row["flag"] is None:
+            continue
+        query = urlencode({"kind": unit.kind, "unit": unit.code, "method": "tau2"})
+        cells[row["series_id"]] = {
+            "text": flag_text(row["flag"]),
+            "href": reverse("benchmarking:funnel", args=[row["measure"].code]) + "?" + query,
+        }
+    return cells

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from spiral.core import exports, periods
 from spiral.core.forms import add_service_errors
-from spiral.measurement import analyses, imports, presenters, queries, services
+from spiral.measurement import analyses, extensions, imports, presenters, queries, services
 from spiral.measurement.forms import (
     AnnotationForm,
     ImportForm,
@@ -441,6 +441,8 @@ def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
         "breadcrumbs": _crumbs(request, unit),
         "may_define": can(request.user, Permission.CHANGE_MEASURE, unit),
         "available": list(queries.measures_for_unit(request.user, unit)[:200]),
+        # Indicators compared with the unit's peers (filled by benchmarking); the unit's own series only.
+        "peers": {} if f["include_beneath"] else extensions.peer_comparison(request.user, unit),
     }
     return render(request, "measurement/unit_measures.jinja", context)
 

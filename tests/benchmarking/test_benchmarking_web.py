@@ -149,3 +149,19 @@ def test_api_schema_lists_the_benchmarking_paths(indicator: Measure, viewer: obj
     schema = json.loads(client_for(viewer).get("/api/v1/openapi.json").content)
     assert "/api/v1/indicators/{measure_code}/funnel" in schema["paths"]
     assert "/api/v1/indicators/{measure_code}/gap" in schema["paths"]
+
+
+def test_the_unit_measures_page_has_a_compared_with_peers_column_for_indicators(
+    indicator: Measure, viewer: object
+) -> None:
+    html = client_for(viewer).get("/measures/units/RAA/").content.decode()
+    assert "Compared with peers" in html
+    assert "Below the 99.8% limit (alarm)" in html
+    assert "/benchmarking/SEPSIS/?kind=organisation&amp;unit=RAA" in html
+
+
+def test_the_peer_column_is_left_out_when_the_page_includes_everything_beneath(
+    indicator: Measure, viewer: object
+) -> None:
+    html = client_for(viewer).get("/measures/units/QAA/?beneath=1").content.decode()
+    assert "Compared with peers" not in html
