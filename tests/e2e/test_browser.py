@@ -28,6 +28,7 @@ if not shutil.which(CHROMIUM):
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: make test installs it"
 )
+expect = sync_api.expect
 axe_module = pytest.importorskip(
     "axe_playwright_python.sync_playwright", reason="axe-playwright-python missing"
 )
@@ -80,20 +81,20 @@ def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violati
     page.fill("#id_username", "walker@example.nhs.uk")
     page.fill("#id_password", "not the password")
     page.click("button:has-text('Sign in')")
-    assert page.locator(".nhsuk-error-summary").is_visible()
+    expect(page.locator(".nhsuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
     page.fill("#id_username", "walker@example.nhs.uk")
     page.fill("#id_password", "correct horse battery")
     page.click("button:has-text('Sign in')")
     page.wait_for_url(f"{live_server.url}/")
-    assert page.locator("h2", has_text="My units").is_visible()
-    assert page.locator("a", has_text=tree["team"].name).is_visible()
+    expect(page.locator("h2", has_text="My units")).to_be_visible()
+    expect(page.locator("a", has_text=tree["team"].name)).to_be_visible()
     assert_accessible(page)
 
     page.click(".nhsuk-header__navigation-link:has-text('Units')")
     page.wait_for_url("**/units/")
-    assert page.locator("h1", has_text="Units").is_visible()
+    expect(page.locator("h1", has_text="Units")).to_be_visible()
     assert_accessible(page)
 
     # Down the tree, one level at a time, checking breadcrumbs on the way.
@@ -102,27 +103,27 @@ def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violati
         unit = tree[key]
         page.click(f"a:has-text('{unit.name}')")
         page.wait_for_url(f"**/units/{unit.code}/")
-        assert page.locator("h1", has_text=unit.name).is_visible()
+        expect(page.locator("h1", has_text=unit.name)).to_be_visible()
         crumbs = page.locator(".nhsuk-breadcrumb__list .nhsuk-breadcrumb__link").all_inner_texts()
         assert [c.strip() for c in crumbs] == ["Home", *walked]
         assert_accessible(page)
         walked.append(unit.name)
 
     # The team page lists its people with their roles.
-    assert page.locator("td", has_text="Wendy Walker").is_visible()
+    expect(page.locator("td", has_text="Wendy Walker")).to_be_visible()
 
     page.click("td a:has-text('Wendy Walker')")
     page.wait_for_url("**/people/*/")
-    assert page.locator("h1", has_text="Wendy Walker").is_visible()
+    expect(page.locator("h1", has_text="Wendy Walker")).to_be_visible()
     assert_accessible(page)
 
     page.goto(f"{live_server.url}/people/?q=Walker")
-    assert page.locator("td a", has_text="Wendy Walker").is_visible()
+    expect(page.locator("td a", has_text="Wendy Walker")).to_be_visible()
     assert_accessible(page)
 
     page.goto(f"{live_server.url}/profile/")
     page.fill("#id_display_name", "")
     page.click("button:has-text('Save profile')")
     page.wait_for_load_state()
-    assert page.locator(".nhsuk-error-summary a[href='#id_display_name']").is_visible()
+    expect(page.locator(".nhsuk-error-summary a[href='#id_display_name']")).to_be_visible()
     assert_accessible(page)
