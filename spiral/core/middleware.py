@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 OPEN_PREFIXES = ("/sign-in/", "/static/", "/assets/", "/api/", "/healthz", "/favicon.ico", "/f/")
@@ -35,7 +36,14 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         in_query = any("\x00" in key or "\x00" in value for key, value in request.GET.items())
-        in_json = request.content_type == "application/json" and b"\\u0000" in request.body
+        try:
+            in_json = request.content_type == "application/json" and b"\\u0000" in request.body
+        except RequestDataTooBig:
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024)
+            message = f"The request body is larger than {limit} MB; send the data in smaller parts."
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "errors": []}, status=413)
+            return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         if "\x00" in request.path or in_query or in_json:
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": self.MESSAGE, "errors": []}, status=400)
