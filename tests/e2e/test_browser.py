@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from spiral.organisations.models import Role
 from tests.factories import MembershipFactory, UserFactory
@@ -57,6 +58,9 @@ def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+            # ORM calls made while Playwright's loop runs use connections of that context (asgiref
+            # locals): close them here, or PostgreSQL keeps them open and the test database cannot be dropped.
+            connections.close_all()
 
 
 def assert_accessible(page: Any) -> None:
