@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "spiral.voice",
     "spiral.benchmarking",
     "spiral.projects",
+    "spiral.knowledge",
 ]
 
 MIDDLEWARE = [

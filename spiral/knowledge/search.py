@@ -1,0 +1,872 @@
+"""The one search interface: the catalogue's index and queries, on SQLite and PostgreSQL alike.
+
+Words: SQLite FTS5 (porter stemming; the `knowledge_fts` table, rowid = SearchDocument.id) or
+PostgreSQL full-text search (`to_tsvector('english', ...)` with a GIN index, queried with
+`websearch_to_tsquery`). Meaning: MiniLM sentence embeddings (knowledge.embeddings) cached per document;
+the two are blended (hybrid ranking). NHS abbreviations and synonyms come from data/synonyms.txt;
+misspelt words are corrected against the index's own vocabulary (SearchTerm).
+
+A query is never passed to the database as syntax: it is split into words (letters and digits only),
+each quoted, so FTS operators (NEAR, *, quotes, -, parentheses) and SQL-ish text are just words.
+
+The index is kept up to date by explicit calls (`index_projects` etc.), never by signals. Projects are
+written by spiral.projects, which does not import this app: `refresh_stale` (run at most every few
+seconds, from searches and from `spiral reindex`) re-indexes projects changed since they were indexed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+from markupsafe import Markup, escape
+
+from spiral.knowledge import embeddings
+from spiral.knowledge.models import Community, DocKind, Resource, SearchDocument, SearchTerm
+from spiral.organisations.models import Unit
+from spiral.projects.models import DriverNode, NodeKind, PdsaCycle, Project, ProjectMeasure
+
+logger = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 300
+MAX_TERMS = 12
+FTS_CANDIDATES = 400
+SEMANTIC_CANDIDATES = 60
+# A result found by meaning alone must be at least this close (cosine) to the query.
+SEMANTIC_MIN = 0.35
+WORD_WEIGHT, MEANING_WEIGHT = 0.55, 0.45
+REFRESH_SECONDS = 5.0
+IMPROVING_ICONS = ("improvement_high", "improvement_low")
+DEFAULT_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY)
+
+WORD = re.compile(r"[^\W_]+", re.UNICODE)
+STOP_WORDS = frozenset(
+    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "has", "have", "how", "i", "in", "into", "is", "it", "its", "of", "on", "or", "our", "so", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "you", "your"]
+)
+
+
+# --- query parsing ------------------------------------------------------------------------------------
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text.lower())
+
+
+@cache
+def synonym_groups() -> tuple[tuple[tuple[str, ...], ...], dict[tuple[str, ...], int]]:
+    """The groups of data/synonyms.txt (each phrase as a tuple of words) and phrase -> group index."""
+    groups: list[tuple[tuple[str, ...], ...]] = []
+    index: dict[tuple[str, ...], int] = {}
+    path = Path(__file__).parent / "data" / "synonyms.txt"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        phrases = tuple(tuple(words(p)) for p in line.split("|") if words(p))
+        groups.append(phrases)
+        for phrase in phrases:
+            index.setdefault(phrase, len(groups) - 1)
+    return tuple(groups), index
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query as the index sees it: alternatives (phrases of words) and the words to highlight."""
+
+    text: str
+    alternatives: tuple[tuple[str, ...], ...]
+    highlight: frozenset[str]
+    expansion: str  # the synonyms added, appended to the text that is embedded
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.alternatives
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, for highlighting only (the databases stem properly)."""
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+_vocabulary: dict[str, Any] = {"words": frozenset(), "count": -1}
+
+
+def vocabulary() -> frozenset[str]:
+    """The index's words (for spelling correction), re-read when the number of terms changes."""
+    count = SearchTerm.objects.count()
+    if count != _vocabulary["count"]:
+        _vocabulary["words"] = frozenset(SearchTerm.objects.values_list("word", flat=True))
+        _vocabulary["count"] = count
+    return _vocabulary["words"]
+
+
+def _correct(word: str, vocab: frozenset[str]) -> str | None:
+    """The closest indexed word to a misspelt one, or None. Only words of a similar length and the same
+    first letter are compared, which keeps this fast on a large vocabulary."""
+    if len(word) < 4 or word in vocab or word.isdigit():
+        return None
+    pool = [w for w in vocab if w[0] == word[0] and abs(len(w) - len(word)) <= 2]
+    found = difflib.get_close_matches(word, pool, n=1, cutoff=0.8)
+    return found[0] if found else None
+
+
+def parse(query: str, *, correct: bool = True) -> ParsedQuery:
+    """Split a query into alternatives: its words, synonyms of its phrases, corrections of misspellings."""
+    text = (query or "")[:MAX_QUERY_CHARS]
+    tokens = words(text)
+    groups, index = synonym_groups()
+    alternatives: list[tuple[str, ...]] = []
+    added: list[str] = []
+    vocab = vocabulary() if correct else frozenset()
+    i = 0
+    while i < len(tokens):
+        for size in (4, 3, 2, 1):
+            phrase = tuple(tokens[i : i + size])
+            if len(phrase) == size and phrase in index:
+                for alt in groups[index[phrase]]:
+                    alternatives.append(alt)
+                    if alt != phrase:
+                        added.append(" ".join(alt))
+                i += size
+                break
+        else:
+            word = tokens[i]
+            i += 1
+            if word in STOP_WORDS:
+                continue
+            alternatives.append((word,))
+            fixed = _correct(word, vocab) if correct and vocab else None
+            if fixed:
+                alternatives.append((fixed,))
+                # A corrected word may itself have synonyms ("presure" -> "pressure" is not a phrase,
+                # but "sepsiss" -> "sepsis" is).
+                if (fixed,) in index:
+                    alternatives.extend(groups[index[(fixed,)]])
+    unique = tuple(dict.fromkeys(a for a in alternatives if a and not all(w in STOP_WORDS for w in a)))
+    unique = unique[: MAX_TERMS * 3]
+    highlight = frozenset(_stem(w) for a in unique for w in a if w not in STOP_WORDS)
+    return ParsedQuery(text=text, alternatives=unique, highlight=highlight, expansion=", ".join(added[:6]))
+
+
+# --- the database side ----------------------------------------------------------------------------------
+
+
+def _fts5_expression(parsed: ParsedQuery) -> str:
+    # Every alternative is a quoted phrase of plain words: nothing the user typed is FTS syntax.
+    return " OR ".join('"' + " ".join(a).replace('"', '""') + '"' for a in parsed.alternatives)
+
+
+def _word_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> dict[int, float]:
+    """SearchDocument id -> relevance by words (higher is better), at most FTS_CANDIDATES."""
+    if parsed.is_empty:
+        return {}
+    kind_marks = ", ".join(["%s"] * len(kinds))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            tsquery = " || ".join(["websearch_to_tsquery('english', %s)"] * len(parsed.alternatives))
+            phrases = ['"' + " ".join(a) + '"' for a in parsed.alternatives]
+            cursor.execute(
+                f"""
+                SELECT d.id, ts_rank_cd({TSVECTOR}, q.query) AS rank
+                FROM knowledge_searchdocument d, (SELECT {tsquery} AS query) q
+                WHERE d.kind IN ({kind_marks}) AND {TSVECTOR} @@ q.query
+                ORDER BY rank DESC, d.id LIMIT %s
+                """,  # noqa: S608 - only placeholders and constants are formatted in
+                [*phrases, *kinds, FTS_CANDIDATES],
+            )
+        else:
+            cursor.execute(
+                f"""
+                SELECT d.id, -bm25(knowledge_fts, 4.0, 1.0) AS rank
+                FROM knowledge_fts JOIN knowledge_searchdocument d ON d.id = knowledge_fts.rowid
+                WHERE knowledge_fts MATCH %s AND d.kind IN ({kind_marks})
+                ORDER BY rank DESC, d.id LIMIT %s
+                """,  # noqa: S608 - only placeholders are formatted in
+                [_fts5_expression(parsed), *kinds, FTS_CANDIDATES],
+            )
+        return {row[0]: float(row[1]) for row in cursor.fetchall()}
+
+
+# The document's words on PostgreSQL: the title weighs more. Migration 0002 indexes this expression.
+TSVECTOR = (
+    "(setweight(to_tsvector('english', d.title), 'A') || setweight(to_tsvector('english', d.body), 'B'))"
+)
+
+
+def _write_fts(docs: Sequence[SearchDocument]) -> None:
+    if connection.vendor != "sqlite" or not docs:
+        return
+    with connection.cursor() as cursor:
+        ids = [d.pk for d in docs]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            cursor.execute(
+                f"DELETE FROM knowledge_fts WHERE rowid IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                chunk,
+            )
+        cursor.executemany(
+            "INSERT INTO knowledge_fts(rowid, title, body) VALUES (%s, %s, %s)",
+            [(d.pk, d.title, d.body) for d in docs],
+        )
+
+
+def _delete_fts(ids: Sequence[int]) -> None:
+    if connection.vendor != "sqlite" or not ids:
+        return
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            cursor.execute(
+                f"DELETE FROM knowledge_fts WHERE rowid IN ({', '.join(['%s'] * len(chunk))})",  # noqa: S608
+                chunk,
+            )
+
+
+# --- indexing -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Doc:
+    kind: str
+    object_id: int
+    unit_id: int | None
+    title: str
+    body: str
+    meaning: str  # the text embedded: the gist (title, aim, problem, change ideas), not every cycle
+
+
+def _join(*parts: Any) -> str:
+    return "\n".join(str(p).strip() for p in parts if p and str(p).strip())
+
+
+def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
+    projects = Project.objects.filter(pk__in=project_ids).prefetch_related("topics")
+    ideas: dict[int, list[DriverNode]] = {}
+    for node in DriverNode.objects.filter(project_id__in=project_ids, kind=NodeKind.CHANGE_IDEA).order_by(
+        "order", "id"
+    ):
+        ideas.setdefault(node.project_id, []).append(node)
+    cycles: dict[int, list[PdsaCycle]] = {}
+    for c in PdsaCycle.objects.filter(project_id__in=project_ids).only(
+        "project_id", "change_idea_id", "objective", "what_happened", "results", "learning", "next_steps"
+    ):
+        cycles.setdefault(c.project_id, []).append(c)
+    docs = []
+    for p in projects:
+        topics = ", ".join(t.name for t in p.topics.all())
+        idea_text = [_join(i.text, i.description) for i in ideas.get(p.pk, [])]
+        cycle_text = [
+            _join(c.objective, c.what_happened, c.results, c.learning, c.next_steps)
+            for c in cycles.get(p.pk, [])
+        ]
+        docs.append(
+            _Doc(
+                DocKind.PROJECT,
+                p.pk,
+                p.unit_id,
+                p.title,
+                _join(p.problem, p.aim, p.aim_measure, topics, *idea_text, *cycle_text, p.lessons),
+                _join(
+                    p.title,
+                    topics,
+                    p.aim,
+                    p.problem,
+                    "; ".join(i.text for i in ideas.get(p.pk, [])),
+                    p.lessons,
+                ),
+            )
+        )
+        for idea in ideas.get(p.pk, []):
+            learned = [
+                _join(c.objective, c.learning) for c in cycles.get(p.pk, []) if c.change_idea_id == idea.pk
+            ]
+            docs.append(
+                _Doc(
+                    DocKind.CHANGE_IDEA,
+                    idea.pk,
+                    p.unit_id,
+                    idea.text[:300],
+                    _join(idea.description, p.title, topics, *learned),
+                    _join(idea.text, idea.description, p.title),
+                )
+            )
+    return docs
+
+
+def _resource_docs(ids: Sequence[int]) -> list[_Doc]:
+    return [
+        _Doc(
+            DocKind.RESOURCE,
+            r.pk,
+            r.unit_id,
+            r.title,
+            _join(r.get_kind_display(), r.summary, r.body, ", ".join(t.name for t in r.topics.all())),
+            _join(r.title, r.summary),
+        )
+        for r in Resource.objects.filter(pk__in=ids).prefetch_related("topics")
+    ]
+
+
+def _community_docs(ids: Sequence[int]) -> list[_Doc]:
+    return [
+        _Doc(
+            DocKind.COMMUNITY,
+            c.pk,
+            c.unit_id,
+            c.name,
+            _join(c.description, c.topic.name if c.topic else ""),
+            _join(c.name, c.description),
+        )
+        for c in Community.objects.filter(pk__in=ids).select_related("topic")
+    ]
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _store(docs: list[_Doc], *, embed: bool = True) -> int:
+    """Upsert documents, their FTS rows, their words and (where the text changed) their embeddings."""
+    if not docs:
+        return 0
+    now = timezone.now()
+    existing = {
+        (d.kind, d.object_id): d
+        for kind in {doc.kind for doc in docs}
+        for d in SearchDocument.objects.filter(
+            kind=kind, object_id__in=[x.object_id for x in docs if x.kind == kind]
+        )
+    }
+    model = embeddings.model() if embed else None
+    new, changed, to_embed = [], [], []
+    for doc in docs:
+        digest = _hash(doc.meaning)
+        row = existing.get((doc.kind, doc.object_id))
+        if row is None:
+            row = SearchDocument(kind=doc.kind, object_id=doc.object_id)
+            new.append(row)
+        else:
+            changed.append(row)
+        row.unit_id, row.title, row.body, row.indexed_at = doc.unit_id, doc.title[:300], doc.body, now
+        if model is not None and (row.text_hash != digest or not row.embedding):
+            to_embed.append((row, doc.meaning))
+        row.text_hash = digest if (model is not None or row.text_hash == digest) else ""
+    if to_embed and model is not None:
+        vectors = model.encode([t for _, t in to_embed])
+        for (row, _), vector in zip(to_embed, vectors, strict=True):
+            row.embedding = embeddings.to_bytes(vector)
+    SearchDocument.objects.bulk_create(new, batch_size=1000)
+    SearchDocument.objects.bulk_update(
+        changed, ["unit", "title", "body", "text_hash", "embedding", "indexed_at"], batch_size=1000
+    )
+    _write_fts(new + changed)
+    terms = {w for d in docs for w in words(d.title + " " + d.body) if 3 <= len(w) <= 64 and not w.isdigit()}
+    terms -= vocabulary()
+    SearchTerm.objects.bulk_create(
+        [SearchTerm(word=w) for w in terms], ignore_conflicts=True, batch_size=2000
+    )
+    _vectors.clear()
+    return len(docs)
+
+
+def index_projects(project_ids: Iterable[int], *, embed: bool = True) -> int:
+    """(Re)index projects and their change ideas; forget change ideas that are gone."""
+    ids = sorted(set(project_ids))
+    total = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        docs = _project_docs(chunk)
+        live_ideas = {d.object_id for d in docs if d.kind == DocKind.CHANGE_IDEA}
+        known = set(
+            DriverNode.objects.filter(project_id__in=chunk, kind=NodeKind.CHANGE_IDEA).values_list(
+                "pk", flat=True
+            )
+        )
+        gone_projects = set(chunk) - {d.object_id for d in docs if d.kind == DocKind.PROJECT}
+        stale = SearchDocument.objects.filter(
+            Q(kind=DocKind.PROJECT, object_id__in=gone_projects)
+            | Q(kind=DocKind.CHANGE_IDEA, object_id__in=known - live_ideas)
+        )
+        remove(list(stale.values_list("pk", flat=True)))
+        total += _store(docs, embed=embed)
+    return total
+
+
+def index_resources(ids: Iterable[int], *, embed: bool = True) -> int:
+    return _store(_resource_docs(list(ids)), embed=embed)
+
+
+def index_communities(ids: Iterable[int], *, embed: bool = True) -> int:
+    return _store(_community_docs(list(ids)), embed=embed)
+
+
+def remove(doc_ids: Sequence[int]) -> None:
+    if doc_ids:
+        _delete_fts(doc_ids)
+        SearchDocument.objects.filter(pk__in=doc_ids).delete()
+        _vectors.clear()
+
+
+def remove_object(kind: str, object_id: int) -> None:
+    remove(list(SearchDocument.objects.filter(kind=kind, object_id=object_id).values_list("pk", flat=True)))
+
+
+def rebuild(*, embed: bool = True) -> int:
+    """Index everything (the demo and `spiral reindex`)."""
+    total = index_projects(Project.objects.values_list("pk", flat=True), embed=embed)
+    total += index_resources(Resource.objects.values_list("pk", flat=True), embed=embed)
+    total += index_communities(Community.objects.values_list("pk", flat=True), embed=embed)
+    return total
+
+
+def embed_missing(*, batch: int = 2000) -> int:
+    """Embed documents indexed without a vector (e.g. when the model was installed later)."""
+    model = embeddings.model()
+    if model is None:
+        return 0
+    done = 0
+    while True:
+        rows = list(SearchDocument.objects.filter(Q(embedding__isnull=True) | Q(text_hash=""))[:batch])
+        if not rows:
+            return done
+        by_kind: dict[str, list[int]] = {}
+        for r in rows:
+            by_kind.setdefault(r.kind, []).append(r.object_id)
+        docs: list[_Doc] = []
+        if DocKind.PROJECT in by_kind or DocKind.CHANGE_IDEA in by_kind:
+            project_ids = set(by_kind.get(DocKind.PROJECT, []))
+            project_ids |= set(
+                DriverNode.objects.filter(pk__in=by_kind.get(DocKind.CHANGE_IDEA, [])).values_list(
+                    "project_id", flat=True
+                )
+            )
+            docs += _project_docs(sorted(project_ids))
+        docs += _resource_docs(by_kind.get(DocKind.RESOURCE, []))
+        docs += _community_docs(by_kind.get(DocKind.COMMUNITY, []))
+        _store(docs)
+        done += len(rows)
+
+
+_refresh = {"at": 0.0}
+_refresh_lock = threading.Lock()
+
+
+def refresh_stale(*, force: bool = False) -> int:
+    """Re-index projects written since they were indexed (or never indexed); at most every few seconds."""
+    now = time.monotonic()
+    if not force and now - _refresh["at"] < REFRESH_SECONDS:
+        return 0
+    with _refresh_lock:
+        _refresh["at"] = now
+    indexed_at = SearchDocument.objects.filter(kind=DocKind.PROJECT, object_id=OuterRef("pk")).values(
+        "indexed_at"
+    )[:1]
+    annotated = Project.objects.annotate(_indexed=indexed_at)
+    ids = list(
+        annotated.filter(
+            Q(_indexed__isnull=True)
+            | Q(updated_at__gt=F("_indexed"))
+            | Exists(PdsaCycle.objects.filter(project=OuterRef("pk"), updated_at__gt=OuterRef("_indexed")))
+            | Exists(DriverNode.objects.filter(project=OuterRef("pk"), created_at__gt=OuterRef("_indexed")))
+        ).values_list("pk", flat=True)[:500]
+    )
+    if ids:
+        index_projects(ids)
+        logger.info("knowledge.search.refreshed projects=%d", len(ids))
+    return len(ids)
+
+
+# --- meaning ------------------------------------------------------------------------------------------
+
+_vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+_vectors_lock = threading.Lock()
+
+
+def vectors(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """(document ids, (n, 384) matrix) of one kind, cached in the process until the index changes."""
+    key = f"{kind}:{SearchDocument.objects.filter(kind=kind).order_by('-indexed_at').values_list('indexed_at', flat=True).first()}"
+    found = _vectors.get(kind)
+    if found is not None and _vectors.get("_key:" + kind, (None,))[0] == key:  # type: ignore[comparison-overlap]
+        return found
+    rows = list(
+        SearchDocument.objects.filter(kind=kind, embedding__isnull=False).values_list("pk", "embedding")
+    )
+    rows = [(pk, emb) for pk, emb in rows if emb]
+    ids = np.array([pk for pk, _ in rows], dtype=np.int64)
+    matrix = (
+        np.frombuffer(b"".join(bytes(e) for _, e in rows), dtype=np.float32).reshape(
+            len(rows), embeddings.DIMENSIONS
+        )
+        if rows
+        else np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
+    )
+    with _vectors_lock:
+        _vectors[kind] = (ids, matrix)
+        _vectors["_key:" + kind] = (key,)  # type: ignore[assignment]
+    return ids, matrix
+
+
+def _meaning_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> tuple[dict[int, float], np.ndarray | None]:
+    """SearchDocument id -> cosine similarity for every document of `kinds` (and the query vector)."""
+    if parsed.is_empty or not embeddings.available():
+        return {}, None
+    text = parsed.text if not parsed.expansion else f"{parsed.text} ({parsed.expansion})"
+    query = embeddings.encode([text])
+    if query is None:
+        return {}, None
+    out: dict[int, float] = {}
+    for kind in kinds:
+        ids, matrix = vectors(kind)
+        if len(ids):
+            sims = matrix @ query[0]
+            out.update(zip(ids.tolist(), sims.tolist(), strict=True))
+    return out, query[0]
+
+
+# --- searching ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Filters:
+    """What the search page and the API filter by (None or "" = any)."""
+
+    unit: Unit | None = None
+    organisation_type: str = ""
+    topic: str = ""
+    stage: str = ""
+    score: str = ""
+    patient_partner: bool | None = None
+    improvement_shown: bool | None = None
+    since: Any = None  # date: started (projects) or updated (others) on or after
+    until: Any = None
+
+    @property
+    def project_only(self) -> bool:
+        return bool(
+            self.stage or self.score or self.patient_partner is not None or self.improvement_shown is not None
+        )
+
+    @property
+    def any(self) -> bool:
+        return bool(
+            self.unit or self.organisation_type or self.topic or self.since or self.until or self.project_only
+        )
+
+
+@dataclass
+class Hit:
+    type: str
+    id: int
+    title: str
+    unit: Unit | None
+    score: float
+    obj: Any = None
+    snippet: Markup = field(default_factory=lambda: Markup(""))
+    title_html: Markup = field(default_factory=lambda: Markup(""))
+    progress: float | None = None
+    stage: str | None = None
+    stage_label: str = ""
+    improvement_shown: bool = False
+    tried: list[str] = field(default_factory=list)
+    leads: list[str] = field(default_factory=list)
+    project: Project | None = None
+
+
+def improvement_shown_q(prefix: str = "") -> Q:
+    """Projects whose outcome measure shows special-cause improvement (the aim's series if linked)."""
+    return Q(
+        Exists(
+            ProjectMeasure.objects.filter(
+                project=OuterRef(f"{prefix}pk"),
+                role="outcome",
+                series__analysis__variation_icon__in=IMPROVING_ICONS,
+            )
+        )
+    )
+
+
+def _unit_q(filters: Filters, prefix: str) -> Q:
+    q = Q()
+    if filters.unit is not None:
+        q &= filters.unit.subtree_q(prefix)
+    if filters.organisation_type:
+        # The organisation is the unit itself or an ancestor: match on the organisation's path prefix.
+        orgs = Unit.objects.filter(kind="organisation", organisation_type=filters.organisation_type)
+        if filters.unit is not None:
+            orgs = orgs.filter(Q(filters.unit.subtree_q()) | Q(pk__in=filters.unit.ancestor_ids()))
+        paths = list(orgs.values_list("path", flat=True)[:5000])
+        sub = Q(pk__in=[])
+        for path in paths:
+            sub |= Q(**{f"{prefix}path__startswith": path})
+        q &= sub
+    return q
+
+
+def filter_projects(qs: QuerySet[Project], filters: Filters) -> QuerySet[Project]:
+    qs = qs.filter(_unit_q(filters, "unit__"))
+    if filters.topic:
+        qs = qs.filter(topics__name=filters.topic.strip().lower())
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.score == "none":
+        qs = qs.filter(latest_score__isnull=True)
+    elif filters.score:
+        qs = qs.filter(latest_score__gte=filters.score)
+    if filters.patient_partner is not None:
+        qs = qs.filter(has_patient_partner=filters.patient_partner)
+    if filters.improvement_shown is not None:
+        qs = (
+            qs.filter(improvement_shown_q())
+            if filters.improvement_shown
+            else qs.exclude(improvement_shown_q())
+        )
+    if filters.since:
+        qs = qs.filter(
+            Q(start_date__gte=filters.since) | Q(start_date__isnull=True, created_at__date__gte=filters.since)
+        )
+    if filters.until:
+        qs = qs.filter(
+            Q(start_date__lte=filters.until) | Q(start_date__isnull=True, created_at__date__lte=filters.until)
+        )
+    return qs
+
+
+def _filter_others(qs: QuerySet[Any], filters: Filters, *, has_topics: bool) -> QuerySet[Any]:
+    qs = qs.filter(_unit_q(filters, "unit__"))
+    if filters.topic:
+        qs = (
+            qs.filter(topics__name=filters.topic.strip().lower())
+            if has_topics
+            else qs.filter(topic__name=filters.topic.strip().lower())
+        )
+    date_field = "updated_at" if has_topics else "created_at"
+    if filters.since:
+        qs = qs.filter(**{f"{date_field}__date__gte": filters.since})
+    if filters.until:
+        qs = qs.filter(**{f"{date_field}__date__lte": filters.until})
+    return qs
+
+
+def highlight(text: str, stems: frozenset[str], *, limit: int | None = None) -> Markup:
+    """Escape `text` and wrap the words matching the query in <mark>; cut to about `limit` characters
+    around the first match."""
+    if limit is not None and len(text) > limit:
+        first = next((m.start() for m in WORD.finditer(text) if _stem(m.group().lower()) in stems), 0)
+        start = max(0, first - limit // 3)
+        text = (
+            ("…" if start else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
+        )
+    out, last = [], 0
+    for m in WORD.finditer(text):
+        if _stem(m.group().lower()) in stems:
+            out.append(escape(text[last : m.start()]))
+            out.append(Markup("<mark>") + escape(m.group()) + Markup("</mark>"))
+            last = m.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def search(
+    user: Any,
+    query: str,
+    *,
+    types: Sequence[str] | None = None,
+    filters: Filters | None = None,
+    limit: int = 20,
+) -> list[Hit]:
+    """The catalogue search (interfaces.md, "Search"): one result per object, best first.
+
+    Text from a project's change ideas, PDSA cycles and lessons makes the project match (it is in the
+    project's document); change ideas are results of their own only when `types` asks for them.
+    """
+    from spiral.organisations.permissions import visible_to
+
+    filters = filters or Filters()
+    limit = max(1, min(int(limit), 100))
+    kinds = [t for t in (types or DEFAULT_TYPES) if t in DocKind.values] or list(DEFAULT_TYPES)
+    if filters.project_only:
+        kinds = [k for k in kinds if k in (DocKind.PROJECT, DocKind.CHANGE_IDEA)] or [DocKind.PROJECT]
+    refresh_stale()
+    parsed = parse(query)
+    if parsed.is_empty:
+        return _browse(user, kinds, filters, limit) if filters.any else []
+    word_ranks = _word_ranks(parsed, kinds)
+    meaning, _ = _meaning_ranks(parsed, kinds)
+    top_word = max(word_ranks.values(), default=0.0) or 1.0
+    candidates = set(word_ranks)
+    if meaning:
+        best = sorted(meaning.items(), key=lambda kv: -kv[1])[:SEMANTIC_CANDIDATES]
+        candidates |= {pk for pk, sim in best if sim >= SEMANTIC_MIN}
+    scores = {
+        pk: WORD_WEIGHT * (word_ranks.get(pk, 0.0) / top_word)
+        + MEANING_WEIGHT * max(meaning.get(pk, 0.0), 0.0)
+        for pk in candidates
+    }
+    if not meaning:
+        scores = {pk: word_ranks[pk] / top_word for pk in candidates}
+    docs = {
+        d.pk: d
+        for d in SearchDocument.objects.filter(pk__in=list(candidates)).only(
+            "pk", "kind", "object_id", "title"
+        )
+    }
+    ranked = sorted(((s, pk) for pk, s in scores.items() if pk in docs), key=lambda x: (-x[0], x[1]))
+    by_kind: dict[str, list[int]] = {}
+    for _, pk in ranked:
+        by_kind.setdefault(docs[pk].kind, []).append(docs[pk].object_id)
+    allowed = _allowed(user, by_kind, filters)
+    hits: list[Hit] = []
+    for s, pk in ranked:
+        doc = docs[pk]
+        obj = allowed.get((doc.kind, doc.object_id))
+        if obj is None:
+            continue
+        hits.append(
+            Hit(type=doc.kind, id=doc.object_id, title=doc.title, unit=None, score=round(s, 4), obj=obj)
+        )
+        if len(hits) >= limit:
+            break
+    _ = visible_to  # every object above came through visible_to in _allowed
+    return _decorate(hits, parsed.highlight)
+
+
+def _allowed(user: Any, by_kind: dict[str, list[int]], filters: Filters) -> dict[tuple[str, int], Any]:
+    """The candidate objects the user may see and the filters keep, keyed by (kind, id)."""
+    from spiral.organisations.permissions import visible_to
+
+    out: dict[tuple[str, int], Any] = {}
+    if by_kind.get(DocKind.PROJECT):
+        qs = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
+        out |= {(DocKind.PROJECT, p.pk): p for p in qs.filter(pk__in=by_kind[DocKind.PROJECT])}
+    if by_kind.get(DocKind.CHANGE_IDEA):
+        projects = filter_projects(visible_to(user, Project.objects.all()), filters)
+        nodes = visible_to(user, DriverNode.objects.select_related("project__unit")).filter(
+            pk__in=by_kind[DocKind.CHANGE_IDEA], project__in=projects
+        )
+        out |= {(DocKind.CHANGE_IDEA, n.pk): n for n in nodes}
+    if by_kind.get(DocKind.RESOURCE):
+        qs = _filter_others(
+            visible_to(user, Resource.objects.select_related("unit")), filters, has_topics=True
+        )
+        out |= {(DocKind.RESOURCE, r.pk): r for r in qs.filter(pk__in=by_kind[DocKind.RESOURCE]).distinct()}
+    if by_kind.get(DocKind.COMMUNITY):
+        qs = _filter_others(
+            visible_to(user, Community.objects.select_related("unit")), filters, has_topics=False
+        )
+        out |= {(DocKind.COMMUNITY, c.pk): c for c in qs.filter(pk__in=by_kind[DocKind.COMMUNITY])}
+    return out
+
+
+def _browse(user: Any, kinds: Sequence[str], filters: Filters, limit: int) -> list[Hit]:
+    """No words to search for but filters chosen: the newest matching objects, score 0."""
+    from spiral.organisations.permissions import visible_to
+
+    hits: list[Hit] = []
+    if DocKind.PROJECT in kinds:
+        qs = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
+        hits += [
+            Hit(DocKind.PROJECT, p.pk, p.title, p.unit, 0.0, obj=p)
+            for p in qs.order_by("-updated_at", "-id")[:limit]
+        ]
+    if DocKind.RESOURCE in kinds and len(hits) < limit:
+        qs = _filter_others(
+            visible_to(user, Resource.objects.select_related("unit")), filters, has_topics=True
+        )
+        hits += [
+            Hit(DocKind.RESOURCE, r.pk, r.title, r.unit, 0.0, obj=r)
+            for r in qs.distinct().order_by("-updated_at")[:limit]
+        ]
+    if DocKind.COMMUNITY in kinds and len(hits) < limit:
+        qs = _filter_others(
+            visible_to(user, Community.objects.select_related("unit")), filters, has_topics=False
+        )
+        hits += [
+            Hit(DocKind.COMMUNITY, c.pk, c.name, c.unit, 0.0, obj=c)
+            for c in qs.order_by("-created_at")[:limit]
+        ]
+    return _decorate(hits[:limit], frozenset())
+
+
+def _decorate(hits: list[Hit], stems: frozenset[str]) -> list[Hit]:
+    """Fill in what a result shows: unit, snippet, and for projects progress, stage, improvement shown,
+    what was tried and by whom."""
+    project_ids = [h.id for h in hits if h.type == DocKind.PROJECT]
+    improving = set(
+        Project.objects.filter(pk__in=project_ids).filter(improvement_shown_q()).values_list("pk", flat=True)
+    )
+    tried: dict[int, list[str]] = {}
+    for pid, text in DriverNode.objects.filter(
+        project_id__in=project_ids, kind=NodeKind.CHANGE_IDEA
+    ).values_list("project_id", "text"):
+        tried.setdefault(pid, []).append(text)
+    from spiral.projects.models import ProjectRole, TeamMember
+
+    leads: dict[int, list[str]] = {}
+    for pid, name in TeamMember.objects.filter(project_id__in=project_ids, role=ProjectRole.LEAD).values_list(
+        "project_id", "user__display_name"
+    ):
+        leads.setdefault(pid, []).append(name)
+    for h in hits:
+        obj = h.obj
+        h.title_html = highlight(h.title, stems)
+        if h.type == DocKind.PROJECT:
+            h.unit = obj.unit
+            h.progress = float(obj.latest_score) if obj.latest_score is not None else None
+            h.stage, h.stage_label = obj.stage, obj.get_stage_display()
+            h.improvement_shown = obj.pk in improving
+            h.tried = tried.get(obj.pk, [])[:5]
+            h.leads = leads.get(obj.pk, [])
+            h.snippet = highlight(_join(obj.aim, obj.problem, obj.lessons) or "", stems, limit=260)
+        elif h.type == DocKind.CHANGE_IDEA:
+            h.project = obj.project
+            h.unit = obj.project.unit
+            h.snippet = highlight(obj.description or obj.project.title, stems, limit=200)
+        elif h.type == DocKind.RESOURCE:
+            h.unit = obj.unit
+            h.snippet = highlight(obj.summary, stems, limit=260)
+        else:
+            h.unit = obj.unit
+            h.snippet = highlight(obj.description, stems, limit=260)
+    return hits
+
+
+# --- similar work ---------------------------------------------------------------------------------------
+
+
+def similar_documents(kind: str, object_id: int, *, limit: int = 10) -> list[tuple[int, float]]:
+    """(object id, similarity) of the documents of `kind` nearest in meaning to one; by words without
+    the model (its title as the query)."""
+    doc = SearchDocument.objects.filter(kind=kind, object_id=object_id).first()
+    if doc is None:
+        return []
+    if doc.embedding:
+        ids, matrix = vectors(kind)
+        if len(ids):
+            sims = matrix @ embeddings.from_bytes(doc.embedding)
+            order = np.argsort(-sims)[: limit + 1]
+            pairs = [(int(ids[i]), float(sims[i])) for i in order if int(ids[i]) != doc.pk]
+            objects = dict(
+                SearchDocument.objects.filter(pk__in=[p for p, _ in pairs]).values_list("pk", "object_id")
+            )
+            return [(objects[p], s) for p, s in pairs if p in objects][:limit]
+    ranks = _word_ranks(parse(doc.title + " " + doc.body[:200], correct=False), [kind])
+    ranks.pop(doc.pk, None)
+    top = max(ranks.values(), default=1.0) or 1.0
+    objects = dict(SearchDocument.objects.filter(pk__in=list(ranks)).values_list("pk", "object_id"))
+    pairs = sorted(((objects[p], r / top) for p, r in ranks.items() if p in objects), key=lambda x: -x[1])
+    return pairs[:limit]
