@@ -52,6 +52,7 @@ urlpatterns = [
     path("units/", include((units, "units"))),
     path("people/", include((people, "people"))),
     path("audit/", org.audit_log, name="audit"),
+    path("", include("spiral.knowledge.urls")),
     path("projects/", include("spiral.projects.urls")),
     path("measures/", include("spiral.measurement.urls")),
     path("feedback/", include("spiral.voice.urls")),

@@ -47,6 +47,13 @@ class Permission(StrEnum):
     MANAGE_FEEDBACK = "manage_feedback"  # forms, stories, "you said, we did" links
     IMPORT_FEEDBACK = "import_feedback"  # load Friends and Family Test returns from a file
 
+    # --- Knowledge (spiral.knowledge; docs/permissions.md, "Knowledge") ---
+    SEARCH_CATALOGUE = "search_catalogue"  # search and read the catalogue, resources, communities, field tests
+    JOIN_COMMUNITY = "join_community"  # join or leave a community of practice; take part in its threads
+    CURATE_RESOURCE = "curate_resource"  # publish and edit resources owned by a unit
+    CREATE_COMMUNITY = "create_community"  # start a community of practice hosted by a unit
+    SPONSOR_FIELD_TEST = "sponsor_field_test"  # describe and run a field test sponsored by a unit
+
 
 # What each unit role grants, on the unit where it is held and everything beneath it.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -131,6 +138,22 @@ EVERYONE: frozenset[Permission] = frozenset(
 )
 # Granted only on the person's own record.
 OWN_RECORD: frozenset[Permission] = frozenset({Permission.CHANGE_PERSON, Permission.MANAGE_TOKENS})
+
+# --- Knowledge ---
+# Openness for learning: every signed-in person searches and reads the whole catalogue, and joins and
+# talks in any community. Coaches, analysts, improvement leads, leaders and admins publish resources and
+# start communities for their unit and beneath; improvement leads, leaders and admins sponsor field tests.
+# Signing a unit up to a field test, or adopting a change, starts a project there: CREATE_PROJECT.
+EVERYONE = EVERYONE | {Permission.SEARCH_CATALOGUE, Permission.JOIN_COMMUNITY}
+_CURATORS = frozenset({Role.COACH, Role.ANALYST, Role.IMPROVEMENT_LEAD, Role.LEADER, Role.ADMIN})
+_SPONSORS = frozenset({Role.IMPROVEMENT_LEAD, Role.LEADER, Role.ADMIN})
+ROLE_PERMISSIONS = {
+    role: perms
+    | ({Permission.CURATE_RESOURCE, Permission.CREATE_COMMUNITY} if role in _CURATORS else frozenset())
+    | ({Permission.SPONSOR_FIELD_TEST} if role in _SPONSORS else frozenset())
+    for role, perms in ROLE_PERMISSIONS.items()
+}
+# --- end of Knowledge ---
 
 
 def _is_signed_in(user: Any) -> bool:

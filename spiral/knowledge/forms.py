@@ -1,0 +1,153 @@
+"""Forms for the knowledge pages, rendered with core/forms.jinja (one error summary, NHS.UK fields)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from spiral.knowledge.models import DocKind, ResourceKind
+from spiral.knowledge.search import Filters
+from spiral.organisations.models import OrganisationType, Unit
+from spiral.projects.models import Stage
+
+DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+
+
+def _unit_field(label: str = "Unit code", help_text: str = "", required: bool = False) -> forms.CharField:
+    return forms.CharField(label=label, required=required, max_length=32, help_text=help_text)
+
+
+def clean_unit_code(code: str, *, required: bool = False) -> Unit | None:
+    code = (code or "").strip()
+    if not code:
+        if required:
+            raise forms.ValidationError("Enter the code of a unit, for example RAA-MED-01")
+        return None
+    unit = Unit.objects.filter(code__iexact=code).first()
+    if unit is None:
+        raise forms.ValidationError(f"No unit has the code {code}: check it on the Units page")
+    return unit
+
+
+def _date(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text="For example 31/03/2026",
+        error_messages={"invalid": f"Enter the {label.lower()} as a date, for example 31/03/2026"},
+    )
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search the catalogue", required=False, max_length=300)
+    type = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[("", "Projects, resources and communities"), *DocKind.choices],
+    )
+    unit = _unit_field(help_text="This unit and everything beneath it")
+    organisation_type = forms.ChoiceField(
+        label="Organisation type", required=False, choices=[("", "Any"), *OrganisationType.choices]
+    )
+    topic = forms.CharField(required=False, max_length=60)
+    stage = forms.ChoiceField(required=False, choices=[("", "Any stage"), *Stage.choices])
+    score = forms.ChoiceField(
+        label="Progress score at least",
+        required=False,
+        choices=[("", "Any")] + [(str(s), str(s)) for s in (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0)],
+    )
+    patient_partner = forms.ChoiceField(label="Has patient or carer partners", required=False, choices=YES_NO)
+    improvement = forms.ChoiceField(label="Improvement shown in the data", required=False, choices=YES_NO)
+    since = _date("Started on or after")
+    until = _date("Started on or before")
+
+    def clean_unit(self) -> Unit | None:
+        return clean_unit_code(self.cleaned_data["unit"])
+
+    def filters(self) -> Filters:
+        d = self.cleaned_data
+        return Filters(
+            unit=d["unit"],
+            organisation_type=d["organisation_type"],
+            topic=d["topic"],
+            stage=d["stage"],
+            score=d["score"],
+            patient_partner=_yes_no(d["patient_partner"]),
+            improvement_shown=_yes_no(d["improvement"]),
+            since=d["since"],
+            until=d["until"],
+        )
+
+
+class ResourceForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(label="Kind of resource", choices=[("", "Choose one"), *ResourceKind.choices])
+    unit = _unit_field("Owning unit", "The unit that keeps this resource up to date", required=True)
+    summary = forms.CharField(widget=forms.Textarea, help_text="What it is and who it helps, in a few lines")
+    body = forms.CharField(
+        widget=forms.Textarea,
+        required=False,
+        help_text="Markdown: # headings, *emphasis*, lists, [links](https://...). Scripts are removed.",
+    )
+    topics = forms.CharField(
+        required=False, help_text="Separate topics with commas, for example: falls, sepsis"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def clean_unit(self) -> Unit | None:
+        return clean_unit_code(self.cleaned_data["unit"], required=True)
+
+
+class CommunityForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    unit = _unit_field("Host unit", required=True)
+    topic = forms.CharField(required=False, max_length=60)
+    description = forms.CharField(widget=forms.Textarea, required=False)
+
+    def clean_unit(self) -> Unit | None:
+        return clean_unit_code(self.cleaned_data["unit"], required=True)
+
+
+class ThreadForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    body = forms.CharField(label="Your message", widget=forms.Textarea)
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(label="Your reply", widget=forms.Textarea)
+
+
+class SiteForm(forms.Form):
+    unit = _unit_field(
+        "Your unit's code", "The unit that will test the change: a project starts there", required=True
+    )
+
+    def clean_unit(self) -> Unit | None:
+        return clean_unit_code(self.cleaned_data["unit"], required=True)
+
+
+class AdoptForm(forms.Form):
+    unit = _unit_field("Adopting unit's code", "A project linked to this one starts there", required=True)
+    idea = forms.ChoiceField(label="What to adopt", required=False)
+    adaptation = forms.CharField(
+        label="Adaptation",
+        widget=forms.Textarea,
+        required=False,
+        help_text="What you will do differently, and why",
+    )
+
+    def __init__(self, *args: Any, ideas: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["idea"].choices = [("", "The whole project (all its change ideas)")] + [  # type: ignore[attr-defined]
+            (str(pk), text) for pk, text in ideas
+        ]
+
+    def clean_unit(self) -> Unit | None:
+        return clean_unit_code(self.cleaned_data["unit"], required=True)

@@ -1,0 +1,411 @@
+"""Pages for the catalogue, similar work, resources, communities, field tests and spread. Thin: authorise,
+call a query or service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from spiral.core.forms import add_service_errors
+from spiral.knowledge import queries, search, services
+from spiral.knowledge.forms import (
+    AdoptForm,
+    CommunityForm,
+    ReplyForm,
+    ResourceForm,
+    SearchForm,
+    SiteForm,
+    ThreadForm,
+)
+from spiral.knowledge.models import Community, FieldTest, Resource, ResourceKind, Thread
+from spiral.knowledge.presenters import render_markdown
+from spiral.organisations.permissions import Permission, can, get_or_deny, require
+from spiral.projects.models import DriverNode, NodeKind, Project
+
+
+def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    context.setdefault("active_nav", "knowledge")
+    return render(request, f"knowledge/{template}", context)
+
+
+def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"href": "/", "text": "Home"}] + [{"href": h, "text": t} for h, t in items]
+
+
+def _project(request: HttpRequest, pk: int) -> Project:
+    return get_or_deny(request.user, Permission.VIEW_PROJECT, Project.objects.select_related("unit"), pk=pk)
+
+
+# --- search -------------------------------------------------------------------------------------------
+
+
+def search_page(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.SEARCH_CATALOGUE)
+    form = SearchForm(request.GET or None)
+    hits = None
+    if form.is_bound and form.is_valid():
+        kind = form.cleaned_data["type"]
+        hits = search.search(
+            request.user,
+            form.cleaned_data["q"],
+            types=[kind] if kind else None,
+            filters=form.filters(),
+            limit=50,
+        )
+    return _render(request, "search.jinja", page_title="Search", form=form, hits=hits, breadcrumbs=_crumbs())
+
+
+# --- similar work, spread -----------------------------------------------------------------------------
+
+
+def similar(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    return _render(
+        request,
+        "similar.jinja",
+        page_title=f"Similar work: {project.title}",
+        project=project,
+        overlaps=queries.coherence(request.user, project),
+        similar=queries.similar_projects(request.user, project),
+        people=queries.people_who_have_done_it(request.user, project),
+        breadcrumbs=_crumbs(("/projects/", "Projects"), (f"/projects/{project.pk}/", project.title)),
+    )
+
+
+def spread(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    tree = queries.spread_tree(request.user, project)
+    return _render(
+        request,
+        "spread.jinja",
+        page_title=f"Spread: {project.title}",
+        project=project,
+        tree=tree,
+        places=queries.spread_map(tree),
+        source=queries.source_of(request.user, project),
+        breadcrumbs=_crumbs(("/projects/", "Projects"), (f"/projects/{project.pk}/", project.title)),
+    )
+
+
+def adopt(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _project(request, pk)
+    ideas = list(
+        DriverNode.objects.filter(project=project, kind=NodeKind.CHANGE_IDEA)
+        .order_by("order", "id")
+        .values_list("pk", "text")
+    )
+    form = AdoptForm(request.POST or None, ideas=ideas, initial={"idea": request.GET.get("idea", "")})
+    if request.method == "POST" and form.is_valid():
+        unit = form.cleaned_data["unit"]
+        require(request.user, Permission.CREATE_PROJECT, unit)
+        idea = DriverNode.objects.filter(pk=form.cleaned_data["idea"] or None, project=project).first()
+        try:
+            adoption = services.adopt(
+                source=project,
+                unit=unit,
+                idea=idea,
+                adaptation=form.cleaned_data["adaptation"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{unit.name} is adopting this change: its project is below.")
+            return redirect(f"/projects/{adoption.project_id}/")
+    return _render(
+        request,
+        "adopt.jinja",
+        page_title=f"Adopt: {project.title}",
+        project=project,
+        form=form,
+        breadcrumbs=_crumbs(("/projects/", "Projects"), (f"/projects/{project.pk}/", project.title)),
+    )
+
+
+# --- resources ----------------------------------------------------------------------------------------
+
+
+def resource_index(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.SEARCH_CATALOGUE)
+    kind = request.GET.get("kind", "") if request.GET.get("kind", "") in ResourceKind.values else ""
+    page = Paginator(
+        queries.resources(request.user, kind=kind, topic=request.GET.get("topic", "")), 25
+    ).get_page(request.GET.get("page"))
+    return _render(
+        request,
+        "resource_index.jinja",
+        page_title="Resources",
+        page=page,
+        kinds=ResourceKind.choices,
+        kind=kind,
+        may_curate=can(request.user, Permission.CURATE_RESOURCE),
+        breadcrumbs=_crumbs(),
+    )
+
+
+def _resource_form_page(request: HttpRequest, resource: Resource | None) -> HttpResponse:
+    initial: dict[str, Any] = {}
+    if resource is not None:
+        initial = {
+            "title": resource.title, "kind": resource.kind, "unit": resource.unit.code, "summary": resource.summary,
+            "body": resource.body, "topics": ", ".join(t.name for t in resource.topics.all()),
+            "version": resource.version,
+        }  # fmt: skip
+    form = ResourceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        require(request.user, Permission.CURATE_RESOURCE, d["unit"])
+        try:
+            if resource is None:
+                resource = services.create_resource(
+                    unit=d["unit"], title=d["title"], kind=d["kind"], summary=d["summary"], body=d["body"],
+                    topics=d["topics"], by=request.user,
+                )  # fmt: skip
+            else:
+                resource = services.update_resource(
+                    resource=resource, by=request.user, version=d["version"], title=d["title"], kind=d["kind"],
+                    summary=d["summary"], body=d["body"], topics=d["topics"],
+                )  # fmt: skip
+        except services.StaleRecord:
+            form.add_error(
+                None, "Someone else changed this resource since you opened it: reload to see their version"
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(f"/resources/{resource.pk}/")
+    title = "Publish a resource" if resource is None else f"Edit: {resource.title}"
+    return _render(
+        request,
+        "resource_form.jinja",
+        page_title=title,
+        form=form,
+        resource=resource,
+        breadcrumbs=_crumbs(("/resources/", "Resources")),
+    )
+
+
+def resource_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.CURATE_RESOURCE)
+    return _resource_form_page(request, None)
+
+
+def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = get_or_deny(
+        request.user, Permission.CURATE_RESOURCE, Resource.objects.select_related("unit"), pk=pk
+    )
+    return _resource_form_page(request, resource)
+
+
+def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    resource = get_or_deny(
+        request.user, Permission.SEARCH_CATALOGUE, Resource.objects.select_related("unit"), pk=pk
+    )
+    return _render(
+        request,
+        "resource_detail.jinja",
+        page_title=resource.title,
+        resource=resource,
+        body=render_markdown(resource.body),
+        versions=list(resource.versions.select_related("created_by")),
+        projects=list(resource.projects.select_related("unit")),
+        may_edit=can(request.user, Permission.CURATE_RESOURCE, resource),
+        breadcrumbs=_crumbs(("/resources/", "Resources")),
+    )
+
+
+# --- communities --------------------------------------------------------------------------------------
+
+
+def community_index(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.SEARCH_CATALOGUE)
+    return _render(
+        request,
+        "community_index.jinja",
+        page_title="Communities of practice",
+        communities=list(queries.communities(request.user)),
+        may_create=can(request.user, Permission.CREATE_COMMUNITY),
+        breadcrumbs=_crumbs(),
+    )
+
+
+def community_new(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.CREATE_COMMUNITY)
+    form = CommunityForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        require(request.user, Permission.CREATE_COMMUNITY, d["unit"])
+        try:
+            community = services.create_community(
+                unit=d["unit"],
+                name=d["name"],
+                description=d["description"],
+                topic=d["topic"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(f"/communities/{community.pk}/")
+    return _render(
+        request,
+        "community_form.jinja",
+        page_title="Start a community",
+        form=form,
+        breadcrumbs=_crumbs(("/communities/", "Communities")),
+    )
+
+
+def _community(request: HttpRequest, pk: int) -> Community:
+    return get_or_deny(
+        request.user, Permission.SEARCH_CATALOGUE, Community.objects.select_related("unit", "topic"), pk=pk
+    )
+
+
+def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    community = _community(request, pk)
+    return _render(
+        request,
+        "community_detail.jinja",
+        page_title=community.name,
+        community=community,
+        is_member=community.is_member(request.user),
+        members=list(queries.members(request.user, community)),
+        threads=list(queries.threads(request.user, community)[:20]),
+        projects=list(community.projects.select_related("unit")[:50]),
+        resources=list(community.resources.all()),
+        digest=queries.digest(request.user, community)[:15],
+        form=ThreadForm(),
+        breadcrumbs=_crumbs(("/communities/", "Communities")),
+    )
+
+
+@require_POST
+def community_join(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_or_deny(request.user, Permission.JOIN_COMMUNITY, Community.objects.all(), pk=pk)
+    services.join_community(community=community, by=request.user)
+    messages.success(request, f"You have joined {community.name}.")
+    return redirect(f"/communities/{community.pk}/")
+
+
+@require_POST
+def community_leave(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_or_deny(request.user, Permission.JOIN_COMMUNITY, Community.objects.all(), pk=pk)
+    services.leave_community(community=community, by=request.user)
+    messages.success(request, f"You have left {community.name}.")
+    return redirect(f"/communities/{community.pk}/")
+
+
+def thread_new(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_or_deny(
+        request.user, Permission.JOIN_COMMUNITY, Community.objects.select_related("unit"), pk=pk
+    )
+    form = ThreadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            thread = services.start_thread(community=community, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            return redirect(f"/communities/threads/{thread.pk}/")
+    return _render(
+        request,
+        "thread_form.jinja",
+        page_title="Start a discussion",
+        community=community,
+        form=form,
+        breadcrumbs=_crumbs(
+            ("/communities/", "Communities"), (f"/communities/{community.pk}/", community.name)
+        ),
+    )
+
+
+def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    thread = get_or_deny(
+        request.user, Permission.SEARCH_CATALOGUE, Thread.objects.select_related("community__unit"), pk=pk
+    )
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, Permission.JOIN_COMMUNITY, thread.community)
+        if form.is_valid():
+            try:
+                services.reply(thread=thread, body=form.cleaned_data["body"], by=request.user)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                return redirect(f"/communities/threads/{thread.pk}/#reply")
+    community = thread.community
+    return _render(
+        request,
+        "thread_detail.jinja",
+        page_title=thread.title,
+        thread=thread,
+        posts=list(queries.posts(request.user, thread)),
+        is_member=community.is_member(request.user),
+        form=form,
+        breadcrumbs=_crumbs(
+            ("/communities/", "Communities"), (f"/communities/{community.pk}/", community.name)
+        ),
+    )
+
+
+# --- field tests --------------------------------------------------------------------------------------
+
+
+def field_test_index(request: HttpRequest) -> HttpResponse:
+    require(request.user, Permission.SEARCH_CATALOGUE)
+    return _render(
+        request,
+        "field_test_index.jinja",
+        page_title="Field tests",
+        tests=list(queries.field_tests(request.user)),
+        breadcrumbs=_crumbs(),
+    )
+
+
+def field_test_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    test = queries.field_test_by_id(request.user, pk)
+    if test is None:
+        raise Http404("No field test matches that address")
+    sites = queries.comparison(request.user, test)
+    return _render(
+        request,
+        "field_test_detail.jinja",
+        page_title=test.title,
+        test=test,
+        sites=sites,
+        improving=sum(s.improving for s in sites),
+        form=SiteForm(),
+        breadcrumbs=_crumbs(("/field-tests/", "Field tests")),
+    )
+
+
+def field_test_join(request: HttpRequest, pk: int) -> HttpResponse:
+    test = get_or_deny(
+        request.user, Permission.SEARCH_CATALOGUE, FieldTest.objects.select_related("measure"), pk=pk
+    )
+    form = SiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        unit = form.cleaned_data["unit"]
+        require(request.user, Permission.CREATE_PROJECT, unit)
+        try:
+            site = services.join_field_test(field_test=test, unit=unit, by=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"{unit.name} has joined the field test: this is its project.")
+            return redirect(f"/projects/{site.project_id}/")
+    return _render(
+        request,
+        "field_test_join.jinja",
+        page_title=f"Join: {test.title}",
+        test=test,
+        form=form,
+        breadcrumbs=_crumbs(("/field-tests/", "Field tests"), (f"/field-tests/{test.pk}/", test.title)),
+    )
