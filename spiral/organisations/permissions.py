@@ -48,7 +48,9 @@ class Permission(StrEnum):
     IMPORT_FEEDBACK = "import_feedback"  # load Friends and Family Test returns from a file
 
     # --- Knowledge (spiral.knowledge; docs/permissions.md, "Knowledge") ---
-    SEARCH_CATALOGUE = "search_catalogue"  # search and read the catalogue, resources, communities, field tests
+    SEARCH_CATALOGUE = (
+        "search_catalogue"  # search and read the catalogue, resources, communities, field tests
+    )
     JOIN_COMMUNITY = "join_community"  # join or leave a community of practice; take part in its threads
     CURATE_RESOURCE = "curate_resource"  # publish and edit resources owned by a unit
     CREATE_COMMUNITY = "create_community"  # start a community of practice hosted by a unit
