@@ -158,3 +158,28 @@ def FeedbackFormFactory(**kwargs: Any) -> Any:
     kwargs.setdefault("unit", UnitFactory(kind="organisation"))
     kwargs.setdefault("title", "Tell us about your care")
     return create_form(by=None, **kwargs)
+
+
+# --- knowledge ----------------------------------------------------------------------------------------
+
+
+class ResourceFactory(factory.django.DjangoModelFactory):
+    """A resource (not indexed for search: call spiral.knowledge.search.index_resources, or the service)."""
+
+    class Meta:
+        model = "knowledge.Resource"
+
+    title = factory.Sequence(lambda n: f"Resource {n}")
+    kind = "guide"
+    summary = "A short guide"
+    body = ""
+    unit = factory.SubFactory(UnitFactory, kind="organisation")
+
+
+class CommunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "knowledge.Community"
+
+    name = factory.Sequence(lambda n: f"Community {n}")
+    description = "People improving together"
+    unit = factory.SubFactory(UnitFactory, kind="organisation")

@@ -298,14 +298,18 @@ def comparison(user: Any, test: FieldTest, *, charts: bool = True) -> list[SiteR
         s = series.get(site.unit_id)
         icon, svg = "", ""
         if s is not None:
+            # The cached analysis says whether the site improves (as search and the API say); the chart
+            # is drawn from a fresh analysis of the data.
             analysis = getattr(s, "analysis", None)
+            result = None
             if charts or analysis is None or analysis.stale:
                 result, _laid = analyses.analyse_series(s)
-                icon = result.variation_icon or ""
-                if charts:
-                    svg = m_presenters.chart_svg(s, result, [])
-            else:
+            if analysis is not None and not analysis.stale:
                 icon = analysis.variation_icon
+            elif result is not None:
+                icon = result.variation_icon or ""
+            if charts and result is not None:
+                svg = m_presenters.chart_svg(s, result, [])
         lessons = learning.get(site.project_id, [])
         if site.project.lessons:
             lessons = [*lessons, site.project.lessons]

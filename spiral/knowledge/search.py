@@ -208,7 +208,15 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
                     alternatives.extend(groups[index[(fixed,)]])
     unique = tuple(dict.fromkeys(a for a in alternatives if a and not all(w in STOP_WORDS for w in a)))
     unique = unique[: MAX_TERMS * 3]
-    highlight = frozenset(_stem(w) for a in unique for w in a if w not in STOP_WORDS)
+    # Highlight what was typed, and synonyms in other words ("bed sores" marks "pressure ulcers"), but not
+    # the extra words of a longer phrase holding a typed word ("falls" does not mark "prevention").
+    typed = {_stem(w) for w in tokens}
+    highlight = frozenset(
+        _stem(w)
+        for a in unique
+        for w in a
+        if w not in STOP_WORDS and (_stem(w) in typed or not typed & {_stem(x) for x in a})
+    )
     return ParsedQuery(text=text, alternatives=unique, highlight=highlight, expansion=", ".join(added[:6]))
 
 

