@@ -44,6 +44,12 @@ def cmd_demo(argv: Sequence[str]) -> int:
     parser.add_argument("--size", choices=("small", "medium", "national"), default="small")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-serve", action="store_true", help="load the demo, then stop")
+    parser.add_argument(
+        "--embeddings",
+        action="store_true",
+        help="also compute sentence embeddings for semantic search (slow on a small machine; "
+        "search works on words, abbreviations and synonyms without them)",
+    )
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args(argv)
     os.environ["SPIRAL_DEMO"] = "1"
@@ -60,7 +66,7 @@ def cmd_demo(argv: Sequence[str]) -> int:
     else:
         started = time.perf_counter()
         print(f"Spiral: loading the {args.size} demo (seed {args.seed})...", flush=True)
-        ctx = build_demo(size=args.size, seed=args.seed)
+        ctx = build_demo(size=args.size, seed=args.seed, embeddings=args.embeddings)
         counts = ", ".join(f"{v:,} {k}" for k, v in ctx.counts.items())
         print(f"Spiral: demo loaded in {time.perf_counter() - started:.1f} s: {counts}.")
     print(f"\nDemo sign-ins (password: {DEMO_PASSWORD}):")

@@ -81,13 +81,17 @@ def reset_sequences(models: list[type]) -> None:
             cursor.execute(sql)
 
 
-def build_demo(*, size: str = "small", seed: int = 1) -> DemoContext:
-    """Load the demo into an empty database, all in one transaction."""
+def build_demo(*, size: str = "small", seed: int = 1, embeddings: bool = False) -> DemoContext:
+    """Load the demo into an empty database, all in one transaction.
+
+    `embeddings`: also compute the search embeddings (semantic search), as `spiral demo` does.
+    """
     if size not in SIZES:
         raise ValueError(f"unknown demo size {size!r}: use one of {', '.join(SIZES)}")
     if demo_exists():
         raise RuntimeError("the database already holds units; the demo loads only into an empty database")
     ctx = DemoContext(size=SIZES[size], seed=seed, rng=random.Random(seed))
+    ctx.extra["embeddings"] = embeddings
     with transaction.atomic():
         for name, step in _steps():
             started = time.perf_counter()

@@ -344,7 +344,9 @@ def build(ctx: DemoContext) -> None:
     audit.record_many(action="spread.adopt", objects=adoptions, by=None, scope_path_of=lambda a: "")
 
     started = time.perf_counter()
-    indexed = search.rebuild()
+    # Embeddings (semantic search) are computed when the demo is loaded for people (`spiral demo`);
+    # tests build the demo without them, for speed.
+    indexed = search.rebuild(embed=ctx.extra.get("embeddings", False))
     ctx.timings["knowledge.index"] = time.perf_counter() - started
     ctx.counts.update(
         resources=len(resources), communities=len(communities), threads=len(threads), field_tests=len(tests),
