@@ -49,6 +49,8 @@ SEMANTIC_CANDIDATES = 60
 SEMANTIC_MIN = 0.35
 WORD_WEIGHT, MEANING_WEIGHT = 0.55, 0.45
 REFRESH_SECONDS = 5.0
+# A document is embedded from its gist, at most this many tokens (the cost grows with the square).
+DOC_TOKENS = 128
 IMPROVING_ICONS = ("improvement_high", "improvement_low")
 DEFAULT_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY)
 
@@ -338,14 +340,8 @@ def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
                 p.unit_id,
                 p.title,
                 _join(p.problem, p.aim, p.aim_measure, topics, *idea_text, *cycle_text, p.lessons),
-                _join(
-                    p.title,
-                    topics,
-                    p.aim,
-                    p.problem,
-                    "; ".join(i.text for i in ideas.get(p.pk, [])),
-                    p.lessons,
-                ),
+                # The gist that is embedded: what the work is about, not every cycle's notes.
+                _join(p.title, topics, p.aim, p.problem[:300]),
             )
         )
         for idea in ideas.get(p.pk, []):
@@ -359,7 +355,7 @@ def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
                     p.unit_id,
                     idea.text[:300],
                     _join(idea.description, p.title, topics, *learned),
-                    _join(idea.text, idea.description, p.title),
+                    _join(idea.text, idea.description),
                 )
             )
     return docs
@@ -424,7 +420,7 @@ def _store(docs: list[_Doc], *, embed: bool = True) -> int:
             to_embed.append((row, doc.meaning))
         row.text_hash = digest if (model is not None or row.text_hash == digest) else ""
     if to_embed and model is not None:
-        vectors = model.encode([t for _, t in to_embed])
+        vectors = model.encode([t for _, t in to_embed], max_tokens=DOC_TOKENS)
         for (row, _), vector in zip(to_embed, vectors, strict=True):
             row.embedding = embeddings.to_bytes(vector)
     SearchDocument.objects.bulk_create(new, batch_size=1000)
