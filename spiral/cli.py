@@ -46,9 +46,10 @@ def cmd_demo(argv: Sequence[str]) -> int:
     parser.add_argument("--no-serve", action="store_true", help="load the demo, then stop")
     parser.add_argument(
         "--embeddings",
-        action="store_true",
-        help="also compute sentence embeddings for semantic search (slow on a small machine; "
-        "search works on words, abbreviations and synonyms without them)",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="compute sentence embeddings for semantic search (default: on, except for the national size, "
+        "where it would take many minutes; search works on words, abbreviations and synonyms without them)",
     )
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args(argv)
@@ -66,7 +67,8 @@ def cmd_demo(argv: Sequence[str]) -> int:
     else:
         started = time.perf_counter()
         print(f"Spiral: loading the {args.size} demo (seed {args.seed})...", flush=True)
-        ctx = build_demo(size=args.size, seed=args.seed, embeddings=args.embeddings)
+        embed = args.embeddings if args.embeddings is not None else args.size != "national"
+        ctx = build_demo(size=args.size, seed=args.seed, embeddings=embed)
         counts = ", ".join(f"{v:,} {k}" for k, v in ctx.counts.items())
         print(f"Spiral: demo loaded in {time.perf_counter() - started:.1f} s: {counts}.")
     print(f"\nDemo sign-ins (password: {DEMO_PASSWORD}):")
