@@ -43,6 +43,8 @@ class SearchDocument(models.Model):
     class Meta:
         ordering = ["kind", "object_id"]
         constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="search_doc_unique")]
+        # The newest indexed_at of a kind says whether a process's cached vectors are still current.
+        indexes = [models.Index(fields=["kind", "indexed_at"], name="search_doc_kind_indexed_idx")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id}: {self.title}"

@@ -230,8 +230,9 @@ def _fts5_expression(parsed: ParsedQuery) -> str:
     return " OR ".join('"' + " ".join(a).replace('"', '""') + '"' for a in parsed.alternatives)
 
 
-def _word_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> dict[int, float]:
-    """SearchDocument id -> relevance by words (higher is better), at most FTS_CANDIDATES."""
+def _word_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> dict[int, tuple[float, str, int]]:
+    """SearchDocument id -> (relevance by words, higher is better; kind; object id), at most
+    FTS_CANDIDATES."""
     if parsed.is_empty:
         return {}
     kind_marks = ", ".join(["%s"] * len(kinds))
@@ -241,7 +242,7 @@ def _word_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> dict[int, float]:
             phrases = ['"' + " ".join(a) + '"' for a in parsed.alternatives]
             cursor.execute(
                 f"""
-                SELECT d.id, ts_rank_cd({TSVECTOR}, q.query) AS rank
+                SELECT d.id, ts_rank_cd({TSVECTOR}, q.query) AS rank, d.kind, d.object_id
                 FROM knowledge_searchdocument d, (SELECT {tsquery} AS query) q
                 WHERE d.kind IN ({kind_marks}) AND {TSVECTOR} @@ q.query
                 ORDER BY rank DESC, d.id LIMIT %s
@@ -251,14 +252,14 @@ def _word_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> dict[int, float]:
         else:
             cursor.execute(
                 f"""
-                SELECT d.id, -bm25(knowledge_fts, 4.0, 1.0) AS rank
+                SELECT d.id, -bm25(knowledge_fts, 4.0, 1.0) AS rank, d.kind, d.object_id
                 FROM knowledge_fts JOIN knowledge_searchdocument d ON d.id = knowledge_fts.rowid
                 WHERE knowledge_fts MATCH %s AND d.kind IN ({kind_marks})
                 ORDER BY rank DESC, d.id LIMIT %s
                 """,  # noqa: S608 - only placeholders are formatted in
                 [_fts5_expression(parsed), *kinds, FTS_CANDIDATES],
             )
-        return {row[0]: float(row[1]) for row in cursor.fetchall()}
+        return {row[0]: (float(row[1]), row[2], int(row[3])) for row in cursor.fetchall()}
 
 
 # The document's words on PostgreSQL: the title weighs more. Migration 0002 indexes this expression.
@@ -546,49 +547,80 @@ def refresh_stale(*, force: bool = False) -> int:
 
 # --- meaning ------------------------------------------------------------------------------------------
 
-_vectors: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+@dataclass(frozen=True)
+class Vectors:
+    """The embedded documents of one kind: ids, object ids, and their (n, 384) unit vectors."""
+
+    ids: np.ndarray
+    object_ids: np.ndarray
+    matrix: np.ndarray
+    row: dict[int, int]  # document id -> row
+
+
+_vectors: dict[str, tuple[Any, Vectors]] = {}
 _vectors_lock = threading.Lock()
 
 
-def vectors(kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """(document ids, (n, 384) matrix) of one kind, cached in the process until the index changes."""
-    key = f"{kind}:{SearchDocument.objects.filter(kind=kind).order_by('-indexed_at').values_list('indexed_at', flat=True).first()}"
-    found = _vectors.get(kind)
-    if found is not None and _vectors.get("_key:" + kind, (None,))[0] == key:  # type: ignore[comparison-overlap]
-        return found
-    rows = list(
-        SearchDocument.objects.filter(kind=kind, embedding__isnull=False).values_list("pk", "embedding")
+def vectors(kind: str) -> Vectors:
+    """The vectors of one kind, cached in the process until the index of that kind changes (one indexed
+    query for the newest `indexed_at`)."""
+    key = (
+        SearchDocument.objects.filter(kind=kind)
+        .order_by("-indexed_at")
+        .values_list("indexed_at", flat=True)
+        .first()
     )
-    rows = [(pk, emb) for pk, emb in rows if emb]
-    ids = np.array([pk for pk, _ in rows], dtype=np.int64)
+    found = _vectors.get(kind)
+    if found is not None and found[0] == key:
+        return found[1]
+    rows = [
+        (pk, oid, emb)
+        for pk, oid, emb in SearchDocument.objects.filter(kind=kind, embedding__isnull=False).values_list(
+            "pk", "object_id", "embedding"
+        )
+        if emb
+    ]
+    ids = np.array([r[0] for r in rows], dtype=np.int64)
     matrix = (
-        np.frombuffer(b"".join(bytes(e) for _, e in rows), dtype=np.float32).reshape(
+        np.frombuffer(b"".join(bytes(r[2]) for r in rows), dtype=np.float32).reshape(
             len(rows), embeddings.DIMENSIONS
         )
         if rows
         else np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
     )
+    found_vectors = Vectors(
+        ids, np.array([r[1] for r in rows], dtype=np.int64), matrix, {int(pk): i for i, pk in enumerate(ids)}
+    )
     with _vectors_lock:
-        _vectors[kind] = (ids, matrix)
-        _vectors["_key:" + kind] = (key,)  # type: ignore[assignment]
-    return ids, matrix
+        _vectors[kind] = (key, found_vectors)
+    return found_vectors
 
 
-def _meaning_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> tuple[dict[int, float], np.ndarray | None]:
-    """SearchDocument id -> cosine similarity for every document of `kinds` (and the query vector)."""
+def _meaning_ranks(
+    parsed: ParsedQuery, kinds: Sequence[str], also: Iterable[int] = ()
+) -> dict[int, tuple[float, str, int]]:
+    """SearchDocument id -> (cosine similarity, kind, object id): the SEMANTIC_CANDIDATES nearest
+    documents of `kinds` above SEMANTIC_MIN, and the documents in `also` (the word hits)."""
     if parsed.is_empty or not embeddings.available():
-        return {}, None
+        return {}
     text = parsed.text if not parsed.expansion else f"{parsed.text} ({parsed.expansion})"
     query = embeddings.encode([text])
     if query is None:
-        return {}, None
-    out: dict[int, float] = {}
+        return {}
+    wanted = set(also)
+    out: dict[int, tuple[float, str, int]] = {}
     for kind in kinds:
-        ids, matrix = vectors(kind)
-        if len(ids):
-            sims = matrix @ query[0]
-            out.update(zip(ids.tolist(), sims.tolist(), strict=True))
-    return out, query[0]
+        v = vectors(kind)
+        if not len(v.ids):
+            continue
+        sims = v.matrix @ query[0]
+        k = min(SEMANTIC_CANDIDATES, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        rows = {int(i) for i in top if sims[i] >= SEMANTIC_MIN}
+        rows |= {v.row[d] for d in wanted if d in v.row}
+        out |= {int(v.ids[i]): (float(sims[i]), kind, int(v.object_ids[i])) for i in rows}
+    return out
 
 
 # --- searching ----------------------------------------------------------------------------------------
@@ -747,8 +779,6 @@ def search(
     Text from a project's change ideas, PDSA cycles and lessons makes the project match (it is in the
     project's document); change ideas are results of their own only when `types` asks for them.
     """
-    from spiral.organisations.permissions import visible_to
-
     filters = filters or Filters()
     limit = max(1, min(int(limit), 100))
     kinds = [t for t in (types or DEFAULT_TYPES) if t in DocKind.values] or list(DEFAULT_TYPES)
@@ -759,43 +789,45 @@ def search(
     if parsed.is_empty:
         return _browse(user, kinds, filters, limit) if filters.any else []
     word_ranks = _word_ranks(parsed, kinds)
-    meaning, _ = _meaning_ranks(parsed, kinds)
-    top_word = max(word_ranks.values(), default=0.0) or 1.0
-    candidates = set(word_ranks)
-    if meaning:
-        best = sorted(meaning.items(), key=lambda kv: -kv[1])[:SEMANTIC_CANDIDATES]
-        candidates |= {pk for pk, sim in best if sim >= SEMANTIC_MIN}
-    scores = {
-        pk: WORD_WEIGHT * (word_ranks.get(pk, 0.0) / top_word)
-        + MEANING_WEIGHT * max(meaning.get(pk, 0.0), 0.0)
-        for pk in candidates
-    }
-    if not meaning:
-        scores = {pk: word_ranks[pk] / top_word for pk in candidates}
-    docs = {
-        d.pk: d
-        for d in SearchDocument.objects.filter(pk__in=list(candidates)).only(
-            "pk", "kind", "object_id", "title"
-        )
-    }
-    ranked = sorted(((s, pk) for pk, s in scores.items() if pk in docs), key=lambda x: (-x[0], x[1]))
-    by_kind: dict[str, list[int]] = {}
-    for _, pk in ranked:
-        by_kind.setdefault(docs[pk].kind, []).append(docs[pk].object_id)
-    allowed = _allowed(user, by_kind, filters)
+    meaning = _meaning_ranks(parsed, kinds, also=word_ranks)
+    top_word = max((r for r, _, _ in word_ranks.values()), default=0.0) or 1.0
+    ranked: list[tuple[float, int, str, int]] = []
+    for pk in set(word_ranks) | set(meaning):
+        word, kind, object_id = word_ranks.get(pk) or (0.0, *meaning[pk][1:])
+        if meaning:
+            score = WORD_WEIGHT * word / top_word + MEANING_WEIGHT * max(meaning.get(pk, (0.0,))[0], 0.0)
+        else:
+            score = word / top_word
+        ranked.append((score, pk, kind, object_id))
+    ranked.sort(key=lambda x: (-x[0], x[1]))
+    # Fetch objects a page of candidates at a time (most searches need one page): only those the user
+    # may see and the filters keep become results.
     hits: list[Hit] = []
-    for s, pk in ranked:
-        doc = docs[pk]
-        obj = allowed.get((doc.kind, doc.object_id))
-        if obj is None:
-            continue
-        hits.append(
-            Hit(type=doc.kind, id=doc.object_id, title=doc.title, unit=None, score=round(s, 4), obj=obj)
-        )
+    page = max(limit * 3, 30)
+    for start in range(0, len(ranked), page):
+        chunk = ranked[start : start + page]
+        by_kind: dict[str, list[int]] = {}
+        for _, _, kind, object_id in chunk:
+            by_kind.setdefault(kind, []).append(object_id)
+        allowed = _allowed(user, by_kind, filters)
+        for score, _, kind, object_id in chunk:
+            obj = allowed.get((kind, object_id))
+            if obj is not None:
+                hits.append(
+                    Hit(type=kind, id=object_id, title=_title(obj), unit=None, score=round(score, 4), obj=obj)
+                )
         if len(hits) >= limit:
             break
-    _ = visible_to  # every object above came through visible_to in _allowed
+    hits = hits[:limit]
     return _decorate(hits, parsed.highlight)
+
+
+def _title(obj: Any) -> str:
+    if isinstance(obj, DriverNode):
+        return obj.text[:300]
+    if isinstance(obj, Community):
+        return obj.name
+    return obj.title
 
 
 def _allowed(user: Any, by_kind: dict[str, list[int]], filters: Filters) -> dict[tuple[str, int], Any]:
@@ -908,18 +940,13 @@ def similar_documents(kind: str, object_id: int, *, limit: int = 10) -> list[tup
     if doc is None:
         return []
     if doc.embedding:
-        ids, matrix = vectors(kind)
-        if len(ids):
-            sims = matrix @ embeddings.from_bytes(doc.embedding)
+        v = vectors(kind)
+        if len(v.ids):
+            sims = v.matrix @ embeddings.from_bytes(doc.embedding)
             order = np.argsort(-sims)[: limit + 1]
-            pairs = [(int(ids[i]), float(sims[i])) for i in order if int(ids[i]) != doc.pk]
-            objects = dict(
-                SearchDocument.objects.filter(pk__in=[p for p, _ in pairs]).values_list("pk", "object_id")
-            )
-            return [(objects[p], s) for p, s in pairs if p in objects][:limit]
+            return [(int(v.object_ids[i]), float(sims[i])) for i in order if int(v.ids[i]) != doc.pk][:limit]
     ranks = _word_ranks(parse(doc.title + " " + doc.body[:200], correct=False), [kind])
     ranks.pop(doc.pk, None)
-    top = max(ranks.values(), default=1.0) or 1.0
-    objects = dict(SearchDocument.objects.filter(pk__in=list(ranks)).values_list("pk", "object_id"))
-    pairs = sorted(((objects[p], r / top) for p, r in ranks.items() if p in objects), key=lambda x: -x[1])
+    top = max((r for r, _, _ in ranks.values()), default=1.0) or 1.0
+    pairs = sorted(((oid, r / top) for r, _, oid in ranks.values()), key=lambda x: -x[1])
     return pairs[:limit]
