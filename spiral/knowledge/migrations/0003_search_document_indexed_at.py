@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0002_search_index'),
-        ('organisations', '0001_initial'),
+        ("knowledge", "0002_search_index"),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='searchdocument',
-            index=models.Index(fields=['kind', 'indexed_at'], name='search_doc_kind_indexed_idx'),
+            model_name="searchdocument",
+            index=models.Index(fields=["kind", "indexed_at"], name="search_doc_kind_indexed_idx"),
         ),
     ]
