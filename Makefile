@@ -27,6 +27,7 @@ assets: $(VENDOR)/.installed
 bench: $(BIN)/.installed-test
 	$(BIN)/python bench/spc.py
 	$(BIN)/python bench/demo.py
+	$(BIN)/python bench/search.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
