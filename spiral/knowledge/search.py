@@ -430,7 +430,8 @@ def _store(docs: list[_Doc], *, embed: bool = True) -> int:
     )
     _write_fts(new + changed)
     terms = {w for d in docs for w in words(d.title + " " + d.body) if 3 <= len(w) <= 64 and not w.isdigit()}
-    terms -= vocabulary()
+    # Only the words this vocabulary lacks: the database ignores the ones it holds.
+    terms -= _vocabulary["words"]
     SearchTerm.objects.bulk_create(
         [SearchTerm(word=w) for w in terms], ignore_conflicts=True, batch_size=2000
     )
