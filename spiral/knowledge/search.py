@@ -50,7 +50,7 @@ SEMANTIC_MIN = 0.35
 WORD_WEIGHT, MEANING_WEIGHT = 0.55, 0.45
 REFRESH_SECONDS = 5.0
 # A document is embedded from its gist, at most this many tokens (the cost grows with the square).
-DOC_TOKENS = 128
+DOC_TOKENS = 64
 IMPROVING_ICONS = ("improvement_high", "improvement_low")
 DEFAULT_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY)
 
