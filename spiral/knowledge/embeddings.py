@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 logger = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ class MiniLM:
         vectors = np.zeros((len(unique), DIMENSIONS), dtype=np.float32)
         # One BLAS thread: small matrices gain little from more, and OpenBLAS's spinning threads slow
         # everything down many times over on a busy machine (measured: 2.5 -> 51 texts a second).
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             self._encode_sorted(encodings, order, vectors, batch_size)
         index = {text: i for i, text in enumerate(unique)}
         return vectors[[index[t or ""] for t in texts]]
@@ -238,6 +238,16 @@ class MiniLM:
 
 _model: MiniLM | None = None
 _lock = threading.Lock()
+_controller: ThreadpoolController | None = None
+
+
+def one_blas_thread() -> Any:
+    """A context in which numpy's BLAS runs on one thread (the controller, which inspects the loaded
+    libraries, is made once per process)."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 def model() -> MiniLM | None:

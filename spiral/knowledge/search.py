@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,7 @@ class ParsedQuery:
         return not self.alternatives
 
 
+@lru_cache(maxsize=50_000)
 def _stem(word: str) -> str:
     """A crude English stem, for highlighting only (the databases stem properly)."""
     for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
@@ -615,7 +616,8 @@ def _meaning_ranks(
         v = vectors(kind)
         if not len(v.ids):
             continue
-        sims = v.matrix @ query[0]
+        with embeddings.one_blas_thread():
+            sims = v.matrix @ query[0]
         k = min(SEMANTIC_CANDIDATES, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         rows = {int(i) for i in top if sims[i] >= SEMANTIC_MIN}
