@@ -4,6 +4,7 @@
     .venv/bin/python bench/search.py --postgres           # and PostgreSQL (a database bench_search is
                                                           # dropped and created on DATABASE_URL's server)
     .venv/bin/python bench/search.py --size small --repeat 5   # a quick run
+    .venv/bin/python bench/search.py --data-dir DIR       # SQLite, a demo loaded before in DIR
 
 Each database runs in its own subprocess: it loads the demo (with embeddings) into an empty database,
 then, signed in as region@example.com:
@@ -75,8 +76,19 @@ def worker(args: argparse.Namespace) -> None:
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    ctx = build_demo(size=args.size, seed=1, embeddings=True)
-    build_s = time.perf_counter() - started
+    from spiral.demo.builder import demo_exists
+    from spiral.knowledge.models import SearchDocument
+
+    if demo_exists():  # --data-dir: a demo loaded before (with embeddings)
+        counts = {"search_documents": SearchDocument.objects.count(), "projects": Project.objects.count()}
+        build_s, index_s = None, None
+    else:
+        ctx = build_demo(size=args.size, seed=1, embeddings=True)
+        build_s, index_s, counts = (
+            time.perf_counter() - started,
+            ctx.timings.get("knowledge.index"),
+            ctx.counts,
+        )
     user = User.objects.get(email="region@example.com")
 
     def naive(query: str) -> list[Any]:
@@ -131,9 +143,9 @@ def worker(args: argparse.Namespace) -> None:
         "database": connection.vendor,
         "size": args.size,
         "build_s": build_s,
-        "index_s": ctx.timings.get("knowledge.index"),
-        "documents": ctx.counts.get("search_documents"),
-        "projects": ctx.counts.get("projects"),
+        "index_s": index_s,
+        "documents": counts.get("search_documents"),
+        "projects": counts.get("projects"),
         "search_median_ms": statistics.median(spiral_ms),
         "search_p95_ms": p95(spiral_ms),
         "naive_median_ms": statistics.median(naive_ms),
@@ -168,7 +180,11 @@ def _recreate_pg(url: str) -> bool:
 
 def run(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
     env = dict(os.environ)
-    tmp = Path(tempfile.mkdtemp(prefix="spiral-bench-search-"))
+    tmp = (
+        Path(args.data_dir)
+        if args.data_dir and db == "sqlite"
+        else Path(tempfile.mkdtemp(prefix="spiral-bench-search-"))
+    )
     env["SPIRAL_DATA_DIR"] = str(tmp)
     if db == "sqlite":
         env.pop("DATABASE_URL", None)
@@ -180,7 +196,8 @@ def run(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
             return None
     command = [sys.executable, __file__, "--worker", "--size", args.size, "--repeat", str(args.repeat)]
     proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if not (args.data_dir and db == "sqlite"):
+        shutil.rmtree(tmp, ignore_errors=True)
     if proc.returncode != 0:
         print(f"{db}: the benchmark failed:\n{proc.stderr[-4000:]}", file=sys.stderr)
         return None
@@ -193,7 +210,8 @@ def report(r: dict[str, Any]) -> None:
     print(
         f"\n== {r['database']}, {r['size']} demo: {r['projects']:,} projects, {r['documents']:,} documents =="
     )
-    print(f"demo built in {r['build_s']:.1f} s, of which indexing with embeddings {r['index_s']:.1f} s")
+    if r["build_s"] is not None:
+        print(f"demo built in {r['build_s']:.1f} s, of which indexing with embeddings {r['index_s']:.1f} s")
     print(
         f"search ({len(QUERIES)} queries x repeats, limit 20, model {'on' if r['model'] else 'off'}): "
         f"median {r['search_median_ms']:.1f} ms, p95 {r['search_p95_ms']:.1f} ms ({ok} the "
@@ -224,6 +242,7 @@ def main() -> None:
     parser.add_argument("--size", choices=("small", "medium", "national"), default="national")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--data-dir", help="SQLite: a SPIRAL_DATA_DIR holding a demo loaded before (kept)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
