@@ -25,8 +25,8 @@ class SearchDocument(models.Model):
     """One searchable object, its text as indexed and its cached embedding.
 
     Derived data, rebuilt by knowledge.search.index_* (explicit calls, never signals). On SQLite the
-    FTS5 table `knowledge_fts` holds the words with rowid = this row's id; on PostgreSQL a GIN index
-    on to_tsvector('english', title || ' ' || body) does (both made in migration 0002).
+    FTS5 table `knowledge_fts` holds the words with rowid = this row's id; on PostgreSQL a stored
+    generated column `tsv` with a GIN index does (migrations 0002 and 0004, each for its database).
     """
 
     visibility = "open"
