@@ -9,7 +9,7 @@ def _create_cache_table(**kwargs: object) -> None:
     from django.conf import settings
     from django.core.management import call_command
 
-    if settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    if any(c["BACKEND"].endswith("DatabaseCache") for c in settings.CACHES.values()):
         call_command("createcachetable", database=kwargs.get("using", "default"), verbosity=0)
 
 
@@ -20,3 +20,18 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_create_cache_table, sender=self)
+        from django.db.backends.signals import connection_created
+
+        from spiral.core import pagecache
+
+        connection_created.connect(pagecache.install)
+        from django.urls import register_converter
+
+        from spiral.core.codes import CodeConverter
+
+        register_converter(CodeConverter, "code")
+        from django.core import checks
+
+        from spiral.core.codes import check_existing_codes
+
+        checks.register(check_existing_codes, checks.Tags.database)

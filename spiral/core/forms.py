@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from spiral.core import limits, numbers, periods
+from spiral.core.audit import StaleEdit
+
+T = TypeVar("T")
 
 
 def add_service_errors(
@@ -17,3 +30,127 @@ def add_service_errors(
             form.add_error(target if target in form.fields else None, errors)
     else:
         form.add_error(None, error.messages)
+
+
+def submit_form(
+    request: HttpRequest,
+    form: forms.Form,
+    *,
+    save: Callable[[dict[str, Any]], T],
+    success_url: str | Callable[[T], str],
+    message: str | Callable[[T], str] | None = None,
+    field_map: dict[str, str] | None = None,
+    on_stale: str | Callable[[StaleEdit], None] | None = None,
+) -> HttpResponse | None:
+    """A form page's POST: validate `form`, call `save(cleaned_data)` (the service), then redirect to
+    `success_url` with the success `message` (each may be worked out from what `save` returned).
+
+    Returns None when the page should be shown again: not a POST, the form is invalid, or the service
+    refused with a ValidationError (now on the form, through `add_service_errors`). A stale edit
+    (`StaleEdit`) goes on the form as `on_stale` when it is text, or to `on_stale(error)` to show the
+    saved version; without `on_stale` it is not caught. Any other error (a refusal of permission) is
+    not caught either.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        result = save(form.cleaned_data)
+    except StaleEdit as exc:
+        if on_stale is None:
+            raise
+        if isinstance(on_stale, str):
+            form.add_error(None, on_stale)
+        else:
+            on_stale(exc)
+        return None
+    except ValidationError as exc:
+        add_service_errors(form, exc, field_map=field_map)
+        return None
+    if message is not None:
+        messages.success(request, message(result) if callable(message) else message)
+    return redirect(success_url(result) if callable(success_url) else success_url)
+
+
+def _sentence(message: str) -> str:
+    return message[:1].upper() + message[1:]
+
+
+class TooLongValidator(MaxLengthValidator):
+    """A length refusal in the one wording of spiral.core.limits (the limit, the length, what to do)."""
+
+    def __call__(self, value: Any) -> None:
+        if len(value) > self.limit_value:
+            raise ValidationError(limits.too_long_message(self.limit_value, len(value)), code="max_length")
+
+
+class TextField(forms.CharField):
+    """Free text with its documented maximum (docs/limits.md), refused with `too_long_message`.
+
+    The browser's `maxlength` is left off on purpose: it would cut a pasted text short without saying
+    so; the server refuses it instead and says by how much it is over.
+    """
+
+    def __init__(self, *, max_length: int, **kwargs: Any) -> None:
+        super().__init__(max_length=max_length, **kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, MaxLengthValidator)]
+        self.validators.append(TooLongValidator(max_length))
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
+class NumberField(forms.Field):
+    """A number read by the one number parser (spiral.core.numbers), within the field's range."""
+
+    def __init__(
+        self,
+        *,
+        minimum: float = -numbers.LIMIT,
+        maximum: float = numbers.LIMIT,
+        whole: bool = False,
+        what: str = "number",
+        **kwargs: Any,
+    ) -> None:
+        self.minimum, self.maximum, self.whole, self.what = minimum, maximum, whole, what
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> float | None:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return numbers.parse_number(
+                value, minimum=self.minimum, maximum=self.maximum, whole=self.whole, what=self.what
+            )
+        except numbers.NumberError as exc:
+            raise ValidationError(_sentence(str(exc)), code="invalid") from None
+
+
+class WindowedDateField(forms.DateField):
+    """A date in the UK or ISO form, read by the one date reader (spiral.core.periods.parse_date) and
+    refused outside its field's window (spiral.core.periods.Window)."""
+
+    def __init__(self, *, window: periods.Window, **kwargs: Any) -> None:
+        self.window = window
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, dt.date):
+            return value.date() if isinstance(value, dt.datetime) else value
+        try:
+            # ASCII digits only: ٢٠٢٥ is not read as 2025.
+            return periods.parse_date(str(value))
+        except periods.TwoDigitYear as exc:
+            raise ValidationError(_sentence(str(exc)), code="invalid") from None
+        except periods.PeriodError:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value is not None:
+            problem = self.window.problem(value)
+            if problem:
+                raise ValidationError(_sentence(problem), code="out_of_window")

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 MAX_BYTES = 50 * 1024 * 1024
+# Control characters other than tab and line breaks: PostgreSQL cannot store NUL, none belongs in a cell.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_ROWS = 1_000_000
 
 
@@ -94,16 +97,30 @@ def _guess_delimiter(text: str) -> str:
 
 def _csv_records(text: str) -> Iterable[list[str]]:
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=_guess_delimiter(text))
+    rows = 0
     try:
-        yield from reader
+        for record in reader:
+            rows += 1
+            yield record
     except csv.Error as exc:
-        # reader.line_num counts physical lines, which is not what a spreadsheet shows.
+        # reader.line_num counts physical lines, which is not what a spreadsheet shows: the row that
+        # failed is the one after the last row read.
         raise TableError(
-            f"the file is not valid CSV ({exc}); save it again as CSV from your spreadsheet"
+            [
+                Problem(
+                    rows + 1,
+                    None,
+                    f"this row is not valid CSV ({exc}); remove the character or save the file again as "
+                    "CSV from your spreadsheet",
+                )
+            ]
         ) from None
 
 
-def _xlsx_records(data: bytes) -> Iterable[list[Any]]:
+FIRST_SHEET, ACTIVE_SHEET = 0, 1  # which sheet of a workbook is read when no name is given
+
+
+def _xlsx_records(data: bytes, sheet: str | None = None, default: int = FIRST_SHEET) -> Iterable[list[Any]]:
     import openpyxl  # local import: only needed for spreadsheets
 
     try:
@@ -111,8 +128,13 @@ def _xlsx_records(data: bytes) -> Iterable[list[Any]]:
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise TableError(f"the file is not a readable XLSX workbook ({type(exc).__name__})") from None
     try:
-        sheet = book.worksheets[0]
-        for values in sheet.iter_rows(values_only=True):
+        if sheet is not None:
+            if sheet not in book.sheetnames:
+                raise TableError(f"no sheet named {sheet!r}; sheets are {', '.join(book.sheetnames)}")
+            chosen = book[sheet]
+        else:
+            chosen = book.active if default == ACTIVE_SHEET else book.worksheets[0]
+        for values in chosen.iter_rows(values_only=True):
             yield list(values)
     finally:
         book.close()
@@ -128,11 +150,15 @@ def read_table(
     required: Sequence[str],
     optional: Sequence[str] = (),
     filename: str = "",
+    allow_empty: bool = False,
 ) -> Table:
     """Read a CSV or XLSX table whose header holds every `required` column (case and spaces ignored).
 
-    Unknown extra columns are kept; rows that are entirely blank are skipped.
-    Raises TableError naming what is missing and how to fix it.
+    Unknown extra columns are kept; rows that are entirely blank are skipped. A CSV row with fewer
+    cells than the header has columns is refused (its values cannot be matched to their columns), and
+    so is a file with a header and no rows (unless `allow_empty`): both are what a damaged or wrongly
+    saved file looks like, and passing them silently would report success for an import that did nothing.
+    Raises TableError naming the row, what is missing and how to fix it.
     """
     if isinstance(source, str | Path):
         filename = filename or str(source)
@@ -158,8 +184,11 @@ def read_table(
             raise TableError("the file is not a text CSV file (it holds binary data); save it as CSV or XLSX")
         records = _csv_records(_decode(data))
 
+    xlsx = is_xlsx(data, filename)
     wanted = [c.lower() for c in required]
     table: Table | None = None
+    width = 0
+    refused: list[Problem] = []
     # The row that looked most like a header, to say which columns it lacks if no row has them all.
     best: tuple[int, int, list[str]] = (0, 0, [])
     for number, record in enumerate(records, start=1):
@@ -173,6 +202,7 @@ def read_table(
                 if duplicated:
                     raise TableError([Problem(number, c, "this column appears twice") for c in duplicated])
                 table = Table(columns=header, header_row=number, source=filename)
+                width = max(i + 1 for i, c in enumerate(header) if c)
             elif number >= 20:
                 break
             continue
@@ -189,6 +219,29 @@ def read_table(
             v not in (None, "") for v in record[len(table.columns) :]
         ):
             raise TableError([Problem(number, None, "this row has more cells than the header has columns")])
+        for column, value in values.items():
+            if isinstance(value, str) and (control := _CONTROL.search(value)):
+                char = control.group()
+                refused.append(
+                    Problem(
+                        number,
+                        column,
+                        f"this cell has the control character U+{ord(char):04X}, which cannot be stored; "
+                        "remove it (it often comes from copying out of another system) and save again",
+                    )
+                )
+        if not xlsx and len(record) < width:
+            # An XLSX sheet leaves empty trailing cells out; a CSV file keeps their commas.
+            refused.append(
+                Problem(
+                    number,
+                    table.columns[len(record)] or None,
+                    f"this row has {len(record)} cells but the header has {width} columns, so its values "
+                    "cannot be matched to their columns; give every column a cell (an empty cell still "
+                    "needs its comma), or save the file again as CSV from the spreadsheet",
+                )
+            )
+            continue
         table.rows.append(Row(number=number, values=values))
     if table is None:
         found, number, missing = best
@@ -208,6 +261,19 @@ def read_table(
             "no header row with the columns "
             + ", ".join(required)
             + " was found in the first 20 rows; the first row should name the columns"
+        )
+    if refused:
+        raise TableError(refused[:100])
+    if not table.rows and not allow_empty:
+        raise TableError(
+            [
+                Problem(
+                    table.header_row,
+                    None,
+                    f"the file has a header (row {table.header_row}) but no rows of data beneath it; add "
+                    "the rows, or check that the right sheet or file was saved",
+                )
+            ]
         )
     return table
 
@@ -245,14 +311,18 @@ def read_bytes(source: str | Path | bytes | IO[bytes], *, max_bytes: int = MAX_B
     return data
 
 
-def iter_records(data: bytes, *, filename: str = "") -> tuple[bool, Iterable[list[Any]]]:
-    """(is_xlsx, records): each record of the first sheet or the CSV, one list of cells per spreadsheet row.
+def iter_records(
+    data: bytes, *, filename: str = "", sheet: str | None = None, default_sheet: int = FIRST_SHEET
+) -> tuple[bool, Iterable[list[Any]]]:
+    """(is_xlsx, records): each record of the CSV or of a workbook's sheet, one list of cells per
+    spreadsheet row. The sheet is the one named `sheet` (TableError listing the sheets if there is none),
+    else the first (`default_sheet=ACTIVE_SHEET`: the one the workbook was saved showing).
 
     Streaming: nothing is collected, so a file of a million rows costs no more memory than its text.
     The n-th record (from 1) is sheet row n; a quoted CSV cell spanning lines stays one record.
     """
     if is_xlsx(data, filename):
-        return True, _xlsx_records(data)
+        return True, _xlsx_records(data, sheet, default_sheet)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Excel's "Unicode Text": UTF-16 with a byte-order mark, tab-separated.
         return False, _csv_records(data.decode("utf-16"))
