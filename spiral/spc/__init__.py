@@ -1,8 +1,8 @@
 """Spiral's statistics core: SPC charts with Making Data Count rules and icons.
 
-Pure Python and numpy; imports nothing else from Spiral. Definitions: shared/reference/spc.md
+Pure Python and numpy; imports nothing else from Spiral. Definitions: docs/reference/spc.md
 (NHSRplotthedots 0.2.2 for XmR, rules and icons; qicharts2 for attribute and run charts). The
-conventions chosen where the peers disagree are in docs/spc.md.
+conventions chosen where the peers disagree are in its §9 and §10; docs/spc.md says how to call it.
 
     >>> from spiral.spc import analyse
     >>> a = analyse([20, 24, 21, 23, 22, 26, 21, 23, 30, 22], improvement="increase", target=35)

@@ -34,7 +34,8 @@ def _label(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class RunsAnalysis:
-    """Anhøj runs analysis of a run chart's (latest) period (spc.md 7). None fields: no useful point."""
+    """Anhøj runs analysis of a run chart's (latest) period (docs/reference/spc.md §7). None fields: no
+    useful point."""
 
     n_useful: int
     longest_run: int | None
@@ -147,7 +148,7 @@ class Analysis:
         return int(valid[-1]) if len(valid) else None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain lists, strings, numbers and None (JSON-ready); keys as spc.md 8."""
+        """Plain lists, strings, numbers and None (JSON-ready); keys as docs/reference/spc.md §8."""
         result: dict[str, Any] = {
             "chart": self.chart,
             "improvement": self.improvement,

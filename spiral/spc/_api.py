@@ -77,7 +77,7 @@ def _plotted(
             y = x / den  # NaN where either is missing: the point is missing
         return y, x, den
     if chart == "c":
-        # Denominators are ignored for c charts (spc.md 2).
+        # Denominators are ignored for c charts (docs/reference/spc.md §2).
         i = _first(x < 0)
         if i is not None:
             raise SPCError(f"values[{i}]: {_fmt(x[i])} is negative; a c chart plots counts")
@@ -163,7 +163,7 @@ def analyse(
     dates: Sequence[Any] | None = None,
     screen_outliers: bool | None = None,
 ) -> Analysis:
-    """Analyse one series on an SPC chart (definitions: shared/reference/spc.md).
+    """Analyse one series on an SPC chart (definitions: docs/reference/spc.md).
 
     values: (n,) numbers in time order, None/NaN for a missing period (never zero);
         numerators when `denominators` (n,) are given (p, p', u, u').
@@ -202,7 +202,7 @@ def analyse(
     if n == 0:
         empty = np.zeros(0)
         return Analysis(
-            chart, improvement, y, *(empty.copy() for _ in range(7)),
+            chart, improvement, y, *(empty.copy() for _ in range(7)),  # type: ignore[misc, arg-type]  # seven arrays
             flag_bits=np.zeros(0, np.uint8), direction=np.zeros(0, np.int8),
             point_type_codes=np.zeros(0, np.uint8), variation_icon=None, assurance_icon=None,
             target=target_values, numerators=num, denominators=den, dates=date_labels, baseline=baseline_n,

@@ -1,11 +1,11 @@
-"""Constants shared by the SPC kernels (spc.md sections 1 to 5).
+"""Constants shared by the SPC kernels (docs/reference/spc.md §1 to §5).
 
 Kept in one module so the kernels, the renderer and the tests agree on names and codes.
 """
 
 from __future__ import annotations
 
-# MDC and NHSRplotthedots use 3 / 1.128 rounded to two decimals (spc.md 9.1), not 2.6596.
+# MDC and NHSRplotthedots use 3 / 1.128 rounded to two decimals (docs/reference/spc.md §9.1), not 2.6596.
 LIMIT = 2.66
 # Written exactly as NHSRplotthedots writes it (`limitclose <- 2 * (limit / 3)`) so the two-sigma
 # lines agree with the peer to the last bit.
@@ -16,12 +16,12 @@ MR_SCREEN = 3.267
 # d2 for subgroups of two: Laney's sigma-z divisor (qicharts2 `amr / 1.128`).
 D2 = 1.128
 
-# Rule lengths (spc.md 3 and 9.4, 9.5).
+# Rule lengths (docs/reference/spc.md §3, §9.4 and §9.5).
 SHIFT_LENGTH = 7  # MDC: 7 points, not 8 (abspc) or 9 (Western Electric)
 TREND_LENGTH = 7  # MDC: 7 points = 6 strict rises or falls; ties break
 TWO_OF_THREE_WINDOW = 3
 
-# Baselines shorter than this are accepted but warned about (spc.md 6 and 9.10).
+# Baselines shorter than this are accepted but warned about (docs/reference/spc.md §6 and §9.10).
 BASELINE_WARN_BELOW = 12
 # NHSRplotthedots calls limits from fewer points than this "trial limits".
 TRIAL_LIMITS_BELOW = 13

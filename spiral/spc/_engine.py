@@ -107,7 +107,7 @@ def gather(block: Block, values: np.ndarray) -> np.ndarray:
         a = int(block.members[0]) * block.t
         return np.ascontiguousarray(values[a : a + len(block.members) * block.t].reshape(-1, block.t).T)
     out = values[block.index]
-    out[~block.mask] = np.nan
+    out[~block.mask] = np.nan  # type: ignore[operator]  # a block with an index has a mask
     return out
 
 
@@ -163,7 +163,7 @@ def compute(
         else:
             numb = gather(block, num) if num is not None else None
             denb = gather(block, den) if den is not None else None
-            lines = k.attribute_lines(chart, yb, numb, denb, base, screen)
+            lines = k.attribute_lines(chart, yb, numb, denb, base, screen)  # type: ignore[arg-type]  # attribute charts have counts
         flags, direction = k.mdc_rules(
             yb,
             lines["centre"],
@@ -233,7 +233,8 @@ def icons(
     improvement_sign: np.ndarray,
     target_at_last: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Variation and assurance icon codes (S,) int8 for the latest point (spc.md 5); -1 = None.
+    """Variation and assurance icon codes (S,) int8 for the latest point (docs/reference/spc.md §5);
+    -1 = None.
 
     last: (S,) from `last_valid`; direction, lcl, ucl: long (n,); improvement_sign: (S,) in
     {+1, -1, 0}; target_at_last: (S,) target value at the latest point, NaN without a target.

@@ -130,7 +130,7 @@ def spread(starts: np.ndarray, k: int, t: int) -> np.ndarray:
 
 
 def xmr_lines(y: np.ndarray, base: np.ndarray, screen: bool) -> dict[str, np.ndarray]:
-    """XmR centre and lines per column (spc.md 1). `y`, `base` (T, S); returns (S,) arrays.
+    """XmR centre and lines per column (docs/reference/spc.md §1). `y`, `base` (T, S); returns (S,) arrays.
 
     `base` marks the baseline rows of each column (all rows without a baseline); missing rows may
     be inside it. Moving ranges are taken between consecutive baseline rows only and are NaN
@@ -147,7 +147,7 @@ def xmr_lines(y: np.ndarray, base: np.ndarray, screen: bool) -> dict[str, np.nda
             keep = mr_ok & (mr < MR_SCREEN * amr)
         screened = r_mean(mr, keep)
         # All-equal values: every MR is 0 and `0 < 0` keeps none; Spiral keeps AMR = 0 so the
-        # limits equal the centre (spc.md 9.11) where the peer reports no limits.
+        # limits equal the centre (docs/reference/spc.md §9.11) where the peer reports no limits.
         amr = np.where(keep.any(axis=0), screened, np.where(amr == 0, 0.0, np.nan))
     return {
         "centre": centre,
@@ -163,7 +163,7 @@ def xmr_lines(y: np.ndarray, base: np.ndarray, screen: bool) -> dict[str, np.nda
 def attribute_lines(
     chart: str, y: np.ndarray, num: np.ndarray, den: np.ndarray | None, base: np.ndarray, screen: bool
 ) -> dict[str, np.ndarray]:
-    """p, p', u, u', c centre (S,) and lines (T, S) as qicharts2 computes them (spc.md 2).
+    """p, p', u, u', c centre (S,) and lines (T, S) as qicharts2 computes them (docs/reference/spc.md §2).
 
     `y` is the plotted value (num / den, or the count for c), NaN where missing; `den` (T, S) may
     be NaN where the denominator is unknown (no limits there).
@@ -221,7 +221,7 @@ def mdc_rules(
     lower_two: np.ndarray,
     upper_two: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply spc.md 3 and 4 to every column of `y` (T, S).
+    """Apply docs/reference/spc.md §3 and §4 to every column of `y` (T, S).
 
     Lines broadcast against `y`: (S,) for XmR and c, (T, S) when limits vary by point.
     Returns `flags` (T, S) uint8 (rule bits) and `direction` (T, S) int8: +1 / -1 from the winning
@@ -317,7 +317,7 @@ def longest_run_max(n_useful: int) -> int:
 
 
 def runs_analysis(y: np.ndarray, centre: np.ndarray) -> dict[str, np.ndarray]:
-    """Anhøj runs analysis per column of `y` (T, S) against `centre` (S,) (spc.md 7).
+    """Anhøj runs analysis per column of `y` (T, S) against `centre` (S,) (docs/reference/spc.md §7).
 
     Points on the centre line and missing points are dropped (not useful). Returns (S,) arrays:
     n_useful, longest_run, crossings (-1 where n_useful == 0).

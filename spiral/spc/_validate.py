@@ -114,7 +114,7 @@ def check_improvement(improvement: Any, name: str = "improvement") -> str:
 
 
 def check_baseline(baseline: Any, name: str = "baseline", *, warn: bool = True) -> int | None:
-    """Return the baseline length (an int >= 2) or None; warn below 12 (spc.md 9.10)."""
+    """Return the baseline length (an int >= 2) or None; warn below 12 (docs/reference/spc.md §9.10)."""
     if baseline is None:
         return None
     if isinstance(baseline, bool | np.bool_) or not isinstance(baseline, numbers.Integral):

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from spiral.core.axes import linear_scale, nice_ticks
+
 from ._analysis import Analysis
 from ._constants import RULES
 from ._validate import SPCError
@@ -102,21 +104,6 @@ def format_number(value: float, *, percent: bool = False) -> str:
     return text
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if not (math.isfinite(low) and math.isfinite(high)) or high <= low:
-        return [low] if math.isfinite(low) else []
-    raw = (high - low) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
-
-
 def _annotation_index(note: Any, position: int, analysis: Analysis) -> tuple[int, str]:
     def get(key: str) -> Any:
         if isinstance(note, Mapping):
@@ -149,13 +136,10 @@ class _Frame:
         self.left, self.top, self.right, self.bottom = box
         self.low, self.high = low, high
         self.step = (self.right - self.left) / max(n, 1)
+        self.y = linear_scale((low, high), (self.bottom, self.top))
 
     def x(self, i: float) -> float:
         return self.left + (i + 0.5) * self.step
-
-    def y(self, value: float) -> float:
-        span = self.high - self.low
-        return self.bottom - (value - self.low) / span * (self.bottom - self.top)
 
 
 def _step_path(values: np.ndarray, frame: _Frame, periods: np.ndarray) -> str:
@@ -294,7 +278,7 @@ def render_svg(
     low, high = low - pad, high + pad
     if percent:
         low, high = max(low, 0.0), min(high, 1.0)
-    ticks = _nice_ticks(low, high)
+    ticks = nice_ticks(low, high)
 
     left, right, top, bottom = 72, width - 24, 100, height - 58
     frame = _Frame(max(n, 1), low, high, (left, top, right, bottom))
@@ -347,6 +331,8 @@ def render_svg(
                 )
             )
     out.append('<g class="spc-legend" font-size="12">')
+    x: float
+    y: float
     x, y = left, 48
     for markup, label in items:
         advance = 36 + 7 * len(label)
@@ -371,7 +357,7 @@ def render_svg(
     )
     label_every = max(1, math.ceil(n / 12))
     for i in range(0, n, label_every):
-        label = analysis.dates[i] if analysis.dates is not None else i + 1
+        label = analysis.dates[i] if analysis.dates is not None else i + 1  # type: ignore[assignment]  # str below
         label = label.isoformat() if hasattr(label, "isoformat") else label
         out.append(f'<text x="{frame.x(i):.2f}" y="{bottom + 16}" text-anchor="middle">{_esc(label)}</text>')
     y_label = unit_label or ("proportion" if percent else "value")

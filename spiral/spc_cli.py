@@ -2,12 +2,13 @@
 
 For analysts who just have a spreadsheet: one row per period, in time order, with a date (or any
 label) column, a value column and, for p and u charts, a denominator column. Empty or suppressed
-cells (blank, `*`, `-`, `..`, `NA`) are missing periods, never zero; `%` signs and thousands
-separators are stripped. Problems are reported with the row as a spreadsheet numbers it (the header
-is row 1) and the column, and exit status 2.
+cells (blank, `*`, `-`, `..`, `NA`: the markers of spiral.core.values) are missing periods, never
+zero; `%` signs and thousands separators are stripped. Problems are reported with the row as a
+spreadsheet numbers it (the header is row 1) and the column, and exit status 2.
 
-This module does I/O but imports nothing from Spiral outside `spiral.spc`; the main `spiral`
-command dispatches `spiral spc ...` to `main(argv)`.
+A thin command: the file is read by spiral.core.tabular (encodings, byte-order mark, delimiter,
+sheet row numbers), dates by spiral.core.periods, and the analysis is spiral.spc's, which reads no
+files. Imports nothing from Django; the main `spiral` command dispatches `spiral spc ...` to `main(argv)`.
 """
 
 from __future__ import annotations
@@ -23,16 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import CHARTS, IMPROVEMENTS, RULES, SPCError, analyse, render_svg
-from ._analysis import Analysis
-
-MISSING = {"", "*", "-", "..", ".", "–", "—", "na", "n/a", "null", "none"}
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
+from spiral.core import periods, tabular
+from spiral.core.values import is_missing
+from spiral.spc import CHARTS, IMPROVEMENTS, RULES, Analysis, SPCError, analyse, render_svg
 
 
 class InputError(Exception):
@@ -50,43 +44,19 @@ class Table:
     is_xlsx: bool
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _read_csv(path: Path) -> Table:
-    raw = path.read_bytes()
+def _read(path: Path, sheet: str | None) -> Table:
+    """The file as a table, read by spiral.core.tabular (the XLSX sheet named, else the active one)."""
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    records = list(csv.reader(io.StringIO(text, newline=""), dialect))
-    return _table(path, records, is_xlsx=False)
-
-
-def _read_xlsx(path: Path, sheet: str | None) -> Table:
-    try:
-        import openpyxl  # lazily: only XLSX users need it
-    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
-        raise InputError("reading XLSX files needs openpyxl (pip install openpyxl)") from exc
-    try:
-        book = openpyxl.load_workbook(path, read_only=False, data_only=True)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot be read as an XLSX workbook ({exc})") from exc
-    if sheet is not None and sheet not in book.sheetnames:
-        raise InputError(f"{path}: no sheet named {sheet!r}; sheets are {', '.join(book.sheetnames)}")
-    ws = book[sheet] if sheet else book.active
-    records = [list(row) for row in ws.iter_rows(min_row=1, values_only=True)]
-    return _table(path, records, is_xlsx=True)
+        xlsx, records = tabular.iter_records(
+            data, filename=path.name, sheet=sheet, default_sheet=tabular.ACTIVE_SHEET
+        )
+        return _table(path, [list(record) for record in records], is_xlsx=xlsx)
+    except tabular.TableError as exc:
+        raise InputError(f"{path}: {exc}") from None
 
 
 def _is_blank(cell: Any) -> bool:
@@ -128,10 +98,10 @@ def _find_column(
 
 
 def _cell_ref(table: Table, row: int, column: int) -> str:
-    name = table.header[column] if column < len(table.header) else _column_letter(column)
+    name = table.header[column] if column < len(table.header) else tabular.column_letter(column)
     ref = f"row {row}, column {name!r}"
     if table.is_xlsx:
-        ref += f" ({_column_letter(column)}{row})"
+        ref += f" ({tabular.column_letter(column)}{row})"
     return ref
 
 
@@ -143,7 +113,7 @@ def _number(table: Table, row: int, column: int, cell: Any) -> float | None:
     if isinstance(cell, int | float):
         return float(cell)
     text = str(cell).strip().replace("\u00a0", "").replace(" ", "")
-    if text.casefold() in MISSING:
+    if is_missing(text):
         return None
     cleaned = text.replace(",", "").rstrip("%")
     try:
@@ -168,37 +138,28 @@ def _label(cell: Any) -> str:
     return "" if cell is None else str(cell).strip()
 
 
-def parse_date(label: str) -> dt.date | None:
-    """A date from an ISO date, a UK date (day first), `2025-03`, `Mar-25`, `Mar 2025`; else None."""
-    text = label.strip()
-    for pattern, build in (
-        (r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", lambda m: dt.date(int(m[1]), int(m[2]), int(m[3]))),
-        (r"(\d{1,2})/(\d{1,2})/(\d{4})", lambda m: dt.date(int(m[3]), int(m[2]), int(m[1]))),
-        (r"(\d{1,2})/(\d{1,2})/(\d{2})", lambda m: dt.date(2000 + int(m[3]), int(m[2]), int(m[1]))),
-        (r"(\d{4})-(\d{1,2})", lambda m: dt.date(int(m[1]), int(m[2]), 1)),
-        (
-            r"([A-Za-z]{3})[A-Za-z]*[-\s'](\d{2})",
-            lambda m: dt.date(2000 + int(m[2]), _MONTHS[m[1].lower()], 1),
-        ),
-        (r"([A-Za-z]{3})[A-Za-z]*[-\s](\d{4})", lambda m: dt.date(int(m[2]), _MONTHS[m[1].lower()], 1)),
-    ):
-        match = re.fullmatch(pattern, text)
-        if match:
-            try:
-                return build(match)
-            except (ValueError, KeyError):
-                return None
-    return None
+def _day(label: str) -> dt.date | None:
+    """The first day a label names (spiral.core.periods.first_day), or None for a label that is no date.
+    A date with a two-digit year raises TwoDigitYear: it is refused, not taken for a free label."""
+    try:
+        return periods.first_day(label)
+    except periods.TwoDigitYear:
+        raise
+    except periods.PeriodError:
+        return None
 
 
 def _rebase_indexes(labels: list[str], wanted: list[str]) -> list[int]:
-    parsed = [parse_date(label) for label in labels]
+    parsed = [_day(label) for label in labels]
     indexes = []
     for item in wanted:
         if item.strip() in labels:
             indexes.append(labels.index(item.strip()))
             continue
-        day = parse_date(item)
+        try:
+            day = _day(item)
+        except periods.TwoDigitYear as exc:
+            raise InputError(f"--rebase {item}: {exc}") from None
         if day is not None and day in parsed:
             indexes.append(parsed.index(day))
             continue
@@ -255,7 +216,7 @@ def _load(args: argparse.Namespace) -> Loaded:
     path: Path = args.file
     if not path.exists():
         raise InputError(f"{path}: no such file")
-    table = _read_xlsx(path, args.sheet) if path.suffix.lower() in (".xlsx", ".xlsm") else _read_csv(path)
+    table = _read(path, args.sheet)
     date_col = _find_column(
         table, args.date, "dates", [r"date", r"period", r"month", r"week", r".*date.*"], set()
     )
@@ -301,8 +262,14 @@ def _load(args: argparse.Namespace) -> Loaded:
 def _time_order(path: Path, labels: list[str], rows: list[int], column: str) -> list[int] | None:
     """When every label is a date: refuse repeated dates, and put rows in time order if they are not
     (spreadsheets often list the latest month first). Returns the new order, or None if unchanged."""
-    days = [parse_date(label) for label in labels]
-    if any(day is None for day in days):
+    read: list[dt.date | None] = []
+    for label, row in zip(labels, rows, strict=True):
+        try:
+            read.append(_day(label))
+        except periods.TwoDigitYear as exc:
+            raise InputError(f"{path}: row {row}, column {column!r}: {exc}") from None
+    days = [day for day in read if day is not None]
+    if len(days) < len(read):
         return None  # labels that are not dates: the file order is the time order
     seen: dict[dt.date, int] = {}
     for day, row in zip(days, rows, strict=True):
