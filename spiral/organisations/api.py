@@ -2,18 +2,18 @@
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from spiral.core.api import Pagination
+from spiral.core.api import Code, Id, Name, Pagination, PersonRef, Version, model_str
+from spiral.core.types import SignedInRequest
 from spiral.organisations import queries, services
 from spiral.organisations.models import Membership, Role, Unit, UnitKind, User
-from spiral.organisations.permissions import Permission, get_or_deny, require
+from spiral.organisations.permissions import Permission, get_or_deny, require, require_may_create_unit
 
 router = Router(tags=["units and people"])
 
@@ -46,24 +46,32 @@ class UnitDetailOut(UnitOut):
     children: int
 
 
+# A unit's own code is at most as long as its column (ODS codes are short); a code looked up may be any.
+if TYPE_CHECKING:  # a type built at run time (pydantic reads it); the checker sees its base
+    UnitCode = str
+else:
+    UnitCode = model_str(Unit, "code")
+
+
 class UnitIn(Schema):
-    code: str
-    name: str
+    code: UnitCode
+    name: Name
     kind: UnitKind
-    parent: str | None = None
-    organisation_type: str = ""
+    parent: Code | None = None
+    organisation_type: Code = ""
     opened_on: dt.date | None = None
     closed_on: dt.date | None = None
 
 
+# In a PATCH, a field left out is unchanged; null is refused where the record cannot hold it.
 class UnitPatch(Schema):
-    code: str | None = None
-    name: str | None = None
-    parent: str | None = Field(None, description="Move the unit (and everything beneath it) under this code")
-    organisation_type: str | None = None
+    code: UnitCode = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    name: Name = None
+    parent: Code = Field(None, description="Move the unit (and everything beneath it) under this code")
+    organisation_type: Code = None
     opened_on: dt.date | None = None
     closed_on: dt.date | None = None
-    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+    version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
 class TreeNode(Schema):
@@ -74,6 +82,35 @@ class TreeNode(Schema):
 
 
 TreeNode.model_rebuild()
+
+
+class JobOut(Schema):
+    """Background work and its progress (an import over the size threshold answers 202 with its URL)."""
+
+    id: int
+    kind: str
+    title: str
+    status: str = Field(description="queued, running, done or failed")
+    stage: str = ""
+    done: int = Field(0, description="Rows (or items) checked so far")
+    total: int | None = Field(None, description="Rows (or items) in all, once known")
+    written: int = Field(0, description="Rows written so far")
+    problems: list[str] = Field(default_factory=list, description="What went wrong so far, in words")
+    message: str = Field("", description="The outcome, in words, once finished")
+    result_url: str = ""
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    url: str = Field(description="This job in the API")
+    page: str = Field(description="This job's progress page")
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/api/v1/jobs/{obj.pk}"
+
+    @staticmethod
+    def resolve_page(obj: Any) -> str:
+        return f"/jobs/{obj.pk}/"
 
 
 class PersonOut(Schema):
@@ -93,16 +130,16 @@ class MembershipOut(Schema):
 
 
 class MembershipIn(Schema):
-    user: str = Field(description="The person's email address or id")
-    unit: str
+    user: PersonRef = Field(description="The person's email address or id")
+    unit: Code
     role: Role
 
 
 class UnitFilters(Schema):
     kind: UnitKind | None = None
-    parent: str | None = Field(None, description="Only the direct children of this unit code")
-    within: str | None = Field(None, description="This unit code and everything beneath it")
-    q: str | None = Field(None, description="Text in the name, or the exact code")
+    parent: Code | None = Field(None, description="Only the direct children of this unit code")
+    within: Code | None = Field(None, description="This unit code and everything beneath it")
+    q: Name | None = Field(None, description="Text in the name, or the exact code")
 
 
 def unit_out(unit: Unit) -> dict[str, Any]:
@@ -119,7 +156,7 @@ def _membership_out(m: Membership) -> dict[str, Any]:
     }
 
 
-def _unit_or_404(request: HttpRequest, code: str, field: str = "unit") -> Unit:
+def _unit_or_404(request: SignedInRequest, code: Code, field: str = "unit") -> Unit:
     unit = queries.unit_by_code(request.auth, code)
     if unit is None:
         raise Http404(f"No unit has the code {code!r} ({field})")
@@ -128,27 +165,23 @@ def _unit_or_404(request: HttpRequest, code: str, field: str = "unit") -> Unit:
 
 @router.get("/units", response=list[UnitOut], summary="List units")
 @paginate(Pagination)
-def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> Any:
+def list_units(request: SignedInRequest, filters: Query[UnitFilters]) -> Any:
     parent = _unit_or_404(request, filters.parent, "parent") if filters.parent else None
     within = _unit_or_404(request, filters.within, "within") if filters.within else None
     return queries.units(request.auth, kind=filters.kind, parent=parent, q=filters.q, within=within)
 
 
 @router.post("/units", response={201: UnitOut}, summary="Create a unit")
-def create_unit(request: HttpRequest, payload: UnitIn) -> Any:
+def create_unit(request: SignedInRequest, payload: UnitIn) -> Any:
     parent = _unit_or_404(request, payload.parent, "parent") if payload.parent else None
-    if parent is None:
-        if not request.auth.is_superuser:
-            raise PermissionDenied("A unit without a parent can only be created by a system administrator")
-    else:
-        require(request.auth, Permission.CHANGE_UNIT, parent)
+    require_may_create_unit(request.auth, parent)
     data = payload.dict(exclude={"parent"})
     unit = services.create_unit(parent=parent, by=request.auth, **data)
     return Status(201, unit)
 
 
 @router.get("/units/{code}", response=UnitDetailOut, summary="One unit")
-def get_unit(request: HttpRequest, code: str) -> Any:
+def get_unit(request: SignedInRequest, code: Code) -> Any:
     unit = _unit_or_404(request, code)
     return unit_out(unit) | {
         "ancestors": [u.code for u in queries.ancestors(request.auth, unit)],
@@ -157,7 +190,7 @@ def get_unit(request: HttpRequest, code: str) -> Any:
 
 
 @router.patch("/units/{code}", response=UnitOut, summary="Change or move a unit")
-def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> Any:
+def patch_unit(request: SignedInRequest, code: Code, payload: UnitPatch) -> Any:
     unit = get_or_deny(request.auth, Permission.CHANGE_UNIT, Unit.objects.all(), code=code)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version", None)
@@ -176,7 +209,7 @@ def patch_unit(request: HttpRequest, code: str, payload: UnitPatch) -> Any:
 
 
 @router.get("/units/{code}/tree", response=TreeNode, summary="The tree beneath a unit")
-def unit_tree(request: HttpRequest, code: str, depth: int = Query(2, ge=1, le=6)) -> Any:
+def unit_tree(request: SignedInRequest, code: Code, depth: int = Query(2, ge=1, le=6)) -> Any:
     root = _unit_or_404(request, code)
     nodes = list(
         queries.units(request.auth, within=root)
@@ -184,7 +217,7 @@ def unit_tree(request: HttpRequest, code: str, depth: int = Query(2, ge=1, le=6)
         .order_by("path")
         .values("id", "parent_id", "code", "name", "kind")
     )
-    by_id = {
+    by_id: dict[int, dict[str, Any]] = {
         n["id"]: {"code": n["code"], "name": n["name"], "kind": n["kind"], "children": []} for n in nodes
     }
     for n in nodes:
@@ -195,7 +228,7 @@ def unit_tree(request: HttpRequest, code: str, depth: int = Query(2, ge=1, le=6)
 
 @router.get("/units/{code}/memberships", response=list[MembershipOut], summary="Roles held on a unit")
 @paginate(Pagination)
-def unit_memberships(request: HttpRequest, code: str) -> Any:
+def unit_memberships(request: SignedInRequest, code: Code) -> Any:
     unit = _unit_or_404(request, code)
     return [
         _membership_out(m) for m in queries.memberships_of_unit(request.auth, unit).select_related("unit")
@@ -203,7 +236,7 @@ def unit_memberships(request: HttpRequest, code: str) -> Any:
 
 
 @router.post("/memberships", response={201: MembershipOut}, summary="Give a person a role on a unit")
-def add_membership(request: HttpRequest, payload: MembershipIn) -> Any:
+def add_membership(request: SignedInRequest, payload: MembershipIn) -> Any:
     unit = get_or_deny(request.auth, Permission.MANAGE_MEMBERS, Unit.objects.all(), code=payload.unit)
     lookup = {"pk": int(payload.user)} if payload.user.isdigit() else {"email": payload.user.strip().lower()}
     person = queries.people(request.auth).filter(**lookup).first()
@@ -214,10 +247,11 @@ def add_membership(request: HttpRequest, payload: MembershipIn) -> Any:
 
 
 @router.delete("/memberships/{membership_id}", response={204: None}, summary="Take a role away")
-def delete_membership(request: HttpRequest, membership_id: int) -> Any:
+def delete_membership(request: SignedInRequest, membership_id: Id) -> Any:
+    # Anyone may see a role; whether they may take it away is the service's rule (403 if not).
     membership = get_or_deny(
         request.auth,
-        Permission.MANAGE_MEMBERS,
+        Permission.VIEW_UNIT,
         Membership.objects.select_related("unit", "user"),
         pk=membership_id,
     )
@@ -226,20 +260,20 @@ def delete_membership(request: HttpRequest, membership_id: int) -> Any:
 
 
 class PeopleFilters(Schema):
-    q: str | None = Field(None, description="Words in the name, email, job title or profession")
-    unit: str | None = Field(None, description="People with a role in this unit or beneath it")
+    q: Name | None = Field(None, description="Words in the name, email, job title or profession")
+    unit: Code | None = Field(None, description="People with a role in this unit or beneath it")
     role: Role | None = None
 
 
 @router.get("/people", response=list[PersonOut], summary="Find people")
 @paginate(Pagination)
-def list_people(request: HttpRequest, filters: Query[PeopleFilters]) -> Any:
+def list_people(request: SignedInRequest, filters: Query[PeopleFilters]) -> Any:
     unit = _unit_or_404(request, filters.unit) if filters.unit else None
     return queries.people(request.auth, q=filters.q, unit=unit, role=filters.role)
 
 
 @router.get("/people/{person_id}", response=PersonOut, summary="One person")
-def get_person(request: HttpRequest, person_id: int) -> Any:
+def get_person(request: SignedInRequest, person_id: Id) -> Any:
     return get_or_deny(
         request.auth, Permission.VIEW_PERSON, User.objects.filter(is_active=True), pk=person_id
     )
@@ -247,7 +281,7 @@ def get_person(request: HttpRequest, person_id: int) -> Any:
 
 @router.get("/people/{person_id}/memberships", response=list[MembershipOut], summary="A person's roles")
 @paginate(Pagination)
-def person_memberships(request: HttpRequest, person_id: int) -> Any:
+def person_memberships(request: SignedInRequest, person_id: Id) -> Any:
     person = get_or_deny(
         request.auth, Permission.VIEW_PERSON, User.objects.filter(is_active=True), pk=person_id
     )
@@ -256,6 +290,11 @@ def person_memberships(request: HttpRequest, person_id: int) -> Any:
     ]
 
 
+@router.get("/jobs/{job_id}", response=JobOut, summary="Background work one started, and its progress")
+def get_job(request: SignedInRequest, job_id: Id) -> Any:
+    return queries.job_for(request.auth, job_id)
+
+
 @router.get("/me", response=PersonOut, summary="The person the request acts as")
-def me(request: HttpRequest) -> Any:
+def me(request: SignedInRequest) -> Any:
     return request.auth

@@ -13,11 +13,11 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from spiral.core import audit
+from spiral.core import audit, periods
 from spiral.core.tabular import Problem, Table, TableError, read_table
 from spiral.organisations import services
 from spiral.organisations.models import Unit, UnitKind, User
-from spiral.organisations.permissions import Permission, can
+from spiral.organisations.permissions import may_import_units_beneath
 
 REQUIRED = ("code", "name", "kind", "parent_code")
 OPTIONAL = ("organisation_type", "opened_on", "closed_on")
@@ -67,18 +67,16 @@ class UnitImportResult:
 def _date(value: Any, row: int, column: str, problems: list[Problem]) -> dt.date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    problems.append(Problem(row, column, f"'{text}' is not a date; write it as 2025-04-01 or 01/04/2025"))
-    return None
+    try:
+        day = periods.parse_date(value)
+    except periods.PeriodError as exc:
+        problems.append(Problem(row, column, str(exc)))
+        return None
+    problem = periods.UNIT_DATE.problem(day)
+    if problem:
+        problems.append(Problem(row, column, problem))
+        return None
+    return day
 
 
 def _text(value: Any) -> str:
@@ -87,11 +85,6 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # an XLSX code cell typed as a number
     return str(value).strip()
-
-
-def _may_import(by: User | None, unit: Unit) -> bool:
-    # `by=None` is the system itself (the `spiral import units` command, run by whoever runs the server).
-    return by is None or can(by, Permission.IMPORT_UNITS, unit)
 
 
 def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
@@ -168,16 +161,16 @@ def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
     reported: set[str] = set()
     for plan in planned.values():
         seen = [plan.code]
-        code: str | None = plan.parent_code
-        while code is not None and len(seen) < 1000:
-            if code == plan.code:
+        step: str | None = plan.parent_code
+        while step is not None and len(seen) < 1000:
+            if step == plan.code:
                 if plan.code not in reported:
-                    chain = " → ".join([*seen, code])
+                    chain = " → ".join([*seen, step])
                     problems.append(Problem(plan.row, "parent_code", f"the parents form a loop: {chain}"))
                     reported.update(seen)
                 break
-            seen.append(code)
-            code = final_parent(code)
+            seen.append(step)
+            step = final_parent(step)
 
     # Changes to existing units, and permission to make them.
     for plan in planned.values():
@@ -193,7 +186,7 @@ def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
                 "closed_on": unit.closed_on,
                 "parent_code": unit.parent.code if unit.parent else None,
             }
-            after = {
+            after: dict[str, Any] = {
                 "name": plan.name,
                 "kind": plan.kind,
                 "organisation_type": plan.organisation_type,
@@ -212,7 +205,7 @@ def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
                     )
                 )
             anchor_code = plan.code
-            if plan.changes and not _may_import(by, unit):
+            if plan.changes and not may_import_units_beneath(by, unit):
                 problems.append(Problem(plan.row, "code", f"you may not change {plan.code}"))
                 continue
             if "parent_code" not in plan.changes:
@@ -227,8 +220,7 @@ def plan_unit_import(table: Table, *, by: User | None) -> UnitImportResult:
                 break
             anchor_code = planned[anchor_code].parent_code if anchor_code in planned else None
             hops += 1
-        allowed = _may_import(by, anchor) if anchor else (by is None or by.is_superuser)
-        if not allowed:
+        if not may_import_units_beneath(by, anchor):
             where = f"beneath {anchor.code}" if anchor else "at the top of the hierarchy"
             problems.append(Problem(plan.row, "parent_code", f"you may not add or move units {where}"))
 
@@ -277,7 +269,7 @@ def apply_unit_import(result: UnitImportResult, *, by: User | None) -> UnitImpor
             )
         elif plan.action == "update":
             unit = unit_for(plan.code)
-            own = {
+            own: dict[str, Any] = {
                 k: v
                 for k, v in (
                     ("name", plan.name),

@@ -10,6 +10,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from spiral.core import codes
+from spiral.core.models import CreatedAt, Versioned
+
 # Materialised path: each ancestor's id, zero-padded to a fixed width, concatenated (digits only, so
 # ordering and prefix ranges agree under every collation on SQLite and PostgreSQL).
 PATH_WIDTH = 8
@@ -103,10 +106,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name.split(" ")[0] if self.display_name else self.email
 
 
-class Unit(models.Model):
+class Unit(Versioned):
     """Any node of the hierarchy. `path` holds the ids of its ancestors and itself."""
 
-    code = models.CharField(max_length=32, unique=True, help_text="ODS-style code, e.g. RJ1 or Y56")
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[codes.CodeValidator(codes.ODS, max_length=32)],
+        help_text="ODS-style code (letters, digits and -), e.g. RJ1 or Y56",
+    )
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=UnitKind.choices)
     organisation_type = models.CharField(
@@ -119,7 +127,6 @@ class Unit(models.Model):
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     opened_on = models.DateField(null=True, blank=True)
     closed_on = models.DateField(null=True, blank=True)
-    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name"]
@@ -162,13 +169,12 @@ def subtree_q(path: str, prefix: str = "", field: str = "path") -> Q:
     return Q(**{f"{prefix}{field}__gte": path, f"{prefix}{field}__lt": upper})
 
 
-class Membership(models.Model):
+class Membership(CreatedAt):
     """A person holds a role on a unit; the role applies to everything beneath it."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.MEMBER)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["unit__name", "role"]
@@ -180,7 +186,7 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} — {self.unit.name}"
 
 
-class ApiToken(models.Model):
+class ApiToken(CreatedAt):
     """A personal access token for scripts. Only a hash is stored; the token is shown once."""
 
     PREFIX = "spiral_"
@@ -188,7 +194,6 @@ class ApiToken(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
     token_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
+from django.utils import timezone
 
-from spiral.core.models import AuditEvent
+from spiral.core.models import AuditEvent, Job
+from spiral.core.types import AnyUser
 from spiral.organisations.models import PATH_WIDTH, Membership, Role, Unit, UnitKind, User, subtree_q
-from spiral.organisations.permissions import visible_to
+from spiral.organisations.permissions import Permission, get_or_deny, visible_to
 
 
 def units(
-    user: Any,
+    user: AnyUser,
     *,
     kind: str | None = None,
     parent: Unit | None = None,
@@ -34,15 +36,23 @@ def units(
     return qs.order_by("name", "id")
 
 
-def unit_by_code(user: Any, code: str) -> Unit | None:
+def unit_by_code(user: AnyUser, code: str) -> Unit | None:
+    """The unit with this code, if the user may see it (None otherwise), with its parent."""
     return visible_to(user, Unit.objects.select_related("parent")).filter(code=code).first()
 
 
-def roots(user: Any) -> QuerySet[Unit]:
+def unit_for(user: AnyUser, code: str, permission: Permission = Permission.VIEW_UNIT) -> Unit:
+    """The unit with this code, with its parent: 404 if the user may not see it, 403 if they may see it
+    but not act (`permission`)."""
+    return get_or_deny(user, permission, Unit.objects.select_related("parent"), code=code)
+
+
+def roots(user: AnyUser) -> QuerySet[Unit]:
+    """The top units of the hierarchy (those without a parent) the user may see, by name."""
     return visible_to(user, Unit.objects.filter(parent__isnull=True)).order_by("name")
 
 
-def ancestors(user: Any, unit: Unit) -> list[Unit]:
+def ancestors(user: AnyUser, unit: Unit) -> list[Unit]:
     """From the root down to the parent: one indexed query on the ids in the path."""
     ids = unit.ancestor_ids()
     found = {u.pk: u for u in visible_to(user, Unit.objects.filter(pk__in=ids))}
@@ -57,7 +67,7 @@ class ChildSummary:
     people: int
 
 
-def children_with_counts(user: Any, unit: Unit) -> list[ChildSummary]:
+def children_with_counts(user: AnyUser, unit: Unit) -> list[ChildSummary]:
     """The unit's children with the organisations, teams and people beneath each (three grouped queries)."""
     children = list(visible_to(user, Unit.objects.filter(parent=unit)).order_by("name"))
     if not children:
@@ -90,7 +100,9 @@ def children_with_counts(user: Any, unit: Unit) -> list[ChildSummary]:
     ]
 
 
-def people_count_beneath(user: Any, unit: Unit) -> int:
+def people_count_beneath(user: AnyUser, unit: Unit) -> int:
+    """How many distinct people hold a role on the unit or beneath it, among the memberships the user may
+    see."""
     return (
         visible_to(user, Membership.objects.filter(subtree_q(unit.path, "unit__")))
         .values("user")
@@ -99,7 +111,7 @@ def people_count_beneath(user: Any, unit: Unit) -> int:
     )
 
 
-def memberships_of_unit(user: Any, unit: Unit) -> QuerySet[Membership]:
+def memberships_of_unit(user: AnyUser, unit: Unit) -> QuerySet[Membership]:
     """The roles held directly on the unit."""
     return (
         visible_to(user, Membership.objects.filter(unit=unit))
@@ -108,7 +120,8 @@ def memberships_of_unit(user: Any, unit: Unit) -> QuerySet[Membership]:
     )
 
 
-def memberships_of_person(user: Any, person: User) -> QuerySet[Membership]:
+def memberships_of_person(user: AnyUser, person: User) -> QuerySet[Membership]:
+    """The roles `person` holds that the user may see, in hierarchy order, with their units."""
     return (
         visible_to(user, Membership.objects.filter(user=person))
         .select_related("unit")
@@ -116,14 +129,14 @@ def memberships_of_person(user: Any, person: User) -> QuerySet[Membership]:
     )
 
 
-def my_units(user: Any) -> list[Unit]:
+def my_units(user: User) -> list[Unit]:
     """The units where the user holds any role, each once, in hierarchy order."""
     ids = Membership.objects.filter(user=user).values("unit")
     return list(visible_to(user, Unit.objects.filter(pk__in=ids)).select_related("parent").order_by("path"))
 
 
 def people(
-    user: Any,
+    user: AnyUser,
     *,
     q: str | None = None,
     unit: Unit | None = None,
@@ -152,13 +165,46 @@ def people(
     return qs.order_by("display_name", "id")
 
 
-def audit_events(user: Any, *, unit: Unit | None = None, action: str | None = None) -> QuerySet[AuditEvent]:
+def audit_events(
+    user: AnyUser,
+    *,
+    unit: Unit | None = None,
+    action: str | None = None,
+    actor: User | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit events the user may see, newest first: within `unit`, by `actor`, of an action (a prefix:
+    "membership." is every change to roles), of one kind of record (and one record), from `since` to
+    `until` (whole local days, both included)."""
     qs = visible_to(user, AuditEvent.objects.select_related("actor"))
     if unit is not None:
         qs = qs.filter(subtree_q(unit.path, field="scope_path"))
     if action:
         qs = qs.filter(action__startswith=action)
+    if actor is not None:
+        qs = qs.filter(actor=actor)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+        if object_id:
+            qs = qs.filter(object_id=object_id)
+    if since is not None:
+        qs = qs.filter(at__gte=_start_of(since))
+    if until is not None:
+        qs = qs.filter(at__lt=_start_of(until + dt.timedelta(days=1)))
     return qs
 
 
+def _start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in the site's time zone (Europe/London)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
 ROLE_CHOICES = Role.choices
+
+
+def job_for(user: AnyUser, job_id: int) -> Job:
+    """Background work the user started (404 for anyone else's, as if it did not exist)."""
+    return get_or_deny(user, Permission.VIEW_JOB, Job.objects.all(), pk=job_id)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 
-from spiral.core import audit
+from spiral.core import audit, codes, limits
+from spiral.core.errors import Duplicate
 from spiral.organisations.models import (
     ALLOWED_PARENTS,
     ApiToken,
@@ -24,9 +26,12 @@ from spiral.organisations.models import (
     User,
     path_segment,
 )
-from spiral.organisations.permissions import forget_grants
+from spiral.organisations.permissions import forget_grants, grant_refusal, removal_refusal
+
+logger = logging.getLogger(__name__)
 
 UNIT_FIELDS = ("code", "name", "kind", "organisation_type", "opened_on", "closed_on")
+UNIT_CODE_LENGTH: int = Unit._meta.get_field("code").max_length  # type: ignore[assignment]  # a CharField: set
 PROFILE_FIELDS = ("display_name", "job_title", "profession")
 
 
@@ -54,14 +59,13 @@ def clean_unit_fields(
 ) -> dict[str, str]:
     """Field errors for a unit's own values (the placement is checked separately)."""
     errors: dict[str, str] = {}
-    if not code or not code.strip():
-        errors["code"] = "Enter a code, for example RJ1"
-    elif len(code) > 32 or any(c.isspace() for c in code):
-        errors["code"] = "A code has no spaces and at most 32 characters"
+    problem = codes.code_problem((code or "").strip(), kind=codes.ODS, max_length=UNIT_CODE_LENGTH)
+    if problem:
+        errors["code"] = problem
     if not name or not name.strip():
         errors["name"] = "Enter a name"
-    elif len(name) > 200:
-        errors["name"] = "A name has at most 200 characters"
+    elif len(name) > limits.NAME:
+        errors["name"] = limits.too_long_message(limits.NAME, len(name))
     if kind not in UnitKind.values:
         errors["kind"] = f"'{kind}' is not a kind of unit; use one of: {', '.join(UnitKind.values)}"
     if organisation_type:
@@ -106,10 +110,11 @@ def create_unit(
     problem = placement_error(kind, parent.kind if parent else None)
     if problem and "kind" not in errors:
         errors["parent"] = problem
-    if "code" not in errors and Unit.objects.filter(code=code).exists():
+    duplicate = "code" not in errors and Unit.objects.filter(code=code).exists()
+    if duplicate:
         errors["code"] = f"A unit with the code {code} already exists; codes are unique"
     if errors:
-        raise ValidationError(errors)
+        raise (Duplicate if duplicate and len(errors) == 1 else ValidationError)(errors)
     unit = Unit.objects.create(
         code=code,
         name=name,
@@ -135,12 +140,8 @@ def create_unit(
     return unit
 
 
-class StaleVersion(Exception):
+class StaleVersion(audit.StaleEdit):
     """The record changed since the client read it (HTTP 409)."""
-
-    def __init__(self, current: Any) -> None:
-        self.current = current
-        super().__init__("This record was changed by someone else since you opened it; reload and try again")
 
 
 @transaction.atomic
@@ -150,28 +151,31 @@ def update_unit(*, unit: Unit, by: User | None, version: int | None = None, **ch
     if unknown:
         raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    if version is not None and version != unit.version:
-        raise StaleVersion(unit)
+    audit.refuse_stale(unit, version, error=StaleVersion)
     before = audit.snapshot(unit, UNIT_FIELDS)
     values = before | {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
     values["organisation_type"] = values["organisation_type"] or ""
     errors = clean_unit_fields(**{k: values[k] for k in UNIT_FIELDS})
-    if (
+    duplicate = (
         "code" not in errors
         and values["code"] != unit.code
         and Unit.objects.filter(code=values["code"]).exists()
-    ):
+    )
+    if duplicate:
         errors["code"] = f"A unit with the code {values['code']} already exists; codes are unique"
     if errors:
-        raise ValidationError(errors)
+        raise (Duplicate if duplicate and len(errors) == 1 else ValidationError)(errors)
     changed = audit.diff(before, values)
     if not changed:
         return unit
-    for key in changed:
-        setattr(unit, key, values[key])
-    unit.version += 1
-    unit.save()
-    audit.record(action="unit.update", obj=unit, by=by, changes=changed, scope_path=unit.path)
+    audit.save_version(
+        unit,
+        {k: values[k] for k in changed},
+        by=by,
+        action="unit.update",
+        changes=changed,
+        scope_path=unit.path,
+    )
     return unit
 
 
@@ -217,9 +221,24 @@ def move_unit(*, unit: Unit, new_parent: Unit, by: User | None) -> Unit:
 
 @transaction.atomic
 def add_membership(*, user: User, unit: Unit, role: str, by: User | None) -> Membership:
-    """Give `user` the `role` on `unit` (does nothing if they already hold it)."""
+    """Give `user` the `role` on `unit` (does nothing if they already hold it).
+
+    `by` must be allowed to grant it (`permissions.grant_refusal`): no one grants a role that outranks
+    their own, nor raises their own role. `by=None` is the system (the command line, the demo).
+    """
     if role not in Role.values:
         raise ValidationError({"role": f"'{role}' is not a role; use one of: {', '.join(Role.values)}"})
+    if by is not None:
+        refusal = grant_refusal(by, role, unit, user)
+        if refusal:
+            logger.warning(
+                "membership.grant_refused by_id=%s user_id=%s unit_id=%s role=%s",
+                by.pk,
+                user.pk,
+                unit.pk,
+                role,
+            )
+            raise PermissionDenied(refusal)
     membership, created = Membership.objects.get_or_create(user=user, unit=unit, role=role)
     if created:
         audit.record(
@@ -230,12 +249,19 @@ def add_membership(*, user: User, unit: Unit, role: str, by: User | None) -> Mem
             changes={"user": [None, user.email], "unit": [None, unit.code], "role": [None, role]},
         )
         forget_grants(user)
+        if by is not None:
+            forget_grants(by)
     return membership
 
 
 @transaction.atomic
 def remove_membership(*, membership: Membership, by: User | None) -> None:
-    """Take a role away."""
+    """Take a role away: `by` must be allowed to (`permissions.removal_refusal`); None is the system."""
+    if by is not None:
+        refusal = removal_refusal(by, membership)
+        if refusal:
+            logger.warning("membership.remove_refused by_id=%s membership_id=%s", by.pk, membership.pk)
+            raise PermissionDenied(refusal)
     audit.record(
         action="membership.remove",
         obj=membership,
@@ -248,6 +274,8 @@ def remove_membership(*, membership: Membership, by: User | None) -> None:
         },
     )
     forget_grants(membership.user)
+    if by is not None:
+        forget_grants(by)
     membership.delete()
 
 
@@ -315,6 +343,7 @@ def create_api_token(*, user: User, name: str, by: User | None) -> tuple[ApiToke
 
 @transaction.atomic
 def revoke_api_token(*, token: ApiToken, by: User | None) -> ApiToken:
+    """Revoke the token from now on (audited); a token already revoked is returned unchanged."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -6,20 +6,25 @@ Thin: authorise, call a query or service, render.
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from spiral.core.forms import add_service_errors
+from spiral.core.forms import submit_form
+from spiral.core.pagecache import cached_page
+from spiral.core.types import SignedInRequest
 from spiral.organisations import imports, queries, services
 from spiral.organisations.forms import (
     AddMemberForm,
+    AuditFilterForm,
     MoveUnitForm,
     NewUnitForm,
     PeopleSearchForm,
@@ -30,7 +35,14 @@ from spiral.organisations.forms import (
     UnitImportForm,
 )
 from spiral.organisations.models import ApiToken, Membership, Unit, UnitKind, User
-from spiral.organisations.permissions import Permission, can, get_or_deny, require
+from spiral.organisations.permissions import (
+    Permission,
+    can,
+    get_or_deny,
+    grantable_roles,
+    may_remove,
+    require,
+)
 
 
 def _crumbs(request: HttpRequest, unit: Unit, *, include_self: bool = False) -> list[dict[str, str]]:
@@ -39,10 +51,11 @@ def _crumbs(request: HttpRequest, unit: Unit, *, include_self: bool = False) -> 
 
 
 def _unit(request: HttpRequest, code: str, permission: Permission = Permission.VIEW_UNIT) -> Unit:
-    return get_or_deny(request.user, permission, Unit.objects.select_related("parent"), code=code)
+    return queries.unit_for(request.user, code, permission)
 
 
-def home(request: HttpRequest) -> HttpResponse:
+@cached_page
+def home(request: SignedInRequest) -> HttpResponse:
     user = request.user
     memberships = queries.memberships_of_person(user, user)
     return render(
@@ -86,6 +99,7 @@ def unit_index(request: HttpRequest) -> HttpResponse:
 
 def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
     unit = _unit(request, code)
+    memberships = list(queries.memberships_of_unit(request.user, unit).select_related("unit"))
     return render(
         request,
         "organisations/unit_detail.jinja",
@@ -95,26 +109,28 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "unit": unit,
             "breadcrumbs": _crumbs(request, unit),
             "children": queries.children_with_counts(request.user, unit),
-            "memberships": queries.memberships_of_unit(request.user, unit),
+            "memberships": memberships,
+            "removable": {m.pk for m in memberships if may_remove(request.user, m)},
             "people_beneath": queries.people_count_beneath(request.user, unit),
         },
     )
 
 
-def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
+def unit_edit(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.CHANGE_UNIT)
     initial = {f: getattr(unit, f) for f in ("code", "name", "organisation_type", "opened_on", "closed_on")}
     form = UnitForm(request.POST or None, initial=initial)
     if unit.kind != UnitKind.ORGANISATION:
         del form.fields["organisation_type"]
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.update_unit(unit=unit, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{unit.name} has been updated.")
-            return redirect("units:detail", code=unit.code)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.update_unit(unit=unit, by=request.user, **data),
+        success_url=lambda updated: reverse("units:detail", kwargs={"code": updated.code}),
+        message=lambda updated: f"{updated.name} has been updated.",
+    )
+    if saved is not None:
+        return saved
     return render(
         request,
         "organisations/unit_form.jinja",
@@ -129,17 +145,19 @@ def unit_edit(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
+def unit_add_child(request: SignedInRequest, code: str) -> HttpResponse:
     parent = _unit(request, code, Permission.CHANGE_UNIT)
     form = NewUnitForm(request.POST or None, parent=parent)
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.create_unit(parent=parent, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc, field_map={"parent": "kind"})
-        else:
-            messages.success(request, f"{unit.name} has been added beneath {parent.name}.")
-            return redirect("units:detail", code=unit.code)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.create_unit(parent=parent, by=request.user, **data),
+        success_url=lambda unit: reverse("units:detail", kwargs={"code": unit.code}),
+        message=lambda unit: f"{unit.name} has been added beneath {parent.name}.",
+        field_map={"parent": "kind"},
+    )
+    if saved is not None:
+        return saved
     return render(
         request,
         "organisations/unit_form.jinja",
@@ -154,21 +172,36 @@ def unit_add_child(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def unit_move(request: HttpRequest, code: str) -> HttpResponse:
+def unit_move(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.CHANGE_UNIT)
     form = MoveUnitForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        new_parent = form.cleaned_data["parent_code"]
+    status = 200
+
+    def move(data: dict[str, Any]) -> Unit:
+        nonlocal status
+        new_parent = data["parent_code"]
         if not can(request.user, Permission.CHANGE_UNIT, new_parent):
-            form.add_error("parent_code", f"You may not add units beneath {new_parent.name}")
-        else:
-            try:
-                services.move_unit(unit=unit, new_parent=new_parent, by=request.user)
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map={"parent": "parent_code"})
-            else:
-                messages.success(request, f"{unit.name} now sits beneath {new_parent.name}.")
-                return redirect("units:detail", code=unit.code)
+            # A unit they may see but not change: a refusal (403), shown on the form.
+            status = 403
+            raise ValidationError(
+                {
+                    "parent_code": f"You do not have permission to add units beneath {new_parent.name}; "
+                    "choose a unit where you are a leader or an admin"
+                }
+            )
+        services.move_unit(unit=unit, new_parent=new_parent, by=request.user)
+        return new_parent
+
+    saved = submit_form(
+        request,
+        form,
+        save=move,
+        success_url=reverse("units:detail", kwargs={"code": unit.code}),
+        message=lambda new_parent: f"{unit.name} now sits beneath {new_parent.name}.",
+        field_map={"parent": "parent_code"},
+    )
+    if saved is not None:
+        return saved
     return render(
         request,
         "organisations/unit_move.jinja",
@@ -178,17 +211,27 @@ def unit_move(request: HttpRequest, code: str) -> HttpResponse:
             "unit": unit,
             "breadcrumbs": _crumbs(request, unit, include_self=True),
         },
+        status=status,
     )
 
 
-def member_add(request: HttpRequest, code: str) -> HttpResponse:
+def member_add(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.MANAGE_MEMBERS)
-    form = AddMemberForm(request.POST or None)
+    # Only the roles this person may grant here are offered; the service checks again.
+    form = AddMemberForm(request.POST or None, roles=grantable_roles(request.user, unit))
+    status = 200
     if request.method == "POST" and form.is_valid():
         person = form.cleaned_data["email"]
-        services.add_membership(user=person, unit=unit, role=form.cleaned_data["role"], by=request.user)
-        messages.success(request, f"{person.display_name} has been added to {unit.name}.")
-        return redirect("units:detail", code=unit.code)
+        try:
+            services.add_membership(user=person, unit=unit, role=form.cleaned_data["role"], by=request.user)
+        except PermissionDenied as exc:
+            form.add_error("role", str(exc))
+            status = 403
+        else:
+            messages.success(request, f"{person.display_name} has been added to {unit.name}.")
+            return redirect("units:detail", code=unit.code)
+    elif form.has_error("role", "not_grantable"):
+        status = 403  # a real role this person may not grant (the page did not offer it): a refusal
     return render(
         request,
         "organisations/member_add.jinja",
@@ -198,19 +241,21 @@ def member_add(request: HttpRequest, code: str) -> HttpResponse:
             "unit": unit,
             "breadcrumbs": _crumbs(request, unit, include_self=True),
         },
+        status=status,
     )
 
 
 @require_POST
-def member_remove(request: HttpRequest, code: str, membership_id: int) -> HttpResponse:
+def member_remove(request: SignedInRequest, code: str, membership_id: int) -> HttpResponse:
     unit = _unit(request, code)
     membership = get_or_deny(
         request.user,
-        Permission.MANAGE_MEMBERS,
+        Permission.VIEW_UNIT,
         Membership.objects.select_related("unit", "user"),
         pk=membership_id,
         unit=unit,
     )
+    # A refusal (PermissionDenied) answers 403 with the service's message on the error page.
     services.remove_membership(membership=membership, by=request.user)
     messages.success(
         request,
@@ -220,7 +265,7 @@ def member_remove(request: HttpRequest, code: str, membership_id: int) -> HttpRe
     return redirect("units:detail", code=unit.code)
 
 
-def unit_import(request: HttpRequest) -> HttpResponse:
+def unit_import(request: SignedInRequest) -> HttpResponse:
     """Upload, preview what would change, then confirm: the file travels in the confirm form."""
     require(request.user, Permission.IMPORT_UNITS)
     form = UnitImportForm(request.POST or None, request.FILES or None)
@@ -292,7 +337,7 @@ def person_detail(request: HttpRequest, person_id: int) -> HttpResponse:
     )
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: SignedInRequest) -> HttpResponse:
     user = request.user
     require(user, Permission.CHANGE_PERSON, user)
     form = ProfileForm(
@@ -303,14 +348,15 @@ def profile(request: HttpRequest) -> HttpResponse:
             "profession": user.profession,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_profile(user=user, by=user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Your profile has been saved.")
-            return redirect("profile")
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.update_profile(user=user, by=user, **data),
+        success_url=reverse("profile"),
+        message="Your profile has been saved.",
+    )
+    if saved is not None:
+        return saved
     return render(
         request,
         "organisations/profile.jinja",
@@ -325,7 +371,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_create(request: HttpRequest) -> HttpResponse:
+def token_create(request: SignedInRequest) -> HttpResponse:
     user = request.user
     require(user, Permission.MANAGE_TOKENS, user)
     form = TokenForm(request.POST)
@@ -355,7 +401,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: SignedInRequest, token_id: int) -> HttpResponse:
     token = get_or_deny(request.user, Permission.MANAGE_TOKENS, ApiToken.objects.all(), pk=token_id)
     services.revoke_api_token(token=token, by=request.user)
     messages.success(request, f"The token “{token.name}” has been revoked.")
@@ -382,13 +428,18 @@ def password_change(request: HttpRequest) -> HttpResponse:
 
 
 def audit_log(request: HttpRequest) -> HttpResponse:
+    """The change history an admin may see, filtered by where, who, what and when."""
     require(request.user, Permission.VIEW_AUDIT)
-    code = request.GET.get("unit", "").strip()
-    unit = queries.unit_by_code(request.user, code) if code else None
-    events = queries.audit_events(request.user, unit=unit, action=request.GET.get("action") or None)
-    if code and unit is None:
-        events = events.none()  # an unknown code shows nothing, never everything
+    form = AuditFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        events = queries.audit_events(
+            request.user
+        ).none()  # a filter in error shows nothing, never everything
+    else:
+        filters = form.filters() if form.is_bound else {}
+        events = queries.audit_events(request.user, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    unit = form.cleaned_data.get("unit") if form.is_bound and form.is_valid() else None
     return render(
         request,
         "organisations/audit.jinja",
@@ -396,8 +447,18 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "page_title": "Audit history",
             "active_nav": "audit",
             "page": page,
+            "form": form,
             "unit": unit,
-            "code": code,
             "breadcrumbs": [{"href": "/", "text": "Home"}],
         },
+    )
+
+
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress of background work the person started: it refreshes itself until the work ends."""
+    job = queries.job_for(request.user, job_id)
+    return render(
+        request,
+        "organisations/job.jinja",
+        {"page_title": job.title, "job": job, "breadcrumbs": [{"href": "/", "text": "Home"}]},
     )
