@@ -5,14 +5,16 @@ Handlers are thin: the same queries, services and import code as the pages and t
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
-from spiral.measurement import analyses, imports, queries, services
+from spiral.core.api import Code, ErrorOut, Id, Name, Number, Pagination, ShortText, Text, Version, model_str
+from spiral.core.types import SignedInRequest
+from spiral.measurement import analyses, imports, queries, services, tasks
 from spiral.measurement.models import Chart, Frequency, Improvement, Measure, MeasureType, Observation, Series
 from spiral.organisations import queries as org_queries
 from spiral.organisations.permissions import Permission, get_or_deny, require
@@ -46,37 +48,39 @@ class MeasureOut(Schema):
 
 
 class MeasureIn(Schema):
-    code: str
-    name: str
-    owner: str = Field(description="The owning unit's code")
+    code: Code
+    name: Name
+    owner: Code = Field(description="The owning unit's code")
     measure_type: MeasureType = MeasureType.OUTCOME
     chart: Chart = Chart.XMR
     improvement: Improvement = Improvement.INCREASE
     frequency: Frequency = Frequency.MONTH
-    label: str = ""
-    description: str = ""
-    numerator_definition: str = ""
-    denominator_definition: str = ""
+    label: model_str(Measure, "label") = ""  # type: ignore[valid-type]  # a type built at run time
+    description: Text = ""
+    numerator_definition: Text = ""
+    denominator_definition: Text = ""
     is_indicator: bool = False
-    target: float | str | None = Field(None, description="On the plotted scale: 0.95 on a p chart, not 95%")
+    target: Number | Name | None = Field(None, description="On the plotted scale: 0.95 on a p chart, not 95%")
     target_from: dt.date | None = None
 
 
+# In a PATCH, a field left out is unchanged; null is refused where the measure cannot hold it (a target
+# may be cleared with null).
 class MeasurePatch(Schema):
-    code: str | None = None
-    name: str | None = None
-    measure_type: MeasureType | None = None
-    chart: Chart | None = None
-    improvement: Improvement | None = None
-    frequency: Frequency | None = None
-    label: str | None = None
-    description: str | None = None
-    numerator_definition: str | None = None
-    denominator_definition: str | None = None
-    is_indicator: bool | None = None
-    target: float | str | None = None
+    code: Code = None
+    name: Name = None
+    measure_type: MeasureType = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    chart: Chart = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    improvement: Improvement = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    frequency: Frequency = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    label: model_str(Measure, "label") = None  # type: ignore[valid-type]  # a type built at run time
+    description: Text = None
+    numerator_definition: Text = None
+    denominator_definition: Text = None
+    is_indicator: bool = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    target: Number | Name | None = None
     target_from: dt.date | None = None
-    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+    version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
 class SeriesOut(Schema):
@@ -90,6 +94,29 @@ class SeriesOut(Schema):
     variation_icon: str | None = None
     assurance_icon: str | None = None
     points: int = 0
+    analysis_status: Literal["current", "updating"] = Field(
+        "current",
+        description="updating: the analysis is being recalculated after a change; its icons and latest "
+        "value are from `last_analysed_at`, not current",
+    )
+    analysed_at: dt.datetime | None = Field(None, description="When the current analysis was calculated")
+    last_analysed_at: dt.datetime | None = Field(None, description="When an analysis was last calculated")
+
+    @staticmethod
+    def _state(obj: Any, name: str) -> Any:
+        return obj[name] if isinstance(obj, dict) else analysis_state(getattr(obj, "analysis", None))[name]
+
+    @staticmethod
+    def resolve_analysis_status(obj: Any) -> str:
+        return SeriesOut._state(obj, "analysis_status")
+
+    @staticmethod
+    def resolve_analysed_at(obj: Any) -> dt.datetime | None:
+        return SeriesOut._state(obj, "analysed_at")
+
+    @staticmethod
+    def resolve_last_analysed_at(obj: Any) -> dt.datetime | None:
+        return SeriesOut._state(obj, "last_analysed_at")
 
     @staticmethod
     def resolve_measure(obj: Any) -> int:
@@ -148,13 +175,15 @@ class ObservationOut(Schema):
 
 
 class ObservationIn(Schema):
-    unit: str
-    measure: str = Field(description="The measure's code")
-    period: str | int | dt.date = Field(description="2025-04-01, 01/04/2025, 2025-04, 2025-W14 or 2025-Q2")
-    value: float | str | None = None
-    numerator: float | str | None = None
-    denominator: float | str | None = None
-    note: str | None = None
+    unit: Code
+    measure: Code = Field(description="The measure's code")
+    period: Name | Annotated[int, Field(ge=0, le=99_999_999)] | dt.date = Field(
+        description="2025-04-01, 01/04/2025, 2025-04, 2025-W14 or 2025-Q2"
+    )
+    value: Number | Name | None = None
+    numerator: Number | Name | None = None
+    denominator: Number | Name | None = None
+    note: ShortText | None = None
 
 
 class BulkIn(Schema):
@@ -178,12 +207,24 @@ class BulkOut(Schema):
     applied: bool
 
 
+class BulkRefusedOut(ErrorOut):
+    """A bulk upsert refused whole (nothing written): the errors shape and, when rows were checked, the
+    report of every row (a body refused before its rows were read has only the errors shape)."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected: list[IssueOut] = []
+    warnings: list[IssueOut] = []
+    applied: bool = False
+
+
 class ObservationPatch(Schema):
-    value: float | str | None = None
-    numerator: float | str | None = None
-    denominator: float | str | None = None
-    note: str | None = None
-    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+    value: Number | Name | None = None
+    numerator: Number | Name | None = None
+    denominator: Number | Name | None = None
+    note: ShortText = None
+    version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
 def measure_out(m: Measure) -> dict[str, Any]:
@@ -219,6 +260,17 @@ def series_out(s: Series) -> dict[str, Any]:
         "variation_icon": (a.variation_icon or None) if a else None,
         "assurance_icon": (a.assurance_icon or None) if a else None,
         "points": a.points if a else 0,
+    } | analysis_state(a)
+
+
+def analysis_state(a: Any) -> dict[str, Any]:
+    """Whether a series' cached analysis is current or being recalculated (stale, or none yet), and when it
+    was calculated: the status fields of SeriesOut."""
+    current = a is not None and not a.stale
+    return {
+        "analysis_status": "current" if current else "updating",
+        "analysed_at": a.computed_at if current else None,
+        "last_analysed_at": a.computed_at if a is not None else None,
     }
 
 
@@ -241,7 +293,7 @@ def _stale(exc: services.StaleRecord, current: dict[str, Any]) -> Status:
     )
 
 
-def _unit(request: HttpRequest, code: str, field: str = "unit") -> Any:
+def _unit(request: SignedInRequest, code: str, field: str = "unit") -> Any:
     unit = org_queries.unit_by_code(request.auth, code)
     if unit is None:
         raise Http404(f"No unit has the code {code!r} ({field})")
@@ -249,13 +301,13 @@ def _unit(request: HttpRequest, code: str, field: str = "unit") -> Any:
 
 
 class MeasureFilters(Schema):
-    q: str | None = Field(None, description="Text in the name or description, or the exact code")
-    owner: str | None = Field(None, description="Measures owned by this unit code")
+    q: Name | None = Field(None, description="Text in the name or description, or the exact code")
+    owner: Code | None = Field(None, description="Measures owned by this unit code")
 
 
 @router.get("/measures", response=list[MeasureOut], summary="List measures")
-@paginate(LimitOffsetPagination)
-def list_measures(request: HttpRequest, filters: Query[MeasureFilters]) -> Any:
+@paginate(Pagination)
+def list_measures(request: SignedInRequest, filters: Query[MeasureFilters]) -> Any:
     owner = _unit(request, filters.owner, "owner") if filters.owner else None
     return [
         measure_out(m)
@@ -264,7 +316,7 @@ def list_measures(request: HttpRequest, filters: Query[MeasureFilters]) -> Any:
 
 
 @router.post("/measures", response={201: MeasureOut}, summary="Define a measure")
-def create_measure(request: HttpRequest, payload: MeasureIn) -> Any:
+def create_measure(request: SignedInRequest, payload: MeasureIn) -> Any:
     owner = _unit(request, payload.owner, "owner")
     require(request.auth, Permission.CHANGE_MEASURE, owner)
     data = payload.dict(exclude={"owner"})
@@ -273,16 +325,12 @@ def create_measure(request: HttpRequest, payload: MeasureIn) -> Any:
 
 
 @router.get("/measures/{measure_id}", response=MeasureOut, summary="One measure")
-def get_measure(request: HttpRequest, measure_id: int) -> Any:
-    return measure_out(
-        get_or_deny(
-            request.auth, Permission.VIEW_UNIT, Measure.objects.select_related("owner"), pk=measure_id
-        )
-    )
+def get_measure(request: SignedInRequest, measure_id: Id) -> Any:
+    return measure_out(queries.measure_for(request.auth, measure_id))
 
 
-@router.patch("/measures/{measure_id}", response={200: MeasureOut, 409: dict}, summary="Change a measure")
-def patch_measure(request: HttpRequest, measure_id: int, payload: MeasurePatch) -> Any:
+@router.patch("/measures/{measure_id}", response={200: MeasureOut, 409: ErrorOut}, summary="Change a measure")
+def patch_measure(request: SignedInRequest, measure_id: Id, payload: MeasurePatch) -> Any:
     measure = get_or_deny(
         request.auth, Permission.CHANGE_MEASURE, Measure.objects.select_related("owner"), pk=measure_id
     )
@@ -300,17 +348,17 @@ def patch_measure(request: HttpRequest, measure_id: int, payload: MeasurePatch) 
 
 
 class SeriesFilters(Schema):
-    unit: str | None = Field(None, description="Series of this unit code")
-    within: str | None = Field(None, description="Series of this unit code and everything beneath it")
-    measure: str | None = Field(None, description="Series of this measure code")
-    variation_icon: str | None = None
-    assurance_icon: str | None = None
+    unit: Code | None = Field(None, description="Series of this unit code")
+    within: Code | None = Field(None, description="Series of this unit code and everything beneath it")
+    measure: Code | None = Field(None, description="Series of this measure code")
+    variation_icon: Name | None = None
+    assurance_icon: Name | None = None
 
 
 @router.get("/series", response=list[SeriesOut], summary="List series with their latest analysis")
-@paginate(LimitOffsetPagination)
-def list_series(request: HttpRequest, filters: Query[SeriesFilters]) -> Any:
-    unit = _unit(request, filters.within or filters.unit) if (filters.within or filters.unit) else None
+@paginate(Pagination)
+def list_series(request: SignedInRequest, filters: Query[SeriesFilters]) -> Any:
+    unit = _unit(request, filters.within or filters.unit) if (filters.within or filters.unit) else None  # type: ignore[arg-type]  # not None: tested
     measure = queries.measure_by_code(request.auth, filters.measure) if filters.measure else None
     if filters.measure and measure is None:
         raise Http404(f"No measure has the code {filters.measure!r} (measure)")
@@ -325,7 +373,7 @@ def list_series(request: HttpRequest, filters: Query[SeriesFilters]) -> Any:
     )
 
 
-def _series(request: HttpRequest, series_id: int) -> Series:
+def _series(request: SignedInRequest, series_id: int) -> Series:
     series = queries.series_by_id(request.auth, series_id)
     if series is None:
         raise Http404(f"No series has the id {series_id}")
@@ -333,32 +381,40 @@ def _series(request: HttpRequest, series_id: int) -> Series:
 
 
 @router.get("/series/{series_id}", response=SeriesOut, summary="One series")
-def get_series(request: HttpRequest, series_id: int) -> Any:
+def get_series(request: SignedInRequest, series_id: Id) -> Any:
     series = _series(request, series_id)
-    analyses.ensure_fresh([series.pk])
     return series_out(Series.objects.select_related("measure", "unit", "analysis").get(pk=series.pk))
 
 
 @router.get(
     "/series/{series_id}/observations", response=list[ObservationOut], summary="A series' observations"
 )
-@paginate(LimitOffsetPagination)
-def series_observations(request: HttpRequest, series_id: int) -> Any:
+@paginate(Pagination)
+def series_observations(request: SignedInRequest, series_id: Id) -> Any:
     series = _series(request, series_id)
     return [observation_out(o) for o in queries.observations(request.auth, series)]
 
 
 @router.get("/series/{series_id}/analysis", response=dict, summary="The SPC analysis (Analysis.to_dict())")
-def series_analysis(request: HttpRequest, series_id: int) -> Any:
+def series_analysis(request: SignedInRequest, series_id: Id) -> Any:
     return analyses.full_result(_series(request, series_id))
+
+
+class JobAcceptedOut(Schema):
+    """A request large enough to run as background work: follow it at `url` (GET /api/v1/jobs/{id})."""
+
+    job: int
+    status: str
+    url: str
+    page: str
 
 
 @router.post(
     "/observations",
-    response={200: BulkOut, 400: dict},
+    response={200: BulkOut, 202: JobAcceptedOut, 400: BulkRefusedOut},
     summary=f"Add or correct up to {MAX_OBSERVATIONS:,} observations (the import's checks)",
 )
-def upsert_observations(request: HttpRequest, payload: BulkIn) -> Any:
+def upsert_observations(request: SignedInRequest, payload: BulkIn) -> Any:
     if len(payload.observations) > MAX_OBSERVATIONS:
         raise HttpError(
             413,
@@ -367,12 +423,23 @@ def upsert_observations(request: HttpRequest, payload: BulkIn) -> Any:
         )
     require(request.auth, Permission.RECORD_DATA)
     rows = [o.dict() for o in payload.observations]
+    if not payload.dry_run and tasks.rows_in_background(len(rows)):
+        job = tasks.start_rows(rows=rows, by=request.auth, valid_only=payload.valid_only)
+        return Status(
+            202,
+            {
+                "job": job.pk,
+                "status": job.status,
+                "url": f"/api/v1/jobs/{job.pk}",
+                "page": f"/jobs/{job.pk}/",
+            },
+        )
     result = imports.apply_rows(rows, by=request.auth, dry_run=payload.dry_run, valid_only=payload.valid_only)
 
     def issues(items: list[imports.Issue]) -> list[dict[str, Any]]:
         return [{"row": i.row, "field": _field(i.row, i.column), "message": i.message} for i in items]
 
-    body = {
+    body: dict[str, Any] = {
         "added": result.added,
         "changed": result.changed,
         "unchanged": result.unchanged,
@@ -399,10 +466,10 @@ def _field(row: int | None, column: str | None) -> str:
 
 @router.patch(
     "/observations/{observation_id}",
-    response={200: ObservationOut, 409: dict},
+    response={200: ObservationOut, 409: ErrorOut},
     summary="Correct one observation",
 )
-def patch_observation(request: HttpRequest, observation_id: int, payload: ObservationPatch) -> Any:
+def patch_observation(request: SignedInRequest, observation_id: Id, payload: ObservationPatch) -> Any:
     obs = get_or_deny(
         request.auth,
         Permission.RECORD_DATA,
@@ -428,12 +495,7 @@ def patch_observation(request: HttpRequest, observation_id: int, payload: Observ
 
 
 @router.delete("/observations/{observation_id}", response={204: None}, summary="Delete one observation")
-def delete_observation(request: HttpRequest, observation_id: int) -> Any:
-    obs = get_or_deny(
-        request.auth,
-        Permission.RECORD_DATA,
-        Observation.objects.select_related("series__unit"),
-        pk=observation_id,
-    )
+def delete_observation(request: SignedInRequest, observation_id: Id) -> Any:
+    obs = queries.observation_for(request.auth, observation_id)
     services.delete_observation(observation=obs, by=request.auth, source="API")
     return Status(204, None)

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.apps import AppConfig
 
 
@@ -5,3 +7,12 @@ class MeasurementConfig(AppConfig):
     name = "spiral.measurement"
     label = "measurement"
     verbose_name = "Measures, series and observations"
+
+    def ready(self) -> None:
+        from spiral.measurement.models import Annotation, Measure, Observation, Series
+        from spiral.organisations.permissions import register_visibility
+
+        # Who sees what (docs/permissions.md, "Measurement"): measures, series, observations and their
+        # annotations are open for learning to every signed-in person.
+        for model in (Measure, Series, Observation, Annotation):
+            register_visibility(model, "open")

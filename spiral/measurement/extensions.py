@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from spiral.core.types import AnyUser
+
 # (user, unit) -> {series id: {"text": "...", "href": "..."}} for the unit's own indicator series.
 PeerComparison = Callable[[Any, Any], dict[int, dict[str, str]]]
 
@@ -21,6 +23,6 @@ def register_peer_comparison(function: PeerComparison) -> None:
     _peer_comparison = function
 
 
-def peer_comparison(user: Any, unit: Any) -> dict[int, dict[str, str]]:
+def peer_comparison(user: AnyUser, unit: Any) -> dict[int, dict[str, str]]:
     """The "compared with peers" cell of each of the unit's indicator series ({} when nobody registered)."""
     return _peer_comparison(user, unit) if _peer_comparison is not None else {}

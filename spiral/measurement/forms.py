@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 
+from spiral.core import codes, limits, periods
+from spiral.core.forms import TextField, WindowedDateField
 from spiral.measurement.models import AnnotationKind, Chart, Frequency, Improvement, MeasureType
 
 EMPTY = [("", "Choose one")]
@@ -11,11 +13,15 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 
 class MeasureForm(forms.Form):
-    code = forms.CharField(max_length=64, help_text="Unique across Spiral, for example FALLS-1000BD")
-    name = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea, required=False)
+    code = forms.CharField(
+        max_length=64,
+        validators=[codes.CodeValidator(codes.MEASURE, max_length=64)],
+        help_text="Unique across Spiral: letters, digits, -, _ and ., for example FALLS-1000BD",
+    )
+    name = TextField(max_length=limits.NAME)
+    description = TextField(max_length=limits.TEXT, widget=forms.Textarea, required=False)
     measure_type = forms.ChoiceField(choices=EMPTY + list(MeasureType.choices), label="Type of measure")
-    label = forms.CharField(
+    label = TextField(
         max_length=64,
         required=False,
         label="Unit of measurement",
@@ -26,20 +32,21 @@ class MeasureForm(forms.Form):
     frequency = forms.ChoiceField(
         choices=EMPTY + list(Frequency.choices), label="How often data is collected"
     )
-    numerator_definition = forms.CharField(
-        widget=forms.Textarea, required=False, label="Numerator definition"
+    numerator_definition = TextField(
+        max_length=limits.TEXT, widget=forms.Textarea, required=False, label="Numerator definition"
     )
-    denominator_definition = forms.CharField(
-        widget=forms.Textarea, required=False, label="Denominator definition"
+    denominator_definition = TextField(
+        max_length=limits.TEXT, widget=forms.Textarea, required=False, label="Denominator definition"
     )
     target = forms.CharField(
         required=False,
+        max_length=32,
         help_text="A number on the chart's scale; for p charts a proportion (0.95, not 95%). Empty: none",
     )
-    target_from = forms.DateField(
+    target_from = WindowedDateField(
+        window=periods.RECORD_DATE,
         required=False,
         label="Target applies from",
-        input_formats=DATE_FORMATS,
         help_text="Optional, for a target that changes: for example 01/04/2025",
     )
     is_indicator = forms.BooleanField(required=False, label="Share with every unit beneath (an indicator)")
@@ -53,7 +60,8 @@ class ObservationForm(forms.Form):
     value = forms.CharField(required=False, max_length=32)
     numerator = forms.CharField(required=False, max_length=32)
     denominator = forms.CharField(required=False, max_length=32)
-    note = forms.CharField(
+    note = TextField(
+        max_length=limits.SHORT_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="No names, NHS numbers or other personal details: they are removed",
@@ -74,8 +82,9 @@ class AnnotationForm(forms.Form):
         max_length=32, help_text="The period it applies from, like 01/04/2025 or 2025-04"
     )
     kind = forms.ChoiceField(choices=EMPTY + list(AnnotationKind.choices), label="Kind of annotation")
-    text = forms.CharField(max_length=500, label="What happened or changed")
-    reason = forms.CharField(
+    text = TextField(max_length=500, label="What happened or changed")
+    reason = TextField(
+        max_length=limits.SHORT_TEXT,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Rebase points only: why the process changed",

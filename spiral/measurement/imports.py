@@ -6,9 +6,11 @@ or wide (one measure, one column per period): unit_code[,measure_code],2025-01,2
 
 Guarantees (docs/measurement.md): the whole file is checked first; every rejected row is reported with its
 file, row as a spreadsheet numbers it, column (and XLSX cell) and reason; nothing is written when anything
-is rejected unless the person chose to import the valid rows; an import lands in one transaction;
+is rejected unless the person chose to import the valid rows; a file lands whole or not at all (staged in
+short transactions, then published in one short one; see "Writing a file" below);
 re-importing the same file changes nothing; corrections are kept in the series' history; every touched
-series' analysis is recomputed (in bulk) in the same transaction.
+series' analysis is recomputed in bulk (for a file, a chunk at a time right after it is published; until
+then a page recomputes any stale analysis it shows).
 
 Built for a million rows: one streaming pass in plain Python with dictionaries of known units, measures
 and series; duplicates and comparison with what is stored are found with numpy; rows are written with
@@ -19,32 +21,42 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import json
+import logging
 import math
 import os
+import socket
+import time
+import unicodedata
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
-from spiral.core import audit, periods
+from spiral.core import audit, codes, limits, periods
 from spiral.core.tabular import TableError, column_letter, iter_records, read_bytes, read_table
 from spiral.measurement import analyses, services
 from spiral.measurement.models import (
+    Analysis,
     Measure,
     Observation,
     ObservationChange,
+    ObservationImport,
     Series,
+    StagedObservation,
 )
 from spiral.measurement.values import check_observation
 from spiral.organisations.models import Unit, UnitKind, User
 from spiral.organisations.permissions import Permission, can
+
+logger = logging.getLogger(__name__)
 
 LONG_REQUIRED = ("unit_code", "measure_code", "period")
 LONG_OPTIONAL = ("value", "numerator", "denominator", "note")
@@ -60,7 +72,29 @@ MEASURE_OPTIONAL = (
     "is_indicator",
 )
 PREVIEW_ROWS = 200
+NOTE_LIMIT = Observation._meta.get_field("note").max_length or limits.SHORT_TEXT
 MB = 1024 * 1024
+
+
+class Reporter(Protocol):
+    """Where an import reports how far it has got (spiral.core.jobs.Progress, or the command line's bar)."""
+
+    def update(
+        self,
+        *,
+        stage: str | None = None,
+        done: int | None = None,
+        total: int | None = None,
+        written: int | None = None,
+    ) -> None: ...
+
+
+class _Silent:
+    def update(self, **_: Any) -> None:
+        return None
+
+
+SILENT: Reporter = _Silent()
 
 
 def max_bytes() -> int:
@@ -169,6 +203,10 @@ class _Planner:
         self.col_index: dict[str, int] = {}
         self.period_cache: dict[tuple[Any, str], Any] = {}
         self.may_write: dict[int, bool] = {}
+        self.today = timezone.localdate()
+        self.earliest = periods.OBSERVATION_PERIOD.earliest()
+        self.latest = periods.OBSERVATION_PERIOD.latest(self.today)
+        self.data_rows = 0
 
     def issue(self, row: int, column: str | None, message: str, *, col: int | None = None) -> None:
         cell = None
@@ -252,8 +290,9 @@ class _Planner:
             self.issue(row, "unit_code", "the unit code is empty")
             ok = False
         elif unit_code not in self.units:
+            bad = codes.code_problem(unit_code, kind=codes.ODS)
             hint = _suggest(unit_code, self.units) if len(self.units) < 5000 else ""
-            self.issue(row, "unit_code", f"no unit has the code {unit_code}; check the code{hint}")
+            self.issue(row, "unit_code", bad or f"no unit has the code {unit_code}; check the code{hint}")
             ok = False
         measure = None
         if not measure_code:
@@ -261,7 +300,11 @@ class _Planner:
             ok = False
         else:
             measure = self.measure(measure_code)
-            if measure is None:
+            bad = codes.code_problem(measure_code, kind=codes.MEASURE) if measure is None else None
+            if bad:
+                self.issue(row, "measure_code", bad)
+                ok = False
+            elif measure is None:
                 self.issue(
                     row,
                     "measure_code",
@@ -283,6 +326,24 @@ class _Planner:
         if isinstance(start, periods.PeriodError):
             self.issue(row, period_column, str(start), col=period_col)
             ok = False
+        else:
+            if not self.earliest <= start <= self.latest:
+                outside = periods.OBSERVATION_PERIOD.problem(start, self.today)
+                self.issue(row, period_column, str(outside), col=period_col)
+                ok = False
+        text = "" if note is None else str(note).strip()
+        if len(text) > NOTE_LIMIT:
+            self.issue(row, "note", "the note is too long. " + limits.too_long_message(NOTE_LIMIT, len(text)))
+            ok = False
+        elif text:
+            control = next((c for c in text if c not in "\t\n\r" and unicodedata.category(c) == "Cc"), None)
+            if control is not None:
+                self.issue(
+                    row,
+                    "note",
+                    f"the note has the control character U+{ord(control):04X}; remove it and save the file again",
+                )
+                ok = False
         v, n, d, problems, missing = check_observation(measure.chart, value, numerator, denominator)
         for column, message in problems:
             self.issue(
@@ -294,6 +355,7 @@ class _Planner:
             ok = False
         if not ok:
             return
+        assert not isinstance(start, periods.PeriodError)  # ok is False for a period in error
         key = self.pair(measure, unit_code)
         if isinstance(key, str):
             self.issue(row, "measure_code", key)
@@ -310,7 +372,10 @@ class _Planner:
                 col=value_col if missing == "value" else None,
             )
             return
-        text = "" if note is None else str(note).strip()
+        if start > self.today:
+            self.warn(
+                row, period_column, str(periods.OBSERVATION_PERIOD.warning(start, self.today)), col=period_col
+            )
         if text:
             text, warning = services.screen_note(text)
             if warning:
@@ -324,11 +389,14 @@ class _Planner:
         self.notes.append(text)
 
 
-def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code: str | None) -> bool:
+def _read_rows(
+    planner: _Planner, records: Iterable[list[Any]], *, measure_code: str | None, progress: Reporter = SILENT
+) -> bool:
     """Find the header, refuse unknown columns by name, and feed every row to the planner."""
     header: list[str] | None = None
     raw_header: list[Any] = []
     header_row = 0
+    width = 0
     layout = "long"
     for number, record in enumerate(records, start=1):
         if header is None:
@@ -343,11 +411,30 @@ def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code:
             layout = "long" if "period" in names else "wide"  # a long file without period was refused
             planner.result.layout = layout
             planner.col_index = {name: i for i, name in enumerate(names) if name}
+            width = max(i + 1 for i, name in enumerate(names) if name)
             continue
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in record):
             continue
+        planner.data_rows += 1
+        if planner.data_rows % 10_000 == 0:
+            progress.update(done=planner.data_rows)
         if len(record) > len(header) and any(v not in (None, "") for v in record[len(header) :]):
-            planner.issue(number, None, "this row has more cells than the header has columns")
+            planner.issue(
+                number,
+                None,
+                f"this row has more cells than the header has columns ({len(header)}); remove the extra "
+                "cells or name their column in the header",
+            )
+            continue
+        if not planner.xlsx and len(record) < width:
+            # A CSV row cut short (an XLSX sheet leaves empty trailing cells out, a CSV file keeps them).
+            planner.issue(
+                number,
+                header[len(record)] or None,
+                f"this row has {len(record)} cells but the header has {width} columns, so its values cannot "
+                "be matched to their columns; give every column a cell (an empty cell still needs its "
+                "comma), or save the file again as CSV from the spreadsheet",
+            )
             continue
         cells = dict(zip(header, record, strict=False))
         if layout == "long":
@@ -387,7 +474,14 @@ def _read_rows(planner: _Planner, records: Iterable[list[Any]], *, measure_code:
             "no header row naming the columns was found in the first 20 rows; the first row should be "
             "unit_code,measure_code,period,value,numerator,denominator,note"
         )
-    del header_row
+    if not planner.data_rows:
+        planner.issue(
+            header_row,
+            None,
+            f"the file has a header (row {header_row}) but no rows of data beneath it; add a row per unit, "
+            "measure and period, or check that the right sheet or file was saved",
+        )
+        return False
     return True
 
 
@@ -495,18 +589,20 @@ def _existing(series_ids: list[int], first: dt.date, last: dt.date) -> dict[str,
     """Stored observations of these series between two period starts (one raw query per chunk): a
     monthly file of 10,000 series reads 10,000 stored rows, not every month of their history."""
     table = connection.ops.quote_name(Observation._meta.db_table)
-    out: dict[str, list[Any]] = {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("id", "series", "day", "value", "num", "den", "note", "version")
+    }
     ordinal: dict[Any, int] = {}
     with connection.cursor() as cursor:
         for i in range(0, len(series_ids), analyses.CHUNK):
             chunk = series_ids[i : i + analyses.CHUNK]
             marks = ",".join(["%s"] * len(chunk))
             sql = (
-                f"SELECT id, series_id, {analyses.period_column()}, value, numerator, denominator, note "  # noqa: S608
+                f"SELECT id, series_id, {analyses.period_column()}, value, numerator, denominator, note, version "  # noqa: S608, E501
                 f"FROM {table} WHERE series_id IN ({marks}) AND period_start BETWEEN %s AND %s"
             )
             cursor.execute(sql, [*chunk, first, last])
-            for pk, sid, day, value, num, den, note in cursor.fetchall():
+            for pk, sid, day, value, num, den, note, version in cursor.fetchall():
                 o = ordinal.get(day)
                 if o is None:
                     o = ordinal[day] = (
@@ -519,6 +615,7 @@ def _existing(series_ids: list[int], first: dt.date, last: dt.date) -> dict[str,
                 out["num"].append(math.nan if num is None else num)
                 out["den"].append(math.nan if den is None else den)
                 out["note"].append(note or "")
+                out["version"].append(version)
     return out
 
 
@@ -547,7 +644,7 @@ def _compare(planner: _Planner) -> _Plan:
     if n > 1:
         same_next = sorted_comb[1:] == sorted_comb[:-1]
         if same_next.any():
-            firsts = {}
+            firsts: dict[int, int] = {}
             for j in np.flatnonzero(same_next).tolist():
                 a, b = int(order[j]), int(order[j + 1])
                 first = firsts.setdefault(a, a)
@@ -567,10 +664,13 @@ def _compare(planner: _Planner) -> _Plan:
     series_ids = sorted({info[3] for info in planner.key_info if info[3] is not None})
     if series_ids and len(keep):
         kept_days = days[keep]
-        first, last = (dt.date.fromordinal(int(kept_days.min())), dt.date.fromordinal(int(kept_days.max())))
-        existing = _existing(series_ids, first, last)
+        first_day, last_day = (
+            dt.date.fromordinal(int(kept_days.min())),
+            dt.date.fromordinal(int(kept_days.max())),
+        )
+        existing = _existing(series_ids, first_day, last_day)
     else:
-        existing = {k: [] for k in ("id", "series", "day", "value", "num", "den", "note")}
+        existing = {k: [] for k in ("id", "series", "day", "value", "num", "den", "note", "version")}
     key_of_series = {info[3]: k for k, info in enumerate(planner.key_info) if info[3] is not None}
     match = np.full(len(keep), -1, dtype=np.int64)
     changed = np.zeros(len(keep), dtype=bool)
@@ -584,20 +684,24 @@ def _compare(planner: _Planner) -> _Plan:
         found = ex_sorted[pos] == want
         match = np.where(found, ex_order[pos], -1)
         hit = np.flatnonzero(found)
-        j = match[hit]
-        i = keep[hit]
+        ex_at = match[hit]
+        at = keep[hit]
         values = np.frombuffer(planner.value, dtype=float)
         nums = np.frombuffer(planner.numerator, dtype=float)
         dens = np.frombuffer(planner.denominator, dtype=float)
         ex_value = np.array(existing["value"], dtype=float)
         ex_num = np.array(existing["num"], dtype=float)
         ex_den = np.array(existing["den"], dtype=float)
-        differs = ~(_same(values[i], ex_value[j]) & _same(nums[i], ex_num[j]) & _same(dens[i], ex_den[j]))
+        differs = ~(
+            _same(values[at], ex_value[ex_at])
+            & _same(nums[at], ex_num[ex_at])
+            & _same(dens[at], ex_den[ex_at])
+        )
         notes, ex_notes = planner.notes, existing["note"]
         note_diff = np.fromiter(
-            (notes[a] != ex_notes[b] for a, b in zip(i.tolist(), j.tolist(), strict=True)),
-            dtype=bool,
-            count=len(i),
+            (notes[a] != ex_notes[b] for a, b in zip(at.tolist(), ex_at.tolist(), strict=True)),
+            dtype=np.bool_,
+            count=len(at),
         )
         changed[hit] = differs | note_diff
     return _Plan(keep=keep, match=match, changed=changed, existing=existing)
@@ -661,7 +765,7 @@ def _summarise(planner: _Planner, plan: _Plan) -> None:
 def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
     """Write the plan (inside the caller's transaction)."""
     now = timezone.now()
-    actor = by.pk if getattr(by, "pk", None) else None
+    actor = by.pk if by is not None else None
     # Start the series that do not exist yet.
     used_keys = (
         set(np.frombuffer(planner.key, dtype=np.int64)[plan.keep].tolist()) if len(plan.keep) else set()
@@ -748,12 +852,7 @@ def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
     if touched:
         for i in range(0, len(touched), analyses.CHUNK):
             chunk = touched[i : i + analyses.CHUNK]
-            audit.record_many(
-                action="observations.import",
-                objects=Series.objects.filter(pk__in=chunk).select_related("measure", "unit"),
-                by=by,
-                scope_path_of=lambda s: s.unit.path,
-            )
+            _audit_import(chunk, by=by)
         analyses.recompute(touched)
 
 
@@ -825,27 +924,33 @@ def import_observations(
     filename: str = "",
     valid_only: bool = False,
     measure_code: str | None = None,
+    progress: Reporter = SILENT,
 ) -> ImportResult:
     """Read, check and (unless `dry_run`, or rows are rejected and not `valid_only`) write a file.
 
     `by` None acts as the system (the command line): every unit may be written.
     `measure_code` names the measure of a wide file without a measure_code column.
+    `progress` is told each stage and the rows checked and written so far.
     """
     name = filename or (str(source) if isinstance(source, str | Path) else "")
     shown = Path(name).name if name else "upload"
     try:
         _file_check(name)
+        # Before reading anything stored (the rows are matched to series as they are read): an import
+        # killed a moment ago may still be committing, and its clean-up waits for that.
+        finish_abandoned_imports()
         data = read_bytes(source, max_bytes=max_bytes())
         xlsx, records = iter_records(data, filename=name)
         planner = _Planner(by=by, filename=shown, xlsx=xlsx)
-        header_ok = _read_rows(planner, records, measure_code=measure_code)
+        progress.update(stage="checking rows", done=0)
+        header_ok = _read_rows(planner, records, measure_code=measure_code, progress=progress)
     except TableError as exc:
         return ImportResult(
             filename=shown, rejected=[Issue(p.row, p.column, p.message, None, shown) for p in exc.problems]
         )
     if not header_ok:
         return planner.result  # the header was refused: nothing else is worth saying
-    return _plan_and_write(planner, by=by, dry_run=dry_run, valid_only=valid_only)
+    return _plan_and_write_staged(planner, by=by, dry_run=dry_run, valid_only=valid_only, progress=progress)
 
 
 def apply_rows(
@@ -881,6 +986,316 @@ def _plan_and_write(planner: _Planner, *, by: User | None, dry_run: bool, valid_
             _write(planner, plan, by=by)
             result.applied = True
     return result
+
+
+# ------------------------------------------------------------------------------------------------
+# Writing a file without holding the write lock for long: stage, publish, recompute.
+#
+# A file of 200,000 rows written in one transaction held SQLite's write lock for 17 s, so a person's
+# edit on the web waited that long. A file is now written in four steps, each in short transactions:
+#   1. checked and compared with what is stored without any transaction (reads only);
+#   2. its rows to add or correct staged in `StagedObservation`, STAGE_BATCH rows per transaction;
+#   3. published in ONE transaction of set-based SQL (series started, rows inserted and corrected, history
+#      and audit written, analyses marked stale): readers see all of the file or none of it. A stored row
+#      that someone changed since step 1 refuses the whole file (the person imports it again);
+#   4. analyses recomputed, a chunk of series per transaction (until then pages recompute what they show,
+#      as for any stale analysis), and the staged rows removed.
+# A crash before step 3 leaves only staged rows, which the next import removes; a crash after it leaves
+# a published import whose analyses the next import recomputes. Either way running the file again gives
+# the result of one clean run.
+
+STAGE_BATCH = 10_000  # rows per staging transaction: about 0.25 s of SQLite's write lock
+RECOMPUTE_BATCH = 300  # series per recompute transaction: about 0.4 s for 100 months each
+# SQLite has no queue for its write lock: a waiting writer polls (every 100 ms once it has waited a while)
+# and an import that begins its next transaction at once would take the lock again and again before it.
+# A pause between the import's transactions lets the person's edit in.
+SQLITE_PAUSE_S = 0.12
+# An import whose process cannot be seen (another host) and that has not written for this long was lost.
+ABANDONED_AFTER = dt.timedelta(minutes=30)
+_STAGED_COLUMNS = (
+    "load_id",
+    "measure_id",
+    "unit_id",
+    "observation_id",
+    "expected_version",
+    "period_start",
+    "value",
+    "numerator",
+    "denominator",
+    "note",
+    "before",
+    "after",
+)
+
+
+class ImportConflict(Exception):
+    """Stored observations changed between checking the file and publishing it."""
+
+
+def _audit_import(series_ids: list[int], *, by: User | None) -> None:
+    """One audit event per series an import touched, in the caller's transaction."""
+    audit.record_many(
+        action="observations.import",
+        objects=Series.objects.filter(pk__in=series_ids).select_related("measure", "unit"),
+        by=by,
+        scope_path_of=lambda s: s.unit.path,
+    )
+
+
+def _plan_and_write_staged(
+    planner: _Planner, *, by: User | None, dry_run: bool, valid_only: bool, progress: Reporter = SILENT
+) -> ImportResult:
+    """Check, compare and write a file in short transactions (see above); all or nothing for the file."""
+    progress.update(stage="comparing with what is stored", done=planner.data_rows, total=planner.data_rows)
+    plan = _compare(planner)
+    _summarise(planner, plan)
+    result = planner.result
+    if dry_run or not (result.ok or valid_only):
+        return result
+    staged = _staged_rows(planner, plan)
+    if not staged:
+        result.applied = True
+        return result
+    load = ObservationImport.objects.create(
+        source=planner.filename[:200],
+        by=by if getattr(by, "pk", None) else None,
+        host=socket.gethostname()[:255],
+        pid=os.getpid(),
+    )
+    try:
+        progress.update(stage="writing", written=0)
+        _stage(load, staged, progress=progress)
+        progress.update(stage="publishing")
+        touched = _publish(load, by=by, source=planner.filename[:200])
+        _let_others_write()
+    except ImportConflict as exc:
+        _discard(load)
+        result.rejected.append(Issue(None, None, str(exc), None, planner.filename))
+        return result
+    except BaseException:
+        _discard(load)  # an error, not a crash: nothing of the file stays behind
+        raise
+    result.applied = True
+    result.series_touched = len(touched)
+    progress.update(stage="recalculating analyses")
+    _finish(load, touched)
+    return result
+
+
+def _staged_rows(planner: _Planner, plan: _Plan) -> list[tuple[Any, ...]]:
+    """The rows to add and to correct, as StagedObservation columns (load id filled in when staging)."""
+    values = np.frombuffer(planner.value, dtype=float) if len(planner.value) else np.zeros(0)
+    nums = np.frombuffer(planner.numerator, dtype=float) if len(planner.numerator) else np.zeros(0)
+    dens = np.frombuffer(planner.denominator, dtype=float) if len(planner.denominator) else np.zeros(0)
+    ex = plan.existing
+    days: dict[int, dt.date] = {}
+    out: list[tuple[Any, ...]] = []
+    for position, (i, j) in enumerate(zip(plan.keep.tolist(), plan.match.tolist(), strict=True)):
+        if j >= 0 and not plan.changed[position]:
+            continue  # unchanged: re-importing the same file writes nothing
+        measure, unit_id, _code, _series = planner.key_info[planner.key[i]]
+        day = days.get(planner.day[i])
+        if day is None:
+            day = days[planner.day[i]] = dt.date.fromordinal(planner.day[i])
+        after = (_num(values[i]), _num(nums[i]), _num(dens[i]), planner.notes[i])
+        if j < 0:
+            out.append((measure.pk, unit_id, None, None, day, *after, None, None))
+            continue
+        before = {
+            "value": _num(ex["value"][j]),
+            "numerator": _num(ex["num"][j]),
+            "denominator": _num(ex["den"][j]),
+            "note": ex["note"][j],
+        }
+        after_json = services._json(
+            dict(zip(("value", "numerator", "denominator", "note"), after, strict=True))
+        )
+        out.append(
+            (
+                measure.pk,
+                unit_id,
+                ex["id"][j],
+                ex["version"][j],
+                day,
+                *after,
+                json.dumps(services._json(before)),
+                json.dumps(after_json),
+            )
+        )
+    return out
+
+
+def _let_others_write() -> None:
+    """Between two of an import's transactions: give a waiting writer its turn (SQLite; see above)."""
+    if connection.vendor == "sqlite" and not connection.in_atomic_block:
+        time.sleep(SQLITE_PAUSE_S)
+
+
+def _table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _stage(load: ObservationImport, rows: list[tuple[Any, ...]], *, progress: Reporter = SILENT) -> None:
+    """Write the rows into the staging table, STAGE_BATCH per (short) transaction."""
+    table = _table(StagedObservation)
+    columns = ", ".join(_STAGED_COLUMNS)
+    for start in range(0, len(rows), STAGE_BATCH):
+        batch = [(load.pk, *row) for row in rows[start : start + STAGE_BATCH]]
+        with transaction.atomic(), connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in batch:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(_STAGED_COLUMNS))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", batch)  # noqa: S608
+            ObservationImport.objects.filter(pk=load.pk).update(heartbeat_at=timezone.now())
+        progress.update(written=min(start + STAGE_BATCH, len(rows)))
+        _let_others_write()
+
+
+def _publish(load: ObservationImport, *, by: User | None, source: str) -> list[int]:
+    """Apply the staged rows in one transaction of set-based statements; return the series touched."""
+    now = timezone.now()
+    actor = by.pk if by is not None else None
+    staged, obs, series = _table(StagedObservation), _table(Observation), _table(Series)
+    same_series = "x.measure_id = s.measure_id AND x.unit_id = s.unit_id"
+    with transaction.atomic(), connection.cursor() as cursor:
+        if not ObservationImport.objects.select_for_update().filter(pk=load.pk, status="staging").exists():
+            raise ImportConflict("the import was stopped before it could be written; import the file again")
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {staged} s LEFT JOIN {obs} o ON o.id = s.observation_id "  # noqa: S608
+            "WHERE s.load_id = %s AND s.observation_id IS NOT NULL "
+            "AND (o.id IS NULL OR o.version <> s.expected_version)",
+            [load.pk],
+        )
+        corrected_meanwhile = cursor.fetchone()[0]
+        # A series the file starts: created now, so that a crash before this never leaves an empty one.
+        cursor.execute(
+            f"INSERT INTO {series} (measure_id, unit_id, created_at) "  # noqa: S608
+            f"SELECT DISTINCT s.measure_id, s.unit_id, %s FROM {staged} s WHERE s.load_id = %s "
+            f"AND s.observation_id IS NULL AND NOT EXISTS (SELECT 1 FROM {series} x WHERE {same_series})",
+            [now, load.pk],
+        )
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {staged} s JOIN {series} x ON {same_series} "  # noqa: S608
+            f"JOIN {obs} o ON o.series_id = x.id AND o.period_start = s.period_start "
+            "WHERE s.load_id = %s AND s.observation_id IS NULL",
+            [load.pk],
+        )
+        added_meanwhile = cursor.fetchone()[0]
+        if corrected_meanwhile or added_meanwhile:
+            count = corrected_meanwhile + added_meanwhile
+            raise ImportConflict(
+                f"{count:,} of the file's observations were recorded or corrected by someone else while "
+                "the file was being checked; nothing was imported: import the file again to review "
+                "their changes against it"
+            )
+        cursor.execute(
+            f"INSERT INTO {obs} (series_id, period_start, value, numerator, denominator, note, version, "  # noqa: S608
+            f"updated_at, updated_by_id) SELECT x.id, s.period_start, s.value, s.numerator, s.denominator, "
+            f"s.note, 1, %s, %s FROM {staged} s JOIN {series} x ON {same_series} "
+            "WHERE s.load_id = %s AND s.observation_id IS NULL",
+            [now, actor, load.pk],
+        )
+        cursor.execute(
+            f"UPDATE {obs} SET value = s.value, numerator = s.numerator, denominator = s.denominator, "  # noqa: S608
+            f"note = s.note, updated_at = %s, updated_by_id = %s, version = {obs}.version + 1 "
+            f"FROM {staged} s WHERE s.load_id = %s AND s.observation_id = {obs}.id",
+            [now, actor, load.pk],
+        )
+        history = _table(ObservationChange)
+        cursor.execute(
+            f"INSERT INTO {history} (series_id, period_start, action, before, after, by_id, at, source) "  # noqa: S608
+            f"SELECT o.series_id, s.period_start, %s, s.before, s.after, %s, %s, %s FROM {staged} s "
+            f"JOIN {obs} o ON o.id = s.observation_id WHERE s.load_id = %s",
+            [ObservationChange.Action.UPDATE.value, actor, now, source, load.pk],
+        )
+        cursor.execute(
+            f"SELECT DISTINCT x.id FROM {staged} s JOIN {series} x ON {same_series} "  # noqa: S608
+            "WHERE s.load_id = %s ORDER BY x.id",
+            [load.pk],
+        )
+        touched = [row[0] for row in cursor.fetchall()]
+        for i in range(0, len(touched), analyses.CHUNK):
+            chunk = touched[i : i + analyses.CHUNK]
+            _audit_import(chunk, by=by)
+            # Until step 4 recomputes them, a page recomputes what it shows (a stale or missing analysis).
+            Analysis.objects.filter(series_id__in=chunk).update(stale=True)
+        ObservationImport.objects.filter(pk=load.pk).update(status="published", heartbeat_at=now)
+    return touched
+
+
+def _finish(load: ObservationImport, touched: list[int]) -> None:
+    """After publishing: recompute the analyses a chunk at a time, then remove the staged rows."""
+    for i in range(0, len(touched), RECOMPUTE_BATCH):
+        with transaction.atomic():
+            analyses.recompute(touched[i : i + RECOMPUTE_BATCH])
+            ObservationImport.objects.filter(pk=load.pk).update(heartbeat_at=timezone.now())
+        _let_others_write()
+    _discard(load)
+
+
+def _discard(load: ObservationImport) -> None:
+    """Remove an import's staged rows (STAGE_BATCH per transaction), then the import itself."""
+    table = _table(StagedObservation)
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE load_id = %s LIMIT %s)",  # noqa: S608
+                [load.pk, STAGE_BATCH],
+            )
+            if cursor.rowcount < STAGE_BATCH:
+                ObservationImport.objects.filter(pk=load.pk).delete()
+                return
+        _let_others_write()
+
+
+def _is_running(load: ObservationImport) -> bool:
+    if timezone.now() - load.heartbeat_at > ABANDONED_AFTER:
+        return False
+    if load.host != socket.gethostname()[:255]:
+        return True  # another machine's process: trust its recent heartbeat
+    if load.pid == os.getpid():
+        return True
+    try:
+        os.kill(load.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, another user's
+    return True
+
+
+def finish_abandoned_imports() -> int:
+    """Clear up after imports whose process died (SIGKILL, a power cut): remove the staged rows of one
+    that had not published; recompute the analyses of one that had. Returns how many were found."""
+    found = 0
+    for load in list(ObservationImport.objects.order_by("pk")):
+        if _is_running(load):
+            continue
+        # Its process is gone, but on PostgreSQL its last transaction may still be ending in the server
+        # (a client killed just after sending COMMIT is committed a moment later): the row lock that
+        # _publish holds makes this wait for it, and the status read after the wait is the final one.
+        with transaction.atomic():
+            load = ObservationImport.objects.select_for_update().filter(pk=load.pk).first()  # type: ignore[assignment]  # None: gone meanwhile (checked next)
+        if load is None:
+            continue
+        found += 1
+        logger.warning("observation import %s (%s) was abandoned; clearing it up", load.pk, load.status)
+        if load.status == ObservationImport.Status.PUBLISHED:
+            staged, series = _table(StagedObservation), _table(Series)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT DISTINCT x.id FROM {staged} s JOIN {series} x "  # noqa: S608
+                    "ON x.measure_id = s.measure_id AND x.unit_id = s.unit_id WHERE s.load_id = %s",
+                    [load.pk],
+                )
+                touched = sorted(row[0] for row in cursor.fetchall())
+            _finish(load, touched)
+        else:
+            _discard(load)
+    return found
 
 
 # ------------------------------------------------------------------------------------------------
@@ -922,7 +1337,9 @@ def import_measures(
     try:
         _file_check(name)
         data = read_bytes(source, max_bytes=max_bytes())
-        table = read_table(data, required=MEASURE_REQUIRED, optional=MEASURE_OPTIONAL, filename=name)
+        table = read_table(
+            data, required=MEASURE_REQUIRED, optional=MEASURE_OPTIONAL, filename=name, allow_empty=True
+        )
     except TableError as exc:
         result.rejected = [Issue(p.row, p.column, p.message, None, shown) for p in exc.problems]
         return result
@@ -938,6 +1355,18 @@ def import_measures(
                 shown,
             )
             for c in unknown
+        ]
+        return result
+    if not table.rows:
+        result.rejected = [
+            Issue(
+                table.header_row,
+                None,
+                f"the file has a header (row {table.header_row}) but no rows of data beneath it; add a row "
+                "per measure, or check that the right sheet or file was saved",
+                None,
+                shown,
+            )
         ]
         return result
     units = {
@@ -991,10 +1420,11 @@ def _measure_row(
     if _text(row.get("target_from")):
         try:
             target_from = periods.period_start(row.get("target_from"), _text(row.get("frequency")).lower())
+            periods.RECORD_DATE.check(target_from)
         except periods.PeriodError as exc:
             reject("target_from", str(exc))
             return
-    values = {
+    values: dict[str, Any] = {
         "name": _text(row.get("name")),
         "measure_type": _text(row.get("measure_type")).lower(),
         "chart": _text(row.get("chart")).lower().replace("′", "prime").replace("'", "prime"),

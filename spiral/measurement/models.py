@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from spiral.core import codes, limits
+from spiral.core.models import Created, CreatedAt, Timestamped, UpdatedAt, Versioned
 from spiral.organisations.models import Unit
 
 
@@ -50,14 +52,17 @@ class Frequency(models.TextChoices):
     QUARTER = "quarter", "Quarterly"
 
 
-class Measure(models.Model):
+class Measure(Versioned, Timestamped):
     """A definition. Owned by a unit; an indicator is shared with every unit beneath its owner."""
 
-    visibility = "open"
-
-    code = models.CharField(max_length=64, unique=True, help_text="Unique across Spiral, e.g. FALLS-1000BD")
+    code = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[codes.CodeValidator(codes.MEASURE, max_length=64)],
+        help_text="Unique across Spiral (letters, digits, -, _ and .), e.g. FALLS-1000BD",
+    )
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=limits.TEXT)
     measure_type = models.CharField(max_length=16, choices=MeasureType.choices, default=MeasureType.OUTCOME)
     label = models.CharField(
         max_length=64, blank=True, help_text="The unit of measurement on charts: %, per 1,000 bed days"
@@ -65,16 +70,13 @@ class Measure(models.Model):
     chart = models.CharField(max_length=8, choices=Chart.choices, default=Chart.XMR)
     improvement = models.CharField(max_length=8, choices=Improvement.choices, default=Improvement.INCREASE)
     frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.MONTH)
-    numerator_definition = models.TextField(blank=True)
-    denominator_definition = models.TextField(blank=True)
+    numerator_definition = models.TextField(blank=True, max_length=limits.TEXT)
+    denominator_definition = models.TextField(blank=True, max_length=limits.TEXT)
     # Units are closed, not deleted; a unit removed from the database takes its measures and data along.
     owner = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="measures")
     is_indicator = models.BooleanField(
         default=False, help_text="Shared with every unit beneath the owner, so many units observe it"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["name", "id"]
@@ -122,14 +124,11 @@ class Target(models.Model):
         return f"{self.value} from {self.valid_from or 'the start'}"
 
 
-class Series(models.Model):
+class Series(CreatedAt):
     """One measure observed for one unit."""
-
-    visibility = "open"
 
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="series")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="series")
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name_plural = "series"
@@ -145,19 +144,15 @@ class Series(models.Model):
         return self.unit
 
 
-class Observation(models.Model):
+class Observation(Versioned, UpdatedAt):
     """One period's value, or numerator and denominator (p, p′, u, u′ charts)."""
-
-    visibility = "open"
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="observations")
     period_start = models.DateField()
     value = models.FloatField(null=True, blank=True, help_text="The plotted value (the ratio for p and u)")
     numerator = models.FloatField(null=True, blank=True)
     denominator = models.FloatField(null=True, blank=True)
-    note = models.TextField(blank=True)
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
+    note = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -213,20 +208,16 @@ class AnnotationKind(models.TextChoices):
     REBASE = "rebase", "Rebase (recalculate limits from here)"
 
 
-class Annotation(models.Model):
+class Annotation(Created):
     """A note on a series at a period: an event, a change tested, or a rebase point (with its reason)."""
-
-    visibility = "open"
 
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="annotations")
     period_start = models.DateField()
     kind = models.CharField(max_length=8, choices=AnnotationKind.choices)
     text = models.CharField(max_length=500)
-    reason = models.TextField(blank=True, help_text="Why the process changed (rebase points only)")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    reason = models.TextField(
+        blank=True, help_text="Why the process changed (rebase points only)", max_length=limits.SHORT_TEXT
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["series", "period_start", "id"]
@@ -265,3 +256,61 @@ class Analysis(models.Model):
 
     def __str__(self) -> str:
         return f"Analysis of series {self.series_id}"
+
+
+class ObservationImport(models.Model):
+    """A file of observations being written: its rows are staged in short transactions, then published
+    in one short transaction (so a long import never holds the database's write lock for long, readers
+    never see half a file, and a crash leaves only staged rows, removed by the next import).
+
+    Transient: the row is deleted once the import is published and its analyses recomputed.
+    """
+
+    class Status(models.TextChoices):
+        STAGING = "staging", "Staging"
+        PUBLISHED = "published", "Published, analyses being recomputed"
+
+    source = models.CharField(max_length=200, blank=True, help_text="The file name")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.STAGING)
+    # Which process writes it: an import whose process is gone (or silent for long) was abandoned.
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="obs_import_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.source} ({self.status})"
+
+
+class StagedObservation(models.Model):
+    """One row of an import waiting to be published: a new observation (`observation_id` empty) or a
+    correction of a stored one (which must still be at `expected_version` when the import publishes).
+
+    Plain integer columns rather than foreign keys: staging must stay cheap, and publishing checks them.
+    The series is found by (measure, unit) when publishing, so a series the file starts is created then.
+    """
+
+    load = models.ForeignKey(ObservationImport, on_delete=models.CASCADE, related_name="staged")
+    measure_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    observation_id = models.BigIntegerField(null=True, blank=True, help_text="Empty: a new observation")
+    expected_version = models.PositiveIntegerField(null=True, blank=True)
+    period_start = models.DateField()
+    value = models.FloatField(null=True, blank=True)
+    numerator = models.FloatField(null=True, blank=True)
+    denominator = models.FloatField(null=True, blank=True)
+    note = models.TextField(blank=True, max_length=limits.SHORT_TEXT)  # as Observation.note
+    before = models.JSONField(null=True, blank=True, help_text="A correction: the stored values")
+    after = models.JSONField(null=True, blank=True, help_text="A correction: the new values")
+
+    class Meta:
+        indexes = [models.Index(fields=["load", "observation_id"], name="staged_obs_load_idx")]
+
+    def __str__(self) -> str:
+        return f"Staged {self.period_start} of import {self.load_id}"

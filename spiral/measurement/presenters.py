@@ -9,10 +9,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils.timesince import timesince
 from markupsafe import Markup, escape
 
 from spiral import spc
 from spiral.core import periods
+from spiral.core.axes import linear_scale
 from spiral.measurement.models import PROPORTION_CHARTS, Annotation, Measure, Observation, Series
 
 VARIATION = {
@@ -79,6 +82,29 @@ def icon(kind: str, name: str | None) -> Markup:
     ).format(text=text, colour=colour, mark=(letter + arrow) if letter or arrow else "~")
 
 
+def updating(analysis: Any) -> Markup:
+    """In place of the icons of an analysis being recomputed: says so, and when it was last right."""
+    when = getattr(analysis, "computed_at", None)
+    since = f"last calculated {timesince(when)} ago" if when else "not calculated yet"
+    return Markup(
+        '<strong class="nhsuk-tag nhsuk-tag--grey">Updating</strong> <span class="spiral-meta">{}</span>'
+    ).format(since)
+
+
+def analysis_of(series: Any) -> Any:
+    """The series' cached analysis, or None when it has none yet (a new series before its first task)."""
+    try:
+        return series.analysis
+    except ObjectDoesNotExist:
+        return None
+
+
+def is_updating(analysis: Any) -> bool:
+    """Whether this analysis is missing or stale: its icons are not to be read as current."""
+    # A series with no analysis yet reaches a template as None or as Jinja's Undefined: updating too.
+    return getattr(analysis, "stale", None) is not False
+
+
 def short_text(kind: str, name: str | None) -> str:
     """A few words for a table heading (the full meaning travels with the icon for screen readers)."""
     return (SHORT if kind == "variation" else ASSURANCE_SHORT).get(name or "", "")
@@ -107,17 +133,17 @@ def sparkline(values: Iterable[float | None], *, label: str) -> Markup:
     valid = [v for v in points if v is not None]
     if len(valid) < 2:
         return Markup("")
-    low, high = min(valid), max(valid)
-    span = (high - low) or 1.0
     height, step = 24, 96 / max(len(points) - 1, 1)
-    segments, current = [], []
+    y = linear_scale((min(valid), max(valid)), (height - 2, 2))
+    segments: list[list[str]] = []
+    current: list[str] = []
     for i, v in enumerate(points):
         if v is None:
             if current:
                 segments.append(current)
             current = []
             continue
-        current.append(f"{i * step:.1f},{height - 2 - (v - low) / span * (height - 4):.1f}")
+        current.append(f"{i * step:.1f},{y(v):.1f}")
     if current:
         segments.append(current)
     lines = "".join(

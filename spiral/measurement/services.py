@@ -1,17 +1,19 @@
-"""Every write to measures, series, observations and annotations: one transaction, audited, and the
-series' analyses recomputed in that same transaction (so no page ever reads a stale one)."""
+"""Every write to measures, series, observations and annotations: one transaction, audited; the
+series' analyses are marked stale in that transaction and recomputed by a task (measurement.tasks: at
+once in-process by default, by a worker with SPIRAL_TASKS=database), so no page shows a stale one as
+current."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from spiral.core import audit, periods, screening
-from spiral.measurement import analyses
+from spiral.core import audit, codes, limits, numbers, periods, screening
+from spiral.core.errors import Duplicate
+from spiral.measurement import tasks
 from spiral.measurement.models import (
     PROPORTION_CHARTS,
     RATIO_CHARTS,
@@ -47,14 +49,13 @@ MEASURE_FIELDS = (
 )
 # A change to one of these changes every analysis of the measure.
 ANALYSIS_FIELDS = frozenset({"chart", "improvement", "frequency"})
-RECOMPUTE_AT_ONCE = 2000  # more series than this: marked stale, recomputed by the pages that show them
 
 
 class StaleRecord(StaleVersion):
     """A measure or observation changed since the client read it (HTTP 409 with the current record)."""
 
 
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+MEASURE_CODE_LENGTH: int = Measure._meta.get_field("code").max_length  # type: ignore[assignment]  # a CharField: set
 
 
 def _choices_message(value: str, choices: list[str]) -> str:
@@ -65,30 +66,22 @@ def parse_target(value: Any, chart: str) -> float | None:
     """A target on the plotted scale, or None. `95%` on a proportion chart is refused: use 0.95."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        if text.endswith("%"):
-            try:
-                share = float(text[:-1]) / 100
-            except ValueError:
-                raise ValidationError({"target": f"'{text}' is not a number"}) from None
-            raise ValidationError(
-                {
-                    "target": f"'{text}' is a percentage; targets are plain numbers on the chart's scale: "
-                    f"write {share:g}"
-                    + (" (a proportion between 0 and 1)" if chart in PROPORTION_CHARTS else "")
-                }
-            )
+    text = str(value).strip()
+    if isinstance(value, str) and text.endswith("%"):
         try:
-            number = float(text.replace(",", ""))
-        except ValueError:
-            raise ValidationError(
-                {"target": f"'{text}' is not a number; leave it empty for no target"}
-            ) from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValidationError({"target": "The target must be a finite number"})
+            share = numbers.parse_number(text[:-1]) / 100
+        except numbers.NumberError as exc:
+            raise ValidationError({"target": str(exc)}) from None
+        raise ValidationError(
+            {
+                "target": f"'{text}' is a percentage; targets are plain numbers on the chart's scale: "
+                f"write {share:g}" + (" (a proportion between 0 and 1)" if chart in PROPORTION_CHARTS else "")
+            }
+        )
+    try:
+        number = numbers.parse_number(value, what="target")
+    except numbers.NumberError as exc:
+        raise ValidationError({"target": f"{exc}; leave it empty for no target"}) from None
     if chart in PROPORTION_CHARTS and not 0 <= number <= 1:
         hint = f"; write {number / 100:g} for {number:g}%" if 1 < number <= 100 else ""
         raise ValidationError(
@@ -104,14 +97,11 @@ def clean_measure_fields(values: dict[str, Any]) -> dict[str, str]:
     """Field errors for a measure's own values."""
     errors: dict[str, str] = {}
     code = (values.get("code") or "").strip()
-    if not code:
-        errors["code"] = "Enter a code, for example FALLS-1000BD"
-    elif not _CODE.match(code):
-        errors["code"] = "A code has letters, digits, '.', '_', '/' or '-', no spaces, at most 64 characters"
+    problem = codes.code_problem(code, kind=codes.MEASURE, max_length=MEASURE_CODE_LENGTH)
+    if problem:
+        errors["code"] = problem
     if not (values.get("name") or "").strip():
         errors["name"] = "Enter a name"
-    elif len(values["name"]) > 200:
-        errors["name"] = "A name has at most 200 characters"
     for name, choices in (
         ("measure_type", MeasureType.values),
         ("chart", Chart.values),
@@ -120,9 +110,30 @@ def clean_measure_fields(values: dict[str, Any]) -> dict[str, str]:
     ):
         if values.get(name) not in choices:
             errors[name] = _choices_message(str(values.get(name) or ""), choices)
-    if len(values.get("label") or "") > 64:
-        errors["label"] = "A label has at most 64 characters"
+    for name, message in limits.length_errors(
+        Measure, {k: v for k, v in values.items() if k != "code"}
+    ).items():
+        errors.setdefault(name, message)
     return errors
+
+
+MEASURE_TEXT_LABELS = {
+    "name": "The name", "description": "The description", "numerator_definition": "The numerator's definition",
+    "denominator_definition": "The denominator's definition", "text": "The annotation", "reason": "The reason",
+}  # fmt: skip
+
+
+def screen_measure_text(values: dict[str, Any], before: dict[str, Any] | None = None) -> dict[str, str]:
+    """Refusals for staff-written measure text holding personal data (core.screening decides); text
+    unchanged since `before` is not screened again."""
+    return screening.check_fields(
+        {
+            k: v
+            for k, v in values.items()
+            if k in MEASURE_TEXT_LABELS and (before is None or before.get(k) != v)
+        },
+        MEASURE_TEXT_LABELS,
+    )
 
 
 def _set_target(measure: Measure, target: float | None, target_from: dt.date | None) -> dict[str, list[Any]]:
@@ -180,8 +191,9 @@ def create_measure(
         "denominator_definition": denominator_definition or "",
         "is_indicator": bool(is_indicator),
     }
-    errors = clean_measure_fields(values)
-    if "code" not in errors and Measure.objects.filter(code__iexact=values["code"]).exists():
+    errors = clean_measure_fields(values) | screen_measure_text(values)
+    duplicate = "code" not in errors and Measure.objects.filter(code__iexact=values["code"]).exists()
+    if duplicate:
         errors["code"] = f"A measure with the code {values['code']} already exists; codes are unique"
     target_value = None
     try:
@@ -189,7 +201,7 @@ def create_measure(
     except ValidationError as exc:
         errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
-        raise ValidationError(errors)
+        raise (Duplicate if duplicate and len(errors) == 1 else ValidationError)(errors)
     measure = Measure.objects.create(owner=owner, **values)
     if target_value is not None:
         _set_target(measure, target_value, target_from)
@@ -222,16 +234,16 @@ def update_measure(
     if unknown:
         raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
     measure = Measure.objects.select_for_update().select_related("owner").get(pk=measure.pk)
-    if version is not None and version != measure.version:
-        raise StaleRecord(measure)
+    audit.refuse_stale(measure, version, error=StaleRecord)
     before = audit.snapshot(measure, MEASURE_FIELDS)
     values = before | {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
-    errors = clean_measure_fields(values)
-    if (
+    errors = clean_measure_fields(values) | screen_measure_text(values, before)
+    duplicate = (
         "code" not in errors
         and values["code"].lower() != measure.code.lower()
         and Measure.objects.filter(code__iexact=values["code"]).exists()
-    ):
+    )
+    if duplicate:
         errors["code"] = f"A measure with the code {values['code']} already exists; codes are unique"
     has_data = measure.series.filter(observations__isnull=False).exists()
     if (values["chart"] in RATIO_CHARTS) != (measure.chart in RATIO_CHARTS) and has_data:
@@ -265,7 +277,7 @@ def update_measure(
     ):
         errors["is_indicator"] = "Units beneath the owner already record this indicator; it stays shared"
     if errors:
-        raise ValidationError(errors)
+        raise (Duplicate if duplicate and len(errors) == 1 else ValidationError)(errors)
     changed = audit.diff(before, values)
     for key in changed:
         setattr(measure, key, values[key])
@@ -273,24 +285,21 @@ def update_measure(
         changed |= _set_target(measure, target_value, target_from)
     if not changed:
         return measure
-    measure.version += 1
-    measure.save()
-    audit.record(action="measure.update", obj=measure, by=by, changes=changed, scope_path=measure.owner.path)
+    audit.save_version(
+        measure, by=by, action="measure.update", changes=changed, scope_path=measure.owner.path
+    )
     if ANALYSIS_FIELDS & set(changed) or "targets" in changed:
         mark_stale(measure)
     return measure
 
 
 def mark_stale(measure: Measure) -> None:
-    """The measure's definition changed: recompute its analyses now, or (for a large indicator) mark
-    them stale so that each page recomputes what it shows before showing it."""
-    series_ids = list(measure.series.values_list("pk", flat=True))
-    Analysis.objects.filter(series__measure=measure).update(stale=True)
-    if len(series_ids) <= RECOMPUTE_AT_ONCE:
-        analyses.recompute(series_ids)
+    """The measure's definition changed: its analyses are stale until their task recomputes them."""
+    tasks.schedule(measure.series.values_list("pk", flat=True))
 
 
 def applicability_error(measure: Measure, unit: Unit) -> str | None:
+    """Why `measure` cannot be observed for `unit` (a message for people), or None when it applies."""
     if measure.applies_to(unit):
         return None
     owner = measure.owner
@@ -324,6 +333,8 @@ def get_or_create_series(*, measure: Measure, unit: Unit, by: User | None) -> Se
 
 
 def observation_state(obs: Observation | None) -> dict[str, Any]:
+    """An observation's value, numerator, denominator and note as a dict (the audit's before, the 409
+    answer's current record); {} for none."""
     if obs is None:
         return {}
     return {"value": obs.value, "numerator": obs.numerator, "denominator": obs.denominator, "note": obs.note}
@@ -362,8 +373,10 @@ def record_observation(
     """
     measure = series.measure
     errors: dict[str, str] = {}
+    future = None
     try:
-        start = periods.period_start(period, measure.frequency)
+        start = periods.OBSERVATION_PERIOD.check(periods.period_start(period, measure.frequency))
+        future = periods.OBSERVATION_PERIOD.warning(start)
     except periods.PeriodError as exc:
         errors["period"] = str(exc)
         start = None
@@ -376,15 +389,19 @@ def record_observation(
         )
     if errors:
         raise ValidationError(errors)
-    cleaned_note, warning = screen_note(note)
+    assert start is not None  # a period in error raised above
+    note_text = "" if note is None else str(note).strip()
+    if len(note_text) > limits.SHORT_TEXT:
+        raise ValidationError({"note": limits.too_long_message(limits.SHORT_TEXT, len(note_text))})
+    cleaned_note, warning = screen_note(note_text)
+    warnings = [w for w in (warning, future) if w]
     obs = Observation.objects.select_for_update().filter(series=series, period_start=start).first()
     before = observation_state(obs)
     after = {"value": v, "numerator": n, "denominator": d, "note": cleaned_note}
     if obs is not None:
-        if version is not None and version != obs.version:
-            raise StaleRecord(obs)
+        audit.refuse_stale(obs, version, error=StaleRecord)
         if before == after:
-            return obs, [warning] if warning else []
+            return obs, warnings
         for key, new in after.items():
             setattr(obs, key, new)
         obs.version += 1
@@ -412,8 +429,8 @@ def record_observation(
         scope_path=series.unit.path,
         changes={"period": [None, start]} | audit.diff(before, after),
     )
-    analyses.recompute([series.pk])
-    return obs, [warning] if warning else []
+    tasks.schedule([series.pk])
+    return obs, warnings
 
 
 def _json(state: dict[str, Any]) -> dict[str, Any]:
@@ -443,7 +460,7 @@ def delete_observation(*, observation: Observation, by: User | None, source: str
         | {k: [v, None] for k, v in _json(before).items()},
     )
     observation.delete()
-    analyses.recompute([series.pk])
+    tasks.schedule([series.pk])
 
 
 @transaction.atomic
@@ -459,8 +476,9 @@ def add_annotation(
         start = None
     if kind not in AnnotationKind.values:
         errors["kind"] = _choices_message(kind, AnnotationKind.values)
-    text, _ = screening.redact((text or "").strip())
-    reason, _ = screening.redact((reason or "").strip())
+    text, reason = (text or "").strip(), (reason or "").strip()
+    # Staff write annotations on charts everyone may see: personal data is refused, not silently removed.
+    errors |= screen_measure_text({"text": text, "reason": reason})
     if not text:
         errors["text"] = "Enter what happened, or what was changed"
     elif len(text) > 500:
@@ -471,6 +489,7 @@ def add_annotation(
         )
     if errors:
         raise ValidationError(errors)
+    assert start is not None  # a period in error raised above
     annotation = Annotation.objects.create(
         series=series,
         period_start=start,
@@ -487,12 +506,13 @@ def add_annotation(
         changes={"kind": [None, kind], "period": [None, start], "text": [None, text]},
     )
     if kind == AnnotationKind.REBASE:
-        analyses.recompute([series.pk])
+        tasks.schedule([series.pk])
     return annotation
 
 
 @transaction.atomic
 def delete_annotation(*, annotation: Annotation, by: User | None) -> None:
+    """Delete an annotation from its series (audited); removing a rebase recomputes the series' analysis."""
     series = annotation.series
     audit.record(
         action="annotation.delete",
@@ -504,4 +524,4 @@ def delete_annotation(*, annotation: Annotation, by: User | None) -> None:
     was_rebase = annotation.kind == AnnotationKind.REBASE
     annotation.delete()
     if was_rebase:
-        analyses.recompute([series.pk])
+        tasks.schedule([series.pk])

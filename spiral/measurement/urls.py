@@ -14,7 +14,7 @@ urlpatterns = [
     path("import/", views.import_data, name="import"),
     path("<int:pk>/", views.measure_detail, name="measure"),
     path("<int:pk>/edit/", views.measure_edit, name="measure-edit"),
-    path("<int:pk>/units/<str:code>/", views.series_for_unit, name="series-for-unit"),
+    path("<int:pk>/units/<code:code>/", views.series_for_unit, name="series-for-unit"),
     path("series/<int:pk>/", views.series_detail, name="series"),
     path("series/<int:pk>/export.<str:fmt>", views.series_export, name="series-export"),
     path(
@@ -28,6 +28,6 @@ urlpatterns = [
         views.annotation_delete,
         name="annotation-delete",
     ),
-    path("units/<str:code>/", views.unit_measures, name="unit"),
-    path("units/<str:code>/export.<str:fmt>", views.unit_measures_export, name="unit-export"),
+    path("units/<code:code>/", views.unit_measures, name="unit"),
+    path("units/<code:code>/export.<str:fmt>", views.unit_measures_export, name="unit-export"),
 ]

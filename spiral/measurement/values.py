@@ -1,20 +1,17 @@
 """Reading and checking observation cells: shared by the pages, the API and the imports, so all agree.
 
-A suppressed or empty cell (`*`, `..`, `-`, `N/A`, nothing) is a missing observation, never zero.
+A suppressed or empty cell (`*`, `..`, `-`, `N/A`, nothing: the markers of spiral.core.values) is a
+missing observation, never zero.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from typing import Any
 
+from spiral.core.numbers import NumberError, parse_number
+from spiral.core.values import is_missing
 from spiral.measurement.models import COUNT_CHARTS, PROPORTION_CHARTS, RATIO_CHARTS
-
-MISSING_MARKERS = frozenset(
-    {"", "*", "**", "..", ".", "-", "–", "—", "n/a", "na", "#n/a", "null", "none", "x", "c"}
-)
-_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 class Missing(Exception):
@@ -25,37 +22,15 @@ class BadValue(ValueError):
     """The cell holds something that is not a usable number; the message says why."""
 
 
-def is_missing(cell: Any) -> bool:
-    if cell is None:
-        return True
-    if isinstance(cell, float):
-        return math.isnan(cell)
-    return isinstance(cell, str) and cell.strip().lower() in MISSING_MARKERS
-
-
-def number(cell: Any, *, percent_ok: bool = False) -> float:
-    """A finite float from a cell: `1,234` and (where `percent_ok`) `95%` are read as written."""
+def number(cell: Any, *, percent_ok: bool = False, what: str = "value") -> float:
+    """A finite float from a cell, read by the one number parser (spiral.core.numbers): `1,234` and
+    (where `percent_ok`) `95%` are read as written; `1_000`, `١٢` and `1e308` are refused."""
     if is_missing(cell):
         raise Missing
-    if isinstance(cell, bool):
-        raise BadValue(f"'{cell}' is not a number")
-    if isinstance(cell, int | float):
-        result = float(cell)
-    else:
-        text = str(cell).strip().replace("\u00a0", "").replace(" ", "")
-        if text.endswith("%"):
-            if not percent_ok:
-                raise BadValue(f"'{cell}' is a percentage; give the count itself")
-            text = text[:-1]
-        if _THOUSANDS.match(text):
-            text = text.replace(",", "")
-        try:
-            result = float(text)
-        except ValueError:
-            raise BadValue(f"'{cell}' is not a number") from None
-    if not math.isfinite(result):
-        raise BadValue(f"'{cell}' is not a finite number")
-    return result
+    try:
+        return parse_number(cell, percent_ok=percent_ok, what=what)
+    except NumberError as exc:
+        raise BadValue(str(exc)) from None
 
 
 def _fmt(x: float) -> str:
@@ -75,7 +50,9 @@ def check_observation(
     parsed: dict[str, float | None] = {}
     for column, cell in (("value", value), ("numerator", numerator), ("denominator", denominator)):
         try:
-            parsed[column] = number(cell, percent_ok=(column == "value" and chart not in COUNT_CHARTS))
+            parsed[column] = number(
+                cell, percent_ok=(column == "value" and chart not in COUNT_CHARTS), what=column
+            )
         except Missing:
             parsed[column] = None
             if not (cell is None or (isinstance(cell, str) and not cell.strip())):
@@ -86,6 +63,21 @@ def check_observation(
     if problems:
         return None, None, None, problems, None
     v, n, d = parsed["value"], parsed["numerator"], parsed["denominator"]
+    if chart in COUNT_CHARTS and (n is not None or d is not None):
+        given = "numerator" if n is not None else "denominator"
+        return (
+            None,
+            None,
+            None,
+            [
+                (
+                    given,
+                    "a c chart plots a count of events, not a ratio: give the count in the value column "
+                    "and leave numerator and denominator empty (they are for p and u charts)",
+                )
+            ],
+            None,
+        )
     if chart in RATIO_CHARTS:
         if n is None or d is None:
             if v is not None and n is None and d is None:
@@ -96,6 +88,15 @@ def check_observation(
             return None, None, None, [], missing or ("numerator" if n is None else "denominator")
         if n < 0:
             problems.append(("numerator", f"{_fmt(n)} is negative; a numerator counts events"))
+        elif not n.is_integer():
+            # p and u charts are binomial and Poisson: the numerator counts events, so it is whole.
+            problems.append(
+                ("numerator", f"{_fmt(n)} is not a whole number; a numerator counts events, like 12")
+            )
+        if chart in PROPORTION_CHARTS and d > 0 and not d.is_integer():
+            problems.append(
+                ("denominator", f"{_fmt(d)} is not a whole number; a p chart's denominator counts cases")
+            )
         if d <= 0:
             problems.append(
                 ("denominator", f"{_fmt(d)} is not a positive number; a denominator counts cases")

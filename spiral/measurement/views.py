@@ -12,15 +12,18 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from spiral.core import exports, periods
-from spiral.core.forms import add_service_errors
-from spiral.measurement import analyses, extensions, imports, presenters, queries, services
+from spiral.core.db import replica_reads
+from spiral.core.forms import submit_form
+from spiral.core.pagecache import cached_page
+from spiral.core.types import SignedInRequest
+from spiral.measurement import analyses, extensions, imports, presenters, queries, services, tasks
 from spiral.measurement.forms import (
     AnnotationForm,
     ImportForm,
@@ -28,10 +31,10 @@ from spiral.measurement.forms import (
     ObservationForm,
     SeriesFilterForm,
 )
-from spiral.measurement.models import Annotation, Measure, Observation, Series
+from spiral.measurement.models import Measure, Series
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
-from spiral.organisations.permissions import Permission, can, get_or_deny, require
+from spiral.organisations.permissions import Permission, can, may_import_data, require
 
 
 def _crumbs(request: HttpRequest, unit: Unit | None = None) -> list[dict[str, str]]:
@@ -45,11 +48,11 @@ def _crumbs(request: HttpRequest, unit: Unit | None = None) -> list[dict[str, st
 
 
 def _unit(request: HttpRequest, code: str, permission: Permission = Permission.VIEW_UNIT) -> Unit:
-    return get_or_deny(request.user, permission, Unit.objects.select_related("parent"), code=code)
+    return org_queries.unit_for(request.user, code, permission)
 
 
 def _measure(request: HttpRequest, pk: int, permission: Permission | None = None) -> Measure:
-    measure = get_or_deny(request.user, Permission.VIEW_UNIT, Measure.objects.select_related("owner"), pk=pk)
+    measure = queries.measure_for(request.user, pk)
     if permission is not None:
         require(request.user, permission, measure)
     return measure
@@ -82,19 +85,20 @@ def measure_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def measure_create(request: HttpRequest) -> HttpResponse:
+def measure_create(request: SignedInRequest) -> HttpResponse:
     unit = _unit(request, request.GET.get("unit", ""), Permission.CHANGE_MEASURE)
     form = MeasureForm(
         request.POST or None, initial={"is_indicator": unit.kind != "team", "frequency": "month"}
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            measure = services.create_measure(owner=unit, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"The measure {measure.name} has been defined.")
-            return redirect("measurement:measure", pk=measure.pk)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.create_measure(owner=unit, by=request.user, **data),
+        success_url=lambda measure: reverse("measurement:measure", kwargs={"pk": measure.pk}),
+        message=lambda measure: f"The measure {measure.name} has been defined.",
+    )
+    if saved is not None:
+        return saved
     return render(
         request,
         "measurement/measure_form.jinja",
@@ -129,7 +133,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def measure_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     measure = _measure(request, pk, Permission.CHANGE_MEASURE)
     current = measure.targets.order_by("-valid_from").first()
     initial = {f: getattr(measure, f) for f in services.MEASURE_FIELDS} | {
@@ -137,21 +141,23 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "target_from": current.valid_from if current else None,
     }
     form = MeasureForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            services.update_measure(
-                measure=measure,
-                by=request.user,
-                target=data.pop("target"),
-                target_from=data.pop("target_from"),
-                **data,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{measure.name} has been updated.")
-            return redirect("measurement:measure", pk=measure.pk)
+
+    def update(cleaned: dict[str, Any]) -> Measure:
+        data = dict(cleaned)
+        target, target_from = data.pop("target"), data.pop("target_from")
+        return services.update_measure(
+            measure=measure, by=request.user, target=target, target_from=target_from, **data
+        )
+
+    saved = submit_form(
+        request,
+        form,
+        save=update,
+        success_url=reverse("measurement:measure", kwargs={"pk": measure.pk}),
+        message=lambda _: f"{measure.name} has been updated.",
+    )
+    if saved is not None:
+        return saved
     return render(
         request,
         "measurement/measure_form.jinja",
@@ -171,7 +177,7 @@ def measure_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # Series
 
 
-def series_for_unit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+def series_for_unit(request: SignedInRequest, pk: int, code: str) -> HttpResponse:
     """The series of a measure for a unit; before the first observation, a page to record it."""
     measure = _measure(request, pk)
     unit = _unit(request, code)
@@ -184,14 +190,21 @@ def series_for_unit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     form = ObservationForm(request.POST or None, ratio=measure.is_ratio)
     if request.method == "POST":
         require(request.user, Permission.RECORD_DATA, unit)
-        if form.is_valid():
-            try:
-                series = services.get_or_create_series(measure=measure, unit=unit, by=request.user)
-                _record(request, series, form)
-            except ValidationError as exc:
-                transaction_safe_errors(form, exc)
-            else:
-                return redirect("measurement:series", pk=series.pk)
+
+        def start(data: dict[str, Any]) -> Series:
+            started = services.get_or_create_series(measure=measure, unit=unit, by=request.user)
+            _record(request, started, form)
+            return started
+
+        saved = submit_form(
+            request,
+            form,
+            save=start,
+            success_url=lambda started: reverse("measurement:series", kwargs={"pk": started.pk}),
+            field_map={"unit": "period"},
+        )
+        if saved is not None:
+            return saved
     return render(
         request,
         "measurement/series_empty.jinja",
@@ -205,11 +218,7 @@ def series_for_unit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
     )
 
 
-def transaction_safe_errors(form: Any, exc: ValidationError) -> None:
-    add_service_errors(form, exc, field_map={"unit": "period"})
-
-
-def _record(request: HttpRequest, series: Series, form: ObservationForm) -> None:
+def _record(request: SignedInRequest, series: Series, form: ObservationForm) -> None:
     data = form.cleaned_data
     _, warnings = services.record_observation(
         series=series,
@@ -226,7 +235,7 @@ def _record(request: HttpRequest, series: Series, form: ObservationForm) -> None
         messages.warning(request, f"Note: {warning}.")
 
 
-def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     series = _series(request, pk)
     measure = series.measure
     may_record = can(request.user, Permission.RECORD_DATA, series)
@@ -234,17 +243,15 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         require(request.user, Permission.RECORD_DATA, series)
         form = ObservationForm(request.POST, ratio=measure.is_ratio)
-        if form.is_valid():
-            try:
-                _record(request, series, form)
-            except services.StaleRecord:
-                form.add_error(
-                    None, "Someone changed this observation since you opened it; check it and try again"
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return redirect("measurement:series", pk=series.pk)
+        saved = submit_form(
+            request,
+            form,
+            save=lambda _: _record(request, series, form),
+            success_url=reverse("measurement:series", kwargs={"pk": series.pk}),
+            on_stale="Someone changed this observation since you opened it; check it and try again",
+        )
+        if saved is not None:
+            return saved
     else:
         initial: dict[str, Any] = {}
         correct = request.GET.get("correct")
@@ -302,15 +309,9 @@ def _plain(x: float | None) -> str:
 
 
 @require_POST
-def observation_delete(request: HttpRequest, pk: int, obs_id: int) -> HttpResponse:
+def observation_delete(request: SignedInRequest, pk: int, obs_id: int) -> HttpResponse:
     series = _series(request, pk)
-    observation = get_or_deny(
-        request.user,
-        Permission.RECORD_DATA,
-        Observation.objects.select_related("series__unit"),
-        pk=obs_id,
-        series=series,
-    )
+    observation = queries.observation_for(request.user, obs_id, series=series)
     services.delete_observation(observation=observation, by=request.user)
     messages.success(
         request,
@@ -321,18 +322,19 @@ def observation_delete(request: HttpRequest, pk: int, obs_id: int) -> HttpRespon
 
 
 @require_POST
-def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
+def annotation_add(request: SignedInRequest, pk: int) -> HttpResponse:
     series = _series(request, pk)
     require(request.user, Permission.RECORD_DATA, series)
     form = AnnotationForm(request.POST)
-    if form.is_valid():
-        try:
-            services.add_annotation(series=series, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The annotation has been added.")
-            return redirect("measurement:series", pk=series.pk)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.add_annotation(series=series, by=request.user, **data),
+        success_url=reverse("measurement:series", kwargs={"pk": series.pk}),
+        message="The annotation has been added.",
+    )
+    if saved is not None:
+        return saved
     for name, errors in form.errors.items():
         for error in errors:
             messages.error(
@@ -342,20 +344,15 @@ def annotation_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def annotation_delete(request: HttpRequest, pk: int, annotation_id: int) -> HttpResponse:
+def annotation_delete(request: SignedInRequest, pk: int, annotation_id: int) -> HttpResponse:
     series = _series(request, pk)
-    annotation = get_or_deny(
-        request.user,
-        Permission.RECORD_DATA,
-        Annotation.objects.select_related("series__unit"),
-        pk=annotation_id,
-        series=series,
-    )
+    annotation = queries.annotation_for(request.user, annotation_id, series=series)
     services.delete_annotation(annotation=annotation, by=request.user)
     messages.success(request, "The annotation has been removed.")
     return redirect("measurement:series", pk=series.pk)
 
 
+@replica_reads
 def series_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     series = _series(request, pk)
     result, _ = analyses.analyse_series(series)
@@ -403,6 +400,7 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
 PAGE_ROWS = 500
 
 
+@cached_page
 def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
     """Every series of the unit (or of it and everything beneath, by unit), and the summary matrix."""
     unit = _unit(request, code)
@@ -434,6 +432,7 @@ def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
         "rows": rows[:PAGE_ROWS],
         "total": total,
         "matrix": presenters.summary_matrix(queries.icon_counts(everything)),
+        "updating": queries.updating_count(everything),
         "f": f,
         "form": f["form"],
         "base_query": query.urlencode(),
@@ -447,6 +446,7 @@ def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "measurement/unit_measures.jinja", context)
 
 
+@replica_reads
 def unit_measures_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     unit = _unit(request, code)
     f = _filters(request)
@@ -505,9 +505,9 @@ def _upload_dir() -> Path:
     return folder
 
 
-def import_data(request: HttpRequest) -> HttpResponse:
+def import_data(request: SignedInRequest) -> HttpResponse:
     """Upload a file, see what will be added, changed and rejected, then confirm (or import valid rows)."""
-    if not (can(request.user, Permission.RECORD_DATA) or can(request.user, Permission.CHANGE_MEASURE)):
+    if not may_import_data(request.user):
         raise PermissionDenied("You do not have permission to import data")
     context: dict[str, Any] = {
         "page_title": "Import measures or observations",
@@ -523,8 +523,18 @@ def import_data(request: HttpRequest) -> HttpResponse:
         if info is None or not Path(info["path"]).exists():
             messages.error(request, "That upload has expired; choose the file again.")
             return redirect("measurement:import")
-        result = _run_import(request, info, dry_run=False, valid_only=request.POST.get("valid_only") == "1")
-        Path(info["path"]).unlink(missing_ok=True)
+        valid_only = request.POST.get("valid_only") == "1"
+        path = Path(info["path"])
+        if info["what"] == "observations" and tasks.runs_in_background(path.stat().st_size):
+            # A large file is imported as background work: its page shows how far it has got.
+            job = tasks.start_import(
+                data=path.read_bytes(), filename=info["name"], by=request.user, valid_only=valid_only,
+                measure_code=info.get("measure"),
+            )  # fmt: skip
+            path.unlink(missing_ok=True)
+            return redirect("job", job_id=job.pk)
+        result = _run_import(request, info, dry_run=False, valid_only=valid_only)
+        path.unlink(missing_ok=True)
         if getattr(result, "applied", False):
             messages.success(request, f"{info['name']} has been imported: {result.summary}.")
             return redirect("measurement:import")
@@ -553,7 +563,7 @@ def import_data(request: HttpRequest) -> HttpResponse:
 
 
 def _run_import(
-    request: HttpRequest, info: dict[str, Any], *, dry_run: bool, valid_only: bool = False
+    request: SignedInRequest, info: dict[str, Any], *, dry_run: bool, valid_only: bool = False
 ) -> Any:
     data = Path(info["path"]).read_bytes()
     if info["what"] == "measures":
