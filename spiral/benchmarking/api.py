@@ -8,23 +8,28 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from spiral.benchmarking import presenters, queries
-from spiral.organisations.models import Unit, UnitKind
-from spiral.organisations.permissions import visible_to
+from spiral.core.api import Code, Name
+from spiral.organisations import queries as org_queries
+from spiral.organisations.models import UnitKind
 
 router = Router(tags=["benchmarking"])
 
 
 class PeerQuery(Schema):
-    within: str | None = Field(
+    within: Code | None = Field(
         None, description="Code of the unit whose units are compared (default: the top)"
     )
     kind: UnitKind = Field(UnitKind.ORGANISATION, description="Compare units of this kind")
-    organisation_type: str | None = Field(None, description="Only organisations of this type")
-    period: str | None = Field(None, description="e.g. 2025-03; default: the latest period with data")
+    organisation_type: Code | None = Field(None, description="Only organisations of this type")
+    period: Name | None = Field(None, description="e.g. 2025-03; default: the latest period with data")
 
 
 class FunnelQuery(PeerQuery):
-    method: Literal["none", "phi", "tau2"] = "none"
+    method: Literal["auto", "none", "phi", "tau2"] = Field(
+        "auto",
+        description="auto (default): additive random effects (τ²) when the χ² test finds overdispersion, "
+        "else exact limits; none: exact limits; phi: multiplicative; tau2: additive random effects",
+    )
 
 
 class GapQuery(PeerQuery):
@@ -41,15 +46,22 @@ class FunnelPoint(Schema):
     lower_998: float
     upper_998: float
     flag: Literal["above_998", "above_95", "within", "below_95", "below_998"]
+    judgement: Literal["better", "worse", "neutral", "within"] = Field(
+        description="Beyond a limit: better or worse by the measure's direction of improvement, neutral "
+        "when it has none; within otherwise"
+    )
 
 
 class FunnelOut(Schema):
     measure: str
     period: str | None
-    method: str
+    method: str = Field(description="The method asked for")
+    applied: str | None = Field(description="The limits drawn: none (exact), phi or tau2")
     centre: float | None = Field(description="Pooled proportion (0–1) or rate per unit of denominator")
     phi: float | None
     tau2: float | None
+    p_value: float | None = Field(description="The χ² test of overdispersion: P(χ² on I − 1 df ≥ I·φ)")
+    overdispersed: bool | None = Field(description="Whether p_value is below 0.05")
     points: list[FunnelPoint]
 
 
@@ -81,17 +93,17 @@ class GapOut(Schema):
     by_child: list[GapChild]
 
 
-def _data(request: HttpRequest, measure_code: str, q: PeerQuery) -> Any:
+def _data(request: HttpRequest, measure_code: Code, q: PeerQuery) -> Any:
     measure = queries.indicator_by_code(request.user, measure_code)
     if measure is None:
         raise Http404(f"No measure has the code {measure_code}")
     within = None
     if q.within:
-        within = visible_to(request.user, Unit.objects.filter(code=q.within)).first()
+        within = org_queries.unit_by_code(request.user, q.within)
         if within is None:
             raise ValidationError({"within": f"No unit has the code {q.within}"})
     else:
-        within = visible_to(request.user, Unit.objects.filter(parent__isnull=True)).order_by("path").first()
+        within = queries.top_unit(request.user)
         if within is None:
             raise Http404("There are no units yet")
     group = queries.PeerGroup(within=within, kind=q.kind, organisation_type=q.organisation_type or "")
@@ -99,27 +111,32 @@ def _data(request: HttpRequest, measure_code: str, q: PeerQuery) -> Any:
 
 
 @router.get("/indicators/{measure_code}/funnel", response=FunnelOut)
-def funnel(request: HttpRequest, measure_code: str, q: Query[FunnelQuery]) -> dict[str, Any]:
-    """Every peer's value with its 95% and 99.8% limits and flag (qi.md §5; interfaces.md)."""
+def funnel(request: HttpRequest, measure_code: Code, q: Query[FunnelQuery]) -> dict[str, Any]:
+    """Every peer's value with its 95% and 99.8% limits and flag (docs/reference/qi.md §5;
+    docs/reference/interfaces.md §5)."""
     data = _data(request, measure_code, q)
     result = queries.compute(data, q.method)
     period = data.period.isoformat()[:7] if data.period else None
     if result is None:
-        return {"measure": data.measure.code, "period": period, "method": q.method, "centre": None, "phi": None,
-                "tau2": None, "points": []}  # fmt: skip
+        return {"measure": data.measure.code, "period": period, "method": q.method, "applied": None,
+                "centre": None, "phi": None, "tau2": None, "p_value": None, "overdispersed": None,
+                "points": []}  # fmt: skip
     return {
         "measure": data.measure.code,
         "period": period,
         "method": result.method,
+        "applied": result.applied,
         "centre": result.centre,
         "phi": result.phi,
         "tau2": result.tau2,
+        "p_value": result.p_value,
+        "overdispersed": result.overdispersed,
         "points": presenters.point_rows(data, result),
     }
 
 
 @router.get("/indicators/{measure_code}/gap", response=GapOut)
-def gap(request: HttpRequest, measure_code: str, q: Query[GapQuery]) -> dict[str, Any]:
+def gap(request: HttpRequest, measure_code: Code, q: Query[GapQuery]) -> dict[str, Any]:
     """Each peer's gap to the best quartile (or chosen decile), and the same summed over the children of
     `within` (where the biggest gains lie)."""
     data = _data(request, measure_code, q)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
+from spiral.benchmarking import funnel as fm
 from spiral.benchmarking.queries import BEST_LABELS
 from spiral.organisations.models import OrganisationType, UnitKind
 
 METHOD_CHOICES = [
+    ("auto", "Automatic: allow for overdispersion (τ²) when the χ² test finds it"),
     ("none", "None: exact limits"),
     ("phi", "Multiplicative (φ)"),
     ("tau2", "Additive random effects (τ²)"),
@@ -29,7 +31,9 @@ class FunnelForm(forms.Form):
     period = forms.CharField(
         label="Period", required=False, max_length=20, help_text="For example 2025-03; empty for the latest"
     )
-    method = forms.ChoiceField(label="Overdispersion", choices=METHOD_CHOICES, initial="none", required=False)
+    method = forms.ChoiceField(
+        label="Overdispersion", choices=METHOD_CHOICES, initial=fm.DEFAULT_METHOD, required=False
+    )
     unit = forms.CharField(
         label="Highlight unit", required=False, max_length=32, help_text="A unit code, for example RJ1"
     )

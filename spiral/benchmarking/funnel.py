@@ -1,43 +1,65 @@
-"""Funnel plots for comparing units (Spiegelhalter 2005; shared/reference/qi.md §5). Pure numpy, no Django.
+"""Funnel plots for comparing units (Spiegelhalter 2005; docs/reference/qi.md §5). Pure numpy and
+scipy.stats, no Django.
 
 Two kinds of indicator:
-- ``proportion``: y = r/n, target p0 = Σr/Σn (pooled). Limits for ``method="none"`` are exact binomial
-  quantiles with Spiegelhalter's interpolation: r_p = the p-quantile of Binomial(n, p0),
+- ``proportion``: y = r/n, target p0 = Σr/Σn (pooled). Exact limits are binomial quantiles with
+  Spiegelhalter's interpolation: r_p = the p-quantile of Binomial(n, p0),
   α = (F(r_p) − p) / (F(r_p) − F(r_p − 1)), limit = (r_p − α)/n.
 - ``rate``: y = O/n (events per unit of denominator), target θ0 = ΣO/Σn, expected count E = θ0·n.
-  Limits for ``method="none"`` are the exact Poisson (chi-square) limits in FunnelPlotR's form:
+  Exact limits are the Poisson (chi-square) limits in FunnelPlotR's form:
   lower = qχ²(p, 2E)/2 / E, upper = qχ²(1−p, 2(E+1))/2 / E, on the ratio scale, times θ0.
 
-Overdispersion (``phi``: multiplicative; ``tau2``: additive random effects) works on the transformed
-scale (proportions: y = arcsin √(r/n), s = 1/(2√n); rates: y = √(O/E), s = 1/(2√E), target 1), with
-z-scores winsorised at 10% in each tail; limits are back-transformed (sin², or squared).
+Methods:
+- ``auto`` (the default; docs/adr/0011-funnel-default.md): the χ² test on the winsorised z-scores
+  decides. Overdispersed (I·φ above the 95% point of χ² on I − 1 degrees of freedom): additive random
+  effects, as ``tau2`` (FunnelPlotR's default adjustment); otherwise the exact limits, as ``none``.
+- ``none``: the exact limits, whatever the spread.
+- ``phi``: multiplicative overdispersion, applied only when the χ² test finds it.
+- ``tau2``: additive random effects (DerSimonian–Laird τ²), always applied.
+Overdispersion works on the transformed scale (proportions: y = arcsin √(r/n), s = 1/(2√n); rates:
+y = √(O/E), s = 1/(2√E), target 1), with z-scores winsorised at 10% in each tail; limits are taken
+back (sin², or squared). ``Funnel.applied`` says which limits were drawn.
 
-    >>> f = funnel([3, 10, 40], [50, 100, 400], kind="proportion", method="none")
-    >>> round(f.centre, 4), f.flags.tolist()
-    (0.0964, ['within', 'within', 'within'])
+Each unit beyond a limit is judged by the measure's direction of improvement: ``better`` or ``worse``
+(``neutral`` when the measure has no direction); inside both limits, ``within``.
 
-Every quantile here is computed in this module (no scipy): the binomial by summing its probabilities in
-a window around the mean, the gamma (chi-square) by Newton's method on the regularised incomplete gamma.
+    >>> f = funnel([3, 10, 40], [50, 100, 400], kind="proportion")
+    >>> round(f.centre, 4), f.applied, f.flags.tolist()
+    (0.0964, 'none', ['within', 'within', 'within'])
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
+from scipy import stats  # type: ignore[import-untyped]  # no stubs among our dependencies
 
 Z_95 = 1.959964  # two-sided 95%
 Z_998 = 3.090232  # two-sided 99.8%
 KINDS = ("proportion", "rate")
-METHODS = ("none", "phi", "tau2")
+METHODS = ("auto", "none", "phi", "tau2")
+DEFAULT_METHOD = "auto"
+IMPROVEMENTS = ("increase", "decrease", "neutral")
 FLAGS = ("above_998", "above_95", "within", "below_95", "below_998")
+JUDGEMENTS = ("better", "worse", "neutral", "within")
 TRIM = 0.1  # winsorise 10% in each tail
+SIGNIFICANCE = 0.05  # the χ² test of overdispersion (docs/reference/qi.md §5, step 3)
 # The probabilities of the four limits: lower 99.8%, lower 95%, upper 95%, upper 99.8%.
 _P = {"lower_998": 0.001, "lower_95": 0.025, "upper_95": 0.975, "upper_998": 0.999}
 _Z = {"lower_998": -Z_998, "lower_95": -Z_95, "upper_95": Z_95, "upper_998": Z_998}
-_lgamma = np.vectorize(math.lgamma, otypes=[float])
+
+
+@dataclass(frozen=True)
+class Dispersion:
+    """How much more the units vary than chance allows, on the transformed scale."""
+
+    phi: float  # Σ z²/I over winsorised z
+    tau2: float  # additive between-unit variance (DerSimonian–Laird); 0 when I·φ ≤ I − 1
+    statistic: float  # I·φ, compared with χ² on I − 1 degrees of freedom
+    p_value: float  # P(χ²_{I−1} ≥ I·φ); 1.0 when there are fewer than 2 units
+    overdispersed: bool  # p_value below SIGNIFICANCE
 
 
 @dataclass(frozen=True)
@@ -45,10 +67,14 @@ class Funnel:
     """A funnel plot's numbers: one entry per unit in each array, in the order given."""
 
     kind: str
-    method: str
+    method: str  # as asked: auto, none, phi or tau2
+    applied: str  # the limits drawn: none (exact), phi or tau2
+    improvement: str  # increase, decrease or neutral: what "better" means
     centre: float  # pooled proportion, or rate per unit of denominator
     phi: float  # Σ z²/I over winsorised z (shown whatever the method)
     tau2: float  # additive between-unit variance on the transformed scale
+    statistic: float  # I·φ, the χ² test's statistic
+    p_value: float  # the χ² test's p-value on I − 1 degrees of freedom
     overdispersed: bool  # I·φ above the 95% point of χ² on I − 1 degrees of freedom
     numerators: np.ndarray
     denominators: np.ndarray
@@ -58,6 +84,7 @@ class Funnel:
     upper_95: np.ndarray
     upper_998: np.ndarray
     flags: np.ndarray  # str: above_998, above_95, within, below_95, below_998
+    judgements: np.ndarray  # str: better, worse, neutral (beyond a limit) or within
 
     def __len__(self) -> int:
         return len(self.values)
@@ -65,153 +92,57 @@ class Funnel:
     def curve(self, denominators: np.ndarray | list[float]) -> dict[str, np.ndarray]:
         """The four limits at any denominators (for drawing the funnel as smooth lines)."""
         x = np.asarray(denominators, dtype=float)
-        return _limits(self.kind, self.method, self.centre, x, self.phi, self.tau2, self.overdispersed)
+        return _limits(self.kind, self.applied, self.centre, x, self.phi, self.tau2)
+
+    def count(self, judgement: str | None = None, *, outer: bool = False) -> int:
+        """How many units are beyond the 95% limits (the 99.8% ones if `outer`), of one judgement if
+        given: ``count()`` is every unit flagged, ``count("worse", outer=True)`` the worse alarms."""
+        beyond = np.isin(self.flags, ("above_998", "below_998")) if outer else self.flags != "within"
+        if judgement is not None:
+            beyond &= self.judgements == judgement
+        return int(beyond.sum())
 
 
 # ------------------------------------------------------------------------------------------------
-# Distributions
-
-
-def normal_quantile(p: float) -> float:
-    return NormalDist().inv_cdf(p)
+# Distributions (scipy.stats; docs/adr/0011-funnel-default.md says why not hand-written)
 
 
 def binomial_limits(n: np.ndarray, p0: float, probs: tuple[float, ...]) -> list[np.ndarray]:
     """(r_p − α)/n for each n and each p in `probs`: the interpolated p-quantile of Binomial(n, p0),
-    as a proportion (one array per p)."""
+    as a proportion (one array per p, each of n's shape).
+
+    r_p is the smallest r with F(r) ≥ p and α = (F(r_p) − p) / (F(r_p) − F(r_p − 1))
+    (Spiegelhalter 2005, Appendix A.1.1; docs/reference/qi.md §5).
+
+        >>> [round(float(x[0]), 4) for x in binomial_limits(np.array([100]), 0.5, (0.025, 0.975))]
+        [0.3968, 0.5932]
+    """
     n = np.asarray(n, dtype=np.int64)
     if p0 <= 0 or p0 >= 1:
         return [np.full(n.shape, float(min(max(p0, 0.0), 1.0))) for _ in probs]
     unique, inverse = np.unique(n, return_inverse=True)
-    results = [np.empty(unique.shape, dtype=float) for _ in probs]
-    q0 = 1 - p0
-    sd = np.sqrt(unique * p0 * q0)
-    # Beyond 7.5 sd (and a margin for small n) the tails hold far less than the 0.001 asked for.
-    lo = np.maximum(0, np.floor(unique * p0 - 7.5 * sd - 10)).astype(np.int64)
-    hi = np.minimum(unique, np.ceil(unique * p0 + 7.5 * sd + 10)).astype(np.int64)
-    width = hi - lo + 1
-    # Chunks of similar width keep the (rows × width) arrays small.
-    order = np.argsort(width, kind="stable")
-    budget = 4_000_000
-    start = 0
-    log_ratio_pq = math.log(p0 / q0)
-    while start < len(order):
-        w = int(width[order[start]])
-        rows = max(1, budget // max(w, 1))
-        idx = order[start : start + rows]
-        w = int(width[idx].max())
-        nn = unique[idx][:, None].astype(float)
-        k0 = lo[idx][:, None].astype(float)
-        k = k0 + np.arange(w)[None, :]
-        first = (
-            _lgamma(nn[:, 0] + 1) - _lgamma(k0[:, 0] + 1) - _lgamma(nn[:, 0] - k0[:, 0] + 1)
-            + k0[:, 0] * math.log(p0) + (nn[:, 0] - k0[:, 0]) * math.log(q0)
-        )  # fmt: skip
+    out = []
+    for p in probs:
+        r = stats.binom.ppf(p, unique, p0)
+        at = stats.binom.cdf(r, unique, p0)
+        before = stats.binom.cdf(r - 1, unique, p0)  # 0 when r = 0
         with np.errstate(divide="ignore", invalid="ignore"):
-            # log pmf(k+1) − log pmf(k) = log((n − k)/(k + 1)) + log(p/q)
-            steps = np.log((nn - k[:, :-1]) / (k[:, :-1] + 1)) + log_ratio_pq
-            steps = np.where(k[:, :-1] < nn, steps, -np.inf)
-            logpmf = np.concatenate([first[:, None], first[:, None] + np.cumsum(steps, axis=1)], axis=1)
-        pmf = np.exp(logpmf)
-        pmf[k > nn] = 0.0
-        cdf = np.cumsum(pmf, axis=1)
-        rows_at = np.arange(len(idx))
-        for p, result in zip(probs, results, strict=True):
-            # r_p: the first k with F(k) ≥ p (the count of columns below p, as F is increasing).
-            j = np.minimum((cdf < p - 1e-15).sum(axis=1), w - 1)
-            f_r = cdf[rows_at, j]
-            f_before = np.where(j > 0, cdf[rows_at, np.maximum(j - 1, 0)], 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                alpha = np.where(f_r > f_before, (f_r - p) / (f_r - f_before), 0.0)
-            alpha = np.clip(alpha, 0.0, 1.0)
-            result[idx] = (lo[idx] + j - alpha) / unique[idx]
-        start += len(idx)
-    return [np.clip(result[inverse.reshape(n.shape)], 0.0, 1.0) for result in results]
-
-
-def gamma_cdf(x: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """The regularised lower incomplete gamma P(a, x), elementwise (series below a + 1, else Lentz)."""
-    x = np.asarray(x, dtype=float)
-    a = np.asarray(a, dtype=float)
-    x, a = np.broadcast_arrays(x, a)
-    out = np.zeros(x.shape)
-    positive = x > 0
-    lg = _lgamma(a)
-    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
-        front = np.exp(a * np.log(np.where(positive, x, 1.0)) - x - lg)
-    series = positive & (x < a + 1)
-    if series.any():
-        xs, as_ = x[series], a[series]
-        term = 1.0 / as_
-        total = term.copy()
-        active = np.ones(xs.shape, dtype=bool)
-        for i in range(1, 100_000):
-            term = np.where(active, term * xs / (as_ + i), 0.0)
-            total += term
-            active &= np.abs(term) > np.abs(total) * 1e-15
-            if not active.any():
-                break
-        out[series] = total * front[series]
-    frac = positive & ~series
-    if frac.any():
-        xs, as_ = x[frac], a[frac]
-        tiny = 1e-300
-        b = xs + 1 - as_
-        c = np.full(xs.shape, 1 / tiny)
-        d = 1 / b
-        h = d.copy()
-        active = np.ones(xs.shape, dtype=bool)
-        for i in range(1, 100_000):
-            an = -i * (i - as_)
-            b = b + 2
-            d = an * d + b
-            d = np.where(np.abs(d) < tiny, tiny, d)
-            c = b + an / c
-            c = np.where(np.abs(c) < tiny, tiny, c)
-            d = 1 / d
-            delta = d * c
-            h = np.where(active, h * delta, h)
-            active &= np.abs(delta - 1) > 1e-15
-            if not active.any():
-                break
-        out[frac] = 1 - front[frac] * h
-    return np.clip(out, 0.0, 1.0)
-
-
-def gamma_quantile(p: float, a: np.ndarray) -> np.ndarray:
-    """x with P(a, x) = p for each shape a (scale 1); qχ²(p, 2a)/2. Newton from Wilson–Hilferty."""
-    a = np.asarray(a, dtype=float)
-    out = np.zeros(a.shape)
-    ok = a > 0
-    if not ok.any():
-        return out
-    aa = a[ok]
-    z = normal_quantile(p)
-    # Wilson–Hilferty on χ² with 2a degrees of freedom, halved.
-    v = 2 * aa
-    x = np.maximum(v * (1 - 2 / (9 * v) + z * np.sqrt(2 / (9 * v))) ** 3 / 2, 1e-8)
-    small = aa < 1
-    if small.any():
-        # For small shapes P(a, x) ≈ x^a / Γ(a + 1): invert that.
-        x = np.where(small, np.exp((math.log(p) + _lgamma(aa + 1)) / aa), x)
-    lg = _lgamma(aa)
-    for _ in range(100):
-        f = gamma_cdf(x, aa) - p
-        with np.errstate(over="ignore", under="ignore", divide="ignore"):
-            pdf = np.exp((aa - 1) * np.log(x) - x - lg)
-        step = np.where(pdf > 0, f / np.where(pdf > 0, pdf, 1), 0.0)
-        new = x - step
-        new = np.where(new <= 0, x / 10, new)
-        if np.all(np.abs(new - x) <= 1e-12 * np.maximum(1.0, np.abs(x))):
-            x = new
-            break
-        x = new
-    out[ok] = x
+            alpha = np.where(at > before, (at - p) / (at - before), 0.0)
+        limit = (r - np.clip(alpha, 0.0, 1.0)) / unique
+        out.append(np.clip(limit, 0.0, 1.0)[inverse.reshape(n.shape)])
     return out
 
 
+def gamma_quantile(p: float, a: np.ndarray) -> np.ndarray:
+    """x with P(a, x) = p for each shape a (scale 1), that is qχ²(p, 2a)/2; 0 where a ≤ 0."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(a > 0, stats.gamma.ppf(p, np.where(a > 0, a, 1.0)), 0.0)
+
+
 def chi2_quantile(p: float, df: float) -> float:
-    return float(2 * gamma_quantile(p, np.array([df / 2.0]))[0])
+    """The p-quantile of χ² on `df` degrees of freedom."""
+    return float(stats.chi2.ppf(p, df))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -234,32 +165,46 @@ def winsorise(z: np.ndarray, trim: float = TRIM) -> np.ndarray:
     return np.clip(z, low, high)
 
 
-def overdispersion(
-    kind: str, r: np.ndarray, n: np.ndarray, centre: float, trim: float = TRIM
-) -> tuple[float, float, bool]:
-    """(φ, τ², overdispersed) from winsorised z-scores on the transformed scale (qi.md §5, steps 1–4)."""
+def overdispersion(kind: str, r: np.ndarray, n: np.ndarray, centre: float, trim: float = TRIM) -> Dispersion:
+    """φ, τ² and the χ² test from winsorised z-scores on the transformed scale (docs/reference/qi.md §5,
+    steps 1–4). Fewer than 2 units, or a centre of 0 (or 1 for a proportion), cannot be overdispersed."""
     count = len(r)
     if count < 2 or centre <= 0 or (kind == "proportion" and centre >= 1):
-        return 1.0, 0.0, False
+        return Dispersion(phi=1.0, tau2=0.0, statistic=float(count), p_value=1.0, overdispersed=False)
     y, s, target = _transformed(kind, r, n, centre)
     z = winsorise((y - target) / s, trim)
     phi = float(np.mean(z**2))
     w = 1 / s**2
-    if count * phi <= count - 1:
+    statistic = count * phi
+    if statistic <= count - 1:
         tau2 = 0.0
     else:
-        tau2 = max(0.0, float((count * phi - (count - 1)) / (w.sum() - (w**2).sum() / w.sum())))
-    overdispersed = count * phi > chi2_quantile(0.95, count - 1)
-    return phi, tau2, overdispersed
+        tau2 = max(0.0, float((statistic - (count - 1)) / (w.sum() - (w**2).sum() / w.sum())))
+    return Dispersion(
+        phi=phi,
+        tau2=tau2,
+        statistic=statistic,
+        p_value=float(stats.chi2.sf(statistic, count - 1)),
+        overdispersed=statistic > chi2_quantile(1 - SIGNIFICANCE, count - 1),
+    )
+
+
+def applied_method(method: str, overdispersed: bool) -> str:
+    """The limits `method` draws: ``auto`` is ``tau2`` when overdispersed, else ``none``; ``phi`` is left
+    unapplied (``none``) when not overdispersed (docs/reference/qi.md §5, step 3)."""
+    if method == "auto":
+        return "tau2" if overdispersed else "none"
+    if method == "phi" and not overdispersed:
+        return "none"
+    return method
 
 
 def _limits(
-    kind: str, method: str, centre: float, n: np.ndarray, phi: float, tau2: float, overdispersed: bool
+    kind: str, applied: str, centre: float, n: np.ndarray, phi: float, tau2: float
 ) -> dict[str, np.ndarray]:
-    if method == "phi" and not overdispersed:
-        method = "none"  # qi.md §5: if not overdispersed, leave the limits alone
+    """The four limits at denominators `n` for an applied method (none, phi or tau2)."""
     out: dict[str, np.ndarray] = {}
-    if method == "none":
+    if applied == "none":
         if kind == "proportion":
             whole = np.maximum(np.rint(n), 1)
             found = binomial_limits(whole, centre, tuple(_P.values()))
@@ -274,10 +219,10 @@ def _limits(
                         ratio = gamma_quantile(p, expected + 1) / expected
                 out[name] = np.where(expected > 0, ratio * centre, np.nan)
         return out
-    _, s, target = _transformed(kind, np.zeros_like(n), n, centre) if centre > 0 else (None, None, 0.0)
-    if centre <= 0 or s is None:
+    if centre <= 0:
         return {name: np.zeros(n.shape) for name in _P}
-    spread = np.sqrt(phi) * s if method == "phi" else np.sqrt(s**2 + tau2)
+    _, s, target = _transformed(kind, np.zeros_like(n), n, centre)
+    spread = np.sqrt(phi) * s if applied == "phi" else np.sqrt(s**2 + tau2)
     for name, z in _Z.items():
         t = target + z * spread
         if kind == "proportion":
@@ -297,19 +242,44 @@ def flags_for(values: np.ndarray, limits: dict[str, np.ndarray]) -> np.ndarray:
     return flags
 
 
+def judgements_for(flags: np.ndarray, improvement: str) -> np.ndarray:
+    """better, worse, neutral or within for each flag: above a limit is better when higher is better
+    (``increase``), below one when lower is better (``decrease``); a measure with no direction
+    (``neutral``) is neither, so every unit beyond a limit is ``neutral``.
+
+        >>> judgements_for(np.array(["above_95", "within", "below_998"]), "decrease").tolist()
+        ['worse', 'within', 'better']
+    """
+    flags = np.asarray(flags, dtype=object)
+    out = np.full(flags.shape, "within", dtype=object)
+    above = np.isin(flags, ("above_95", "above_998"))
+    below = np.isin(flags, ("below_95", "below_998"))
+    if improvement == "neutral":
+        out[above | below] = "neutral"
+        return out
+    high_is_good = improvement == "increase"
+    out[above] = "better" if high_is_good else "worse"
+    out[below] = "worse" if high_is_good else "better"
+    return out
+
+
 def funnel(
     numerators: np.ndarray | list[float],
     denominators: np.ndarray | list[float],
     *,
     kind: str = "proportion",
-    method: str = "none",
+    method: str = DEFAULT_METHOD,
+    improvement: str = "neutral",
     trim: float = TRIM,
 ) -> Funnel:
-    """Limits and flags for each unit. Raises ValueError for bad input (said once, at the door)."""
+    """Limits, flags and judgements for each unit: numerators and denominators of shape (I,).
+    Raises ValueError for bad input (said once, at the door)."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
+    if improvement not in IMPROVEMENTS:
+        raise ValueError(f"improvement must be one of {', '.join(IMPROVEMENTS)}, not {improvement!r}")
     r = np.asarray(numerators, dtype=float)
     n = np.asarray(denominators, dtype=float)
     if r.ndim != 1 or r.shape != n.shape:
@@ -325,20 +295,27 @@ def funnel(
     if kind == "proportion" and (r > n).any():
         raise ValueError("a proportion's numerator cannot exceed its denominator")
     centre = float(r.sum() / n.sum())
-    phi, tau2, overdispersed = overdispersion(kind, r, n, centre, trim)
+    spread = overdispersion(kind, r, n, centre, trim)
+    applied = applied_method(method, spread.overdispersed)
     values = r / n
-    limits = _limits(kind, method, centre, n, phi, tau2, overdispersed)
+    limits = _limits(kind, applied, centre, n, spread.phi, spread.tau2)
+    flags = flags_for(values, limits)
     return Funnel(
         kind=kind,
         method=method,
+        applied=applied,
+        improvement=improvement,
         centre=centre,
-        phi=phi,
-        tau2=tau2,
-        overdispersed=overdispersed,
+        phi=spread.phi,
+        tau2=spread.tau2,
+        statistic=spread.statistic,
+        p_value=spread.p_value,
+        overdispersed=spread.overdispersed,
         numerators=r,
         denominators=n,
         values=values,
-        flags=flags_for(values, limits),
+        flags=flags,
+        judgements=judgements_for(flags, improvement),
         **limits,
     )
 

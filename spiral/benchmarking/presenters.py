@@ -1,6 +1,6 @@
-"""Display shaping shared by the pages, the API and the exports: flag wording (qi.md §5: beyond 95% is an
-"alert", beyond 99.8% an "alarm"; never a league-table rank), numbers, the gap sentence, and the funnel
-plot as a server-side SVG."""
+"""Display shaping shared by the pages, the API and the exports: flag wording (docs/reference/qi.md §5:
+beyond 95% is an "alert", beyond 99.8% an "alarm"; never a league-table rank), numbers, the gap sentence,
+and the funnel plot as a server-side SVG."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from markupsafe import Markup, escape
 
 from spiral.benchmarking import funnel as fm
 from spiral.benchmarking.queries import BEST_LABELS, GapRow, PeerData
+from spiral.core.axes import linear_scale, nice_ticks
+from spiral.spc.svg import COLOURS as MDC_COLOURS
 
 FLAG_TEXT = {
     "above_998": "Above the 99.8% limit (alarm)",
@@ -24,12 +26,33 @@ FLAG_TEXT = {
     "below_998": "Below the 99.8% limit (alarm)",
 }
 METHOD_TEXT = {
+    "auto": "automatic: additive random effects (τ²) when the χ² test finds overdispersion, else exact limits",
     "none": "no overdispersion adjustment (exact limits)",
     "phi": "multiplicative overdispersion (φ)",
     "tau2": "additive random effects (τ²)",
 }
 FREQUENCY_WORDS = {"day": "a day", "week": "a week", "month": "a month", "quarter": "a quarter"}
-COLOURS = {"above": "#ed8b00", "below": "#ed8b00", "within": "#768692", "chosen": "#005eb8"}
+# Making Data Count's colours, as on the SPC charts (spiral.spc.svg): blue for improvement, orange for
+# concern, purple for a measure with no direction, grey within the limits.
+COLOURS = {
+    "better": MDC_COLOURS["improvement"],
+    "worse": MDC_COLOURS["concern"],
+    "neutral": MDC_COLOURS["neutral"],
+    "within": MDC_COLOURS["common"],
+    "chosen": "#212b32",  # the chosen unit's outline
+}
+LEGEND_TEXT = {  # short, to fit one row of the chart
+    "better": "Better (improvement)",
+    "worse": "Worse (concern)",
+    "neutral": "Beyond the limits (no direction)",
+    "within": "Within the limits",
+}
+JUDGEMENT_TEXT = {
+    "better": "better than expected (improvement)",
+    "worse": "worse than expected (concern)",
+    "neutral": "beyond the limits (this measure has no better direction)",
+    "within": "within the limits",
+}
 
 
 def flag_text(flag: str) -> str:
@@ -47,6 +70,62 @@ def direction_text(flag: str, improvement: str) -> str:
         if good
         else "worse than its peers would lead us to expect"
     )
+
+
+def with_method(query: str, method: str) -> str:
+    """The page's query string with `method` replaced (the links to the other methods)."""
+    from urllib.parse import parse_qsl, urlencode
+
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k != "method"]
+    return urlencode([*pairs, ("method", method)])
+
+
+def limits_text(result: fm.Funnel, method: str) -> str:
+    """What limits `method` drew in `result`, in a few words (the methods table)."""
+    exact = "exact binomial" if result.kind == "proportion" else "exact Poisson"
+    if result.applied == "phi":
+        return f"widened by √φ = {math.sqrt(result.phi):.3g}"
+    if result.applied == "tau2":
+        return f"allow for differences between units: τ² = {result.tau2:.3g}"
+    if method == "phi":
+        return f"not applied (the points are not overdispersed): {exact}"
+    return exact
+
+
+def judgement_text(judgement: str) -> str:
+    return JUDGEMENT_TEXT.get(judgement, judgement)
+
+
+def _p_text(p_value: float) -> str:
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
+
+
+def method_sentence(result: fm.Funnel, peers: str) -> str:
+    """Which limits the funnel plot draws and why, in words: `peers` is the peers' kind, plural
+    ("organisations"). φ, the χ² test and τ² are always given (docs/reference/qi.md §5)."""
+    exact = "exact binomial" if result.kind == "proportion" else "exact Poisson"
+    spread = f"φ = {result.phi:.3g}, χ² {_p_text(result.p_value)}"
+    if result.overdispersed:
+        varies = f"The points vary more than chance allows ({spread})"
+    else:
+        varies = f"The points vary no more than chance allows ({spread})"
+    if result.applied == "tau2":
+        allow = f"the limits allow for differences between {peers} (additive random effects, τ² = {result.tau2:.3g})"
+        if result.method == "auto":
+            return f"{varies}, so {allow}."
+        return f"{varies}; as chosen, {allow}."
+    if result.applied == "phi":
+        return f"{varies}, so the limits are widened by √φ (multiplicative overdispersion, as chosen)."
+    if result.method == "auto":
+        return f"{varies}, so the limits are the {exact} ones, with no allowance for overdispersion."
+    if result.method == "phi":
+        return f"{varies}, so the limits are left unadjusted: the {exact} ones."
+    if result.overdispersed:
+        return (
+            f"{varies}; as chosen, the limits are the {exact} ones, with no allowance for it, so many "
+            f"{peers} may be flagged for differences that chance alone does not explain."
+        )
+    return f"{varies}; as chosen, the limits are the {exact} ones."
 
 
 def value_text(value: float | None, proportion: bool, label: str = "") -> str:
@@ -121,6 +200,7 @@ def point_rows(data: PeerData, result: fm.Funnel) -> list[dict[str, Any]]:
                 "lower_998": float(result.lower_998[i]),
                 "upper_998": float(result.upper_998[i]),
                 "flag": str(result.flags[i]),
+                "judgement": str(result.judgements[i]),
             }
         )
     return rows
@@ -136,7 +216,7 @@ def export_rows(rows: list[dict[str, Any]], result: fm.Funnel) -> list[list[Any]
     return [
         [
             r["unit"], r["name"], r["numerator"], r["denominator"], r["value"], r["lower_998"], r["lower_95"],
-            r["upper_95"], r["upper_998"], flag_text(r["flag"]), result.centre, result.method, result.phi,
+            r["upper_95"], r["upper_998"], flag_text(r["flag"]), result.centre, result.applied, result.phi,
             result.tau2,
         ]
         for r in rows
@@ -156,16 +236,6 @@ def gap_export_rows(rows: list[GapRow], potential: float | None) -> list[list[An
 # The funnel plot as SVG
 
 
-def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    if high <= low:
-        return [low]
-    raw = (high - low) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = min((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), default=raw)
-    first = math.ceil(low / step) * step
-    return [first + i * step for i in range(int((high - first) / step) + 1)]
-
-
 def funnel_svg(
     data: PeerData,
     result: fm.Funnel,
@@ -176,7 +246,9 @@ def funnel_svg(
     height: int = 440,
 ) -> str:
     """The funnel plot: value (y) against denominator (x), 95% and 99.8% limits, the centre line, each
-    unit a point linking to its series, the chosen unit highlighted; method, φ and τ² stated."""
+    unit a point linking to its series, coloured by its judgement (Making Data Count: blue better,
+    orange worse, purple beyond the limits with no direction, grey within; filled beyond 99.8%, a ring
+    beyond 95% only) with a legend saying so; the chosen unit outlined; method, φ and τ² stated."""
     proportion = data.kind == "proportion"
     n = result.denominators
     values = result.values
@@ -184,7 +256,7 @@ def funnel_svg(
         :10
     ]
     uid = f"funnel-{digest}"
-    left, right, top, bottom = 70, 20, 50, 56
+    left, right, top, bottom = 70, 20, 70, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     x_max = float(n.max()) * 1.05
     x_min_curve = max(float(n.min()) * 0.5, 1.0 if proportion else float(n.min()) * 0.5)
@@ -201,22 +273,26 @@ def funnel_svg(
     if y_high <= y_low:
         y_high = y_low + 1
 
-    def sx(x: float) -> float:
-        return left + plot_w * x / x_max
+    sx = linear_scale((0, x_max), (left, left + plot_w))
+    y_scale = linear_scale((y_high, y_low), (top, top + plot_h))
 
     def sy(y: float) -> float:
-        return top + plot_h * (1 - (min(max(y, y_low), y_high) - y_low) / (y_high - y_low))
+        return y_scale(min(max(y, y_low), y_high))  # a point off the scale sits on its edge
 
     def fmt(y: float) -> str:
         return value_text(y, proportion, data.measure.label)
 
     out: list[str] = []
-    method = METHOD_TEXT.get(result.method, result.method)
+    method = METHOD_TEXT.get(result.applied, result.applied)
+    if result.method == "auto":
+        method = f"automatic, {method}"
+    judged = [j for j in ("better", "worse", "neutral") if (result.judgements == j).any()]
     desc = (
         f"Funnel plot of {data.measure.name} for {len(result)} {data.group.describe()}"
         f"{', ' + data.period.isoformat() if data.period else ''}. Centre {fmt(result.centre)}; limits at 95% "
         f"and 99.8%; {method}; φ = {result.phi:.3g}, τ² = {result.tau2:.3g}. "
         + ", ".join(f"{sum(1 for f in result.flags if f == k)} {FLAG_TEXT[k].lower()}" for k in fm.FLAGS)
+        + "".join(f"; {result.count(j)} {JUDGEMENT_TEXT[j]}" for j in judged)
         + ". The table beside the chart gives every unit's figures."
     )
     out.append(
@@ -233,12 +309,12 @@ def funnel_svg(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#aeb7bd"/>'
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#aeb7bd"/>'
     )
-    for t in _nice_ticks(y_low, y_high):
+    for t in nice_ticks(y_low, y_high, through_high=False):
         out.append(
             f'<line x1="{left - 4}" y1="{sy(t):.1f}" x2="{left + plot_w}" y2="{sy(t):.1f}" stroke="#eef0f1"/>'
             f'<text x="{left - 8}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(value_text(t, proportion))}</text>'
         )
-    for t in _nice_ticks(0, x_max):
+    for t in nice_ticks(0, x_max, through_high=False):
         out.append(f'<text x="{sx(t):.1f}" y="{top + plot_h + 18}" text-anchor="middle">{t:,.0f}</text>')
     den_label = data.measure.denominator_definition or "Denominator"
     if data.measure.label and not proportion:
@@ -273,17 +349,29 @@ def funnel_svg(
     url_of = series_url_maker()
     for i, p in enumerate(data.points):
         flag = str(result.flags[i])
+        judgement = str(result.judgements[i])
         is_chosen = chosen is not None and p.code == chosen
-        colour = COLOURS["chosen"] if is_chosen else COLOURS[flag.split("_")[0]]
+        colour = COLOURS[judgement]
         radius = 7 if is_chosen else 4
         tip = (
             f"{p.name} ({p.code}): {fmt(float(values[i]))}, {p.numerator:,.0f} of {p.denominator:,.0f}"
-            f" — {FLAG_TEXT[flag]}"
+            f" — {FLAG_TEXT[flag]}" + ("" if judgement == "within" else f": {JUDGEMENT_TEXT[judgement]}")
         )
+        ring = flag in ("above_95", "below_95")  # beyond 95% only: a ring; beyond 99.8%: filled
+        if ring:
+            paint = f'fill="#ffffff" stroke="{colour}" stroke-width="{3 if is_chosen else 2}"'
+        else:
+            opacity = 1 if flag != "within" or is_chosen else 0.8
+            paint = f'fill="{colour}" fill-opacity="{opacity}" stroke="#ffffff" stroke-width="1"'
+        cx, cy = sx(float(n[i])), sy(float(values[i]))
         dot = (
-            f'<circle cx="{sx(float(n[i])):.1f}" cy="{sy(float(values[i])):.1f}" r="{radius}" fill="{colour}" '
-            f'fill-opacity="{1 if is_chosen else 0.75}" stroke="#ffffff" stroke-width="1"><title>{escape(tip)}</title></circle>'
+            f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius}" {paint}><title>{escape(tip)}</title></circle>'
         )
+        if is_chosen:  # outlined, keeping its judgement's colour inside
+            dot = (
+                f'<g><circle cx="{cx:.1f}" cy="{cy:.1f}" r="{radius + 3}" fill="none" '
+                f'stroke="{COLOURS["chosen"]}" stroke-width="2"/>{dot}</g>'
+            )
         href = url_of(p.series_id)
         if href:
             dot = f'<a href="{escape(href)}" xlink:href="{escape(href)}" aria-label="{escape(tip)}">{dot}</a>'
@@ -306,8 +394,28 @@ def funnel_svg(
         f'<text x="{left}" y="36" font-family="Arial, sans-serif" font-size="12" fill="#4c6272">{escape(stats)} '
         f"Dashed lines: 95% limits; solid: 99.8%.</text>"
     )
+    out.append(_legend(result, left, 56))
     out.append("</svg>")
     return "".join(out)
+
+
+def _legend(result: fm.Funnel, x: float, y: float) -> str:
+    """The key to the points' colours and shapes, one row (the judgements this measure can have)."""
+    kinds = ["neutral"] if result.improvement == "neutral" else ["better", "worse"]
+    items = [(COLOURS[k], LEGEND_TEXT[k]) for k in [*kinds, "within"]]
+    parts = ['<g class="spiral-funnel__legend" font-family="Arial, sans-serif" font-size="12">']
+    at = x
+    for colour, text in items:
+        parts.append(
+            f'<circle cx="{at + 5:.1f}" cy="{y - 4}" r="5" fill="{colour}"/>'
+            f'<text x="{at + 14:.1f}" y="{y}" fill="#212b32">{escape(text)}</text>'
+        )
+        at += 22 + 6.2 * len(text)
+    parts.append(
+        f'<circle cx="{at + 5:.1f}" cy="{y - 4}" r="4" fill="#ffffff" stroke="#4c6272" stroke-width="2"/>'
+        f'<text x="{at + 14:.1f}" y="{y}" fill="#212b32">Ring: beyond 95% only; filled: beyond 99.8%</text></g>'
+    )
+    return "".join(parts)
 
 
 def trend_svg(
@@ -325,8 +433,7 @@ def trend_svg(
     pw, ph = width - left - right, height - top - bottom
     step = pw / max(len(rows) - 1, 1)
 
-    def sy(y: float) -> float:
-        return top + ph * (1 - (y - low) / (high - low))
+    sy = linear_scale((high, low), (top, top + ph))
 
     def poly(key: str, style: str) -> str:
         pts = " ".join(f"{left + i * step:.1f},{sy(r[key]):.1f}" for i, r in points if r[key] is not None)
@@ -339,7 +446,7 @@ def trend_svg(
     )
     ticks = "".join(
         f'<text x="{left - 6}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(value_text(t, proportion))}</text>'
-        for t in _nice_ticks(low, high, 4)
+        for t in nice_ticks(low, high, 4, through_high=False)
     )
     return Markup(  # noqa: S704 - every text interpolated above is escaped
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.core.exceptions import ValidationError
@@ -13,6 +13,7 @@ from django.db.models import Max, Q, QuerySet
 
 from spiral.benchmarking import funnel as fm
 from spiral.core import periods
+from spiral.core.types import AnyUser
 from spiral.measurement.models import RATIO_CHARTS, Measure, Observation, Series
 from spiral.organisations.models import OrganisationType, Unit, UnitKind, subtree_q
 from spiral.organisations.permissions import visible_to
@@ -35,12 +36,15 @@ class PeerGroup:
     kind: str = UnitKind.ORGANISATION
     organisation_type: str = ""
 
-    def describe(self) -> str:
+    def plural(self) -> str:
+        """The peers' kind in the plural: "organisations", "acute trusts"."""
         kind = dict(UnitKind.choices).get(self.kind, self.kind).lower()
         if self.organisation_type:
             kind = dict(OrganisationType.choices).get(self.organisation_type, self.organisation_type).lower()
-        plural = kind if kind.endswith("s") else kind + "s"
-        return f"{plural} in {self.within.name}"
+        return kind if kind.endswith("s") else kind + "s"
+
+    def describe(self) -> str:
+        return f"{self.plural()} in {self.within.name}"
 
 
 @dataclass
@@ -54,9 +58,21 @@ class Point:
     denominator: float
 
 
+@dataclass(frozen=True)
+class Counted:
+    """What is compared when it is not a measure's observations (the positive share of feedback answers,
+    say): the facts of a measure that a funnel plot and its drawing read."""
+
+    name: str
+    label: str = ""
+    denominator_definition: str = ""
+    is_proportion: bool = True
+    improvement: str = "neutral"  # which side of the limits is better: increase, decrease or neutral
+
+
 @dataclass
 class PeerData:
-    measure: Measure
+    measure: Measure | Counted
     group: PeerGroup
     period: dt.date | None
     points: list[Point] = field(default_factory=list)
@@ -66,7 +82,12 @@ class PeerData:
         return "proportion" if self.measure.is_proportion else "rate"
 
 
-def indicators(user: Any) -> QuerySet[Measure]:
+def top_unit(user: AnyUser) -> Unit | None:
+    """The first top unit of the hierarchy the user may see (by path): the default peer group's `within`."""
+    return visible_to(user, Unit.objects.filter(parent__isnull=True)).order_by("path").first()
+
+
+def indicators(user: AnyUser) -> QuerySet[Measure]:
     """Indicators that can be benchmarked: shared measures with a numerator and a denominator."""
     return (
         visible_to(user, Measure.objects.select_related("owner"))
@@ -75,11 +96,14 @@ def indicators(user: Any) -> QuerySet[Measure]:
     )
 
 
-def indicator_by_code(user: Any, code: str) -> Measure | None:
+def indicator_by_code(user: AnyUser, code: str) -> Measure | None:
+    """The measure with this code, if the user may see it (None otherwise), with its owner unit."""
     return visible_to(user, Measure.objects.select_related("owner")).filter(code=code).first()
 
 
 def check_benchmarkable(measure: Measure) -> None:
+    """Raise ValidationError unless the measure is an indicator on a p, p′, u or u′ chart (a funnel needs
+    a numerator and a denominator)."""
     if not measure.is_indicator:
         raise ValidationError(
             {"measure": f"{measure.code} is not an indicator: only indicators are observed by many units"}
@@ -93,9 +117,13 @@ def check_benchmarkable(measure: Measure) -> None:
         )
 
 
-def _peer_series(user: Any, measure: Measure, group: PeerGroup) -> QuerySet[Series]:
+def _peer_series(user: AnyUser, measures: Measure | list[Measure], group: PeerGroup) -> QuerySet[Series]:
+    """The series of the peer group for one indicator or several."""
+    of: dict[str, Any] = (
+        {"measure_id__in": [m.pk for m in measures]} if isinstance(measures, list) else {"measure": measures}
+    )
     qs = visible_to(user, Series.objects.all()).filter(
-        subtree_q(group.within.path, "unit__"), measure=measure, unit__kind=group.kind
+        subtree_q(group.within.path, "unit__"), unit__kind=group.kind, **of
     )
     if group.organisation_type:
         qs = qs.filter(unit__organisation_type=group.organisation_type)
@@ -106,7 +134,13 @@ def _usable() -> Q:
     return Q(numerator__isnull=False, denominator__gt=0)
 
 
-def latest_period(user: Any, measure: Measure, group: PeerGroup) -> dt.date | None:
+def _is_valid(point: Point, proportion: bool) -> bool:
+    """An invalid proportion (or a negative count) is left out rather than distorting everyone's limits."""
+    return not (point.numerator < 0 or (proportion and point.numerator > point.denominator))
+
+
+def latest_period(user: AnyUser, measure: Measure, group: PeerGroup) -> dt.date | None:
+    """The latest period in which any peer of the group has a usable observation (None if none has)."""
     return (
         Observation.objects.filter(_usable(), series__in=_peer_series(user, measure, group))
         .aggregate(last=Max("period_start"))
@@ -115,13 +149,15 @@ def latest_period(user: Any, measure: Measure, group: PeerGroup) -> dt.date | No
 
 
 def parse_period(measure: Measure, value: Any) -> dt.date:
+    """The start of the period `value` names, on the measure's frequency; a ValidationError on `period`
+    if it cannot be read."""
     try:
         return periods.period_start(value, measure.frequency)
     except periods.PeriodError as exc:
         raise ValidationError({"period": str(exc)}) from None
 
 
-def peer_data(user: Any, *, measure: Measure, group: PeerGroup, period: Any = None) -> PeerData:
+def peer_data(user: AnyUser, *, measure: Measure, group: PeerGroup, period: Any = None) -> PeerData:
     """Every peer's numerator and denominator for `period` (default: the latest period with data)."""
     check_benchmarkable(measure)
     start = parse_period(measure, period) if period not in (None, "") else latest_period(user, measure, group)
@@ -144,36 +180,105 @@ def peer_data(user: Any, *, measure: Measure, group: PeerGroup, period: Any = No
         .order_by("series__unit__name", "series__unit__code")
     )
     proportion = measure.is_proportion
-    for row in rows:
-        point = Point(*row)
-        if point.numerator < 0 or (proportion and point.numerator > point.denominator):
-            continue  # not a valid proportion: left out rather than distorting everyone's limits
-        data.points.append(point)
+    data.points.extend(point for point in (Point(*row) for row in rows) if _is_valid(point, proportion))  # type: ignore[arg-type]  # nulls: dropped by _is_valid
     return data
 
 
-def compute(data: PeerData, method: str = "none") -> fm.Funnel | None:
+def peer_data_many(user: AnyUser, *, measures: list[Measure], group: PeerGroup) -> dict[int, PeerData]:
+    """`peer_data` at the latest period for several indicators at once, in two queries (not two per
+    indicator): the measures page shows a "compared with peers" cell for each of a unit's indicators."""
+    for measure in measures:
+        check_benchmarkable(measure)
+    out = {m.pk: PeerData(measure=m, group=group, period=None) for m in measures}
+    if not measures:
+        return out
+    qs = _peer_series(user, measures, group)
+    latest = (
+        Observation.objects.filter(_usable(), series__in=qs)
+        .order_by()
+        .values("series__measure_id")
+        .annotate(last=Max("period_start"))
+        .values_list("series__measure_id", "last")
+    )
+    at = Q(pk__in=[])
+    for measure_id, last in latest:
+        out[measure_id].period = last
+        at |= Q(series__measure_id=measure_id, period_start=last)
+    rows = (
+        Observation.objects.filter(_usable(), at, series__in=qs)
+        .values_list(
+            "series__measure_id",
+            "series__unit_id",
+            "series__unit__code",
+            "series__unit__name",
+            "series__unit__path",
+            "series_id",
+            "numerator",
+            "denominator",
+        )
+        .order_by("series__unit__name", "series__unit__code")
+    )
+    for measure_id, *row in rows:
+        data = out[measure_id]
+        point = Point(*row)  # type: ignore[arg-type]  # nulls: dropped by _is_valid
+        if _is_valid(point, data.measure.is_proportion):
+            data.points.append(point)
+    return out
+
+
+def counted_data(
+    *, of: Counted, within: Unit, period: dt.date | None, counts: list[tuple[Unit, float, float]]
+) -> PeerData:
+    """Peer data from counts another app has made, one (unit, numerator, denominator) each, in that order,
+    for `compute` and `presenters.funnel_svg`; the units are organisations beneath `within`."""
+    data = PeerData(measure=of, group=PeerGroup(within=within), period=period)
+    data.points = [Point(u.pk, u.code, u.name, u.path, 0, num, den) for u, num, den in counts]
+    return data
+
+
+def compute(data: PeerData, method: str = fm.DEFAULT_METHOD) -> fm.Funnel | None:
+    """The funnel plot of the peers' points by `method` (auto, none, phi or tau2), each unit judged by the
+    measure's direction of improvement; None when there are no points."""
     if not data.points:
         return None
+    improvement = data.measure.improvement if data.measure.improvement in fm.IMPROVEMENTS else "neutral"
     return fm.funnel(
         [p.numerator for p in data.points],
         [p.denominator for p in data.points],
         kind=data.kind,
         method=method,
+        improvement=improvement,
     )
 
 
-def trend(user: Any, *, data: PeerData, unit: Unit | None, count: int = 12) -> list[dict[str, Any]]:
+COMPARED_METHODS = ("none", "phi", "tau2")
+
+
+def compute_each_method(data: PeerData, result: fm.Funnel | None) -> dict[str, fm.Funnel]:
+    """The funnel by each method the page offers to compare (none, phi, tau2), reusing `result` for the
+    one it applied: the page shows how many units each would flag."""
+    if result is None:
+        return {}
+    out: dict[str, fm.Funnel] = {}
+    for method in COMPARED_METHODS:
+        found = result if result.applied == method else compute(data, method)
+        if found is not None:
+            out[method] = found
+    return out
+
+
+def trend(user: AnyUser, *, data: PeerData, unit: Unit | None, count: int = 12) -> list[dict[str, Any]]:
     """The last `count` periods: the peers' median value and the chosen unit's value, oldest first."""
     if data.period is None:
         return []
-    freq = data.measure.frequency
+    measure = cast(Measure, data.measure)  # trends are of measures (voice's Counted draws no trend)
+    freq = measure.frequency
     last = periods.index(data.period, freq)
     first = periods.from_index(last - count + 1, freq)
     rows = (
         Observation.objects.filter(
             _usable(),
-            series__in=_peer_series(user, data.measure, data.group),
+            series__in=_peer_series(user, measure, data.group),
             period_start__gte=first,
             period_start__lte=data.period,
         )
@@ -183,9 +288,9 @@ def trend(user: Any, *, data: PeerData, unit: Unit | None, count: int = 12) -> l
     by_period: dict[dt.date, list[float]] = {}
     mine: dict[dt.date, float] = {}
     for day, unit_id, num, den in rows:
-        by_period.setdefault(day, []).append(num / den)
+        by_period.setdefault(day, []).append(num / den)  # type: ignore[operator]  # _usable(): no nulls
         if unit is not None and unit_id == unit.pk:
-            mine[day] = num / den
+            mine[day] = num / den  # type: ignore[operator]  # _usable(): no nulls
     return [
         {
             "period": day,
@@ -219,10 +324,11 @@ def gaps(data: PeerData, best: str = "quartile") -> tuple[float | None, list[Gap
         raise ValidationError({"best": f"best must be one of {', '.join(BEST)}"})
     if not data.points:
         return None, []
-    improvement = data.measure.improvement
+    measure = cast(Measure, data.measure)  # gaps are of measures (voice's Counted has none)
+    improvement = measure.improvement
     if improvement not in ("increase", "decrease"):
         raise ValidationError(
-            {"measure": f"{data.measure.code} has no direction of improvement, so it has no gap to potential"}
+            {"measure": f"{measure.code} has no direction of improvement, so it has no gap to potential"}
         )
     values = np.array([p.numerator / p.denominator for p in data.points])
     dens = np.array([p.denominator for p in data.points])
@@ -235,7 +341,7 @@ def gaps(data: PeerData, best: str = "quartile") -> tuple[float | None, list[Gap
     return gap.potential, rows
 
 
-def gaps_by_child(user: Any, *, parent: Unit, rows: list[GapRow]) -> list[ChildGap]:
+def gaps_by_child(user: AnyUser, *, parent: Unit, rows: list[GapRow]) -> list[ChildGap]:
     """The gap summed over each child of `parent` (the units beneath it), biggest first."""
     children = {c.path: c for c in visible_to(user, Unit.objects.filter(parent=parent))}
     if not children:
@@ -250,4 +356,37 @@ def gaps_by_child(user: Any, *, parent: Unit, rows: list[GapRow]) -> list[ChildG
             acc[1] += r.events
     out = [ChildGap(unit=children[path], units=int(n), events=events) for path, (n, events) in totals.items()]
     out.sort(key=lambda c: (-c.events, c.unit.name))
+    return out
+
+
+def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:
+    """For each indicator `unit` records: its flag against units of its kind (the measures page's
+    "compared with peers" column shows it, through `views.peer_cells`; docs/adr/0005-benchmarking-app.md)."""
+    root = top_unit(user)
+    out: list[dict[str, Any]] = []
+    if root is None:
+        return out
+    series = (
+        visible_to(
+            user,
+            Series.objects.filter(
+                unit=unit, measure__is_indicator=True, measure__chart__in=list(RATIO_CHARTS)
+            ),
+        )
+        .select_related("measure")
+        .order_by("measure__name")
+    )
+    group = PeerGroup(within=root, kind=unit.kind)
+    chosen = list(series)  # read once, used twice
+    peers = peer_data_many(user, measures=[s.measure for s in chosen], group=group)
+    for s in chosen:
+        data = peers[s.measure_id]
+        result = compute(data, fm.DEFAULT_METHOD)
+        row: dict[str, Any] = {"measure": s.measure, "series_id": s.pk, "period": data.period, "flag": None}
+        if result is not None:
+            for i, point in enumerate(data.points):
+                if point.unit_id == unit.pk:
+                    row |= {"flag": str(result.flags[i]), "value": float(result.values[i]), "centre": result.centre,
+                            "peers": len(result), "proportion": data.kind == "proportion"}  # fmt: skip
+        out.append(row)
     return out

@@ -10,7 +10,7 @@ app_name = "benchmarking"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("units/<str:code>/", views.unit_compared, name="unit"),
-    path("<str:code>/", views.funnel_page, name="funnel"),
-    path("<str:code>/export.<str:fmt>", views.funnel_export, name="export"),
+    path("units/<code:code>/", views.unit_compared, name="unit"),
+    path("<code:code>/", views.funnel_page, name="funnel"),
+    path("<code:code>/export.<str:fmt>", views.funnel_export, name="export"),
 ]

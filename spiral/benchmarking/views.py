@@ -15,12 +15,9 @@ from spiral.benchmarking import presenters, queries
 from spiral.benchmarking.forms import FunnelForm, with_defaults
 from spiral.core import exports
 from spiral.core import periods as core_periods
+from spiral.core.types import AnyUser
+from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
-from spiral.organisations.permissions import Permission, get_or_deny, visible_to
-
-
-def _root(user: Any) -> Unit | None:
-    return visible_to(user, Unit.objects.filter(parent__isnull=True)).order_by("path").first()
 
 
 def _crumbs() -> list[dict[str, str]]:
@@ -47,9 +44,9 @@ def _state(request: HttpRequest, code: str) -> dict[str, Any]:
         raise Http404("No indicator has that code")
     form = FunnelForm(request.GET or None)
     choices: dict[str, Any] = with_defaults(form)
-    within = _root(request.user)
+    within = queries.top_unit(request.user)
     if choices["within"]:
-        found = visible_to(request.user, Unit.objects.filter(code=choices["within"].strip())).first()
+        found = org_queries.unit_by_code(request.user, choices["within"].strip())
         if found is None:
             form.add_error("within", f"No unit has the code {choices['within']}")
         else:
@@ -58,7 +55,7 @@ def _state(request: HttpRequest, code: str) -> dict[str, Any]:
         raise Http404("There are no units yet")
     chosen = None
     if choices["unit"]:
-        chosen = visible_to(request.user, Unit.objects.filter(code=choices["unit"].strip())).first()
+        chosen = org_queries.unit_by_code(request.user, choices["unit"].strip())
         if chosen is None:
             form.add_error("unit", f"No unit has the code {choices['unit']}")
     group = queries.PeerGroup(
@@ -95,6 +92,8 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
         rows = presenters.point_rows(data, result)
         title = f"{measure.name}, {data.group.describe()}, {core_periods.long_label(data.period, measure.frequency)}"
         context["rows"] = rows
+        context["method_sentence"] = presenters.method_sentence(result, data.group.plural())
+        context["by_method"] = queries.compute_each_method(data, result)
         svg = presenters.funnel_svg(data, result, title=title, chosen=chosen.code if chosen else None)
         context["svg"] = Markup(svg)  # noqa: S704 - funnel_svg escapes every text it interpolates
         context["distribution"] = fm.distribution(result.values)
@@ -176,7 +175,7 @@ def funnel_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
 
 def unit_compared(request: HttpRequest, code: str) -> HttpResponse:
     """A unit's indicators compared with its peers (the same kind, across the whole hierarchy)."""
-    unit = get_or_deny(request.user, Permission.VIEW_UNIT, Unit.objects.all(), code=code)
+    unit = org_queries.unit_for(request.user, code)
     return render(
         request,
         "benchmarking/unit.jinja",
@@ -184,7 +183,7 @@ def unit_compared(request: HttpRequest, code: str) -> HttpResponse:
             "page_title": f"{unit.name}: compared with peers",
             "active_nav": "benchmarking",
             "unit": unit,
-            "rows": compared_with_peers(request.user, unit),
+            "rows": queries.compared_with_peers(request.user, unit),
             "p": presenters,
             "breadcrumbs": [
                 {"href": "/", "text": "Home"},
@@ -194,40 +193,7 @@ def unit_compared(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:
-    """For each indicator `unit` records: its flag against units of its kind (the measures page's
-    "compared with peers" column can call this; see docs/adr/0005-benchmarking-app.md)."""
-    from spiral.measurement.models import RATIO_CHARTS, Series
-
-    root = _root(user)
-    out: list[dict[str, Any]] = []
-    if root is None:
-        return out
-    series = (
-        visible_to(
-            user,
-            Series.objects.filter(
-                unit=unit, measure__is_indicator=True, measure__chart__in=list(RATIO_CHARTS)
-            ),
-        )
-        .select_related("measure")
-        .order_by("measure__name")
-    )
-    group = queries.PeerGroup(within=root, kind=unit.kind)
-    for s in series:
-        data = queries.peer_data(user, measure=s.measure, group=group)
-        result = queries.compute(data, "tau2")
-        row: dict[str, Any] = {"measure": s.measure, "series_id": s.pk, "period": data.period, "flag": None}
-        if result is not None:
-            for i, point in enumerate(data.points):
-                if point.unit_id == unit.pk:
-                    row |= {"flag": str(result.flags[i]), "value": float(result.values[i]), "centre": result.centre,
-                            "peers": len(result), "proportion": data.kind == "proportion"}  # fmt: skip
-        out.append(row)
-    return out
-
-
-def peer_cells(user: Any, unit: Unit) -> dict[int, dict[str, str]]:
+def peer_cells(user: AnyUser, unit: Unit) -> dict[int, dict[str, str]]:
     """The measures page's "compared with peers" cells: the flag in the reference's words and a link to
     the funnel plot with the unit highlighted (no rank: funnel plots compare with limits, not places)."""
     from urllib.parse import urlencode
@@ -237,10 +203,10 @@ def peer_cells(user: Any, unit: Unit) -> dict[int, dict[str, str]]:
     from spiral.benchmarking.presenters import flag_text
 
     cells: dict[int, dict[str, str]] = {}
-    for row in compared_with_peers(user, unit):
+    for row in queries.compared_with_peers(user, unit):
         if row["flag"] is None:
             continue
-        query = urlencode({"kind": unit.kind, "unit": unit.code, "method": "tau2"})
+        query = urlencode({"kind": unit.kind, "unit": unit.code, "method": fm.DEFAULT_METHOD})
         cells[row["series_id"]] = {
             "text": flag_text(row["flag"]),
             "href": reverse("benchmarking:funnel", args=[row["measure"].code]) + "?" + query,
