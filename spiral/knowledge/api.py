@@ -1,28 +1,50 @@
 """API for the catalogue search, similar work, resources, communities, field tests and spread.
 
-Handlers are thin: the same queries and services as the pages. interfaces.md, "Search": one result per
+Handlers are thin: the same queries and services as the pages. docs/reference/interfaces.md §3: one result per
 object; search answers {"results": [...]} with at most `limit`.
 """
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
-from spiral.core.api import Pagination
+from spiral.core import db
+from spiral.core.api import (
+    Code,
+    ErrorOut,
+    Id,
+    LongText,
+    Name,
+    Pagination,
+    ShortText,
+    Text,
+    Version,
+    clean_str,
+    model_str,
+)
+from spiral.core.types import SignedInRequest
 from spiral.knowledge import queries, search, services
 from spiral.knowledge.forms import clean_unit_code
 from spiral.knowledge.models import Community, FieldTest, Resource, ResourceKind, Thread
 from spiral.measurement.models import Measure
 from spiral.organisations.models import OrganisationType, Unit
-from spiral.organisations.permissions import Permission, get_or_deny, require
-from spiral.projects.models import DriverNode, Project, Stage
+from spiral.organisations.permissions import Permission, get_or_deny, require, require_may_link_to_community
+from spiral.projects import queries as project_queries
+from spiral.projects.api import ProjectDetailOut, project_detail
+from spiral.projects.models import DriverNode, Project, Stage, Topic
 
 router = Router(tags=["knowledge"])
+
+if TYPE_CHECKING:  # types built at run time (pydantic reads them); the checker sees their base
+    TopicName = str
+    SearchText = str
+else:
+    TopicName = model_str(Topic, "name")  # a topic has its own limit (docs/limits.md)
 
 
 def _unit(code: str | None, field: str = "unit") -> Unit | None:
@@ -44,14 +66,20 @@ def _required_unit(code: str, field: str = "unit") -> Unit:
 # --- search -------------------------------------------------------------------------------------------
 
 
+# A search is at most 300 characters (beyond that it is a document, and slow to rank), refused in the
+# same words as every other length limit.
+if not TYPE_CHECKING:
+    SearchText = clean_str(300, multiline=False)
+
+
 class SearchFilters(Schema):
-    q: str = Field("", max_length=300, description="Words, abbreviations or a description of the work")
+    q: SearchText = Field("", description="Words, abbreviations or a description of the work")
     type: Literal["project", "change_idea", "resource", "community"] | None = Field(
         None, description="Only this type (change ideas are results only when asked for)"
     )
-    unit: str | None = Field(None, description="This unit code and everything beneath it")
+    unit: Code | None = Field(None, description="This unit code and everything beneath it")
     organisation_type: OrganisationType | None = None
-    topic: str | None = None
+    topic: Name | None = None
     stage: Stage | None = None
     score: float | None = Field(None, ge=0, le=5, description="Latest progress score at least this")
     patient_partner: bool | None = None
@@ -77,39 +105,41 @@ class SearchOut(Schema):
 
 
 @router.get("/search", response=SearchOut, summary="Search the catalogue")
-def search_catalogue(request: HttpRequest, filters: Query[SearchFilters]) -> Any:
-    require(request.auth, Permission.SEARCH_CATALOGUE)
-    chosen = search.Filters(
-        unit=_unit(filters.unit),
-        organisation_type=filters.organisation_type or "",
-        topic=filters.topic or "",
-        stage=filters.stage or "",
-        score=str(filters.score) if filters.score is not None else "",
-        patient_partner=filters.patient_partner,
-        improvement_shown=filters.improvement_shown,
-        since=filters.since,
-        until=filters.until,
-    )
-    hits = search.search(
-        request.auth,
-        filters.q,
-        types=[filters.type] if filters.type else None,
-        filters=chosen,
-        limit=filters.limit,
-    )
-    results = []
-    for h in hits:
-        item: dict[str, Any] = {
-            "type": h.type,
-            "id": h.id,
-            "title": h.title,
-            "unit": h.unit.code if h.unit else None,
-            "score": h.score,
-        }
-        if h.type == "project":
-            item |= {"progress": h.progress, "stage": h.stage, "improvement_shown": h.improvement_shown}
-        results.append(item)
-    return {"results": results}
+def search_catalogue(request: SignedInRequest, filters: Query[SearchFilters]) -> Any:
+    # The catalogue may be a moment behind: a replica answers (spiral.core.db).
+    with db.reading_from_replica():
+        require(request.auth, Permission.SEARCH_CATALOGUE)
+        chosen = search.Filters(
+            unit=_unit(filters.unit),
+            organisation_type=filters.organisation_type or "",
+            topic=filters.topic or "",
+            stage=filters.stage or "",
+            score=str(filters.score) if filters.score is not None else "",
+            patient_partner=filters.patient_partner,
+            improvement_shown=filters.improvement_shown,
+            since=filters.since,
+            until=filters.until,
+        )
+        hits = search.search(
+            request.auth,
+            filters.q,
+            types=[filters.type] if filters.type else None,
+            filters=chosen,
+            limit=filters.limit,
+        )
+        results = []
+        for h in hits:
+            item: dict[str, Any] = {
+                "type": h.type,
+                "id": h.id,
+                "title": h.title,
+                "unit": h.unit.code if h.unit else None,
+                "score": h.score,
+            }
+            if h.type == "project":
+                item |= {"progress": h.progress, "stage": h.stage, "improvement_shown": h.improvement_shown}
+            results.append(item)
+        return {"results": results}
 
 
 # --- similar work -------------------------------------------------------------------------------------
@@ -126,7 +156,9 @@ class SimilarOut(ProjectRef):
     improvement_shown: bool
 
 
-class PersonOut(Schema):
+class ExperiencedPersonOut(Schema):
+    """Someone who has done similar work (not organisations' PersonOut: a weight and their projects)."""
+
     id: int
     display_name: str
     email: str
@@ -144,7 +176,7 @@ class OverlapOut(ProjectRef):
 
 class SimilarWorkOut(Schema):
     similar: list[SimilarOut]
-    people: list[PersonOut]
+    people: list[ExperiencedPersonOut]
     coherence: list[OverlapOut]
 
 
@@ -152,12 +184,12 @@ def _ref(p: Project) -> dict[str, Any]:
     return {"id": p.pk, "title": p.title, "unit": p.unit.code}
 
 
-def _project(request: HttpRequest, pk: int) -> Project:
-    return get_or_deny(request.auth, Permission.VIEW_PROJECT, Project.objects.select_related("unit"), pk=pk)
+def _project(request: SignedInRequest, pk: int) -> Project:
+    return project_queries.project_for(request.auth, pk)
 
 
 @router.get("/projects/{pk}/similar", response=SimilarWorkOut, summary="Similar work, people and coherence")
-def similar_work(request: HttpRequest, pk: int) -> Any:
+def similar_work(request: SignedInRequest, pk: Id) -> Any:
     project = _project(request, pk)
     return {
         "similar": [
@@ -213,33 +245,36 @@ class ResourceOut(Schema):
 
 
 class ResourceIn(Schema):
-    title: str
+    title: Name
     kind: ResourceKind
-    summary: str
-    body: str = ""
-    unit: str
-    topics: list[str] = []
-    projects: list[int] = []
+    summary: ShortText
+    body: LongText = ""
+    unit: Code
+    topics: list[TopicName] = Field([], max_length=50)
+    projects: list[Id] = Field([], max_length=1000)
 
 
+# In a PATCH, a field left out is unchanged; null is refused.
 class ResourcePatch(Schema):
-    title: str | None = None
-    kind: ResourceKind | None = None
-    summary: str | None = None
-    body: str | None = None
-    topics: list[str] | None = None
-    projects: list[int] | None = None
-    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+    title: Name = None
+    kind: ResourceKind = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    summary: ShortText = None
+    body: LongText = None
+    topics: list[TopicName] = Field(None, max_length=50)  # type: ignore[arg-type]  # PATCH: left out is unchanged
+    projects: list[Id] = Field(None, max_length=1000)  # type: ignore[arg-type]  # PATCH: left out is unchanged
+    version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
 @router.get("/resources", response=list[ResourceOut], summary="List resources")
 @paginate(Pagination)
-def list_resources(request: HttpRequest, kind: ResourceKind | None = None, topic: str | None = None) -> Any:
+def list_resources(
+    request: SignedInRequest, kind: ResourceKind | None = None, topic: Name | None = None
+) -> Any:
     return queries.resources(request.auth, kind=kind or "", topic=topic or "").prefetch_related("projects")
 
 
 @router.post("/resources", response={201: ResourceOut}, summary="Publish a resource")
-def create_resource(request: HttpRequest, payload: ResourceIn) -> Any:
+def create_resource(request: SignedInRequest, payload: ResourceIn) -> Any:
     unit = _required_unit(payload.unit)
     require(request.auth, Permission.CURATE_RESOURCE, unit)
     data = payload.dict(exclude={"unit"})
@@ -247,14 +282,12 @@ def create_resource(request: HttpRequest, payload: ResourceIn) -> Any:
 
 
 @router.get("/resources/{pk}", response=ResourceOut, summary="One resource")
-def get_resource(request: HttpRequest, pk: int) -> Any:
-    return get_or_deny(
-        request.auth, Permission.SEARCH_CATALOGUE, Resource.objects.select_related("unit"), pk=pk
-    )
+def get_resource(request: SignedInRequest, pk: Id) -> Any:
+    return queries.resource_for(request.auth, pk)
 
 
-@router.patch("/resources/{pk}", response={200: ResourceOut, 409: dict}, summary="Change a resource")
-def update_resource(request: HttpRequest, pk: int, payload: ResourcePatch) -> Any:
+@router.patch("/resources/{pk}", response={200: ResourceOut, 409: ErrorOut}, summary="Change a resource")
+def update_resource(request: SignedInRequest, pk: Id, payload: ResourcePatch) -> Any:
     resource = get_or_deny(
         request.auth, Permission.CURATE_RESOURCE, Resource.objects.select_related("unit"), pk=pk
     )
@@ -288,7 +321,7 @@ class CommunityOut(Schema):
 
     @staticmethod
     def resolve_topic(obj: Community) -> str | None:
-        return obj.topic.name if obj.topic_id else None
+        return obj.topic.name if obj.topic_id else None  # type: ignore[union-attr]  # topic_id tested
 
     @staticmethod
     def resolve_unit(obj: Community) -> str:
@@ -308,15 +341,15 @@ class CommunityOut(Schema):
 
 
 class CommunityIn(Schema):
-    name: str
-    unit: str
-    description: str = ""
-    topic: str = ""
+    name: Name
+    unit: Code
+    description: Text = ""
+    topic: TopicName = ""
 
 
 class LinkIn(Schema):
-    projects: list[int] = []
-    resources: list[int] = []
+    projects: list[Id] = Field([], max_length=1000)
+    resources: list[Id] = Field([], max_length=1000)
 
 
 class PostOut(Schema):
@@ -348,12 +381,12 @@ class ThreadOut(Schema):
 
 
 class ThreadIn(Schema):
-    title: str
-    body: str
+    title: Name
+    body: LongText
 
 
 class ReplyIn(Schema):
-    body: str
+    body: LongText
 
 
 class MemberOut(Schema):
@@ -363,19 +396,19 @@ class MemberOut(Schema):
 
 
 def _community(
-    request: HttpRequest, pk: int, permission: Permission = Permission.SEARCH_CATALOGUE
+    request: SignedInRequest, pk: int, permission: Permission = Permission.SEARCH_CATALOGUE
 ) -> Community:
-    return get_or_deny(request.auth, permission, Community.objects.select_related("unit", "topic"), pk=pk)
+    return queries.community_for(request.auth, pk, permission)
 
 
 @router.get("/communities", response=list[CommunityOut], summary="List communities of practice")
 @paginate(Pagination)
-def list_communities(request: HttpRequest) -> Any:
+def list_communities(request: SignedInRequest) -> Any:
     return queries.communities(request.auth).prefetch_related("projects", "resources")
 
 
 @router.post("/communities", response={201: CommunityOut}, summary="Start a community")
-def create_community(request: HttpRequest, payload: CommunityIn) -> Any:
+def create_community(request: SignedInRequest, payload: CommunityIn) -> Any:
     unit = _required_unit(payload.unit)
     require(request.auth, Permission.CREATE_COMMUNITY, unit)
     return Status(
@@ -391,29 +424,27 @@ def create_community(request: HttpRequest, payload: CommunityIn) -> Any:
 
 
 @router.get("/communities/{pk}", response=CommunityOut, summary="One community")
-def get_community(request: HttpRequest, pk: int) -> Any:
+def get_community(request: SignedInRequest, pk: Id) -> Any:
     return _community(request, pk)
 
 
 @router.post("/communities/{pk}/join", response=MemberOut, summary="Join a community")
-def join_community(request: HttpRequest, pk: int) -> Any:
+def join_community(request: SignedInRequest, pk: Id) -> Any:
     community = _community(request, pk, Permission.JOIN_COMMUNITY)
     m = services.join_community(community=community, by=request.auth)
     return {"community": community.pk, "user": m.user_id, "role": m.role}
 
 
 @router.post("/communities/{pk}/leave", response={204: None}, summary="Leave a community")
-def leave_community(request: HttpRequest, pk: int) -> Any:
+def leave_community(request: SignedInRequest, pk: Id) -> Any:
     services.leave_community(community=_community(request, pk, Permission.JOIN_COMMUNITY), by=request.auth)
     return Status(204, None)
 
 
 @router.post("/communities/{pk}/links", response=CommunityOut, summary="Link projects and resources")
-def link_community(request: HttpRequest, pk: int, payload: LinkIn) -> Any:
+def link_community(request: SignedInRequest, pk: Id, payload: LinkIn) -> Any:
     community = _community(request, pk)
-    # The host unit's curators, and the community's facilitators, keep its links.
-    if not community.members.filter(user=request.auth, role="facilitator").exists():
-        require(request.auth, Permission.CREATE_COMMUNITY, community)
+    require_may_link_to_community(request.auth, community)
     return services.link_to_community(
         community=community, projects=payload.projects, resources=payload.resources, by=request.auth
     )
@@ -421,12 +452,12 @@ def link_community(request: HttpRequest, pk: int, payload: LinkIn) -> Any:
 
 @router.get("/communities/{pk}/threads", response=list[ThreadOut], summary="A community's discussions")
 @paginate(Pagination)
-def list_threads(request: HttpRequest, pk: int) -> Any:
+def list_threads(request: SignedInRequest, pk: Id) -> Any:
     return queries.threads(request.auth, _community(request, pk))
 
 
 @router.post("/communities/{pk}/threads", response={201: ThreadOut}, summary="Start a discussion")
-def create_thread(request: HttpRequest, pk: int, payload: ThreadIn) -> Any:
+def create_thread(request: SignedInRequest, pk: Id, payload: ThreadIn) -> Any:
     community = _community(request, pk, Permission.JOIN_COMMUNITY)
     return Status(
         201,
@@ -435,10 +466,8 @@ def create_thread(request: HttpRequest, pk: int, payload: ThreadIn) -> Any:
 
 
 @router.post("/threads/{pk}/replies", response={201: PostOut}, summary="Reply to a discussion")
-def create_reply(request: HttpRequest, pk: int, payload: ReplyIn) -> Any:
-    thread = get_or_deny(
-        request.auth, Permission.JOIN_COMMUNITY, Thread.objects.select_related("community"), pk=pk
-    )
+def create_reply(request: SignedInRequest, pk: Id, payload: ReplyIn) -> Any:
+    thread = queries.thread_for(request.auth, pk, Permission.JOIN_COMMUNITY)
     return Status(201, services.reply(thread=thread, body=payload.body, by=request.auth))
 
 
@@ -478,27 +507,27 @@ class FieldTestDetailOut(FieldTestOut):
 
 
 class FieldTestIn(Schema):
-    title: str
-    sponsor: str
-    change_idea: str
-    description: str = ""
-    measure: str = Field(description="The common measure's code (an indicator)")
+    title: Name
+    sponsor: Code
+    change_idea: Text
+    description: Text = ""
+    measure: Code = Field(description="The common measure's code (an indicator)")
     starts_on: dt.date
     ends_on: dt.date
 
 
 class SiteIn(Schema):
-    unit: str
+    unit: Code
 
 
 @router.get("/field-tests", response=list[FieldTestOut], summary="List field tests")
 @paginate(Pagination)
-def list_field_tests(request: HttpRequest) -> Any:
+def list_field_tests(request: SignedInRequest) -> Any:
     return queries.field_tests(request.auth)
 
 
 @router.post("/field-tests", response={201: FieldTestOut}, summary="Describe a field test")
-def create_field_test(request: HttpRequest, payload: FieldTestIn) -> Any:
+def create_field_test(request: SignedInRequest, payload: FieldTestIn) -> Any:
     sponsor = _required_unit(payload.sponsor, "sponsor")
     require(request.auth, Permission.SPONSOR_FIELD_TEST, sponsor)
     measure = Measure.objects.filter(code=payload.measure).first()
@@ -508,7 +537,7 @@ def create_field_test(request: HttpRequest, payload: FieldTestIn) -> Any:
     return Status(201, services.create_field_test(sponsor=sponsor, measure=measure, by=request.auth, **data))
 
 
-def _field_test_detail(request: HttpRequest, test: FieldTest) -> dict[str, Any]:
+def _field_test_detail(request: SignedInRequest, test: FieldTest) -> dict[str, Any]:
     sites = queries.comparison(request.auth, test, charts=False)
     return FieldTestOut.from_orm(test).model_dump() | {
         "sites": [
@@ -525,7 +554,7 @@ def _field_test_detail(request: HttpRequest, test: FieldTest) -> dict[str, Any]:
 
 
 @router.get("/field-tests/{pk}", response=FieldTestDetailOut, summary="A field test with its sites compared")
-def get_field_test(request: HttpRequest, pk: int) -> Any:
+def get_field_test(request: SignedInRequest, pk: Id) -> Any:
     test = queries.field_test_by_id(request.auth, pk)
     if test is None:
         raise Http404("No field test matches that address")
@@ -533,10 +562,8 @@ def get_field_test(request: HttpRequest, pk: int) -> Any:
 
 
 @router.post("/field-tests/{pk}/sites", response={201: SiteOut}, summary="Sign a unit up to a field test")
-def join_field_test(request: HttpRequest, pk: int, payload: SiteIn) -> Any:
-    test = get_or_deny(
-        request.auth, Permission.SEARCH_CATALOGUE, FieldTest.objects.select_related("measure"), pk=pk
-    )
+def join_field_test(request: SignedInRequest, pk: Id, payload: SiteIn) -> Any:
+    test = queries.field_test_for(request.auth, pk)
     unit = _required_unit(payload.unit)
     require(request.auth, Permission.CREATE_PROJECT, unit)
     site = services.join_field_test(field_test=test, unit=unit, by=request.auth)
@@ -571,10 +598,16 @@ def _adoption_out(a: Any) -> dict[str, Any]:
 
 
 class AdoptionIn(Schema):
-    source_project: int
-    source_idea: int | None = None
-    unit: str
-    adaptation: str = ""
+    source_project: Id
+    source_idea: Id | None = None
+    unit: Code
+    adaptation: Text = ""
+
+
+class AdoptionCreatedOut(AdoptionOut):
+    """The adoption and the project it started in the adopting unit (both written in one transaction)."""
+
+    created_project: ProjectDetailOut
 
 
 class SpreadSiteOut(AdoptionOut):
@@ -584,15 +617,15 @@ class SpreadSiteOut(AdoptionOut):
 
 @router.get("/adoptions", response=list[AdoptionOut], summary="List adoptions (spread)")
 @paginate(Pagination)
-def list_adoptions(request: HttpRequest, source_project: int | None = None) -> Any:
+def list_adoptions(request: SignedInRequest, source_project: Id | None = None) -> Any:
     qs = queries.adoptions(request.auth)
     if source_project is not None:
         qs = qs.filter(source_project_id=source_project)
     return [_adoption_out(a) for a in qs.order_by("adopted_on", "id")]
 
 
-@router.post("/adoptions", response={201: AdoptionOut}, summary="Adopt a project or change idea")
-def create_adoption(request: HttpRequest, payload: AdoptionIn) -> Any:
+@router.post("/adoptions", response={201: AdoptionCreatedOut}, summary="Adopt a project or change idea")
+def create_adoption(request: SignedInRequest, payload: AdoptionIn) -> Any:
     source = _project(request, payload.source_project)
     unit = _required_unit(payload.unit)
     require(request.auth, Permission.CREATE_PROJECT, unit)
@@ -601,14 +634,16 @@ def create_adoption(request: HttpRequest, payload: AdoptionIn) -> Any:
         idea = DriverNode.objects.filter(pk=payload.source_idea).first()
         if idea is None:
             raise ValidationError({"source_idea": f"No change idea has id {payload.source_idea}"})
-    return Status(
-        201,
-        services.adopt(source=source, unit=unit, idea=idea, adaptation=payload.adaptation, by=request.auth),
+    adoption = services.adopt(
+        source=source, unit=unit, idea=idea, adaptation=payload.adaptation, by=request.auth
     )
+    created = Project.objects.select_related("unit", "scale").get(pk=adoption.project_id)
+    return Status(201, _adoption_out(adoption) | {"created_project": project_detail(request.auth, created)})
 
 
 @router.get("/projects/{pk}/spread", response=list[SpreadSiteOut], summary="Where a project has spread")
-def project_spread(request: HttpRequest, pk: int) -> Any:
+@paginate(Pagination)
+def project_spread(request: SignedInRequest, pk: Id) -> Any:
     project = _project(request, pk)
     out = []
 
@@ -618,4 +653,4 @@ def project_spread(request: HttpRequest, pk: int) -> Any:
             walk(n.children, depth + 1)
 
     walk(queries.spread_tree(request.auth, project), 1)
-    return out
+    return out  # the tree in walk order (each site after the one it spread from), paged as any list

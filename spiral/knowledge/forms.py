@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from spiral.core import limits, periods
+from spiral.core.forms import TextField, WindowedDateField
 from spiral.knowledge.models import DocKind, ResourceKind
 from spiral.knowledge.search import Filters
 from spiral.organisations.models import OrganisationType, Unit
@@ -32,7 +34,8 @@ def clean_unit_code(code: str, *, required: bool = False) -> Unit | None:
 
 
 def _date(label: str) -> forms.DateField:
-    return forms.DateField(
+    return WindowedDateField(
+        window=periods.RECORD_DATE,
         label=label,
         required=False,
         input_formats=DATE_FORMATS,
@@ -87,17 +90,22 @@ class SearchForm(forms.Form):
 
 
 class ResourceForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = TextField(max_length=limits.NAME)
     kind = forms.ChoiceField(label="Kind of resource", choices=[("", "Choose one"), *ResourceKind.choices])
     unit = _unit_field("Owning unit", "The unit that keeps this resource up to date", required=True)
-    summary = forms.CharField(widget=forms.Textarea, help_text="What it is and who it helps, in a few lines")
-    body = forms.CharField(
+    summary = TextField(
+        max_length=limits.SHORT_TEXT,
+        widget=forms.Textarea,
+        help_text="What it is and who it helps, in a few lines",
+    )
+    body = TextField(
+        max_length=limits.LONG_TEXT,
         widget=forms.Textarea,
         required=False,
         help_text="Markdown: # headings, *emphasis*, lists, [links](https://...). Scripts are removed.",
     )
     topics = forms.CharField(
-        required=False, help_text="Separate topics with commas, for example: falls, sepsis"
+        required=False, max_length=600, help_text="Separate topics with commas, for example: falls, sepsis"
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -106,22 +114,22 @@ class ResourceForm(forms.Form):
 
 
 class CommunityForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = TextField(max_length=limits.NAME)
     unit = _unit_field("Host unit", required=True)
     topic = forms.CharField(required=False, max_length=60)
-    description = forms.CharField(widget=forms.Textarea, required=False)
+    description = TextField(max_length=limits.TEXT, widget=forms.Textarea, required=False)
 
     def clean_unit(self) -> Unit | None:
         return clean_unit_code(self.cleaned_data["unit"], required=True)
 
 
 class ThreadForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    body = forms.CharField(label="Your message", widget=forms.Textarea)
+    title = TextField(max_length=limits.NAME)
+    body = TextField(max_length=limits.LONG_TEXT, label="Your message", widget=forms.Textarea)
 
 
 class ReplyForm(forms.Form):
-    body = forms.CharField(label="Your reply", widget=forms.Textarea)
+    body = TextField(max_length=limits.LONG_TEXT, label="Your reply", widget=forms.Textarea)
 
 
 class SiteForm(forms.Form):
@@ -136,7 +144,8 @@ class SiteForm(forms.Form):
 class AdoptForm(forms.Form):
     unit = _unit_field("Adopting unit's code", "A project linked to this one starts there", required=True)
     idea = forms.ChoiceField(label="What to adopt", required=False)
-    adaptation = forms.CharField(
+    adaptation = TextField(
+        max_length=limits.TEXT,
         label="Adaptation",
         widget=forms.Textarea,
         required=False,

@@ -1,16 +1,17 @@
 """The catalogue's search index, resources, communities of practice, field tests and spread.
 
-Everything here is open to every signed-in person (openness for learning): `visibility = "open"`.
+Everything here is open to every signed-in person (openness for learning): registered "open" in apps.py.
 Who may change what is in organisations/permissions.py, "Knowledge".
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
+from spiral.core import limits
+from spiral.core.models import Created, CreatedBy, Timestamped, Versioned
+from spiral.core.types import AnyUser
 from spiral.organisations.models import Unit
 
 
@@ -28,8 +29,6 @@ class SearchDocument(models.Model):
     FTS5 table `knowledge_fts` holds the words with rowid = this row's id; on PostgreSQL a stored
     generated column `tsv` with a GIN index does (migrations 0002 and 0004, each for its database).
     """
-
-    visibility = "open"
 
     kind = models.CharField(max_length=12, choices=DocKind.choices)
     object_id = models.PositiveBigIntegerField()
@@ -67,24 +66,16 @@ class ResourceKind(models.TextChoices):
     MEASUREMENT_DEFINITION = "measurement_definition", "Measurement definition"
 
 
-class Resource(models.Model):
+class Resource(Versioned, Timestamped, CreatedBy):
     """A curated knowledge item. The body is Markdown, rendered sanitised; each save keeps a version."""
-
-    visibility = "open"
 
     title = models.CharField(max_length=200)
     kind = models.CharField(max_length=24, choices=ResourceKind.choices)
-    summary = models.TextField()
-    body = models.TextField(blank=True, help_text="Markdown")
+    summary = models.TextField(max_length=limits.SHORT_TEXT)
+    body = models.TextField(blank=True, help_text="Markdown", max_length=limits.LONG_TEXT)
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="resources")
     topics = models.ManyToManyField("projects.Topic", blank=True, related_name="resources")
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="resources")
-    version = models.PositiveIntegerField(default=1)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["title", "id"]
@@ -97,20 +88,14 @@ class Resource(models.Model):
         return self.unit
 
 
-class ResourceVersion(models.Model):
+class ResourceVersion(Created):
     """What a resource said at each version (the newest equals the resource itself)."""
-
-    visibility = "open"
 
     resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
-    summary = models.TextField()
-    body = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
+    summary = models.TextField(max_length=limits.SHORT_TEXT)
+    body = models.TextField(blank=True, max_length=limits.LONG_TEXT)
 
     class Meta:
         ordering = ["resource", "-number"]
@@ -120,13 +105,11 @@ class ResourceVersion(models.Model):
         return f"{self.title} (version {self.number})"
 
 
-class Community(models.Model):
+class Community(Created):
     """A community of practice on a topic: anyone signed in may join."""
 
-    visibility = "open"
-
     name = models.CharField(max_length=200, unique=True)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=limits.TEXT)
     topic = models.ForeignKey(
         "projects.Topic", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -135,10 +118,6 @@ class Community(models.Model):
     )
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="communities")
     resources = models.ManyToManyField(Resource, blank=True, related_name="communities")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -151,10 +130,16 @@ class Community(models.Model):
     def permission_unit(self) -> Unit:
         return self.unit
 
-    def is_member(self, user: Any) -> bool:
+    def is_member(self, user: AnyUser) -> bool:
         if not getattr(user, "pk", None):
             return False
-        return self.members.filter(user=user).exists()
+        return self.members.filter(user=user).exists()  # type: ignore[misc]  # signed in: tested above
+
+    def has_facilitator(self, user: AnyUser) -> bool:
+        """Is `user` one of this community's facilitators (who keep its links; permissions.py asks)?"""
+        if not getattr(user, "pk", None):
+            return False
+        return self.members.filter(user=user, role=CommunityRole.FACILITATOR).exists()  # type: ignore[misc]  # signed in: tested above
 
 
 class CommunityRole(models.TextChoices):
@@ -163,8 +148,6 @@ class CommunityRole(models.TextChoices):
 
 
 class CommunityMember(models.Model):
-    visibility = "open"
-
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="communities")
     role = models.CharField(max_length=12, choices=CommunityRole.choices, default=CommunityRole.MEMBER)
@@ -179,8 +162,6 @@ class CommunityMember(models.Model):
 
 
 class Thread(models.Model):
-    visibility = "open"
-
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="threads")
     title = models.CharField(max_length=200)
     author = models.ForeignKey(
@@ -200,13 +181,11 @@ class Thread(models.Model):
 class Post(models.Model):
     """The opening post of a thread, or a reply to it. Text is screened for identifiers on the way in."""
 
-    visibility = "open"
-
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="posts")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    body = models.TextField()
+    body = models.TextField(max_length=limits.LONG_TEXT)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -222,25 +201,21 @@ class FieldTestStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
-class FieldTest(models.Model):
+class FieldTest(Created):
     """A change idea tested deliberately at several sites against one common measure, in a time window."""
-
-    visibility = "open"
 
     title = models.CharField(max_length=200)
     sponsor = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="field_tests")
-    change_idea = models.TextField(help_text="The change idea to test, described for the sites")
-    description = models.TextField(blank=True)
+    change_idea = models.TextField(
+        help_text="The change idea to test, described for the sites", max_length=limits.TEXT
+    )
+    description = models.TextField(blank=True, max_length=limits.TEXT)
     measure = models.ForeignKey("measurement.Measure", on_delete=models.PROTECT, related_name="field_tests")
     starts_on = models.DateField()
     ends_on = models.DateField()
     status = models.CharField(
         max_length=12, choices=FieldTestStatus.choices, default=FieldTestStatus.RECRUITING
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-starts_on", "title"]
@@ -255,8 +230,6 @@ class FieldTest(models.Model):
 
 class FieldTestSite(models.Model):
     """A unit taking part in a field test, through a project of its own."""
-
-    visibility = "open"
 
     field_test = models.ForeignKey(FieldTest, on_delete=models.CASCADE, related_name="sites")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
@@ -277,11 +250,10 @@ class FieldTestSite(models.Model):
         return self.unit
 
 
-class Adoption(models.Model):
-    """Spread: a unit adopting a project or a change idea from another; the lineage is kept (qi.md §4:
-    source, adopting unit, date adopted, adaptation made; the result is the new project's measure)."""
-
-    visibility = "open"
+class Adoption(CreatedBy):
+    """Spread: a unit adopting a project or a change idea from another; the lineage is kept
+    (docs/reference/qi.md §4: source, adopting unit, date adopted, adaptation made; the result is the new
+    project's measure)."""
 
     source_project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="adoptions")
     source_idea = models.ForeignKey(
@@ -290,10 +262,7 @@ class Adoption(models.Model):
     project = models.OneToOneField("projects.Project", on_delete=models.CASCADE, related_name="adopted_from")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
     adopted_on = models.DateField()
-    adaptation = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    adaptation = models.TextField(blank=True, max_length=limits.TEXT)
 
     class Meta:
         ordering = ["adopted_on", "id"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
+from spiral.core.types import AnyUser
 from spiral.knowledge import search
 from spiral.knowledge.models import (
     Adoption,
@@ -26,7 +26,7 @@ from spiral.measurement import analyses
 from spiral.measurement import presenters as m_presenters
 from spiral.measurement.models import Series
 from spiral.organisations.models import Unit, UnitKind, User
-from spiral.organisations.permissions import visible_to
+from spiral.organisations.permissions import Permission, get_or_deny, visible_to
 from spiral.projects.models import (
     AimAchieved,
     PdsaCycle,
@@ -40,7 +40,8 @@ from spiral.projects.models import (
 # --- resources and communities ------------------------------------------------------------------------
 
 
-def resources(user: Any, *, kind: str = "", topic: str = "") -> QuerySet[Resource]:
+def resources(user: AnyUser, *, kind: str = "", topic: str = "") -> QuerySet[Resource]:
+    """Resources the user may see, optionally of one kind or topic, by title."""
     qs = visible_to(user, Resource.objects.select_related("unit")).prefetch_related("topics")
     if kind:
         qs = qs.filter(kind=kind)
@@ -49,11 +50,19 @@ def resources(user: Any, *, kind: str = "", topic: str = "") -> QuerySet[Resourc
     return qs.order_by("title", "id")
 
 
-def resource_by_id(user: Any, pk: int) -> Resource | None:
+def resource_by_id(user: AnyUser, pk: int) -> Resource | None:
+    """The resource with this id, if the user may see it (None otherwise)."""
     return visible_to(user, Resource.objects.select_related("unit", "created_by")).filter(pk=pk).first()
 
 
-def communities(user: Any) -> QuerySet[Community]:
+def resource_for(user: AnyUser, pk: int, permission: Permission = Permission.SEARCH_CATALOGUE) -> Resource:
+    """The resource with this id, with its unit: 404 if the user may not see it, 403 if they may see it
+    but not act (`permission`)."""
+    return get_or_deny(user, permission, Resource.objects.select_related("unit"), pk=pk)
+
+
+def communities(user: AnyUser) -> QuerySet[Community]:
+    """Communities of practice the user may see, by name, each with its `member_count`."""
     return (
         visible_to(user, Community.objects.select_related("unit", "topic"))
         .annotate(member_count=Count("members", distinct=True))
@@ -61,15 +70,24 @@ def communities(user: Any) -> QuerySet[Community]:
     )
 
 
-def community_by_id(user: Any, pk: int) -> Community | None:
+def community_by_id(user: AnyUser, pk: int) -> Community | None:
+    """The community with this id, if the user may see it (None otherwise)."""
     return visible_to(user, Community.objects.select_related("unit", "topic")).filter(pk=pk).first()
 
 
-def members(user: Any, community: Community) -> QuerySet[CommunityMember]:
+def community_for(user: AnyUser, pk: int, permission: Permission = Permission.SEARCH_CATALOGUE) -> Community:
+    """The community with this id, with its unit and topic: 404 if the user may not see it, 403 if they
+    may see it but not act (`permission`)."""
+    return get_or_deny(user, permission, Community.objects.select_related("unit", "topic"), pk=pk)
+
+
+def members(user: AnyUser, community: Community) -> QuerySet[CommunityMember]:
+    """The community's members the user may see, with their users."""
     return visible_to(user, CommunityMember.objects.select_related("user")).filter(community=community)
 
 
-def threads(user: Any, community: Community) -> QuerySet[Thread]:
+def threads(user: AnyUser, community: Community) -> QuerySet[Thread]:
+    """The community's discussion threads the user may see, each with its `post_count`, latest post first."""
     return (
         visible_to(user, Thread.objects.select_related("author"))
         .filter(community=community)
@@ -77,11 +95,19 @@ def threads(user: Any, community: Community) -> QuerySet[Thread]:
     )
 
 
-def thread_by_id(user: Any, pk: int) -> Thread | None:
+def thread_by_id(user: AnyUser, pk: int) -> Thread | None:
+    """The thread with this id, if the user may see it (None otherwise), with its community and author."""
     return visible_to(user, Thread.objects.select_related("community__unit", "author")).filter(pk=pk).first()
 
 
-def posts(user: Any, thread: Thread) -> QuerySet[Post]:
+def thread_for(user: AnyUser, pk: int, permission: Permission = Permission.SEARCH_CATALOGUE) -> Thread:
+    """The discussion with this id, with its community and unit: 404 if the user may not see it, 403 if
+    they may see it but not act (`permission`)."""
+    return get_or_deny(user, permission, Thread.objects.select_related("community__unit"), pk=pk)
+
+
+def posts(user: AnyUser, thread: Thread) -> QuerySet[Post]:
+    """The thread's posts the user may see, oldest first, with their authors."""
     return visible_to(user, Post.objects.select_related("author")).filter(thread=thread)
 
 
@@ -93,7 +119,7 @@ class DigestItem:
     url: str
 
 
-def digest(user: Any, community: Community, *, since: dt.datetime | None = None) -> list[DigestItem]:
+def digest(user: AnyUser, community: Community, *, since: dt.datetime | None = None) -> list[DigestItem]:
     """What is new in a community since `since` (default: the last 30 days), newest first."""
     since = since or timezone.now() - dt.timedelta(days=30)
     items: list[DigestItem] = []
@@ -122,8 +148,10 @@ def digest(user: Any, community: Community, *, since: dt.datetime | None = None)
             topics=community.topic_id, created_at__gte=since
         )
     linked = visible_to(user, Project.objects.all()).filter(communities=community, updated_at__gte=since)
-    for p in (topic_projects | linked).distinct().order_by("-created_at")[:20]:
-        items.append(DigestItem(p.created_at, "Project on this topic", p.title, f"/projects/{p.pk}/"))
+    for project in (topic_projects | linked).distinct().order_by("-created_at")[:20]:
+        items.append(
+            DigestItem(project.created_at, "Project on this topic", project.title, f"/projects/{project.pk}/")
+        )
     return sorted(items, key=lambda i: i.at, reverse=True)
 
 
@@ -137,9 +165,8 @@ class Similar:
     improvement_shown: bool
 
 
-def similar_projects(user: Any, project: Project, *, limit: int = 8) -> list[Similar]:
+def similar_projects(user: AnyUser, project: Project, *, limit: int = 8) -> list[Similar]:
     """The most similar projects elsewhere (other units), nearest in meaning first."""
-    search.refresh_stale()
     pairs = search.similar_documents(DocKind.PROJECT, project.pk, limit=limit * 3)
     found = {
         p.pk: p
@@ -158,7 +185,7 @@ def similar_projects(user: Any, project: Project, *, limit: int = 8) -> list[Sim
     return out[:limit]
 
 
-ROLE_WEIGHT = {
+ROLE_WEIGHT: dict[str, float] = {
     ProjectRole.LEAD: 3.0,
     ProjectRole.COACH: 2.5,
     ProjectRole.MEMBER: 1.0,
@@ -177,7 +204,7 @@ class Experienced:
     led: int = 0
 
 
-def people_who_have_done_it(user: Any, project: Project, *, limit: int = 8) -> list[Experienced]:
+def people_who_have_done_it(user: AnyUser, project: Project, *, limit: int = 8) -> list[Experienced]:
     """People ranked by their experience of similar work: each similar project they were on counts by
     its similarity, their role on it (leading and coaching count most) and its result (improvement
     shown in the data, or the aim achieved, counts half as much again). The project's own team is left out."""
@@ -219,7 +246,7 @@ class Overlap:
     reason: str
 
 
-def coherence(user: Any, project: Project, *, limit: int = 10) -> list[Overlap]:
+def coherence(user: AnyUser, project: Project, *, limit: int = 10) -> list[Overlap]:
     """Active projects in the same organisation or system (its ICB) that look like the same work: the
     same outcome measure, or an aim very similar in meaning (by words without the model)."""
     system = _system_of(project.unit)
@@ -252,7 +279,8 @@ def coherence(user: Any, project: Project, *, limit: int = 10) -> list[Overlap]:
 # --- field tests --------------------------------------------------------------------------------------
 
 
-def field_tests(user: Any) -> QuerySet[FieldTest]:
+def field_tests(user: AnyUser) -> QuerySet[FieldTest]:
+    """Field tests the user may see, latest start first, each with its `site_count`."""
     return (
         visible_to(user, FieldTest.objects.select_related("sponsor", "measure"))
         .annotate(site_count=Count("sites"))
@@ -260,7 +288,8 @@ def field_tests(user: Any) -> QuerySet[FieldTest]:
     )
 
 
-def field_test_by_id(user: Any, pk: int) -> FieldTest | None:
+def field_test_by_id(user: AnyUser, pk: int) -> FieldTest | None:
+    """The field test with this id, if the user may see it (None otherwise)."""
     return visible_to(user, FieldTest.objects.select_related("sponsor", "measure")).filter(pk=pk).first()
 
 
@@ -275,7 +304,13 @@ class SiteResult:
     learning: list[str]
 
 
-def comparison(user: Any, test: FieldTest, *, charts: bool = True) -> list[SiteResult]:
+def field_test_for(user: AnyUser, pk: int, permission: Permission = Permission.SEARCH_CATALOGUE) -> FieldTest:
+    """The field test with this id, with its measure: 404 if the user may not see it, 403 if they may see
+    it but not act (`permission`)."""
+    return get_or_deny(user, permission, FieldTest.objects.select_related("measure"), pk=pk)
+
+
+def comparison(user: AnyUser, test: FieldTest, *, charts: bool = True) -> list[SiteResult]:
     """Each site's series of the common measure (its SPC chart, small) and what it reports learning."""
     sites = list(
         visible_to(user, FieldTestSite.objects.select_related("unit", "project")).filter(field_test=test)
@@ -337,13 +372,14 @@ class SpreadNode:
     children: list[SpreadNode] = field(default_factory=list)
 
 
-def adoptions(user: Any) -> QuerySet[Adoption]:
+def adoptions(user: AnyUser) -> QuerySet[Adoption]:
+    """Every adoption (spread of a project or change idea to another unit) the user may see."""
     return visible_to(
         user, Adoption.objects.select_related("source_project__unit", "project__unit", "unit", "source_idea")
     )
 
 
-def spread_tree(user: Any, project: Project, *, depth: int = 6) -> list[SpreadNode]:
+def spread_tree(user: AnyUser, project: Project, *, depth: int = 6) -> list[SpreadNode]:
     """Who adopted this project (or its ideas), and who adopted from them, breadth first."""
     all_nodes: list[SpreadNode] = []
     roots: list[SpreadNode] = []
@@ -376,6 +412,7 @@ def spread_tree(user: Any, project: Project, *, depth: int = 6) -> list[SpreadNo
 
 
 def flatten(nodes: list[SpreadNode]) -> list[SpreadNode]:
+    """The nodes of a spread tree (`spread_tree`) as one list, each node before its children."""
     out = []
     for n in nodes:
         out.append(n)
@@ -404,5 +441,6 @@ def spread_map(nodes: list[SpreadNode]) -> list[Place]:
     return [Place(r, s, v) for (r, s), v in sorted(places.items())]
 
 
-def source_of(user: Any, project: Project) -> Adoption | None:
+def source_of(user: AnyUser, project: Project) -> Adoption | None:
+    """The adoption this project came from, if it was adopted from another and the user may see it."""
     return adoptions(user).filter(project=project).first()

@@ -9,9 +9,11 @@ misspelt words are corrected against the index's own vocabulary (SearchTerm).
 A query is never passed to the database as syntax: it is split into words (letters and digits only),
 each quoted, so FTS operators (NEAR, *, quotes, -, parentheses) and SQL-ish text are just words.
 
-The index is kept up to date by explicit calls (`index_projects` etc.), never by signals. Projects are
-written by spiral.projects, which does not import this app: `refresh_stale` (run at most every few
-seconds, from searches and from `spiral reindex`) re-indexes projects changed since they were indexed.
+The index is kept up to date by explicit calls (`index_projects` etc.). Projects are written by
+spiral.projects, which does not import this app: every audited change to a project reaches
+`knowledge.tasks.projects_changed`, which indexes its words at once and leaves the embedding to a task;
+`refresh_stale` (from that task and `spiral reindex`) catches projects changed without an audited
+service, such as bulk loads. A search only reads: it never indexes or embeds.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from markupsafe import Markup, escape
 
+from spiral.core.stemming import stem
+from spiral.core.types import AnyUser
 from spiral.knowledge import embeddings
 from spiral.knowledge.models import Community, DocKind, Resource, SearchDocument, SearchTerm
 from spiral.organisations.models import Unit
@@ -117,7 +121,7 @@ def words(text: str) -> list[str]:
 
 
 @cache
-def synonym_groups() -> tuple[tuple[tuple[str, ...], ...], dict[tuple[str, ...], int]]:
+def synonym_groups() -> tuple[tuple[tuple[tuple[str, ...], ...], ...], dict[tuple[str, ...], int]]:
     """The groups of data/synonyms.txt (each phrase as a tuple of words) and phrase -> group index."""
     groups: list[tuple[tuple[str, ...], ...]] = []
     index: dict[tuple[str, ...], int] = {}
@@ -144,15 +148,6 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         return not self.alternatives
-
-
-@lru_cache(maxsize=50_000)
-def _stem(word: str) -> str:
-    """A crude English stem, for highlighting only (the databases stem properly)."""
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ers", "er", "es", "ed", "ly", "s"):
-        if len(word) > len(suffix) + 2 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
 
 
 _vocabulary: dict[str, Any] = {"words": frozenset(), "count": -1}
@@ -213,12 +208,12 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
     unique = unique[: MAX_TERMS * 3]
     # Highlight what was typed, and synonyms in other words ("bed sores" marks "pressure ulcers"), but not
     # the extra words of a longer phrase holding a typed word ("falls" does not mark "prevention").
-    typed = {_stem(w) for w in tokens}
+    typed = {stem(w) for w in tokens}
     highlight = frozenset(
-        _stem(w)
+        stem(w)
         for a in unique
         for w in a
-        if w not in STOP_WORDS and (_stem(w) in typed or not typed & {_stem(x) for x in a})
+        if w not in STOP_WORDS and (stem(w) in typed or not typed & {stem(x) for x in a})
     )
     return ParsedQuery(text=text, alternatives=unique, highlight=highlight, expansion=", ".join(added[:6]))
 
@@ -419,6 +414,8 @@ def _store(docs: list[_Doc], *, embed: bool = True) -> int:
         row.unit_id, row.title, row.body, row.indexed_at = doc.unit_id, doc.title[:300], doc.body, now
         if model is not None and (row.text_hash != digest or not row.embedding):
             to_embed.append((row, doc.meaning))
+        elif model is None and row.text_hash != digest:
+            row.embedding = None  # the old meaning no longer holds: found by words until embedded again
         row.text_hash = digest if (model is not None or row.text_hash == digest) else ""
     if to_embed and model is not None:
         vectors = model.encode([t for _, t in to_embed], max_tokens=DOC_TOKENS)
@@ -753,14 +750,14 @@ def highlight(text: str, stems: frozenset[str], *, limit: int | None = None) -> 
     """Escape `text` and wrap the words matching the query in <mark>; cut to about `limit` characters
     around the first match."""
     if limit is not None and len(text) > limit:
-        first = next((m.start() for m in WORD.finditer(text) if _stem(m.group().lower()) in stems), 0)
+        first = next((m.start() for m in WORD.finditer(text) if stem(m.group().lower()) in stems), 0)
         start = max(0, first - limit // 3)
         text = (
             ("…" if start else "") + text[start : start + limit] + ("…" if start + limit < len(text) else "")
         )
     out, last = [], 0
     for m in WORD.finditer(text):
-        if _stem(m.group().lower()) in stems:
+        if stem(m.group().lower()) in stems:
             out.append(escape(text[last : m.start()]))
             out.append(Markup("<mark>") + escape(m.group()) + Markup("</mark>"))
             last = m.end()
@@ -769,14 +766,14 @@ def highlight(text: str, stems: frozenset[str], *, limit: int | None = None) -> 
 
 
 def search(
-    user: Any,
+    user: AnyUser,
     query: str,
     *,
     types: Sequence[str] | None = None,
     filters: Filters | None = None,
     limit: int = 20,
 ) -> list[Hit]:
-    """The catalogue search (interfaces.md, "Search"): one result per object, best first.
+    """The catalogue search (docs/reference/interfaces.md §3): one result per object, best first.
 
     Text from a project's change ideas, PDSA cycles and lessons makes the project match (it is in the
     project's document); change ideas are results of their own only when `types` asks for them.
@@ -786,7 +783,6 @@ def search(
     kinds = [t for t in (types or DEFAULT_TYPES) if t in DocKind.values] or list(DEFAULT_TYPES)
     if filters.project_only:
         kinds = [k for k in kinds if k in (DocKind.PROJECT, DocKind.CHANGE_IDEA)] or [DocKind.PROJECT]
-    refresh_stale()
     parsed = parse(query)
     if parsed.is_empty:
         return _browse(user, kinds, filters, limit) if filters.any else []
@@ -832,7 +828,7 @@ def _title(obj: Any) -> str:
     return obj.title
 
 
-def _allowed(user: Any, by_kind: dict[str, list[int]], filters: Filters) -> dict[tuple[str, int], Any]:
+def _allowed(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -> dict[tuple[str, int], Any]:
     """The candidate objects the user may see and the filters keep, keyed by (kind, id)."""
     from spiral.organisations.permissions import visible_to
 
@@ -859,13 +855,13 @@ def _allowed(user: Any, by_kind: dict[str, list[int]], filters: Filters) -> dict
     return out
 
 
-def _browse(user: Any, kinds: Sequence[str], filters: Filters, limit: int) -> list[Hit]:
+def _browse(user: AnyUser, kinds: Sequence[str], filters: Filters, limit: int) -> list[Hit]:
     """No words to search for but filters chosen: the newest matching objects, score 0."""
     from spiral.organisations.permissions import visible_to
 
     hits: list[Hit] = []
     if DocKind.PROJECT in kinds:
-        qs = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
+        qs: QuerySet[Any] = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
         hits += [
             Hit(DocKind.PROJECT, p.pk, p.title, p.unit, 0.0, obj=p)
             for p in qs.order_by("-updated_at", "-id")[:limit]

@@ -15,9 +15,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from spiral.core import audit
-from spiral.core.screening import describe, find_personal_data
-from spiral.knowledge import search
+from spiral.core import audit, screening
+from spiral.core.errors import Duplicate
+from spiral.knowledge import search, tasks
 from spiral.knowledge.models import (
     Adoption,
     Community,
@@ -39,25 +39,30 @@ from spiral.projects import services as project_services
 from spiral.projects.models import DriverNode, NodeKind, Project, ProjectRole, Stage, Status, Topic
 
 
-class StaleRecord(Exception):
+class StaleRecord(audit.StaleEdit):
     """A PATCH carried an old `version`: someone else changed the record first."""
 
-    def __init__(self, current: Any) -> None:
-        super().__init__("Someone else changed this since you opened it: check their version, then try again")
-        self.current = current
+    message = "Someone else changed this since you opened it: check their version, then try again"
 
 
-def _user(by: Any) -> User | None:
+def _user(by: User | None) -> User | None:
     return by if getattr(by, "pk", None) else None
 
 
-def _screened(field: str, text: str) -> str:
-    """Refuse free text holding personal data (communities and resources are read by everyone)."""
-    kinds = [f.kind for f in find_personal_data(text)]
-    if kinds:
-        raise ValidationError(
-            {field: f"Remove {describe(kinds)} from the text: everyone signed in can read it"}
-        )
+# How refusals name each free-text field ("The summary looks like it holds a phone number: ...").
+FIELD_LABELS = {
+    "title": "The title", "summary": "The summary", "body": "The text", "description": "The description",
+    "name": "The name", "change_idea": "The change idea", "adaptation": "The adaptation",
+}  # fmt: skip
+
+
+def _screened(field: str, text: str, before: str | None = None) -> str:
+    """Refuse free text holding personal data (resources, communities, posts and field tests are read by
+    everyone signed in): core.screening decides, the message names the field and the kind found. Text
+    unchanged since `before` is not screened again."""
+    text = text or ""
+    if before is None or text != before:
+        screening.refuse_personal_data({field: text}, FIELD_LABELS)
     return text.strip()
 
 
@@ -108,7 +113,7 @@ def create_resource(
     _validate_resource({"title": title, "kind": kind, "summary": summary})
     resource = Resource.objects.create(
         unit=unit,
-        title=title.strip(),
+        title=_screened("title", title),
         kind=kind,
         summary=_screened("summary", summary),
         body=_screened("body", body or ""),
@@ -118,11 +123,12 @@ def create_resource(
     resource.projects.set(_projects(projects))
     _keep_version(resource, by)
     audit.record(action="resource.create", obj=resource, by=by, scope_path=unit.path)
-    search.index_resources([resource.pk])
+    search.index_resources([resource.pk], embed=False)
+    tasks.documents_changed()
     return resource
 
 
-def _keep_version(resource: Resource, by: Any) -> None:
+def _keep_version(resource: Resource, by: User | None) -> None:
     ResourceVersion.objects.create(
         resource=resource,
         number=resource.version,
@@ -142,15 +148,15 @@ def update_resource(
     A stale `version` raises StaleRecord; without one the change is applied (last write wins) and audited.
     """
     current = Resource.objects.select_for_update().get(pk=resource.pk)
-    if version is not None and int(version) != current.version:
-        raise StaleRecord(current)
+    audit.refuse_stale(current, None if version is None else int(version), error=StaleRecord)
     before = audit.snapshot(current, ["title", "kind", "summary", "body"])
     for name in ("title", "kind", "summary", "body"):
         if changes.get(name) is not None:
             setattr(current, name, changes[name])
     _validate_resource({"title": current.title, "kind": current.kind, "summary": current.summary})
-    current.summary = _screened("summary", current.summary)
-    current.body = _screened("body", current.body)
+    current.title = _screened("title", current.title, before["title"])
+    current.summary = _screened("summary", current.summary, before["summary"])
+    current.body = _screened("body", current.body, before["body"])
     diff = audit.diff(before, audit.snapshot(current, before))
     if changes.get("topics") is not None:
         current.topics.set(_topics(changes["topics"]))
@@ -159,11 +165,12 @@ def update_resource(
         current.projects.set(_projects(changes["projects"]))
         diff["projects"] = [None, ", ".join(str(p.pk) for p in current.projects.all())]
     if diff:
-        current.version += 1
-        current.save()
+        audit.save_version(
+            current, by=by, action="resource.update", changes=diff, scope_path=current.unit.path
+        )
         _keep_version(current, by)
-        audit.record(action="resource.update", obj=current, by=by, changes=diff, scope_path=current.unit.path)
-        search.index_resources([current.pk])
+        search.index_resources([current.pk], embed=False)
+        tasks.documents_changed()
     return current
 
 
@@ -175,11 +182,11 @@ def create_community(
     *, unit: Unit, name: str, by: User | None, description: str = "", topic: str = ""
 ) -> Community:
     """Start a community of practice hosted by `unit`; whoever starts it is its first facilitator."""
-    name = (name or "").strip()
+    name = _screened("name", name or "")
     if not name:
         raise ValidationError({"name": "Enter a name for the community"})
     if Community.objects.filter(name__iexact=name).exists():
-        raise ValidationError({"name": f"A community called {name!r} exists already: join it instead"})
+        raise Duplicate({"name": f"A community called {name!r} exists already: join it instead"})
     topics = _topics(topic) if topic else []
     community = Community.objects.create(
         unit=unit,
@@ -189,9 +196,10 @@ def create_community(
         created_by=_user(by),
     )
     if _user(by):
-        CommunityMember.objects.create(community=community, user=by, role=CommunityRole.FACILITATOR)
+        CommunityMember.objects.create(community=community, user=by, role=CommunityRole.FACILITATOR)  # type: ignore[misc]  # not None: tested
     audit.record(action="community.create", obj=community, by=by, scope_path=unit.path)
-    search.index_communities([community.pk])
+    search.index_communities([community.pk], embed=False)
+    tasks.documents_changed()
     return community
 
 
@@ -206,12 +214,13 @@ def join_community(*, community: Community, by: User) -> CommunityMember:
 
 @transaction.atomic
 def leave_community(*, community: Community, by: User) -> None:
+    """Take `by` out of the community (audited); nothing happens if they were not a member."""
     deleted, _ = CommunityMember.objects.filter(community=community, user=by).delete()
     if deleted:
         audit.record(action="community.leave", obj=community, by=by, scope_path=community.unit.path)
 
 
-def _require_member(community: Community, by: Any) -> None:
+def _require_member(community: Community, by: User) -> None:
     if not community.is_member(by):
         raise ValidationError({"body": "Join the community to take part in its discussions"})
 
@@ -225,6 +234,7 @@ def start_thread(*, community: Community, title: str, body: str, by: User) -> Th
         errors["title"] = "Enter a title for the discussion"
     if not (body or "").strip():
         errors["body"] = "Enter what you want to say"
+    errors |= screening.check_fields({"title": title, "body": body}, FIELD_LABELS)
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -295,6 +305,9 @@ def create_field_test(
         errors["measure"] = (
             f"{measure.name} is not an indicator: sites can only share a measure defined as an indicator"
         )
+    errors |= screening.check_fields(
+        {"title": title, "change_idea": change_idea, "description": description or ""}, FIELD_LABELS
+    )
     if errors:
         raise ValidationError(errors)
     test = FieldTest.objects.create(
@@ -318,7 +331,7 @@ def join_field_test(*, field_test: FieldTest, unit: Unit, by: User | None) -> Fi
     if field_test.status == FieldTestStatus.CLOSED:
         raise ValidationError({"unit": "This field test has closed: sites can no longer join"})
     if FieldTestSite.objects.filter(field_test=field_test, unit=unit).exists():
-        raise ValidationError({"unit": f"{unit.name} is already a site of this field test"})
+        raise Duplicate({"unit": f"{unit.name} is already a site of this field test"})
     if not field_test.measure.applies_to(unit):
         raise ValidationError(
             {
@@ -347,7 +360,8 @@ def join_field_test(*, field_test: FieldTest, unit: Unit, by: User | None) -> Fi
         scope_path=unit.path,
         changes={"site": [None, unit.code], "project": [None, project.pk]},
     )
-    search.index_projects([project.pk])
+    search.index_projects([project.pk], embed=False)
+    tasks.documents_changed()
     return site
 
 
@@ -365,11 +379,12 @@ def adopt(
     adopted_on: dt.date | None = None,
 ) -> Adoption:
     """`unit` adopts a project (all its change ideas) or one of its change ideas: a project in `unit`
-    linked to its source, so the lineage is kept (qi.md §4)."""
+    linked to its source, so the lineage is kept (docs/reference/qi.md §4)."""
     if idea is not None and (idea.project_id != source.pk or idea.kind != NodeKind.CHANGE_IDEA):
         raise ValidationError({"idea": "Choose one of the source project's change ideas"})
     if unit.pk == source.unit_id:
         raise ValidationError({"unit": "Spread is to another unit: choose the unit that adopts the change"})
+    adaptation = _screened("adaptation", adaptation or "")  # before anything is written
     ideas = (
         [idea]
         if idea is not None
@@ -390,7 +405,7 @@ def adopt(
         stage=Stage.TESTING,
         topics=[t.name for t in source.topics.all()],
         start_date=adopted_on or timezone.localdate(),
-        team=team,
+        team=team,  # type: ignore[arg-type]  # by is not None when team is not empty
     )
     for each in ideas:
         project_services.create_change_idea(
@@ -402,7 +417,7 @@ def adopt(
         project=project,
         unit=unit,
         adopted_on=adopted_on or timezone.localdate(),
-        adaptation=_screened("adaptation", adaptation or ""),
+        adaptation=adaptation,
         created_by=_user(by),
     )
     audit.record(
@@ -412,5 +427,6 @@ def adopt(
         scope_path=unit.path,
         changes={"source": [None, source.pk], "project": [None, project.pk]},
     )
-    search.index_projects([project.pk])
+    search.index_projects([project.pk], embed=False)
+    tasks.documents_changed()
     return adoption

@@ -6,13 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from spiral.core.forms import add_service_errors
+from spiral.core.db import replica_reads
+from spiral.core.forms import submit_form
+from spiral.core.pagecache import cached_page
+from spiral.core.types import SignedInRequest
 from spiral.knowledge import queries, search, services
 from spiral.knowledge.forms import (
     AdoptForm,
@@ -23,10 +25,11 @@ from spiral.knowledge.forms import (
     SiteForm,
     ThreadForm,
 )
-from spiral.knowledge.models import Community, FieldTest, Resource, ResourceKind, Thread
+from spiral.knowledge.models import Community, Resource, ResourceKind
 from spiral.knowledge.presenters import render_markdown
-from spiral.organisations.permissions import Permission, can, get_or_deny, require
-from spiral.projects.models import DriverNode, NodeKind, Project
+from spiral.organisations.permissions import Permission, can, require
+from spiral.projects import queries as project_queries
+from spiral.projects.models import NodeKind, Project
 
 
 def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
@@ -39,12 +42,14 @@ def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
 
 
 def _project(request: HttpRequest, pk: int) -> Project:
-    return get_or_deny(request.user, Permission.VIEW_PROJECT, Project.objects.select_related("unit"), pk=pk)
+    return project_queries.project_for(request.user, pk)
 
 
 # --- search -------------------------------------------------------------------------------------------
 
 
+@cached_page
+@replica_reads
 def search_page(request: HttpRequest) -> HttpResponse:
     require(request.user, Permission.SEARCH_CATALOGUE)
     form = SearchForm(request.GET or None)
@@ -93,31 +98,29 @@ def spread(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def adopt(request: HttpRequest, pk: int) -> HttpResponse:
+def adopt(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
-    ideas = list(
-        DriverNode.objects.filter(project=project, kind=NodeKind.CHANGE_IDEA)
-        .order_by("order", "id")
-        .values_list("pk", "text")
-    )
+    ideas = [
+        (n.pk, n.text) for n in project_queries.nodes(request.user, project) if n.kind == NodeKind.CHANGE_IDEA
+    ]
     form = AdoptForm(request.POST or None, ideas=ideas, initial={"idea": request.GET.get("idea", "")})
-    if request.method == "POST" and form.is_valid():
-        unit = form.cleaned_data["unit"]
-        require(request.user, Permission.CREATE_PROJECT, unit)
-        idea = DriverNode.objects.filter(pk=form.cleaned_data["idea"] or None, project=project).first()
-        try:
-            adoption = services.adopt(
-                source=project,
-                unit=unit,
-                idea=idea,
-                adaptation=form.cleaned_data["adaptation"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{unit.name} is adopting this change: its project is below.")
-            return redirect(f"/projects/{adoption.project_id}/")
+
+    def adopt_it(data: dict[str, Any]) -> Any:
+        require(request.user, Permission.CREATE_PROJECT, data["unit"])
+        idea = project_queries.node(request.user, project, data["idea"] or None)
+        return services.adopt(
+            source=project, unit=data["unit"], idea=idea, adaptation=data["adaptation"], by=request.user
+        )
+
+    saved = submit_form(
+        request,
+        form,
+        save=adopt_it,
+        success_url=lambda adoption: f"/projects/{adoption.project_id}/",
+        message=lambda _: f"{form.cleaned_data['unit'].name} is adopting this change: its project is below.",
+    )
+    if saved is not None:
+        return saved
     return _render(
         request,
         "adopt.jinja",
@@ -149,7 +152,7 @@ def resource_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _resource_form_page(request: HttpRequest, resource: Resource | None) -> HttpResponse:
+def _resource_form_page(request: SignedInRequest, resource: Resource | None) -> HttpResponse:
     initial: dict[str, Any] = {}
     if resource is not None:
         initial = {
@@ -158,28 +161,28 @@ def _resource_form_page(request: HttpRequest, resource: Resource | None) -> Http
             "version": resource.version,
         }  # fmt: skip
     form = ResourceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+
+    def publish(d: dict[str, Any]) -> Resource:
         require(request.user, Permission.CURATE_RESOURCE, d["unit"])
-        try:
-            if resource is None:
-                resource = services.create_resource(
-                    unit=d["unit"], title=d["title"], kind=d["kind"], summary=d["summary"], body=d["body"],
-                    topics=d["topics"], by=request.user,
-                )  # fmt: skip
-            else:
-                resource = services.update_resource(
-                    resource=resource, by=request.user, version=d["version"], title=d["title"], kind=d["kind"],
-                    summary=d["summary"], body=d["body"], topics=d["topics"],
-                )  # fmt: skip
-        except services.StaleRecord:
-            form.add_error(
-                None, "Someone else changed this resource since you opened it: reload to see their version"
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect(f"/resources/{resource.pk}/")
+        if resource is None:
+            return services.create_resource(
+                unit=d["unit"], title=d["title"], kind=d["kind"], summary=d["summary"], body=d["body"],
+                topics=d["topics"], by=request.user,
+            )  # fmt: skip
+        return services.update_resource(
+            resource=resource, by=request.user, version=d["version"], title=d["title"], kind=d["kind"],
+            summary=d["summary"], body=d["body"], topics=d["topics"],
+        )  # fmt: skip
+
+    saved = submit_form(
+        request,
+        form,
+        save=publish,
+        success_url=lambda published: f"/resources/{published.pk}/",
+        on_stale="Someone else changed this resource since you opened it: reload to see their version",
+    )
+    if saved is not None:
+        return saved
     title = "Publish a resource" if resource is None else f"Edit: {resource.title}"
     return _render(
         request,
@@ -191,22 +194,18 @@ def _resource_form_page(request: HttpRequest, resource: Resource | None) -> Http
     )
 
 
-def resource_new(request: HttpRequest) -> HttpResponse:
+def resource_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CURATE_RESOURCE)
     return _resource_form_page(request, None)
 
 
-def resource_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    resource = get_or_deny(
-        request.user, Permission.CURATE_RESOURCE, Resource.objects.select_related("unit"), pk=pk
-    )
+def resource_edit(request: SignedInRequest, pk: int) -> HttpResponse:
+    resource = queries.resource_for(request.user, pk, Permission.CURATE_RESOURCE)
     return _resource_form_page(request, resource)
 
 
 def resource_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    resource = get_or_deny(
-        request.user, Permission.SEARCH_CATALOGUE, Resource.objects.select_related("unit"), pk=pk
-    )
+    resource = queries.resource_for(request.user, pk)
     return _render(
         request,
         "resource_detail.jinja",
@@ -235,24 +234,21 @@ def community_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def community_new(request: HttpRequest) -> HttpResponse:
+def community_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CREATE_COMMUNITY)
     form = CommunityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+
+    def start(d: dict[str, Any]) -> Community:
         require(request.user, Permission.CREATE_COMMUNITY, d["unit"])
-        try:
-            community = services.create_community(
-                unit=d["unit"],
-                name=d["name"],
-                description=d["description"],
-                topic=d["topic"],
-                by=request.user,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect(f"/communities/{community.pk}/")
+        return services.create_community(
+            unit=d["unit"], name=d["name"], description=d["description"], topic=d["topic"], by=request.user
+        )
+
+    saved = submit_form(
+        request, form, save=start, success_url=lambda community: f"/communities/{community.pk}/"
+    )
+    if saved is not None:
+        return saved
     return _render(
         request,
         "community_form.jinja",
@@ -263,9 +259,7 @@ def community_new(request: HttpRequest) -> HttpResponse:
 
 
 def _community(request: HttpRequest, pk: int) -> Community:
-    return get_or_deny(
-        request.user, Permission.SEARCH_CATALOGUE, Community.objects.select_related("unit", "topic"), pk=pk
-    )
+    return queries.community_for(request.user, pk)
 
 
 def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -287,33 +281,32 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def community_join(request: HttpRequest, pk: int) -> HttpResponse:
-    community = get_or_deny(request.user, Permission.JOIN_COMMUNITY, Community.objects.all(), pk=pk)
+def community_join(request: SignedInRequest, pk: int) -> HttpResponse:
+    community = queries.community_for(request.user, pk, Permission.JOIN_COMMUNITY)
     services.join_community(community=community, by=request.user)
     messages.success(request, f"You have joined {community.name}.")
     return redirect(f"/communities/{community.pk}/")
 
 
 @require_POST
-def community_leave(request: HttpRequest, pk: int) -> HttpResponse:
-    community = get_or_deny(request.user, Permission.JOIN_COMMUNITY, Community.objects.all(), pk=pk)
+def community_leave(request: SignedInRequest, pk: int) -> HttpResponse:
+    community = queries.community_for(request.user, pk, Permission.JOIN_COMMUNITY)
     services.leave_community(community=community, by=request.user)
     messages.success(request, f"You have left {community.name}.")
     return redirect(f"/communities/{community.pk}/")
 
 
-def thread_new(request: HttpRequest, pk: int) -> HttpResponse:
-    community = get_or_deny(
-        request.user, Permission.JOIN_COMMUNITY, Community.objects.select_related("unit"), pk=pk
-    )
+def thread_new(request: SignedInRequest, pk: int) -> HttpResponse:
+    community = queries.community_for(request.user, pk, Permission.JOIN_COMMUNITY)
     form = ThreadForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            thread = services.start_thread(community=community, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            return redirect(f"/communities/threads/{thread.pk}/")
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.start_thread(community=community, by=request.user, **data),
+        success_url=lambda thread: f"/communities/threads/{thread.pk}/",
+    )
+    if saved is not None:
+        return saved
     return _render(
         request,
         "thread_form.jinja",
@@ -326,20 +319,19 @@ def thread_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def thread_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    thread = get_or_deny(
-        request.user, Permission.SEARCH_CATALOGUE, Thread.objects.select_related("community__unit"), pk=pk
-    )
+def thread_detail(request: SignedInRequest, pk: int) -> HttpResponse:
+    thread = queries.thread_for(request.user, pk)
     form = ReplyForm(request.POST or None)
     if request.method == "POST":
         require(request.user, Permission.JOIN_COMMUNITY, thread.community)
-        if form.is_valid():
-            try:
-                services.reply(thread=thread, body=form.cleaned_data["body"], by=request.user)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                return redirect(f"/communities/threads/{thread.pk}/#reply")
+        saved = submit_form(
+            request,
+            form,
+            save=lambda data: services.reply(thread=thread, body=data["body"], by=request.user),
+            success_url=f"/communities/threads/{thread.pk}/#reply",
+        )
+        if saved is not None:
+            return saved
     community = thread.community
     return _render(
         request,
@@ -386,21 +378,23 @@ def field_test_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def field_test_join(request: HttpRequest, pk: int) -> HttpResponse:
-    test = get_or_deny(
-        request.user, Permission.SEARCH_CATALOGUE, FieldTest.objects.select_related("measure"), pk=pk
-    )
+def field_test_join(request: SignedInRequest, pk: int) -> HttpResponse:
+    test = queries.field_test_for(request.user, pk)
     form = SiteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        unit = form.cleaned_data["unit"]
-        require(request.user, Permission.CREATE_PROJECT, unit)
-        try:
-            site = services.join_field_test(field_test=test, unit=unit, by=request.user)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"{unit.name} has joined the field test: this is its project.")
-            return redirect(f"/projects/{site.project_id}/")
+
+    def join(data: dict[str, Any]) -> Any:
+        require(request.user, Permission.CREATE_PROJECT, data["unit"])
+        return services.join_field_test(field_test=test, unit=data["unit"], by=request.user)
+
+    saved = submit_form(
+        request,
+        form,
+        save=join,
+        success_url=lambda site: f"/projects/{site.project_id}/",
+        message=lambda _: f"{form.cleaned_data['unit'].name} has joined the field test: this is its project.",
+    )
+    if saved is not None:
+        return saved
     return _render(
         request,
         "field_test_join.jinja",

@@ -1,22 +1,38 @@
 """API for projects, team members, the driver diagram, change ideas, PDSA cycles and progress scores.
 
-Handlers are thin: the same queries and services as the pages. Conventions: shared/reference/
-interfaces.md ("API conventions", "Projects").
+Handlers are thin: the same queries and services as the pages. Conventions: docs/reference/interfaces.md
+§1 and §2.
 """
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
+from spiral.core.api import (
+    INT64_MAX,
+    Code,
+    ErrorOut,
+    Id,
+    Int32,
+    Name,
+    Number,
+    Pagination,
+    PersonRef,
+    ShortText,
+    Text,
+    Version,
+    model_str,
+)
+from spiral.core.types import AnyUser, SignedInRequest
 from spiral.measurement import queries as m_queries
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import User
-from spiral.organisations.permissions import Permission, get_or_deny, require
+from spiral.organisations.permissions import Permission, require
 from spiral.projects import queries, services
 from spiral.projects.models import (
     DriverNode,
@@ -29,21 +45,19 @@ from spiral.projects.models import (
     ProjectRole,
     Stage,
     TeamMember,
+    Topic,
 )
 from spiral.projects.models import Status as ProjectStatus
 
 router = Router(tags=["projects"])
 
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class Conflict(Schema):
-    detail: str
-    errors: list[ErrorItem]
-    current: dict[str, Any] = Field(description="The record as it is now")
+# Fields with their own limits (docs/limits.md): a driver or change idea, a topic.
+if TYPE_CHECKING:  # types built at run time (pydantic reads them); the checker sees their base
+    NodeText = str
+    TopicName = str
+else:
+    NodeText = model_str(DriverNode, "text")
+    TopicName = model_str(Topic, "name")
 
 
 class TeamMemberOut(Schema):
@@ -54,7 +68,7 @@ class TeamMemberOut(Schema):
 
 
 class TeamMemberIn(Schema):
-    user: str = Field(description="The person's email address or id")
+    user: PersonRef = Field(description="The person's email address or id")
     role: ProjectRole = ProjectRole.MEMBER
 
 
@@ -88,49 +102,50 @@ class ProjectDetailOut(ProjectOut):
 
 
 class ProjectIn(Schema):
-    unit: str = Field(description="The code of the unit the project belongs to")
-    title: str
-    problem: str = ""
-    aim: str = ""
-    aim_measure: str = ""
-    aim_baseline: float | None = None
-    aim_target: float | None = None
+    unit: Code = Field(description="The code of the unit the project belongs to")
+    title: Name
+    problem: Text = ""
+    aim: Text = ""
+    aim_measure: Name = ""
+    aim_baseline: Number | None = None
+    aim_target: Number | None = None
     aim_date: dt.date | None = None
-    topics: list[str] = []
+    topics: list[TopicName] = Field([], max_length=50)
     status: ProjectStatus = ProjectStatus.DRAFT
     stage: Stage = Stage.SCOPING
     method: Method = Method.MODEL_FOR_IMPROVEMENT
     start_date: dt.date | None = None
     team: list[TeamMemberIn] = Field(
-        [], description="Others on the team; you become lead unless one is named"
+        [], max_length=200, description="Others on the team; you become lead unless one is named"
     )
 
 
+# In a PATCH, a field left out is unchanged; null is refused where the project cannot hold it.
 class ProjectPatch(Schema):
-    title: str | None = None
-    problem: str | None = None
-    aim: str | None = None
-    aim_measure: str | None = None
-    aim_baseline: float | None = None
-    aim_target: float | None = None
+    title: Name = None
+    problem: Text = None
+    aim: Text = None
+    aim_measure: Name = None
+    aim_baseline: Number | None = None
+    aim_target: Number | None = None
     aim_date: dt.date | None = None
-    topics: list[str] | None = None
-    status: ProjectStatus | None = None
-    stage: Stage | None = None
-    method: Method | None = None
+    topics: list[TopicName] = Field(None, max_length=50)  # type: ignore[arg-type]  # PATCH: left out is unchanged
+    status: ProjectStatus = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    stage: Stage = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    method: Method = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
     start_date: dt.date | None = None
-    lessons: str | None = Field(None, description="Needed to close: what was learned")
-    aim_achieved: str | None = Field(None, description="Needed to close: yes, partly or no")
-    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+    lessons: Text = Field(None, description="Needed to close: what was learned")
+    aim_achieved: Name = Field(None, description="Needed to close: yes, partly or no")
+    version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
 class ProjectFilters(Schema):
-    unit: str | None = Field(None, description="This unit code and everything beneath it")
+    unit: Code | None = Field(None, description="This unit code and everything beneath it")
     status: ProjectStatus | None = None
     stage: Stage | None = None
-    topic: str | None = None
+    topic: TopicName | None = None
     patient_partner: bool | None = None
-    q: str | None = Field(None, description="Words in the title or aim")
+    q: Name | None = Field(None, description="Words in the title or aim")
 
 
 class NodeOut(Schema):
@@ -140,16 +155,20 @@ class NodeOut(Schema):
     order: int
 
 
+# A node id: a record's id, or a negative number standing for a new node.
+NodeRef = Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)]
+
+
 class NodeIn(Schema):
-    id: int = Field(description="The node's id, or a negative number for a new node")
+    id: NodeRef = Field(description="The node's id, or a negative number for a new node")
     kind: NodeKind
-    text: str
-    order: int | None = None
+    text: NodeText
+    order: Int32 | None = None
 
 
 class EdgeSchema(Schema):
-    from_: int = Field(alias="from", description="The node nearer the aim")
-    to: int
+    from_: NodeRef = Field(alias="from", description="The node nearer the aim")
+    to: NodeRef
 
     model_config = {"populate_by_name": True}
 
@@ -162,9 +181,9 @@ class DiagramOut(Schema):
 
 
 class DiagramIn(Schema):
-    nodes: list[NodeIn]
-    edges: list[EdgeSchema] = []
-    version: int | None = Field(None, description="The diagram version you read; a stale one gets 409")
+    nodes: list[NodeIn] = Field(max_length=2000)
+    edges: list[EdgeSchema] = Field([], max_length=10_000)
+    version: Version | None = Field(None, description="The diagram version you read; a stale one gets 409")
 
 
 class ChangeIdeaOut(Schema):
@@ -176,46 +195,47 @@ class ChangeIdeaOut(Schema):
 
 
 class ChangeIdeaIn(Schema):
-    title: str
-    description: str = ""
-    parents: list[int] = Field([], description="Node ids of the drivers it acts on")
+    title: NodeText
+    description: Text = ""
+    parents: list[Id] = Field([], max_length=200, description="Node ids of the drivers it acts on")
 
 
+# Every field may be left out; a text field is never null (dates may be cleared with null).
 class CycleFields(Schema):
-    purpose: str | None = None
-    questions: str | None = None
-    plan_who: str | None = None
-    plan_what: str | None = None
-    plan_when: str | None = None
-    plan_where: str | None = None
-    data_to_collect: str | None = None
-    scale_of_test: str | None = None
+    purpose: Name = None
+    questions: Text = None
+    plan_who: model_str(PdsaCycle, "plan_who") = None  # type: ignore[valid-type]  # a type built at run time
+    plan_what: Text = None
+    plan_when: model_str(PdsaCycle, "plan_when") = None  # type: ignore[valid-type]  # a type built at run time
+    plan_where: model_str(PdsaCycle, "plan_where") = None  # type: ignore[valid-type]  # a type built at run time
+    data_to_collect: Text = None
+    scale_of_test: Name = None
     planned_start: dt.date | None = None
     planned_end: dt.date | None = None
     started_on: dt.date | None = None
     ended_on: dt.date | None = None
-    carried_out: str | None = None
-    what_happened: str | None = None
-    problems: str | None = None
-    observations: str | None = None
-    results: str | None = None
-    prediction_confirmed: str | None = None
-    learning: str | None = None
-    decision: str | None = None
-    rationale: str | None = None
-    next_steps: str | None = None
+    carried_out: Name = None
+    what_happened: Text = None
+    problems: Text = None
+    observations: Text = None
+    results: Text = None
+    prediction_confirmed: Name = None
+    learning: Text = None
+    decision: Name = None
+    rationale: Text = None
+    next_steps: Text = None
 
 
 class CycleIn(CycleFields):
-    change_idea: int
-    objective: str
-    prediction: str = ""
+    change_idea: Id
+    objective: Text
+    prediction: Text = ""
 
 
 class CyclePatch(CycleFields):
-    objective: str | None = None
-    prediction: str | None = None
-    version: int | None = Field(None, description="The version you read; a stale one gets 409")
+    objective: Text = None
+    prediction: Text = None
+    version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
 class CycleOut(Schema):
@@ -253,9 +273,9 @@ class CycleOut(Schema):
 
 
 class ScoreIn(Schema):
-    score: float | str
-    comment: str = ""
-    month: str | None = Field(None, description="YYYY-MM; this month if left out")
+    score: Number | Name
+    comment: ShortText = ""
+    month: Name | None = Field(None, description="YYYY-MM; this month if left out")
 
 
 class ScoreOut(Schema):
@@ -269,9 +289,9 @@ class ScoreOut(Schema):
 
 
 class MeasureLinkIn(Schema):
-    series: int | None = Field(None, description="The id of a series to link (any unit's)")
-    measure: str | None = Field(None, description="Or a measure's code: starts its series for the unit")
-    unit: str | None = Field(None, description="With `measure`: the project's unit code (the default)")
+    series: Id | None = Field(None, description="The id of a series to link (any unit's)")
+    measure: Code | None = Field(None, description="Or a measure's code: starts its series for the unit")
+    unit: Code | None = Field(None, description="With `measure`: the project's unit code (the default)")
     role: MeasureRole
 
 
@@ -326,7 +346,7 @@ def _member_out(m: TeamMember) -> dict[str, Any]:
     return {"id": m.pk, "user": m.user_id, "user_name": m.user.display_name, "role": m.role}
 
 
-def project_detail(user: Any, project: Project) -> dict[str, Any]:
+def project_detail(user: AnyUser, project: Project) -> dict[str, Any]:
     return project_out(project) | {
         "team": [_member_out(m) for m in queries.team(user, project)],
         "diagram_version": project.diagram_version,
@@ -375,16 +395,14 @@ def _conflict(exc: services.StaleRecord, current: dict[str, Any]) -> Any:
 
 
 def _project(
-    request: HttpRequest, project_id: int, permission: Permission = Permission.VIEW_PROJECT
+    request: SignedInRequest, project_id: int, permission: Permission = Permission.VIEW_PROJECT
 ) -> Project:
-    return get_or_deny(
-        request.auth, permission, Project.objects.select_related("unit", "scale"), pk=project_id
-    )
+    return queries.project_for(request.auth, project_id, permission)
 
 
-def _person(request: HttpRequest, who: str) -> User:
+def _person(request: SignedInRequest, who: str) -> User:
     who = who.strip()
-    lookup = {"pk": int(who)} if who.isdigit() else {"email": who.lower()}
+    lookup: dict[str, Any] = {"pk": int(who)} if who.isdigit() else {"email": who.lower()}
     person = org_queries.people(request.auth).filter(**lookup).first()
     if person is None:
         raise Http404(f"No person matches {who!r} (user)")
@@ -395,8 +413,8 @@ def _person(request: HttpRequest, who: str) -> User:
 
 
 @router.get("/projects", response=list[ProjectOut], summary="List projects")
-@paginate(LimitOffsetPagination)
-def list_projects(request: HttpRequest, filters: Query[ProjectFilters]) -> Any:
+@paginate(Pagination)
+def list_projects(request: SignedInRequest, filters: Query[ProjectFilters]) -> Any:
     within = None
     if filters.unit:
         within = org_queries.unit_by_code(request.auth, filters.unit)
@@ -415,7 +433,7 @@ def list_projects(request: HttpRequest, filters: Query[ProjectFilters]) -> Any:
 
 
 @router.post("/projects", response={201: ProjectDetailOut}, summary="Start a project")
-def create_project(request: HttpRequest, payload: ProjectIn) -> Any:
+def create_project(request: SignedInRequest, payload: ProjectIn) -> Any:
     unit = org_queries.unit_by_code(request.auth, payload.unit)
     if unit is None:
         raise Http404(f"No unit has the code {payload.unit!r} (unit)")
@@ -427,14 +445,14 @@ def create_project(request: HttpRequest, payload: ProjectIn) -> Any:
 
 
 @router.get("/projects/{project_id}", response=ProjectDetailOut, summary="One project")
-def get_project(request: HttpRequest, project_id: int) -> Any:
+def get_project(request: SignedInRequest, project_id: Id) -> Any:
     return project_detail(request.auth, _project(request, project_id))
 
 
 @router.patch(
-    "/projects/{project_id}", response={200: ProjectDetailOut, 409: Conflict}, summary="Change a project"
+    "/projects/{project_id}", response={200: ProjectDetailOut, 409: ErrorOut}, summary="Change a project"
 )
-def patch_project(request: HttpRequest, project_id: int, payload: ProjectPatch) -> Any:
+def patch_project(request: SignedInRequest, project_id: Id, payload: ProjectPatch) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version", None)
@@ -449,12 +467,13 @@ def patch_project(request: HttpRequest, project_id: int, payload: ProjectPatch) 
 
 
 @router.get("/projects/{project_id}/team", response=list[TeamMemberOut], summary="A project's team")
-def list_team(request: HttpRequest, project_id: int) -> Any:
+@paginate(Pagination)
+def list_team(request: SignedInRequest, project_id: Id) -> Any:
     return [_member_out(m) for m in queries.team(request.auth, _project(request, project_id))]
 
 
 @router.post("/projects/{project_id}/team", response={201: TeamMemberOut}, summary="Add a team member")
-def add_team_member(request: HttpRequest, project_id: int, payload: TeamMemberIn) -> Any:
+def add_team_member(request: SignedInRequest, project_id: Id, payload: TeamMemberIn) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     member = services.add_team_member(
         project=project, user=_person(request, payload.user), role=payload.role, by=request.auth
@@ -465,9 +484,9 @@ def add_team_member(request: HttpRequest, project_id: int, payload: TeamMemberIn
 @router.delete(
     "/projects/{project_id}/team/{member_id}", response={204: None}, summary="Take someone off the team"
 )
-def remove_team_member(request: HttpRequest, project_id: int, member_id: int) -> Any:
+def remove_team_member(request: SignedInRequest, project_id: Id, member_id: Id) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
-    member = TeamMember.objects.filter(project=project, pk=member_id).select_related("user").first()
+    member = queries.team_member(request.auth, project, member_id)
     if member is None:
         raise Http404(f"No team member {member_id} on this project")
     services.remove_team_member(member=member, by=request.auth)
@@ -480,17 +499,17 @@ def remove_team_member(request: HttpRequest, project_id: int, member_id: int) ->
 @router.get(
     "/projects/{project_id}/driver-diagram", response=DiagramOut, by_alias=True, summary="The driver diagram"
 )
-def get_diagram(request: HttpRequest, project_id: int) -> Any:
+def get_diagram(request: SignedInRequest, project_id: Id) -> Any:
     return services.diagram_data(_project(request, project_id))
 
 
 @router.put(
     "/projects/{project_id}/driver-diagram",
-    response={200: DiagramOut, 409: Conflict},
+    response={200: DiagramOut, 409: ErrorOut},
     by_alias=True,
     summary="Replace the driver diagram",
 )
-def put_diagram(request: HttpRequest, project_id: int, payload: DiagramIn) -> Any:
+def put_diagram(request: SignedInRequest, project_id: Id, payload: DiagramIn) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     nodes = [n.dict() for n in payload.nodes]
     edges = [{"from": e.from_, "to": e.to} for e in payload.edges]
@@ -508,7 +527,8 @@ def put_diagram(request: HttpRequest, project_id: int, payload: DiagramIn) -> An
 
 
 @router.get("/projects/{project_id}/change-ideas", response=list[ChangeIdeaOut], summary="Change ideas")
-def list_change_ideas(request: HttpRequest, project_id: int) -> Any:
+@paginate(Pagination)
+def list_change_ideas(request: SignedInRequest, project_id: Id) -> Any:
     project = _project(request, project_id)
     ideas = queries.change_ideas(request.auth, project).prefetch_related("parent_edges")
     return [_idea_out(i) for i in ideas]
@@ -517,7 +537,7 @@ def list_change_ideas(request: HttpRequest, project_id: int) -> Any:
 @router.post(
     "/projects/{project_id}/change-ideas", response={201: ChangeIdeaOut}, summary="Add a change idea"
 )
-def create_change_idea(request: HttpRequest, project_id: int, payload: ChangeIdeaIn) -> Any:
+def create_change_idea(request: SignedInRequest, project_id: Id, payload: ChangeIdeaIn) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     idea = services.create_change_idea(
         project=project,
@@ -533,13 +553,13 @@ def create_change_idea(request: HttpRequest, project_id: int, payload: ChangeIde
 
 
 @router.get("/projects/{project_id}/pdsa-cycles", response=list[CycleOut], summary="PDSA cycles")
-@paginate(LimitOffsetPagination)
-def list_cycles(request: HttpRequest, project_id: int) -> Any:
+@paginate(Pagination)
+def list_cycles(request: SignedInRequest, project_id: Id) -> Any:
     return [cycle_out(c) for c in queries.cycles(request.auth, _project(request, project_id))]
 
 
 @router.post("/projects/{project_id}/pdsa-cycles", response={201: CycleOut}, summary="Plan a PDSA cycle")
-def create_cycle(request: HttpRequest, project_id: int, payload: CycleIn) -> Any:
+def create_cycle(request: SignedInRequest, project_id: Id, payload: CycleIn) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     idea = DriverNode.objects.filter(pk=payload.change_idea).first()
     if idea is None:
@@ -551,19 +571,17 @@ def create_cycle(request: HttpRequest, project_id: int, payload: CycleIn) -> Any
     return Status(201, cycle_out(cycle))
 
 
-def _cycle(request: HttpRequest, cycle_id: int, permission: Permission) -> PdsaCycle:
-    return get_or_deny(
-        request.auth, permission, PdsaCycle.objects.select_related("project__unit"), pk=cycle_id
-    )
+def _cycle(request: SignedInRequest, cycle_id: int, permission: Permission) -> PdsaCycle:
+    return queries.cycle_for(request.auth, cycle_id, permission)
 
 
 @router.get("/pdsa-cycles/{cycle_id}", response=CycleOut, summary="One PDSA cycle")
-def get_cycle(request: HttpRequest, cycle_id: int) -> Any:
+def get_cycle(request: SignedInRequest, cycle_id: Id) -> Any:
     return cycle_out(_cycle(request, cycle_id, Permission.VIEW_PROJECT))
 
 
-@router.patch("/pdsa-cycles/{cycle_id}", response={200: CycleOut, 409: Conflict}, summary="Record a cycle")
-def patch_cycle(request: HttpRequest, cycle_id: int, payload: CyclePatch) -> Any:
+@router.patch("/pdsa-cycles/{cycle_id}", response={200: CycleOut, 409: ErrorOut}, summary="Record a cycle")
+def patch_cycle(request: SignedInRequest, cycle_id: Id, payload: CyclePatch) -> Any:
     cycle = _cycle(request, cycle_id, Permission.CHANGE_PROJECT)
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version", None)
@@ -578,13 +596,14 @@ def patch_cycle(request: HttpRequest, cycle_id: int, payload: CyclePatch) -> Any
 
 
 @router.get("/projects/{project_id}/progress", response=list[ScoreOut], summary="Progress scores")
-def list_scores(request: HttpRequest, project_id: int) -> Any:
+@paginate(Pagination)
+def list_scores(request: SignedInRequest, project_id: Id) -> Any:
     project = _project(request, project_id)
     return [_score_out(s) for s in queries.scores(request.auth, project).select_related("scale")]
 
 
 @router.post("/projects/{project_id}/progress", response={201: ScoreOut}, summary="Score this month")
-def record_score(request: HttpRequest, project_id: int, payload: ScoreIn) -> Any:
+def record_score(request: SignedInRequest, project_id: Id, payload: ScoreIn) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     score = services.record_score(
         project=project, score=payload.score, comment=payload.comment, month=payload.month, by=request.auth
@@ -613,14 +632,14 @@ def _link_out(link: ProjectMeasure) -> dict[str, Any]:
 
 
 @router.get("/projects/{project_id}/measures", response=list[MeasureLinkOut], summary="Linked measures")
-@paginate(LimitOffsetPagination)
-def list_measures(request: HttpRequest, project_id: int) -> Any:
+@paginate(Pagination)
+def list_measures(request: SignedInRequest, project_id: Id) -> Any:
     project = _project(request, project_id)
     return [_link_out(link) for link in queries.project_measures(request.auth, project)]
 
 
 @router.post("/projects/{project_id}/measures", response={201: MeasureLinkOut}, summary="Link a measure")
-def link_measure(request: HttpRequest, project_id: int, payload: MeasureLinkIn) -> Any:
+def link_measure(request: SignedInRequest, project_id: Id, payload: MeasureLinkIn) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
     if (payload.series is None) == (payload.measure is None):
         raise ValidationError(
@@ -648,9 +667,9 @@ def link_measure(request: HttpRequest, project_id: int, payload: MeasureLinkIn) 
 
 
 @router.delete("/projects/{project_id}/measures/{link_id}", response={204: None}, summary="Unlink a measure")
-def unlink_measure(request: HttpRequest, project_id: int, link_id: int) -> Any:
+def unlink_measure(request: SignedInRequest, project_id: Id, link_id: Id) -> Any:
     project = _project(request, project_id, Permission.CHANGE_PROJECT)
-    link = ProjectMeasure.objects.filter(project=project, pk=link_id).first()
+    link = queries.project_measure(request.auth, project, link_id)
     if link is None:
         raise Http404(f"No linked measure {link_id} on this project")
     services.unlink_series(link=link, by=request.auth)

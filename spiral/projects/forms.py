@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from spiral.core import limits, periods
+from spiral.core.forms import NumberField, TextField, WindowedDateField
 from spiral.organisations.models import Unit, User
 from spiral.projects.models import (
     AimAchieved,
@@ -26,7 +28,8 @@ EMPTY = [("", "Choose one")]
 
 
 def _date(label: str, help_text: str = "For example 31/03/2026", required: bool = False) -> forms.DateField:
-    return forms.DateField(
+    return WindowedDateField(
+        window=periods.PROJECT_DATE,
         label=label,
         required=required,
         help_text=help_text,
@@ -35,8 +38,8 @@ def _date(label: str, help_text: str = "For example 31/03/2026", required: bool 
     )
 
 
-def _text(label: str, help_text: str = "", *, textarea: bool = True, max_length: int | None = None) -> Any:
-    return forms.CharField(
+def _text(label: str, help_text: str = "", *, textarea: bool = True, max_length: int = limits.TEXT) -> Any:
+    return TextField(
         label=label,
         required=False,
         help_text=help_text,
@@ -46,8 +49,8 @@ def _text(label: str, help_text: str = "", *, textarea: bool = True, max_length:
 
 
 class ProjectForm(forms.Form):
-    title = forms.CharField(
-        max_length=200, required=False, help_text="A short name colleagues will recognise"
+    title = TextField(
+        max_length=limits.NAME, required=False, help_text="A short name colleagues will recognise"
     )
     problem = _text("The problem", "Why it matters, for whom, and what the data show")
     aim = _text("Aim: what are you trying to accomplish?", "For example: Reduce falls on Ward 1 from 8 to 4 "
@@ -58,12 +61,8 @@ class ProjectForm(forms.Form):
         textarea=False,
         max_length=200,
     )
-    aim_baseline = forms.FloatField(
-        label="Baseline (now)", required=False, error_messages={"invalid": "Enter the baseline as a number"}
-    )
-    aim_target = forms.FloatField(
-        label="Target: how much", required=False, error_messages={"invalid": "Enter the target as a number"}
-    )
+    aim_baseline = NumberField(label="Baseline (now)", required=False, what="baseline")
+    aim_target = NumberField(label="Target: how much", required=False, what="target")
     aim_date = _date("Aim date: by when")
     topics = forms.CharField(
         required=False, max_length=600, help_text="Separate topics with commas, for example: falls, dementia"
@@ -111,7 +110,8 @@ class NewProjectForm(ProjectForm):
 
 
 class CloseForm(forms.Form):
-    lessons = forms.CharField(
+    lessons = TextField(
+        max_length=limits.TEXT,
         label="What did the team learn?",
         widget=forms.Textarea(attrs={"rows": 6}),
         required=False,
@@ -140,7 +140,7 @@ class NodeForm(forms.Form):
         label="Kind of node",
         choices=EMPTY + [(k, label) for k, label in NodeKind.choices if k != NodeKind.AIM],
     )
-    text = forms.CharField(label="Text", max_length=500)
+    text = TextField(label="Text", max_length=500)
     parent = forms.TypedChoiceField(label="Sits beneath", coerce=int, choices=EMPTY)
 
     def __init__(self, *args: Any, parents: list[tuple[int, str]], **kwargs: Any) -> None:
@@ -149,9 +149,9 @@ class NodeForm(forms.Form):
 
 
 class EditNodeForm(forms.Form):
-    text = forms.CharField(label="Text", max_length=500)
-    description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    text = TextField(label="Text", max_length=500)
+    description = TextField(
+        max_length=limits.TEXT, label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     parents = forms.TypedMultipleChoiceField(
         label="Sits beneath", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -163,9 +163,9 @@ class EditNodeForm(forms.Form):
 
 
 class ChangeIdeaForm(forms.Form):
-    title = forms.CharField(label="Change idea", max_length=500, help_text="A specific, testable change")
-    description = forms.CharField(
-        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    title = TextField(label="Change idea", max_length=500, help_text="A specific, testable change")
+    description = TextField(
+        max_length=limits.TEXT, label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     parents = forms.TypedMultipleChoiceField(
         label="Drivers it acts on", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -193,7 +193,9 @@ class CycleForm(forms.Form):
     plan_when = _text("When", textarea=False, max_length=300)
     plan_where = _text("Where", textarea=False, max_length=300)
     data_to_collect = _text("Data to collect", "What, by whom, how, and the sample")
-    scale_of_test = _text("Scale of the test", "For example: 1 patient, 1 nurse, 1 morning", textarea=False)
+    scale_of_test = _text(
+        "Scale of the test", "For example: 1 patient, 1 nurse, 1 morning", textarea=False, max_length=200
+    )
     planned_start = _date("Planned start")
     planned_end = _date("Due", "When the results will be studied")
     # Do
@@ -241,7 +243,12 @@ class ScoreForm(forms.Form):
         max_length=7,
         help_text="YYYY-MM, for example 2025-03; this month if blank",
     )
-    comment = forms.CharField(label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = TextField(
+        max_length=limits.SHORT_TEXT,
+        label="Comment",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args: Any, levels: list[ProgressLevel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -252,7 +259,9 @@ class ScoreForm(forms.Form):
 
 class JournalForm(forms.Form):
     on = _date("Date", "Today if left blank")
-    text = forms.CharField(label="Update", widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    text = TextField(
+        max_length=limits.LONG_TEXT, label="Update", widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
     file = forms.FileField(
         label="Attach a file (optional)",
         required=False,
@@ -262,7 +271,7 @@ class JournalForm(forms.Form):
 
 class PortfolioFilterForm(forms.Form):
     unit = forms.CharField(label="Unit code", required=False, help_text="This unit and everything beneath it")
-    q = forms.CharField(label="Words in the title or aim", required=False)
+    q = forms.CharField(label="Words in the title or aim", required=False, max_length=limits.NAME)
     status = forms.ChoiceField(choices=[("", "Any status"), *Status.choices], required=False)
     stage = forms.ChoiceField(choices=[("", "Any stage"), *Stage.choices], required=False)
     score = forms.ChoiceField(required=False, label="Latest progress score")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from spiral.organisations.models import Unit, User
 
 
-def _user(by: Any) -> Any:
+def _user(by: User | None) -> User | None:
     return by if getattr(by, "pk", None) else None
 
 
@@ -221,7 +221,7 @@ class LinkedChart:
         return self.link.get_role_display()
 
 
-ROLE_ORDER = {MeasureRole.OUTCOME: 0, MeasureRole.PROCESS: 1, MeasureRole.BALANCING: 2}
+ROLE_ORDER: dict[str, int] = {MeasureRole.OUTCOME: 0, MeasureRole.PROCESS: 1, MeasureRole.BALANCING: 2}
 
 
 def links(project: Project) -> list[ProjectMeasure]:
@@ -253,11 +253,26 @@ def _table(series: Series, rows: list[dict[str, Any]]) -> list[dict[str, str]]:
 def linked_charts(project: Any) -> list[LinkedChart]:
     """The project's measures, charted with their PDSA annotations (none until measures are linked)."""
     out = []
-    for link in links(project):
+    linked = list(links(project))
+    # Read the observations, annotations and targets of every linked series at once (not per series).
+    ids = [link.series_id for link in linked]
+    observations_of: dict[int, list[Any]] = {i: [] for i in ids}
+    for obs in Observation.objects.filter(series_id__in=ids).order_by("series_id", "period_start"):
+        observations_of[obs.series_id].append(obs)
+    annotations_of: dict[int, list[Any]] = {i: [] for i in ids}
+    for note in Annotation.objects.filter(series_id__in=ids).order_by("series_id", "period_start", "id"):
+        annotations_of[note.series_id].append(note)
+    targets = analyses._targets_by_measure({link.series.measure_id for link in linked})
+    for link in linked:
         series = link.series
-        result, _laid = analyses.analyse_series(series)
-        annotations = list(series.annotations.order_by("period_start", "id"))
-        observations = list(series.observations.order_by("period_start"))
+        annotations = annotations_of[series.pk]
+        observations = observations_of[series.pk]
+        result, _laid = analyses.analyse_series(
+            series,
+            observations=observations,
+            annotations=annotations,
+            targets=targets.get(series.measure_id, []),
+        )
         role = "Aim's outcome measure" if link.is_aim else f"{link.get_role_display()} measure"
         out.append(
             LinkedChart(

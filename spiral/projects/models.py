@@ -1,17 +1,18 @@
 """Improvement projects: the Model for Improvement's three questions, the team, the driver diagram,
 change ideas with their PDSA cycles, the monthly progress score and the journal.
 
-Definitions: shared/reference/qi.md (§1 progress scale, §2 PDSA record, §3 aims and driver diagrams)
-and shared/reference/interfaces.md ("Projects").
+Definitions: docs/reference/qi.md (§1 progress scale, §2 PDSA record, §3 aims and driver diagrams)
+and docs/reference/interfaces.md §2.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.db import models
 
+from spiral.core import limits
+from spiral.core.models import Created, CreatedAt, CreatedBy, Timestamped, UpdatedAt, Versioned
+from spiral.core.types import AnyUser
 from spiral.organisations.models import Unit
 
 
@@ -53,7 +54,7 @@ class AimAchieved(models.TextChoices):
 
 
 class ProgressScale(models.Model):
-    """A progress scale as data (qi.md §1): the IHI default, or a programme's local variant."""
+    """A progress scale as data (docs/reference/qi.md §1): the IHI default, or a programme's local variant."""
 
     name = models.CharField(max_length=100)
     version = models.PositiveSmallIntegerField(default=1)
@@ -71,7 +72,7 @@ class ProgressLevel(models.Model):
     scale = models.ForeignKey(ProgressScale, on_delete=models.CASCADE, related_name="levels")
     score = models.DecimalField(max_digits=3, decimal_places=1)
     label = models.CharField(max_length=100)
-    criteria = models.TextField(blank=True)
+    criteria = models.TextField(blank=True, max_length=limits.TEXT)
 
     class Meta:
         ordering = ["scale", "score"]
@@ -93,17 +94,17 @@ class Topic(models.Model):
         return self.name
 
 
-class Project(models.Model):
+class Project(Versioned, Timestamped, CreatedBy):
     """An improvement effort in a unit. Everyone signed in may read it; its team and the unit's
     leaders change it (organisations/permissions.py, "Projects")."""
 
-    visibility = "open"
-
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="projects")
     title = models.CharField(max_length=200)
-    problem = models.TextField(blank=True, help_text="Why it matters, for whom, with data")
-    # The aim (qi.md §3): the statement, then its measurable parts (how much, by when).
-    aim = models.TextField(blank=True, help_text="What are we trying to accomplish?")
+    problem = models.TextField(
+        blank=True, help_text="Why it matters, for whom, with data", max_length=limits.TEXT
+    )
+    # The aim (docs/reference/qi.md §3): the statement, then its measurable parts (how much, by when).
+    aim = models.TextField(blank=True, help_text="What are we trying to accomplish?", max_length=limits.TEXT)
     aim_measure = models.CharField(
         max_length=200, blank=True, help_text="The outcome measure the aim is judged by"
     )
@@ -118,18 +119,12 @@ class Project(models.Model):
     scale = models.ForeignKey(ProgressScale, on_delete=models.PROTECT, related_name="projects")
     # Closing asks what was learned and whether the aim was achieved, so every closed project says.
     closed_on = models.DateField(null=True, blank=True)
-    lessons = models.TextField(blank=True)
+    lessons = models.TextField(blank=True, max_length=limits.TEXT)
     aim_achieved = models.CharField(max_length=8, choices=AimAchieved.choices, blank=True)
     # Denormalised for the portfolio filters (kept by the services): latest score, patient partnership.
     latest_score = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     has_patient_partner = models.BooleanField(default=False)
     diagram_version = models.PositiveIntegerField(default=1)
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["title", "id"]
@@ -145,7 +140,7 @@ class Project(models.Model):
     def permission_unit(self) -> Unit:
         return self.unit
 
-    def has_team_member(self, user: Any) -> bool:
+    def has_team_member(self, user: AnyUser) -> bool:
         """Is `user` on this project's team (any project role)? Read once per project object."""
         if not getattr(user, "pk", None):
             return False
@@ -159,7 +154,7 @@ class Project(models.Model):
         self.__dict__.pop("_team_user_ids", None)
 
     def missing_aim_parts(self) -> list[str]:
-        """What the aim still lacks to be measurable (qi.md §3: what, how much, by when)."""
+        """What the aim still lacks to be measurable (docs/reference/qi.md §3: what, how much, by when)."""
         missing = []
         if not self.aim.strip():
             missing.append("what you are trying to accomplish (the aim statement)")
@@ -173,8 +168,6 @@ class Project(models.Model):
 
 
 class TeamMember(models.Model):
-    visibility = "open"  # projects are open to everyone signed in
-
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="team")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_roles")
     role = models.CharField(max_length=16, choices=ProjectRole.choices, default=ProjectRole.MEMBER)
@@ -192,7 +185,7 @@ class TeamMember(models.Model):
     def permission_unit(self) -> Unit:
         return self.project.unit
 
-    def has_team_member(self, user: Any) -> bool:
+    def has_team_member(self, user: AnyUser) -> bool:
         return self.project.has_team_member(user)
 
 
@@ -208,18 +201,15 @@ class NodeKind(models.TextChoices):
 NODE_LEVEL = {NodeKind.AIM: 0, NodeKind.PRIMARY: 1, NodeKind.SECONDARY: 2, NodeKind.CHANGE_IDEA: 3}
 
 
-class DriverNode(models.Model):
+class DriverNode(CreatedAt):
     """One box of the driver diagram. A change idea is the node of kind `change_idea`: its PDSA cycles
     point at it, so the diagram and the ideas can never disagree."""
-
-    visibility = "open"  # projects are open to everyone signed in
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="nodes")
     kind = models.CharField(max_length=12, choices=NodeKind.choices)
     text = models.CharField(max_length=500)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=limits.TEXT)
     order = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["project", "order", "id"]
@@ -232,7 +222,7 @@ class DriverNode(models.Model):
     def permission_unit(self) -> Unit:
         return self.project.unit
 
-    def has_team_member(self, user: Any) -> bool:
+    def has_team_member(self, user: AnyUser) -> bool:
         return self.project.has_team_member(user)
 
 
@@ -275,25 +265,24 @@ class Decision(models.TextChoices):
     ABANDON = "abandon", "Abandon"
 
 
-class PdsaCycle(models.Model):
-    """Plan, do, study, act for one change idea (qi.md §2). Cycles of one idea, by number, are its ramp."""
-
-    visibility = "open"  # projects are open to everyone signed in
+class PdsaCycle(Versioned, Timestamped, CreatedBy):
+    """Plan, do, study, act for one change idea (docs/reference/qi.md §2). Cycles of one idea, by number,
+    are its ramp."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="cycles")
     change_idea = models.ForeignKey(DriverNode, on_delete=models.PROTECT, related_name="cycles")
     number = models.PositiveIntegerField(help_text="1, 2, 3... within the change idea")
     # Plan
     purpose = models.CharField(max_length=10, choices=Purpose.choices, blank=True)
-    objective = models.TextField()
-    questions = models.TextField(blank=True)
-    prediction = models.TextField(blank=True)
+    objective = models.TextField(max_length=limits.TEXT)
+    questions = models.TextField(blank=True, max_length=limits.TEXT)
+    prediction = models.TextField(blank=True, max_length=limits.TEXT)
     predicted_at = models.DateTimeField(null=True, blank=True, help_text="When the prediction was written")
     plan_who = models.CharField(max_length=300, blank=True)
-    plan_what = models.TextField(blank=True)
+    plan_what = models.TextField(blank=True, max_length=limits.TEXT)
     plan_when = models.CharField(max_length=300, blank=True)
     plan_where = models.CharField(max_length=300, blank=True)
-    data_to_collect = models.TextField(blank=True)
+    data_to_collect = models.TextField(blank=True, max_length=limits.TEXT)
     scale_of_test = models.CharField(max_length=200, blank=True)
     planned_start = models.DateField(null=True, blank=True)
     planned_end = models.DateField(null=True, blank=True, help_text="When the cycle is due to be studied")
@@ -301,24 +290,19 @@ class PdsaCycle(models.Model):
     started_on = models.DateField(null=True, blank=True)
     ended_on = models.DateField(null=True, blank=True)
     carried_out = models.CharField(max_length=8, choices=CarriedOut.choices, blank=True)
-    what_happened = models.TextField(blank=True)
-    problems = models.TextField(blank=True)
-    observations = models.TextField(blank=True)
+    what_happened = models.TextField(blank=True, max_length=limits.TEXT)
+    problems = models.TextField(blank=True, max_length=limits.TEXT)
+    observations = models.TextField(blank=True, max_length=limits.TEXT)
     # Study
-    results = models.TextField(blank=True, help_text="Results compared with the prediction")
+    results = models.TextField(
+        blank=True, help_text="Results compared with the prediction", max_length=limits.TEXT
+    )
     prediction_confirmed = models.CharField(max_length=8, choices=PredictionConfirmed.choices, blank=True)
-    learning = models.TextField(blank=True)
+    learning = models.TextField(blank=True, max_length=limits.TEXT)
     # Act
     decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
-    rationale = models.TextField(blank=True)
-    next_steps = models.TextField(blank=True)
-
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    rationale = models.TextField(blank=True, max_length=limits.TEXT)
+    next_steps = models.TextField(blank=True, max_length=limits.TEXT)
 
     class Meta:
         ordering = ["change_idea", "number"]
@@ -335,7 +319,7 @@ class PdsaCycle(models.Model):
     def permission_unit(self) -> Unit:
         return self.project.unit
 
-    def has_team_member(self, user: Any) -> bool:
+    def has_team_member(self, user: AnyUser) -> bool:
         return self.project.has_team_member(user)
 
     @property
@@ -357,21 +341,18 @@ class ScoreRole(models.TextChoices):
     COACH = "coach", "Coach"
 
 
-class ProgressScore(models.Model):
-    """One month's score on the project's scale (qi.md §1): set by people, never computed."""
-
-    visibility = "open"  # projects are open to everyone signed in
+class ProgressScore(UpdatedAt):
+    """One month's score on the project's scale (docs/reference/qi.md §1): set by people, never computed."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="scores")
     month = models.DateField(help_text="The first day of the month")
     score = models.DecimalField(max_digits=3, decimal_places=1)
     role = models.CharField(max_length=8, choices=ScoreRole.choices, default=ScoreRole.SELF)
-    comment = models.TextField(blank=True)
+    comment = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
     scale = models.ForeignKey(ProgressScale, on_delete=models.PROTECT, related_name="+")
     assessed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["project", "month", "role"]
@@ -387,18 +368,15 @@ class ProgressScore(models.Model):
         return self.project.unit
 
 
-class JournalEntry(models.Model):
+class JournalEntry(CreatedAt):
     """A dated update by a team member, with any files attached."""
-
-    visibility = "open"  # projects are open to everyone signed in
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="journal")
     on = models.DateField()
-    text = models.TextField()
+    text = models.TextField(max_length=limits.LONG_TEXT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-on", "-id"]
@@ -412,18 +390,15 @@ class JournalEntry(models.Model):
         return self.project.unit
 
 
-class Attachment(models.Model):
+class Attachment(CreatedAt):
     """A file attached to a journal entry: stored through Django's default storage (the data directory,
     or object storage when STORAGES says so), served only to signed-in people."""
-
-    visibility = "open"  # projects are open to everyone signed in
 
     entry = models.ForeignKey(JournalEntry, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to="projects/%Y/%m/", max_length=300)
     name = models.CharField(max_length=200)
     size = models.PositiveIntegerField()
     content_type = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["entry", "id"]
@@ -437,31 +412,25 @@ class Attachment(models.Model):
 
 
 class MeasureRole(models.TextChoices):
-    """How a measure serves the project (qi.md: a family of measures)."""
+    """How a measure serves the project (docs/reference/qi.md §2: a family of measures)."""
 
     OUTCOME = "outcome", "Outcome"
     PROCESS = "process", "Process"
     BALANCING = "balancing", "Balancing"
 
 
-class ProjectMeasure(models.Model):
+class ProjectMeasure(Created):
     """A series from Measurement linked to a project, in a role. One outcome link is the aim's measure.
 
     The series stays Measurement's (observations, annotations, analyses); the project only points at it,
     so a series may serve several projects and outlives them.
     """
 
-    visibility = "open"  # projects are open to everyone signed in
-
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="measures")
     series = models.ForeignKey("measurement.Series", on_delete=models.CASCADE, related_name="project_links")
     role = models.CharField(max_length=10, choices=MeasureRole.choices)
     is_aim = models.BooleanField(default=False, help_text="The outcome measure the aim is judged by")
     order = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
 
     class Meta:
         ordering = ["project", "order", "id"]
@@ -484,5 +453,5 @@ class ProjectMeasure(models.Model):
     def permission_unit(self) -> Unit:
         return self.project.unit
 
-    def has_team_member(self, user: Any) -> bool:
+    def has_team_member(self, user: AnyUser) -> bool:
         return self.project.has_team_member(user)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from html import escape
 from typing import Any
 
+from spiral.core.axes import linear_scale
 from spiral.projects.models import NODE_LEVEL, DriverEdge, DriverNode, NodeKind, ProgressScore
 
 
@@ -109,11 +110,11 @@ def diagram_svg(diagram: Diagram, *, title: str) -> str:
     boxes: dict[int, tuple[float, float, float, list[str]]] = {}  # x, y, height, lines
     heights = []
     for col, items in columns.items():
-        y = TOP
-        x = PAD + col * (BOX_W + COL_GAP)
+        y: float = TOP
+        x: float = PAD + col * (BOX_W + COL_GAP)
         for node in items:
             lines = _lines(node.text)
-            h = len(lines) * LINE_H + 2 * PAD
+            h: float = len(lines) * LINE_H + 2 * PAD
             boxes[node.pk] = (x, y, h, lines)
             y += h + GAP
         heights.append(y)
@@ -201,11 +202,11 @@ def progress_svg(scores: Sequence[ProgressScore], levels: Sequence[Decimal], *, 
     span = (last.year - first.year) * 12 + last.month - first.month or 1
     plot_w, plot_h = width - left - right, height - top - bottom
 
-    def x(month: dt.date) -> float:
-        return left + ((month.year - first.year) * 12 + month.month - first.month) / span * plot_w
+    x_scale = linear_scale((0, span), (left, left + plot_w))
+    y = linear_scale((high, low), (top, top + plot_h))
 
-    def y(value: float) -> float:
-        return top + (high - value) / ((high - low) or 1) * plot_h
+    def x(month: dt.date) -> float:
+        return x_scale((month.year - first.year) * 12 + month.month - first.month)
 
     summary = (
         "No scores yet."

@@ -10,9 +10,12 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from spiral.organisations.models import Unit
-from spiral.organisations.permissions import visible_to
+from spiral.core.types import AnyUser
+from spiral.organisations.models import Unit, User
+from spiral.organisations.permissions import Permission, get_or_deny, visible_to
 from spiral.projects.models import (
+    Attachment,
+    DriverEdge,
     DriverNode,
     JournalEntry,
     NodeKind,
@@ -36,7 +39,7 @@ NO_DATA_PERIODS = 2
 
 
 def projects(
-    user: Any,
+    user: AnyUser,
     *,
     within: Unit | None = None,
     status: str | None = None,
@@ -67,7 +70,14 @@ def projects(
     return qs.order_by("title", "id")
 
 
-def project_by_id(user: Any, pk: int) -> Project | None:
+def project_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_PROJECT) -> Project:
+    """The project with this id, with its unit and scale: 404 if the user may not see it, 403 if they may
+    see it but not act (`permission`)."""
+    return get_or_deny(user, permission, Project.objects.select_related("unit", "scale"), pk=pk)
+
+
+def project_by_id(user: AnyUser, pk: int) -> Project | None:
+    """The project with this id, if the user may see it (None otherwise), with its unit and scale."""
     return visible_to(user, Project.objects.select_related("unit", "scale")).filter(pk=pk).first()
 
 
@@ -104,11 +114,12 @@ def portfolio_counts(qs: QuerySet[Project]) -> PortfolioCounts:
     )
 
 
-def _visible(user: Any, project: Project) -> QuerySet[Project]:
+def _visible(user: AnyUser, project: Project) -> QuerySet[Project]:
     return visible_to(user, Project.objects.filter(pk=project.pk))
 
 
-def team(user: Any, project: Project) -> QuerySet[TeamMember]:
+def team(user: AnyUser, project: Project) -> QuerySet[TeamMember]:
+    """The project's team members, by project role then name; none if the user may not see the project."""
     return (
         TeamMember.objects.filter(project__in=_visible(user, project))
         .select_related("user")
@@ -116,11 +127,36 @@ def team(user: Any, project: Project) -> QuerySet[TeamMember]:
     )
 
 
-def nodes(user: Any, project: Project) -> list[DriverNode]:
+def nodes(user: AnyUser, project: Project) -> list[DriverNode]:
+    """The nodes of the project's driver diagram, in their order; none if the user may not see it."""
     return list(DriverNode.objects.filter(project__in=_visible(user, project)).order_by("order", "id"))
 
 
-def change_ideas(user: Any, project: Project) -> QuerySet[DriverNode]:
+def node(user: AnyUser, project: Project, pk: Any, *, kind: str = "") -> DriverNode | None:
+    """One node of the project's driver diagram (of `kind`, if given); None if there is no such node or
+    the user may not see the project."""
+    qs = DriverNode.objects.filter(project__in=_visible(user, project), pk=pk)
+    return (qs.filter(kind=kind) if kind else qs).first()
+
+
+def edges(user: AnyUser, project: Project) -> QuerySet[DriverEdge]:
+    """The edges (parent to child) of the project's driver diagram; none if the user may not see it."""
+    return DriverEdge.objects.filter(project__in=_visible(user, project))
+
+
+def parents(user: AnyUser, project: Project, node: DriverNode) -> list[DriverNode]:
+    """The nodes a node of the project's driver diagram hangs from (the drivers of a change idea)."""
+    return [e.parent for e in edges(user, project).filter(child=node).select_related("parent")]
+
+
+def team_member(user: AnyUser, project: Project, pk: Any) -> TeamMember | None:
+    """One member of the project's team, with the person; None if there is no such member."""
+    return team(user, project).filter(pk=pk).first()
+
+
+def change_ideas(user: AnyUser, project: Project) -> QuerySet[DriverNode]:
+    """The project's change ideas in diagram order, each with its `cycle_count` and `last_start` (the
+    latest cycle start)."""
     return (
         DriverNode.objects.filter(project__in=_visible(user, project))
         .filter(kind=NodeKind.CHANGE_IDEA)
@@ -129,14 +165,31 @@ def change_ideas(user: Any, project: Project) -> QuerySet[DriverNode]:
     )
 
 
-def cycles(user: Any, project: Project, *, change_idea: DriverNode | None = None) -> QuerySet[PdsaCycle]:
+def cycles(user: AnyUser, project: Project, *, change_idea: DriverNode | None = None) -> QuerySet[PdsaCycle]:
+    """The project's PDSA cycles (or one change idea's ramp), by change idea and number."""
     qs = PdsaCycle.objects.filter(project__in=_visible(user, project)).select_related("change_idea")
     if change_idea is not None:
         qs = qs.filter(change_idea=change_idea)
     return qs.order_by("change_idea__order", "change_idea_id", "number")
 
 
-def scores(user: Any, project: Project) -> QuerySet[ProgressScore]:
+def cycle(user: AnyUser, project: Project, pk: Any) -> PdsaCycle | None:
+    """One PDSA cycle of the project, with its change idea; None if there is no such cycle."""
+    return (
+        PdsaCycle.objects.filter(project__in=_visible(user, project), pk=pk)
+        .select_related("change_idea")
+        .first()
+    )
+
+
+def cycle_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_PROJECT) -> PdsaCycle:
+    """The PDSA cycle with this id, with its project and unit: 404 if the user may not see it, 403 if they
+    may see it but not act (`permission`)."""
+    return get_or_deny(user, permission, PdsaCycle.objects.select_related("project__unit"), pk=pk)
+
+
+def scores(user: AnyUser, project: Project) -> QuerySet[ProgressScore]:
+    """The project's progress scores by month and role, with who gave them."""
     return (
         ProgressScore.objects.filter(project__in=_visible(user, project))
         .select_related("assessed_by")
@@ -144,7 +197,7 @@ def scores(user: Any, project: Project) -> QuerySet[ProgressScore]:
     )
 
 
-def project_measures(user: Any, project: Project) -> QuerySet[ProjectMeasure]:
+def project_measures(user: AnyUser, project: Project) -> QuerySet[ProjectMeasure]:
     """The series linked to the project, with their measure, unit and cached analysis."""
     return (
         ProjectMeasure.objects.filter(project__in=_visible(user, project))
@@ -153,7 +206,22 @@ def project_measures(user: Any, project: Project) -> QuerySet[ProjectMeasure]:
     )
 
 
-def journal(user: Any, project: Project) -> QuerySet[JournalEntry]:
+def project_measure(user: AnyUser, project: Project, pk: Any) -> ProjectMeasure | None:
+    """One series linked to the project, with its measure; None if there is no such link."""
+    return (
+        ProjectMeasure.objects.filter(project__in=_visible(user, project), pk=pk)
+        .select_related("series__measure")
+        .first()
+    )
+
+
+def attachment(user: AnyUser, project: Project, pk: Any) -> Attachment | None:
+    """One file attached to an entry of the project's journal; None if there is no such file."""
+    return Attachment.objects.filter(pk=pk, entry__project__in=_visible(user, project)).first()
+
+
+def journal(user: AnyUser, project: Project) -> QuerySet[JournalEntry]:
+    """The project's journal entries, newest first, with their authors and attached files."""
     return (
         JournalEntry.objects.filter(project__in=_visible(user, project))
         .select_related("author")
@@ -165,7 +233,7 @@ def journal(user: Any, project: Project) -> QuerySet[JournalEntry]:
 # --- my work ------------------------------------------------------------------------------------------
 
 
-def my_projects(user: Any) -> QuerySet[Project]:
+def my_projects(user: User) -> QuerySet[Project]:
     """Projects where the user is on the team, open ones first."""
     return (
         visible_to(user, Project.objects.select_related("unit"))
@@ -175,7 +243,7 @@ def my_projects(user: Any) -> QuerySet[Project]:
     )
 
 
-def cycles_due(user: Any, *, within_days: int = 7) -> QuerySet[PdsaCycle]:
+def cycles_due(user: User, *, within_days: int = 7) -> QuerySet[PdsaCycle]:
     """Cycles of my open projects due (planned end) within a week, or overdue, with no decision yet."""
     horizon = timezone.localdate() + dt.timedelta(days=within_days)
     return (
@@ -185,7 +253,7 @@ def cycles_due(user: Any, *, within_days: int = 7) -> QuerySet[PdsaCycle]:
     )
 
 
-def scores_not_updated(user: Any) -> QuerySet[Project]:
+def scores_not_updated(user: User) -> QuerySet[Project]:
     """My active projects with no score this month."""
     month = timezone.localdate().replace(day=1)
     scored = ProgressScore.objects.filter(month=month).values("project_id")
@@ -203,7 +271,7 @@ class CoachedProject:
     signals: list[str]
 
 
-def coached_projects(user: Any, *, today: dt.date | None = None) -> list[CoachedProject]:
+def coached_projects(user: User, *, today: dt.date | None = None) -> list[CoachedProject]:
     """Every open project the user coaches (project role coach), with signals of a stuck project."""
     from spiral.projects import measures
 

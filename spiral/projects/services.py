@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import PurePath
@@ -20,7 +19,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from spiral.core import audit
+from spiral.core import audit, limits, numbers, periods, screening
+from spiral.core.errors import Duplicate
 from spiral.organisations.models import Unit, User
 from spiral.projects import measures
 from spiral.projects.models import (
@@ -94,15 +94,38 @@ ATTACHMENT_TYPES: dict[str, tuple[str, Callable[[bytes], bool]]] = {
 }
 
 
-class StaleRecord(Exception):
+class StaleRecord(audit.StaleEdit):
     """The record changed since the person (or script) read it: HTTP 409, or the form shows both."""
 
-    def __init__(self, current: Any, kind: str = "record") -> None:
-        self.current = current
-        super().__init__(
-            f"This {kind} was changed by someone else since you opened it; "
-            "your changes have not been saved. Compare the two versions and save again"
-        )
+    message = (
+        "This {kind} was changed by someone else since you opened it; "
+        "your changes have not been saved. Compare the two versions and save again"
+    )
+
+
+# How refusals name each free-text field ("The aim looks like it holds a phone number: ...").
+FIELD_LABELS = {
+    "title": "The title", "problem": "The problem", "aim": "The aim", "aim_measure": "The aim's measure",
+    "lessons": "The lessons", "objective": "The objective", "questions": "The questions",
+    "prediction": "The prediction", "plan_who": "Who", "plan_what": "What", "plan_when": "When",
+    "plan_where": "Where", "data_to_collect": "The data to collect", "scale_of_test": "The scale of the test",
+    "what_happened": "What happened", "problems": "The problems", "observations": "The observations",
+    "results": "The results", "learning": "The learning", "rationale": "The rationale",
+    "next_steps": "The next steps", "text": "The text", "description": "The description",
+    "comment": "The comment",
+}  # fmt: skip
+
+
+def screen_fields(values: Mapping[str, Any], before: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Refusals for project text holding personal data: everyone signed in can read a project, so staff
+    write it without identifying details (core.screening decides what is personal data). Only text that
+    is new or changed is screened, so an edit of one field is never refused for another one's old text."""
+    changed = {
+        name: value
+        for name, value in values.items()
+        if isinstance(value, str) and (before is None or before.get(name) != value)
+    }
+    return screening.check_fields(changed, FIELD_LABELS)
 
 
 def _is_text(data: bytes) -> bool:
@@ -116,7 +139,7 @@ def _is_text(data: bytes) -> bool:
     return True
 
 
-def _user(by: Any) -> User | None:
+def _user(by: User | None) -> User | None:
     return by if getattr(by, "pk", None) else None
 
 
@@ -129,6 +152,7 @@ def _choices_message(value: Any, choices: Iterable[str]) -> str:
 
 
 def default_scale() -> ProgressScale:
+    """The progress scale a new project gets: the latest version of the default (the IHI scale)."""
     scale = ProgressScale.objects.filter(is_default=True).order_by("-version").first()
     if scale is None:  # pragma: no cover - the data migration adds it
         raise RuntimeError("No default progress scale: run the migrations")
@@ -136,17 +160,19 @@ def default_scale() -> ProgressScale:
 
 
 def parse_month(value: Any) -> dt.date:
-    """A month as its first day, from a date or '2025-03'. ValueError with a message if not."""
-    if isinstance(value, dt.date):
-        return value.replace(day=1)
-    text = str(value or "").strip()
-    match = re.fullmatch(r"(\d{4})-(\d{1,2})", text)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"'{text}' is not a month; write it as YYYY-MM, for example 2025-03")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    """A progress score's month as its first day, read by the one month reader (`periods.parse_month`:
+    a date, '2025-03', 'Mar 2025'). ValueError (a PeriodError) with a message if not, or if outside
+    the months a progress score may have."""
+    month = periods.parse_month(value)
+    problem = periods.PROGRESS_MONTH.problem(month, timezone.localdate())
+    if problem:
+        raise ValueError(problem)
+    return month
 
 
 def clean_topics(topics: Iterable[str] | str | None) -> list[str]:
+    """Topic names as stored: lower case, spaces collapsed, blanks and repeats dropped (a comma-separated
+    string is split first)."""
     if topics is None:
         return []
     if isinstance(topics, str):
@@ -167,8 +193,8 @@ def _validate_project(values: dict[str, Any], *, before: Mapping[str, Any] | Non
     today = timezone.localdate()
     if not values["title"]:
         errors["title"] = "Enter a title for the project"
-    elif len(values["title"]) > 200:
-        errors["title"] = "A title has at most 200 characters"
+    for name, message in limits.length_errors(Project, values).items():
+        errors.setdefault(name, message)
     if values["status"] not in Status.values:
         errors["status"] = _choices_message(values["status"], Status.values)
     if values["stage"] not in Stage.values:
@@ -189,10 +215,18 @@ def _validate_project(values: dict[str, Any], *, before: Mapping[str, Any] | Non
             f"The aim date {aim_date:%d/%m/%Y} is in the past; an aim says by when it will be reached, "
             "so give a date from today on"
         )
-    for name in ("aim_target", "aim_baseline"):
+    for name, what in (("aim_target", "target"), ("aim_baseline", "baseline")):
         value = values[name]
-        if value is not None and not isinstance(value, int | float):
-            errors[name] = "Enter a number, for example 4.5"
+        if value is None:
+            continue
+        problem = numbers.number_problem(value, what=what)
+        if problem:
+            errors[name] = problem[:1].upper() + problem[1:]
+    for name in ("aim_date", "start_date", "closed_on"):
+        if isinstance(values.get(name), dt.date) and name not in errors:
+            problem = periods.PROJECT_DATE.problem(values[name], today)
+            if problem:
+                errors[name] = problem[:1].upper() + problem[1:]
     if values["status"] == Status.CLOSED:
         if not values["lessons"]:
             errors["lessons"] = "Say what the team learned: closing a project records its lessons"
@@ -213,8 +247,8 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
     for key in ("aim_target", "aim_baseline"):
         if isinstance(values.get(key), str):
             text = values[key].strip()
-            with contextlib.suppress(ValueError):  # a word stays a word: the validation reports it
-                values[key] = float(text) if text else None
+            with contextlib.suppress(numbers.NumberError):  # a word stays a word: the validation says why
+                values[key] = numbers.parse_number(text) if text else None
     if "topics" in values:
         values["topics"] = clean_topics(values["topics"])
     return values
@@ -267,6 +301,7 @@ def create_project(
         }
     )  # fmt: skip
     errors = _validate_project(values, before=None)
+    errors |= screen_fields({k: values[k] for k in ("title", "problem", "aim", "aim_measure")})
     if values["status"] == Status.CLOSED:
         errors["status"] = "A new project cannot start closed; create it as a draft or active"
     for _, role in team:
@@ -321,11 +356,13 @@ def update_project(
     if unknown:
         raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
     project = Project.objects.select_for_update().select_related("unit").get(pk=project.pk)
-    if version is not None and version != project.version:
-        raise StaleRecord(project, "project")
+    audit.refuse_stale(project, version, error=StaleRecord, kind="project")
     before = audit.snapshot(project, PROJECT_FIELDS) | {"topics": _topic_names(project)}
     values = dict(before) | _normalise(dict(changes))
     errors = _validate_project(values, before=before)
+    errors |= screen_fields(
+        {k: values[k] for k in ("title", "problem", "aim", "aim_measure", "lessons")}, before
+    )
     if errors:
         raise ValidationError(errors)
     if values["status"] == Status.CLOSED and before["status"] != Status.CLOSED:
@@ -338,25 +375,21 @@ def update_project(
     if not changed:
         return project
     topics = changed.pop("topics", None)
-    for key in changed:
-        setattr(project, key, values[key])
     if topics is not None:
         _set_topics(project, values["topics"])
-    project.version += 1
-    project.save()
+    closing = "status" in changed and values["status"] == Status.CLOSED
+    audit.save_version(
+        project,
+        {k: values[k] for k in changed},
+        by=by,
+        action="project.close" if closing else "project.update",
+        scope_path=_scope(project),
+        changes=changed | ({"topics": topics} if topics is not None else {}),
+    )
     if "aim" in changed:
         DriverNode.objects.filter(project=project, kind=NodeKind.AIM).update(
             text=(project.aim or project.title)[:500]
         )
-    audit.record(
-        action="project.close"
-        if "status" in changed and project.status == Status.CLOSED
-        else "project.update",
-        obj=project,
-        by=by,
-        scope_path=_scope(project),
-        changes=changed | ({"topics": topics} if topics is not None else {}),
-    )
     return project
 
 
@@ -388,13 +421,15 @@ def _refresh_partnership(project: Project) -> None:
 
 @transaction.atomic
 def add_team_member(*, project: Project, user: User, role: str, by: User | None) -> TeamMember:
+    """Put `user` on the project's team in `role` (audited); refuses an unknown role, an inactive person
+    and someone already on the team (Duplicate)."""
     if role not in ProjectRole.values:
         raise ValidationError({"role": _choices_message(role, ProjectRole.values)})
     if not user.is_active:
         raise ValidationError({"user": f"{user.display_name} no longer uses Spiral"})
     existing = TeamMember.objects.filter(project=project, user=user).first()
     if existing is not None:
-        raise ValidationError(
+        raise Duplicate(
             {"user": f"{user.display_name} is already on the team ({existing.get_role_display().lower()}); "
              "change their role instead"}
         )  # fmt: skip
@@ -417,6 +452,7 @@ def _ensure_a_lead_remains(member: TeamMember) -> None:
 
 @transaction.atomic
 def change_team_role(*, member: TeamMember, role: str, by: User | None) -> TeamMember:
+    """Give a team member another project role (audited); refuses to leave the project without a lead."""
     if role not in ProjectRole.values:
         raise ValidationError({"role": _choices_message(role, ProjectRole.values)})
     member = TeamMember.objects.select_for_update().select_related("project__unit", "user").get(pk=member.pk)
@@ -437,6 +473,7 @@ def change_team_role(*, member: TeamMember, role: str, by: User | None) -> TeamM
 
 @transaction.atomic
 def remove_team_member(*, member: TeamMember, by: User | None) -> None:
+    """Take a member off the project's team (audited); refuses to remove the last lead."""
     member = TeamMember.objects.select_for_update().select_related("project__unit", "user").get(pk=member.pk)
     _ensure_a_lead_remains(member)
     project = member.project
@@ -494,7 +531,7 @@ def _validate_diagram(
     for position, raw in enumerate(nodes):
         where = f"nodes.{position}"
         try:
-            node_id = int(raw.get("id"))
+            node_id = int(raw.get("id"))  # type: ignore[arg-type]  # None raises TypeError: caught
         except (TypeError, ValueError):
             errors[f"{where}.id"] = (
                 "Every node needs an id: the node's own, or a negative number for a new one"
@@ -513,7 +550,13 @@ def _validate_diagram(
         if not text:
             errors[f"{where}.text"] = "Enter the text of the node"
         elif len(text) > 500:
-            errors[f"{where}.text"] = "A node's text has at most 500 characters"
+            errors[f"{where}.text"] = limits.too_long_message(500, len(text))
+        elif node_id not in existing or existing[node_id].text != text:
+            refused = screen_fields({"text": text})
+            if refused:
+                errors[f"{where}.text"] = refused["text"].replace(
+                    "The text", f"The text of node {position + 1}", 1
+                )
         order = raw.get("order", position)
         try:
             order = int(order if order is not None else position)
@@ -528,7 +571,7 @@ def _validate_diagram(
     for position, raw in enumerate(edges):
         where = f"edges.{position}"
         try:
-            parent, child = int(raw.get("from")), int(raw.get("to"))
+            parent, child = int(raw.get("from")), int(raw.get("to"))  # type: ignore[arg-type]  # as above
         except (TypeError, ValueError):
             errors[where] = "An edge names the ids of two nodes: from (nearer the aim) and to"
             continue
@@ -543,7 +586,7 @@ def _validate_diagram(
             continue  # the same link twice is one link
         p_kind, c_kind = by_id[parent]["kind"], by_id[child]["kind"]
         if p_kind in NODE_LEVEL and c_kind in NODE_LEVEL:
-            deeper = NODE_LEVEL[c_kind] > NODE_LEVEL[p_kind]  # type: ignore[index]
+            deeper = NODE_LEVEL[c_kind] > NODE_LEVEL[p_kind]
             finer = p_kind == c_kind == NodeKind.SECONDARY
             if not (deeper or finer):
                 errors[where] = (
@@ -586,8 +629,7 @@ def save_driver_diagram(
     first (one aim, links that run downwards, no loops) and nothing changes if any of it is wrong.
     """
     project = Project.objects.select_for_update().select_related("unit").get(pk=project.pk)
-    if version is not None and version != project.diagram_version:
-        raise StaleRecord(project, "driver diagram")
+    audit.refuse_stale(project, version, error=StaleRecord, kind="driver diagram", field="diagram_version")
     errors, by_id, pairs = _validate_diagram(project, list(nodes), list(edges))
     if errors:
         raise ValidationError(errors)
@@ -611,18 +653,18 @@ def save_driver_diagram(
     DriverEdge.objects.bulk_create(
         DriverEdge(project=project, parent_id=mapping[p], child_id=mapping[c]) for p, c in pairs
     )
-    project.diagram_version += 1
-    project.save(update_fields=["diagram_version", "updated_at"])
     after = diagram_data(project)
-    audit.record(
-        action="project.diagram",
-        obj=project,
+    audit.save_version(
+        project,
+        field="diagram_version",
+        update_fields=["diagram_version", "updated_at"],
         by=by,
+        action="project.diagram",
         scope_path=_scope(project),
         changes={
             "nodes": [before["nodes"], after["nodes"]],
             "edges": [before["edges"], after["edges"]],
-            "diagram_version": [before["version"], after["version"]],
+            "diagram_version": [before["version"], after["version"] + 1],
         },
     )
     return mapping
@@ -650,6 +692,10 @@ def add_node(
     if kind != NodeKind.AIM and not parent_ids:
         raise ValidationError({"parents": "Choose where the new node goes (the node it sits beneath)"})
 
+    refused = screen_fields({"text": " ".join((text or "").split())})
+    if refused:
+        raise ValidationError(refused)
+
     def mutate(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
         nodes.append({"id": -1, "kind": kind, "text": text, "order": _next_order(nodes)})
         edges.extend({"from": p, "to": -1} for p in parent_ids)
@@ -667,6 +713,12 @@ def edit_node(
     parent_ids = None if parents is None else [int(p) for p in parents]
     if parent_ids is not None and node.kind != NodeKind.AIM and not parent_ids:
         raise ValidationError({"parents": "Choose at least one node for it to sit beneath"})
+    refused = screen_fields(
+        {"text": " ".join((text or "").split()), "description": (description or "").strip()},
+        {"text": node.text, "description": node.description},
+    )
+    if refused:
+        raise ValidationError(refused)
 
     def mutate(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
         for n in nodes:
@@ -727,6 +779,11 @@ def create_change_idea(
 ) -> DriverNode:
     """A change idea is a node of the diagram; `parents` are the drivers it acts on (may be none yet)."""
     parent_ids = [int(p) for p in parents]
+    refused = screen_fields(
+        {"title": " ".join((title or "").split()), "description": (description or "").strip()}
+    )
+    if refused:
+        raise ValidationError(refused)
 
     def mutate(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> None:
         nodes.append({"id": -1, "kind": NodeKind.CHANGE_IDEA, "text": title, "order": _next_order(nodes)})
@@ -773,9 +830,16 @@ def _validate_cycle(values: dict[str, Any], before: Mapping[str, Any] | None) ->
     ):
         if values[start] and values[end] and values[end] < values[start]:
             errors[end] = f"The {label} date must be on or after the start date"
+    for name, message in limits.length_errors(PdsaCycle, values).items():
+        errors.setdefault(name, message)
     today = timezone.localdate()
+    for name in ("planned_start", "planned_end", "started_on", "ended_on"):
+        if isinstance(values.get(name), dt.date) and name not in errors:
+            problem = periods.PROJECT_DATE.problem(values[name], today)
+            if problem:
+                errors[name] = problem[:1].upper() + problem[1:]
     for name in ("started_on", "ended_on"):
-        if values[name] and values[name] > today:
+        if name not in errors and values[name] and values[name] > today:
             errors[name] = "This date is in the future; record it when it has happened (plan it above)"
     if values["decision"] and not (values["results"] or values["learning"]):
         errors["results"] = "Record the results (compared with the prediction) before deciding what to do"
@@ -823,6 +887,7 @@ def create_cycle(
         )
     values = _clean_cycle_values(dict.fromkeys(CYCLE_FIELDS, None) | fields | {"objective": objective})
     errors = _validate_cycle(values, None)
+    errors |= screen_fields({k: v for k, v in values.items() if k not in CYCLE_CHOICES})
     if errors:
         raise ValidationError(errors)
     DriverNode.objects.select_for_update().filter(pk=change_idea.pk).first()  # number cycles one at a time
@@ -859,23 +924,22 @@ def update_cycle(
     cycle = (
         PdsaCycle.objects.select_for_update().select_related("project__unit", "change_idea").get(pk=cycle.pk)
     )
-    if version is not None and version != cycle.version:
-        raise StaleRecord(cycle, "PDSA cycle")
+    audit.refuse_stale(cycle, version, error=StaleRecord, kind="PDSA cycle")
     before = audit.snapshot(cycle, CYCLE_FIELDS)
     values = before | _clean_cycle_values(dict(changes))
     errors = _validate_cycle(values, before)
+    errors |= screen_fields({k: v for k, v in values.items() if k not in CYCLE_CHOICES}, before)
     if errors:
         raise ValidationError(errors)
     changed = audit.diff(before, values)
     if not changed:
         return cycle
-    for key in changed:
-        setattr(cycle, key, values[key])
-    if "prediction" in changed and cycle.prediction and not cycle.predicted_at:
-        cycle.predicted_at = timezone.now()
-    cycle.version += 1
-    cycle.save()
-    audit.record(action="pdsa.update", obj=cycle, by=by, scope_path=_scope(cycle.project), changes=changed)
+    fields = {k: values[k] for k in changed}
+    if "prediction" in changed and values["prediction"] and not cycle.predicted_at:
+        fields["predicted_at"] = timezone.now()
+    audit.save_version(
+        cycle, fields, by=by, action="pdsa.update", scope_path=_scope(cycle.project), changes=changed
+    )
     if "started_on" in changed and not before["started_on"] and cycle.started_on:
         annotate_cycle_start(cycle, by)
     return cycle
@@ -895,6 +959,7 @@ set_aim_series = measures.set_aim_series
 
 
 def scale_levels(scale: ProgressScale) -> list[ProgressLevel]:
+    """The levels of a progress scale, lowest score first."""
     return list(ProgressLevel.objects.filter(scale=scale).order_by("score"))
 
 
@@ -916,7 +981,7 @@ def _refresh_latest_score(project: Project) -> None:
 def record_score(
     *, project: Project, score: Any, by: User | None, comment: str = "", month: Any = None
 ) -> ProgressScore:
-    """Give the project its score for a month (default: this month) on its scale (qi.md §1).
+    """Give the project its score for a month (default: this month) on its scale (docs/reference/qi.md §1).
 
     The role is `coach` when the person is the project's coach, else `self`; scoring the same month
     and role again replaces the score (audited).
@@ -925,8 +990,9 @@ def record_score(
     levels = scale_levels(project.scale)
     allowed = ", ".join(f"{lv.score}" for lv in levels)
     try:
-        value = Decimal(str(score).strip())
-    except (InvalidOperation, ValueError):
+        # The one number parser first: Decimal() alone reads '1_0' and non-ASCII digits.
+        value = Decimal(str(numbers.parse_number(score, minimum=-100, maximum=100, what="score")))
+    except (numbers.NumberError, InvalidOperation, ValueError):
         value = None
     if value is None or not value.is_finite() or value not in {lv.score for lv in levels}:
         errors["score"] = f"{score} is not a score on the {project.scale.name}; use one of {allowed}"
@@ -939,8 +1005,10 @@ def record_score(
     if first > today:
         errors["month"] = "The month is in the future; score a month when it has come"
     comment = (comment or "").strip()
-    if len(comment) > 2000:
-        errors["comment"] = "A comment has at most 2,000 characters"
+    if len(comment) > limits.SHORT_TEXT:
+        errors["comment"] = limits.too_long_message(limits.SHORT_TEXT, len(comment))
+    else:
+        errors |= screen_fields({"comment": comment})
     if errors:
         raise ValidationError(errors)
     assert value is not None
@@ -1019,7 +1087,15 @@ def add_journal_entry(
     on = on or timezone.localdate()
     if not text:
         errors["text"] = "Enter the update"
-    if on > timezone.localdate():
+    elif len(text) > limits.LONG_TEXT:
+        errors["text"] = limits.too_long_message(limits.LONG_TEXT, len(text))
+    else:
+        errors |= {
+            k: v.replace("The text", "The update", 1) for k, v in screen_fields({"text": text}).items()
+        }
+    if periods.PROJECT_DATE.problem(on, timezone.localdate()):
+        errors["on"] = str(periods.PROJECT_DATE.problem(on, timezone.localdate()))
+    elif on > timezone.localdate():
         errors["on"] = "The date is in the future; write the update on or after the day it is about"
     checked = []
     problems = []
@@ -1034,7 +1110,7 @@ def add_journal_entry(
         raise ValidationError(errors)
     entry = JournalEntry.objects.create(project=project, on=on, text=text, author=_user(by))
     for upload, name, content_type in checked:
-        attachment = Attachment(entry=entry, name=name, size=upload.size, content_type=content_type)
+        attachment = Attachment(entry=entry, name=name, size=upload.size, content_type=content_type)  # type: ignore[misc]  # an upload has a size
         attachment.file.save(name, upload, save=False)
         attachment.save()
     audit.record(

@@ -9,13 +9,16 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from spiral.core.forms import add_service_errors
+from spiral.core.forms import submit_form
+from spiral.core.pagecache import cached_page
+from spiral.core.types import SignedInRequest
 from spiral.measurement import queries as m_queries
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
-from spiral.organisations.permissions import Permission, can, get_or_deny, require
+from spiral.organisations.permissions import Permission, can, require
 from spiral.projects import measures, presenters, queries, services
 from spiral.projects.forms import (
     ChangeIdeaForm,
@@ -33,21 +36,11 @@ from spiral.projects.forms import (
     ScoreForm,
     TeamMemberForm,
 )
-from spiral.projects.models import (
-    Attachment,
-    DriverEdge,
-    DriverNode,
-    NodeKind,
-    PdsaCycle,
-    Project,
-    ProjectMeasure,
-    Status,
-    TeamMember,
-)
+from spiral.projects.models import NodeKind, PdsaCycle, Project, ProjectMeasure, Status
 
 
 def _project(request: HttpRequest, pk: int, permission: Permission = Permission.VIEW_PROJECT) -> Project:
-    return get_or_deny(request.user, permission, Project.objects.select_related("unit", "scale"), pk=pk)
+    return queries.project_for(request.user, pk, permission)
 
 
 def _crumbs(project: Project | None = None) -> list[dict[str, str]]:
@@ -111,7 +104,7 @@ def project_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-def project_mine(request: HttpRequest) -> HttpResponse:
+def project_mine(request: SignedInRequest) -> HttpResponse:
     user = request.user
     return _page(
         request,
@@ -125,7 +118,7 @@ def project_mine(request: HttpRequest) -> HttpResponse:
     )
 
 
-def project_coaching(request: HttpRequest) -> HttpResponse:
+def project_coaching(request: SignedInRequest) -> HttpResponse:
     return _page(
         request,
         "coaching.jinja",
@@ -139,26 +132,30 @@ def project_coaching(request: HttpRequest) -> HttpResponse:
 # --- a project ----------------------------------------------------------------------------------------
 
 
-def project_new(request: HttpRequest) -> HttpResponse:
+def project_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CREATE_PROJECT)
     initial = {"unit": request.GET.get("unit", "")}
     form = NewProjectForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def start(cleaned: dict[str, Any]) -> Project:
+        data = dict(cleaned)
         unit: Unit = data.pop("unit")
         data.pop("version", None)
         if not can(request.user, Permission.CREATE_PROJECT, unit):
-            form.add_error(
-                "unit", f"You have no role in {unit.name} or above it, so cannot start a project there"
+            raise ValidationError(
+                {"unit": f"You have no role in {unit.name} or above it, so cannot start a project there"}
             )
-        else:
-            try:
-                project = services.create_project(unit=unit, by=request.user, **data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, f"The project “{project.title}” has been saved.")
-                return redirect("projects:detail", pk=project.pk)
+        return services.create_project(unit=unit, by=request.user, **data)
+
+    saved = submit_form(
+        request,
+        form,
+        save=start,
+        success_url=lambda project: reverse("projects:detail", kwargs={"pk": project.pk}),
+        message=lambda project: f"The project “{project.title}” has been saved.",
+    )
+    if saved is not None:
+        return saved
     return _page(
         request,
         "project_form.jinja",
@@ -171,10 +168,11 @@ def project_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@cached_page
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     nodes = queries.nodes(request.user, project)
-    diagram = presenters.build_diagram(nodes, DriverEdge.objects.filter(project=project))
+    diagram = presenters.build_diagram(nodes, queries.edges(request.user, project))
     scores = list(queries.scores(request.user, project))
     levels = [lv.score for lv in services.scale_levels(project.scale)]
     return _page(
@@ -195,25 +193,33 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def project_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
     current = _project_values(project)
     form = ProjectForm(request.POST or None, initial=current | {"version": project.version})
     comparison: list[dict[str, str]] = []
     if project.status == Status.CLOSED:
         form.fields["status"].choices = [*form.fields["status"].choices, (Status.CLOSED, "Closed")]  # type: ignore[attr-defined]
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def update(cleaned: dict[str, Any]) -> Project:
+        data = dict(cleaned)
         version = data.pop("version", None)
-        try:
-            services.update_project(project=project, by=request.user, version=version, **data)
-        except services.StaleRecord as exc:
-            form, comparison = _stale(request, ProjectForm, exc, _project_values(exc.current))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "The project has been saved.")
-            return redirect("projects:detail", pk=project.pk)
+        return services.update_project(project=project, by=request.user, version=version, **data)
+
+    def show_both(exc: Any) -> None:
+        nonlocal form, comparison
+        form, comparison = _stale(request, ProjectForm, exc, _project_values(exc.current))
+
+    saved = submit_form(
+        request,
+        form,
+        save=update,
+        success_url=reverse("projects:detail", kwargs={"pk": project.pk}),
+        message="The project has been saved.",
+        on_stale=show_both,
+    )
+    if saved is not None:
+        return saved
     return _page(
         request,
         "project_form.jinja",
@@ -232,55 +238,57 @@ def _project_values(project: Project) -> dict[str, Any]:
     return values | {"topics": ", ".join(sorted(t.name for t in project.topics.all()))}
 
 
-def project_close(request: HttpRequest, pk: int) -> HttpResponse:
+def project_close(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
     form = CloseForm(request.POST or None, initial={"version": project.version, "lessons": project.lessons})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.close_project(
-                project=project,
-                lessons=form.cleaned_data["lessons"],
-                aim_achieved=form.cleaned_data["aim_achieved"],
-                version=form.cleaned_data["version"],
-                by=request.user,
-            )
-        except services.StaleRecord as exc:
-            data = request.POST.copy()
-            data["version"] = str(exc.current.version)
-            form = CloseForm(data)
-            form.is_valid()
-            form.add_error(None, f"{exc} (the project was edited while you were writing)")
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(
-                request, "The project has been closed. Thank you for recording what you learned."
-            )
-            return redirect("projects:detail", pk=project.pk)
+
+    def show_saved(exc: Any) -> None:
+        nonlocal form
+        data = request.POST.copy()
+        data["version"] = str(exc.current.version)
+        form = CloseForm(data)
+        form.is_valid()
+        form.add_error(None, f"{exc} (the project was edited while you were writing)")
+
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.close_project(
+            project=project,
+            lessons=data["lessons"],
+            aim_achieved=data["aim_achieved"],
+            version=data["version"],
+            by=request.user,
+        ),
+        success_url=reverse("projects:detail", kwargs={"pk": project.pk}),
+        message="The project has been closed. Thank you for recording what you learned.",
+        on_stale=show_saved,
+    )
+    if saved is not None:
+        return saved
     return _page(request, "close.jinja", project, page_title=f"Close {project.title}", form=form)
 
 
 # --- team ---------------------------------------------------------------------------------------------
 
 
-def project_team(request: HttpRequest, pk: int) -> HttpResponse:
+def project_team(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     form = TeamMemberForm(request.POST or None)
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
-        if form.is_valid():
-            try:
-                services.add_team_member(
-                    project=project,
-                    user=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                    by=request.user,
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map={"user": "email"})
-            else:
-                messages.success(request, f"{form.cleaned_data['email'].display_name} has joined the team.")
-                return redirect("projects:team", pk=project.pk)
+        saved = submit_form(
+            request,
+            form,
+            save=lambda data: services.add_team_member(
+                project=project, user=data["email"], role=data["role"], by=request.user
+            ),
+            success_url=reverse("projects:team", kwargs={"pk": project.pk}),
+            message=lambda _: f"{form.cleaned_data['email'].display_name} has joined the team.",
+            field_map={"user": "email"},
+        )
+        if saved is not None:
+            return saved
     return _page(
         request,
         "team.jinja",
@@ -292,9 +300,9 @@ def project_team(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
+def team_remove(request: SignedInRequest, pk: int, member_id: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    member = TeamMember.objects.select_related("user").filter(project=project, pk=member_id).first()
+    member = queries.team_member(request.user, project, member_id)
     if member is None:
         raise Http404("No such team member")
     try:
@@ -310,32 +318,38 @@ def team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
 
 
 def _node_choices(
-    project: Project, *, exclude: int | None = None, kinds: tuple[str, ...] = ()
+    request: HttpRequest, project: Project, *, exclude: int | None = None, kinds: tuple[str, ...] = ()
 ) -> list[tuple[int, str]]:
-    qs = DriverNode.objects.filter(project=project).exclude(kind=NodeKind.CHANGE_IDEA).order_by("order", "id")
-    if kinds:
-        qs = qs.filter(kind__in=kinds)
-    return [(n.pk, f"{n.get_kind_display()}: {n.text}") for n in qs if n.pk != exclude]
+    return [
+        (n.pk, f"{n.get_kind_display()}: {n.text}")
+        for n in queries.nodes(request.user, project)
+        if n.kind != NodeKind.CHANGE_IDEA and (not kinds or n.kind in kinds) and n.pk != exclude
+    ]
 
 
-def diagram(request: HttpRequest, pk: int) -> HttpResponse:
+def diagram(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
-    form = NodeForm(request.POST or None, parents=_node_choices(project))
+    form = NodeForm(request.POST or None, parents=_node_choices(request, project))
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
-        if form.is_valid():
-            try:
-                services.add_node(
-                    project=project, kind=form.cleaned_data["kind"], text=form.cleaned_data["text"],
-                    parents=[form.cleaned_data["parent"]], by=request.user,
-                )  # fmt: skip
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map={"edges": "parent", "parents": "parent"})
-            else:
-                messages.success(request, "The node has been added.")
-                return redirect("projects:diagram", pk=project.pk)
-    nodes = list(DriverNode.objects.filter(project=project).order_by("order", "id"))
-    built = presenters.build_diagram(nodes, DriverEdge.objects.filter(project=project))
+        saved = submit_form(
+            request,
+            form,
+            save=lambda data: services.add_node(
+                project=project,
+                kind=data["kind"],
+                text=data["text"],
+                parents=[data["parent"]],
+                by=request.user,
+            ),
+            success_url=reverse("projects:diagram", kwargs={"pk": project.pk}),
+            message="The node has been added.",
+            field_map={"edges": "parent", "parents": "parent"},
+        )
+        if saved is not None:
+            return saved
+    nodes = queries.nodes(request.user, project)
+    built = presenters.build_diagram(nodes, queries.edges(request.user, project))
     return _page(
         request,
         "diagram.jinja",
@@ -347,35 +361,40 @@ def diagram(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def node_edit(request: HttpRequest, pk: int, node_id: int) -> HttpResponse:
+def node_edit(request: SignedInRequest, pk: int, node_id: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    node = DriverNode.objects.filter(project=project, pk=node_id).first()
+    node = queries.node(request.user, project, node_id)
     if node is None:
         raise Http404("No such node in this diagram")
-    parents = list(DriverEdge.objects.filter(child=node).values_list("parent_id", flat=True))
+    parents = [p.pk for p in queries.parents(request.user, project, node)]
     form = EditNodeForm(
         request.POST or None,
         initial={"text": node.text, "description": node.description, "parents": parents},
-        parents=_node_choices(project, exclude=node.pk),
+        parents=_node_choices(request, project, exclude=node.pk),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.edit_node(
-                node=node, text=form.cleaned_data["text"], description=form.cleaned_data["description"],
-                parents=None if node.kind == NodeKind.AIM else form.cleaned_data["parents"], by=request.user,
-            )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc, field_map={"edges": "parents", "nodes": "text"})
-        else:
-            messages.success(request, "The diagram has been saved.")
-            return redirect("projects:diagram", pk=project.pk)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.edit_node(
+            node=node,
+            text=data["text"],
+            description=data["description"],
+            parents=None if node.kind == NodeKind.AIM else data["parents"],
+            by=request.user,
+        ),
+        success_url=reverse("projects:diagram", kwargs={"pk": project.pk}),
+        message="The diagram has been saved.",
+        field_map={"edges": "parents", "nodes": "text"},
+    )
+    if saved is not None:
+        return saved
     return _page(request, "node_form.jinja", project, page_title=f"Edit “{node.text}”", node=node, form=form)
 
 
 @require_POST
-def node_shift(request: HttpRequest, pk: int, node_id: int, direction: str) -> HttpResponse:
+def node_shift(request: SignedInRequest, pk: int, node_id: int, direction: str) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    node = DriverNode.objects.filter(project=project, pk=node_id).first()
+    node = queries.node(request.user, project, node_id)
     if node is None:
         raise Http404("No such node in this diagram")
     services.shift_node(node=node, direction=direction, by=request.user)
@@ -383,9 +402,9 @@ def node_shift(request: HttpRequest, pk: int, node_id: int, direction: str) -> H
 
 
 @require_POST
-def node_delete(request: HttpRequest, pk: int, node_id: int) -> HttpResponse:
+def node_delete(request: SignedInRequest, pk: int, node_id: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    node = DriverNode.objects.filter(project=project, pk=node_id).first()
+    node = queries.node(request.user, project, node_id)
     if node is None:
         raise Http404("No such node in this diagram")
     try:
@@ -400,27 +419,29 @@ def node_delete(request: HttpRequest, pk: int, node_id: int) -> HttpResponse:
 # --- change ideas and cycles --------------------------------------------------------------------------
 
 
-def idea_new(request: HttpRequest, pk: int) -> HttpResponse:
+def idea_new(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    choices = _node_choices(project, kinds=(NodeKind.PRIMARY, NodeKind.SECONDARY))
+    choices = _node_choices(request, project, kinds=(NodeKind.PRIMARY, NodeKind.SECONDARY))
     form = ChangeIdeaForm(request.POST or None, parents=choices)
-    if request.method == "POST" and form.is_valid():
-        try:
-            idea = services.create_change_idea(project=project, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc, field_map={"edges": "parents", "nodes": "title"})
-        else:
-            messages.success(request, "The change idea has been added.")
-            return redirect("projects:idea", pk=project.pk, idea_id=idea.pk)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.create_change_idea(project=project, by=request.user, **data),
+        success_url=lambda idea: reverse("projects:idea", kwargs={"pk": project.pk, "idea_id": idea.pk}),
+        message="The change idea has been added.",
+        field_map={"edges": "parents", "nodes": "title"},
+    )
+    if saved is not None:
+        return saved
     return _page(request, "idea_form.jinja", project, page_title="Add a change idea", form=form)
 
 
 def idea_detail(request: HttpRequest, pk: int, idea_id: int) -> HttpResponse:
     project = _project(request, pk)
-    idea = DriverNode.objects.filter(project=project, pk=idea_id, kind=NodeKind.CHANGE_IDEA).first()
+    idea = queries.node(request.user, project, idea_id, kind=NodeKind.CHANGE_IDEA)
     if idea is None:
         raise Http404("No such change idea in this project")
-    drivers = [e.parent for e in DriverEdge.objects.filter(child=idea).select_related("parent")]
+    drivers = queries.parents(request.user, project, idea)
     return _page(
         request,
         "idea.jinja",
@@ -432,21 +453,28 @@ def idea_detail(request: HttpRequest, pk: int, idea_id: int) -> HttpResponse:
     )
 
 
-def cycle_new(request: HttpRequest, pk: int) -> HttpResponse:
+def cycle_new(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
     ideas = [(i.pk, i.text) for i in queries.change_ideas(request.user, project)]
     form = NewCycleForm(request.POST or None, initial={"change_idea": request.GET.get("idea")}, ideas=ideas)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def plan(cleaned: dict[str, Any]) -> PdsaCycle:
+        data = dict(cleaned)
         data.pop("version", None)
-        idea = DriverNode.objects.get(pk=data.pop("change_idea"))
-        try:
-            cycle = services.create_cycle(project=project, change_idea=idea, by=request.user, **data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Cycle {cycle.number} of “{idea.text}” has been planned.")
-            return redirect("projects:cycle", pk=project.pk, cycle_id=cycle.pk)
+        idea = queries.node(request.user, project, data.pop("change_idea"), kind=NodeKind.CHANGE_IDEA)
+        if idea is None:  # the form offers only this project's change ideas
+            raise Http404("No such change idea in this project")
+        return services.create_cycle(project=project, change_idea=idea, by=request.user, **data)
+
+    saved = submit_form(
+        request,
+        form,
+        save=plan,
+        success_url=lambda cycle: reverse("projects:cycle", kwargs={"pk": project.pk, "cycle_id": cycle.pk}),
+        message=lambda cycle: f"Cycle {cycle.number} of “{cycle.change_idea.text}” has been planned.",
+    )
+    if saved is not None:
+        return saved
     return _page(
         request,
         "cycle_form.jinja",
@@ -458,9 +486,9 @@ def cycle_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def cycle_detail(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
+def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpResponse:
     project = _project(request, pk)
-    cycle = PdsaCycle.objects.filter(project=project, pk=cycle_id).select_related("change_idea").first()
+    cycle = queries.cycle(request.user, project, cycle_id)
     if cycle is None:
         raise Http404("No such PDSA cycle in this project")
     current = {f: getattr(cycle, f) for f in services.CYCLE_FIELDS}
@@ -468,19 +496,27 @@ def cycle_detail(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
     comparison: list[dict[str, str]] = []
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
+
+        def update(cleaned: dict[str, Any]) -> PdsaCycle:
+            data = dict(cleaned)
             version = data.pop("version", None)
-            try:
-                services.update_cycle(cycle=cycle, by=request.user, version=version, **data)
-            except services.StaleRecord as exc:
-                saved = {f: getattr(exc.current, f) for f in services.CYCLE_FIELDS}
-                form, comparison = _stale(request, CycleForm, exc, saved)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, f"Cycle {cycle.number} has been saved.")
-                return redirect("projects:cycle", pk=project.pk, cycle_id=cycle.pk)
+            return services.update_cycle(cycle=cycle, by=request.user, version=version, **data)
+
+        def show_both(exc: Any) -> None:
+            nonlocal form, comparison
+            stored = {f: getattr(exc.current, f) for f in services.CYCLE_FIELDS}
+            form, comparison = _stale(request, CycleForm, exc, stored)
+
+        saved = submit_form(
+            request,
+            form,
+            save=update,
+            success_url=reverse("projects:cycle", kwargs={"pk": project.pk, "cycle_id": cycle.pk}),
+            message=f"Cycle {cycle.number} has been saved.",
+            on_stale=show_both,
+        )
+        if saved is not None:
+            return saved
     return _page(
         request,
         "cycle_form.jinja",
@@ -495,7 +531,7 @@ def cycle_detail(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
 # --- measures -----------------------------------------------------------------------------------------
 
 
-def project_measures(request: HttpRequest, pk: int) -> HttpResponse:
+def project_measures(request: SignedInRequest, pk: int) -> HttpResponse:
     """The project's linked series; its editors link one from Measurement or start one for the unit."""
     project = _project(request, pk)
     user = request.user
@@ -515,9 +551,18 @@ def project_measures(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if action is not None:
         require(user, Permission.CHANGE_PROJECT, project)
-        form = link_form if action == "link" else new_form
-        if form.is_valid() and _link(request, project, action, form):
-            return redirect("projects:measures", pk=project.pk)
+        saved = submit_form(
+            request,
+            link_form if action == "link" else new_form,
+            save=lambda data: _link(request, project, action, data),
+            success_url=reverse("projects:measures", kwargs={"pk": project.pk}),
+            message=lambda link: (
+                f"{link.series.measure.name} is linked as a {link.get_role_display().lower()} measure."
+            ),
+            field_map={"unit": "measure"},
+        )
+        if saved is not None:
+            return saved
     return _page(
         request,
         "measures.jinja",
@@ -530,44 +575,31 @@ def project_measures(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _link(request: HttpRequest, project: Project, action: str, form: Any) -> bool:
-    data = form.cleaned_data
-    try:
-        if action == "link":
-            series = m_queries.series_by_id(request.user, data["chosen"])
-            if series is None:
-                form.add_error("series_id", f"No series has the number {data['chosen']}")
-                return False
-            link = services.link_series(project=project, series=series, role=data["role"], by=request.user)
-        else:
-            measure = m_queries.measure_by_code(request.user, data["measure"])
-            if measure is None:
-                form.add_error("measure", "No measure has that code")
-                return False
-            link = services.create_series_for_project(
-                project=project, measure=measure, role=data["role"], by=request.user
-            )
-    except ValidationError as exc:
-        add_service_errors(form, exc, field_map={"unit": "measure"})
-        return False
-    messages.success(
-        request, f"{link.series.measure.name} is linked as a {link.get_role_display().lower()} measure."
+def _link(request: SignedInRequest, project: Project, action: str, data: dict[str, Any]) -> ProjectMeasure:
+    """Link the chosen series (action "link") or start one of the chosen measure for the project's unit."""
+    if action == "link":
+        series = m_queries.series_by_id(request.user, data["chosen"])
+        if series is None:
+            raise ValidationError({"series_id": f"No series has the number {data['chosen']}"})
+        return services.link_series(project=project, series=series, role=data["role"], by=request.user)
+    measure = m_queries.measure_by_code(request.user, data["measure"])
+    if measure is None:
+        raise ValidationError({"measure": "No measure has that code"})
+    return services.create_series_for_project(
+        project=project, measure=measure, role=data["role"], by=request.user
     )
-    return True
 
 
 def _measure_link(request: HttpRequest, pk: int, link_id: int) -> ProjectMeasure:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    link = (
-        ProjectMeasure.objects.filter(project=project, pk=link_id).select_related("series__measure").first()
-    )
+    link = queries.project_measure(request.user, project, link_id)
     if link is None:
         raise Http404("No such measure on this project")
     return link
 
 
 @require_POST
-def measure_unlink(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+def measure_unlink(request: SignedInRequest, pk: int, link_id: int) -> HttpResponse:
     link = _measure_link(request, pk, link_id)
     services.unlink_series(link=link, by=request.user)
     messages.success(request, f"{link.series.measure.name} is no longer linked (its data stay in Measures).")
@@ -575,7 +607,7 @@ def measure_unlink(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
 
 
 @require_POST
-def measure_aim(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
+def measure_aim(request: SignedInRequest, pk: int, link_id: int) -> HttpResponse:
     link = _measure_link(request, pk, link_id)
     try:
         services.set_aim_series(link=link, by=request.user)
@@ -589,20 +621,21 @@ def measure_aim(request: HttpRequest, pk: int, link_id: int) -> HttpResponse:
 # --- progress and journal -----------------------------------------------------------------------------
 
 
-def progress(request: HttpRequest, pk: int) -> HttpResponse:
+def progress(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     levels = services.scale_levels(project.scale)
     form = ScoreForm(request.POST or None, levels=levels)
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
-        if form.is_valid():
-            try:
-                services.record_score(project=project, by=request.user, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, "The progress score has been saved.")
-                return redirect("projects:progress", pk=project.pk)
+        saved = submit_form(
+            request,
+            form,
+            save=lambda data: services.record_score(project=project, by=request.user, **data),
+            success_url=reverse("projects:progress", kwargs={"pk": project.pk}),
+            message="The progress score has been saved.",
+        )
+        if saved is not None:
+            return saved
     scores = list(queries.scores(request.user, project))
     return _page(
         request,
@@ -618,23 +651,27 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def journal(request: HttpRequest, pk: int) -> HttpResponse:
+def journal(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     form = JournalForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                services.add_journal_entry(
-                    project=project, text=form.cleaned_data["text"], on=form.cleaned_data["on"],
-                    files=[upload] if upload else [], by=request.user,
-                )  # fmt: skip
-            except ValidationError as exc:
-                add_service_errors(form, exc, field_map={"files": "file"})
-            else:
-                messages.success(request, "The update has been added to the journal.")
-                return redirect("projects:journal", pk=project.pk)
+        saved = submit_form(
+            request,
+            form,
+            save=lambda data: services.add_journal_entry(
+                project=project,
+                text=data["text"],
+                on=data["on"],
+                files=[data["file"]] if data["file"] else [],
+                by=request.user,
+            ),
+            success_url=reverse("projects:journal", kwargs={"pk": project.pk}),
+            message="The update has been added to the journal.",
+            field_map={"files": "file"},
+        )
+        if saved is not None:
+            return saved
     return _page(
         request,
         "journal.jinja",
@@ -647,7 +684,7 @@ def journal(request: HttpRequest, pk: int) -> HttpResponse:
 
 def attachment(request: HttpRequest, pk: int, attachment_id: int) -> FileResponse:
     project = _project(request, pk)
-    found = Attachment.objects.filter(pk=attachment_id, entry__project=project).first()
+    found = queries.attachment(request.user, project, attachment_id)
     if found is None:
         raise Http404("No such file in this project")
     response = FileResponse(found.file.open("rb"), as_attachment=True, filename=found.name)

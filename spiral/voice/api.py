@@ -7,13 +7,15 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from spiral.core.api import Pagination
+from spiral.core.api import Code, Name, Pagination, ShortText
+from spiral.core.ratelimits import RateLimited
+from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
-from spiral.organisations.permissions import Permission, can, visible_to
+from spiral.organisations.permissions import Permission, can
 from spiral.voice import queries, services, views
+from spiral.voice.models import Moderation
 
 router = Router(tags=["feedback"])
 
@@ -37,9 +39,11 @@ class FormOut(Schema):
 
 class AnswerIn(Schema):
     rating: RatingIn
-    good: str = ""
-    better: str = ""
-    answers: dict[str, str] = Field(default_factory=dict, description="Answers to the form's own questions")
+    good: ShortText = ""
+    better: ShortText = ""
+    answers: dict[Name, ShortText] = Field(
+        default_factory=dict, max_length=50, description="Answers to the form's own questions"
+    )
 
 
 class AnswerAccepted(Schema):
@@ -83,7 +87,7 @@ class AnswerOut(Schema):
 
 
 def _unit(request: HttpRequest, code: str) -> Unit:
-    unit = visible_to(request.user, Unit.objects.filter(code=code)).first()
+    unit = org_queries.unit_by_code(request.user, code)
     if unit is None:
         raise Http404(f"No unit has the code {code}")
     return unit
@@ -91,36 +95,38 @@ def _unit(request: HttpRequest, code: str) -> Unit:
 
 @router.get("/feedback/forms", response=list[FormOut])
 @paginate(Pagination)
-def list_forms(request: HttpRequest, unit: str | None = None) -> Any:
+def list_forms(request: HttpRequest, unit: Code | None = None) -> Any:
     """Feedback forms (of `unit` and beneath, if given), each with its public `slug`."""
     found = _unit(request, unit) if unit else None
     return queries.forms(request.user, unit=found, beneath=True)
 
 
 @router.post("/feedback/forms/{slug}/responses", auth=None, response={201: AnswerAccepted})
-def answer(request: HttpRequest, slug: str, payload: AnswerIn) -> Any:
+def answer(request: HttpRequest, slug: Name, payload: AnswerIn) -> Any:
     """Answer a form, without signing in (as its public page). Rate-limited per address and form; personal
     details are removed before anything is kept. No cookies are read, so no CSRF token is needed."""
     form = queries.open_form_by_slug(slug)
     if form is None:
         raise Http404("This feedback form is not open")
-    if views.rate_limited(request, slug):
-        raise HttpError(429, "Too many answers from this address")
+    limited = views.rate_limited(request, slug)
+    if limited:
+        raise RateLimited(limited.retry_after, "Too many answers to this form from this address")
     saved = services.submit_answer(
         form=form, rating=payload.rating, good=payload.good, better=payload.better, extra=payload.answers,
         source="api",
     )  # fmt: skip
     message = "Thank you for your feedback."
-    if saved.redacted:
+    if saved.status == Moderation.REVIEW:
         message += (
-            " Personal details were removed; a member of staff will check the answer before it is shown."
+            " Something in it looked like personal details (removed where we were sure); a member of staff "
+            "will check the answer before it is shown."
         )
     return Status(201, {"status": saved.status, "message": message})
 
 
 @router.get("/feedback/responses", response=list[AnswerOut])
 @paginate(Pagination)
-def list_answers(request: HttpRequest, unit: str) -> Any:
+def list_answers(request: HttpRequest, unit: Code) -> Any:
     """Answers to the forms of `unit` and beneath, for those who may see its feedback (waiting answers
     only for those who may moderate them)."""
     found = _unit(request, unit)

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from spiral.core import limits, periods
+from spiral.core.forms import TextField, WindowedDateField
 from spiral.voice.models import TEXT_LIMIT, Audience, FeedbackForm, Rating, Teller
 
 
@@ -13,8 +15,10 @@ class AnswerForm(forms.Form):
     """The public form: the FFT question, the form's own questions, two free-text questions, a honeypot."""
 
     rating = forms.ChoiceField(choices=Rating.choices, widget=forms.RadioSelect, required=False)
-    good = forms.CharField(label="What was good?", widget=forms.Textarea, required=False)
-    better = forms.CharField(label="What could we do better?", widget=forms.Textarea, required=False)
+    good = TextField(max_length=TEXT_LIMIT, label="What was good?", widget=forms.Textarea, required=False)
+    better = TextField(
+        max_length=TEXT_LIMIT, label="What could we do better?", widget=forms.Textarea, required=False
+    )
     # People do not see this field (it is hidden from sight and from screen readers); robots fill it in.
     website = forms.CharField(label="Leave this empty", required=False)
 
@@ -25,7 +29,9 @@ class AnswerForm(forms.Form):
         self.fields["good"].help_text = hint
         self.fields["better"].help_text = hint
         for i, question in enumerate(feedback_form.own_questions, start=1):
-            self.fields[f"q{i}"] = forms.CharField(label=question, widget=forms.Textarea, required=False)
+            self.fields[f"q{i}"] = TextField(
+                max_length=TEXT_LIMIT, label=question, widget=forms.Textarea, required=False
+            )
 
     def clean(self) -> dict[str, Any]:
         """Text over the limit, or holding nothing but personal details, is refused here too, so that every
@@ -33,6 +39,7 @@ class AnswerForm(forms.Form):
         from spiral.voice.services import screen_text
 
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         for name, f in self.fields.items():
             if name in ("rating", "website") or name in self.errors:
                 continue
@@ -43,8 +50,8 @@ class AnswerForm(forms.Form):
                     self.add_error(name, message)
                     if "personal details" in message:
                         # Not even shown back: the box is emptied for the person to write again.
-                        self.data = self.data.copy()
-                        self.data[name] = ""
+                        self.data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict
+                        self.data[name] = ""  # type: ignore[index]  # the copy is mutable
         return data
 
     def clean_rating(self) -> str:
@@ -60,8 +67,9 @@ class FeedbackFormForm(forms.Form):
     question = forms.CharField(
         max_length=300, required=False, help_text="Leave empty for the Friends and Family Test question"
     )
-    introduction = forms.CharField(widget=forms.Textarea, required=False)
-    own_questions = forms.CharField(
+    introduction = TextField(max_length=limits.TEXT, widget=forms.Textarea, required=False)
+    own_questions = TextField(
+        max_length=limits.SHORT_TEXT,
         label="Questions of your own", widget=forms.Textarea, required=False,
         help_text="One question a line, at most five; each is answered in free text",
     )  # fmt: skip
@@ -80,27 +88,33 @@ class TagForm(forms.Form):
 
     def __init__(self, *args: Any, theme_choices: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["themes"].choices = theme_choices
+        self.fields["themes"].choices = theme_choices  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class LinkForm(forms.Form):
     project = forms.IntegerField(label="Project number", help_text="The number in the project's address")
     theme = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    note = forms.CharField(label="What was done", max_length=300, required=False)
+    note = TextField(label="What was done", max_length=300, required=False)
 
 
 class StoryForm(forms.Form):
     title = forms.CharField(max_length=200)
     teller = forms.ChoiceField(label="Told by", choices=Teller.choices, widget=forms.RadioSelect)
     about = forms.CharField(max_length=200, help_text="Who it is about, in general terms")
-    text = forms.CharField(label="The story", widget=forms.Textarea)
-    quote = forms.CharField(label="An anonymised quote (optional)", widget=forms.Textarea, required=False)
-    consent_given_on = forms.DateField(
+    text = TextField(max_length=limits.TEXT, label="The story", widget=forms.Textarea)
+    quote = TextField(
+        max_length=limits.SHORT_TEXT,
+        label="An anonymised quote (optional)",
+        widget=forms.Textarea,
+        required=False,
+    )
+    consent_given_on = WindowedDateField(
+        window=periods.RECORD_DATE,
         label="Consent given on",
         help_text="For example 2025-03-14",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    consent_note = forms.CharField(label="How consent was recorded", max_length=300, required=False)
+    consent_note = TextField(label="How consent was recorded", max_length=300, required=False)
 
 
 class FftImportForm(forms.Form):

@@ -1,10 +1,11 @@
 """Importing Friends and Family Test returns (CSV or XLSX): one row per unit and month, a count per answer.
 
-Columns (interfaces.md): unit_code, period, very_good, good, neither, poor, very_poor, dont_know, and an
-optional total that must equal the sum of the counts. The same guarantees as every Spiral import: each
-problem named by row and column; nothing written unless every row is right; importing the same file
-again changes nothing. Counts go to the unit's patient and carer form (one is made, closed to online
-answers, for a unit that has none), and its positive-share series is brought up to date.
+Columns (docs/reference/interfaces.md §5): unit_code, period, very_good, good, neither, poor, very_poor,
+dont_know, and an optional total that must equal the sum of the counts. The same guarantees as every
+Spiral import: each problem named by row and column; nothing written unless every row is right;
+importing the same file again changes nothing. Counts go to the unit's patient and carer form (one is
+made, closed to online answers, for a unit that has none), and its positive-share series is brought up
+to date.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import IO, Any
 
 from django.db import transaction
 
-from spiral.core import audit, periods
+from spiral.core import audit, codes, numbers, periods
 from spiral.core.tabular import Problem, TableError, read_table
 from spiral.organisations.models import Unit, User
 from spiral.organisations.permissions import Permission, can
@@ -43,19 +44,16 @@ class FftImportResult:
         return not self.problems
 
 
+# More answers than this to one question for one unit in one month is a typo (England's whole FFT has
+# about 1.5 million a month); it also keeps every count inside the database's integer column.
+MAX_COUNT = 10_000_000
+
+
 def _count(value: Any) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         raise ValueError("the count is empty; write 0 when nobody gave this answer")
-    if isinstance(value, bool):
-        raise ValueError(f"'{value}' is not a count")
-    text = str(value).strip().replace(",", "") if isinstance(value, str) else value
-    try:
-        number = float(text)
-    except (TypeError, ValueError):
-        raise ValueError(f"'{value}' is not a count; write a whole number such as 12") from None
-    if number != int(number) or number < 0:
-        raise ValueError(f"'{value}' is not a count; counts are whole numbers, 0 or more")
-    return int(number)
+    # The one number parser: ASCII digits, thousands commas; '1_000', '١٢' and 2.5 are refused.
+    return numbers.parse_whole(value, minimum=0, maximum=MAX_COUNT, what="count")
 
 
 def import_fft(
@@ -69,8 +67,9 @@ def import_fft(
     except TableError as exc:
         result.problems = exc.problems
         return result
-    codes = {str(r.get("unit_code") or "").strip() for r in table.rows}
-    units = {u.code: u for u in Unit.objects.filter(code__in=codes)}
+    wanted = {str(r.get("unit_code") or "").strip() for r in table.rows}
+    units = {u.code: u for u in Unit.objects.filter(code__in=wanted)}
+    today = dt.date.today()
     planned: dict[tuple[str, dt.date], tuple[int, dict[str, int]]] = {}
     for row in table.rows:
         code = str(row.get("unit_code") or "").strip()
@@ -78,7 +77,8 @@ def import_fft(
         if not code:
             result.problems.append(Problem(row.number, "unit_code", "the unit code is empty"))
         elif unit is None:
-            result.problems.append(Problem(row.number, "unit_code", f"no unit has the code {code}"))
+            bad = codes.code_problem(code, kind=codes.ODS)
+            result.problems.append(Problem(row.number, "unit_code", bad or f"no unit has the code {code}"))
         elif by is not None and not can(by, Permission.IMPORT_FEEDBACK, unit):
             result.problems.append(
                 Problem(row.number, "unit_code", f"you may not import feedback for {unit.name} ({code})")
@@ -88,6 +88,15 @@ def import_fft(
         except periods.PeriodError as exc:
             result.problems.append(Problem(row.number, "period", str(exc)))
             month = None
+        else:
+            outside = periods.OBSERVATION_PERIOD.problem(month, today)  # type: ignore[arg-type]  # set by try
+            if outside is None and month > today:  # type: ignore[operator]  # as above
+                outside = (
+                    f"{month:%B %Y} is in the future; a return counts the answers of a month that has begun"
+                )
+            if outside:
+                result.problems.append(Problem(row.number, "period", outside))
+                month = None
         counts: dict[str, int] = {}
         for rating in RATINGS:
             try:

@@ -12,9 +12,11 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from spiral.core import limits
+from spiral.core.models import Created, UpdatedAt, Versioned
 from spiral.organisations.models import Unit
 
-TEXT_LIMIT = 2000  # characters in each free-text answer
+TEXT_LIMIT = limits.SHORT_TEXT  # characters in each free-text answer (docs/limits.md)
 OWN_QUESTIONS = 5  # at most this many questions of a form's own
 
 
@@ -36,34 +38,27 @@ class Rating(models.TextChoices):
 POSITIVE = frozenset({Rating.VERY_GOOD, Rating.GOOD})
 RATINGS = [r.value for r in Rating]
 
-DEFAULT_QUESTION = {
+DEFAULT_QUESTION: dict[str, str] = {
     Audience.PATIENT: "Overall, how was your experience of our service?",
     Audience.STAFF: "Overall, how was your experience of working in this team?",
 }
 
 
-class FeedbackForm(models.Model):
+class FeedbackForm(Versioned, Created):
     """A unit's public form: the FFT question, optional questions of its own, and two free-text questions."""
-
-    visibility = "open"  # a form is public by design (its link is printed on posters)
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="feedback_forms")
     audience = models.CharField(max_length=8, choices=Audience.choices, default=Audience.PATIENT)
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=40, unique=True, help_text="The public address: /f/<slug>/")
     question = models.CharField(max_length=300)
-    introduction = models.TextField(blank=True)
+    introduction = models.TextField(blank=True, max_length=limits.TEXT)
     own_questions = models.JSONField(default=list, blank=True, help_text="Up to five questions of its own")
     is_open = models.BooleanField(default=True, help_text="Accepting answers online")
     # The share of positive answers by month, a p chart like any measure (services.refresh_series).
     measure = models.OneToOneField(
         "measurement.Measure", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_form"
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["unit__name", "audience", "title"]
@@ -86,10 +81,12 @@ class Moderation(models.TextChoices):
 class Theme(models.Model):
     """One of the shared list of themes (communication, waiting, dignity, ...)."""
 
-    visibility = "open"
-
     name = models.CharField(max_length=80, unique=True)
-    keywords = models.TextField(blank=True, help_text="Words that suggest the theme, separated by spaces")
+    keywords = models.TextField(
+        blank=True,
+        help_text="Words that suggest the theme, separated by spaces",
+        max_length=limits.SHORT_TEXT,
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -105,8 +102,8 @@ class Answer(models.Model):
     form = models.ForeignKey(FeedbackForm, on_delete=models.CASCADE, related_name="answers")
     period_start = models.DateField(help_text="The month the answer was given")
     rating = models.CharField(max_length=10, choices=Rating.choices)
-    good = models.TextField(blank=True)
-    better = models.TextField(blank=True)
+    good = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
+    better = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
     extra = models.JSONField(default=dict, blank=True, help_text="Answers to the form's own questions")
     status = models.CharField(max_length=10, choices=Moderation.choices, default=Moderation.PUBLISHED)
     redacted = models.JSONField(default=list, blank=True, help_text="Kinds of personal data removed")
@@ -137,7 +134,7 @@ class Answer(models.Model):
         return bool(self.good or self.better or any(self.extra.values()))
 
 
-class ImportedCounts(models.Model):
+class ImportedCounts(UpdatedAt):
     """Counts per answer for one form and month, from an FFT return file (the import is idempotent)."""
 
     form = models.ForeignKey(FeedbackForm, on_delete=models.CASCADE, related_name="imported_counts")
@@ -149,7 +146,6 @@ class ImportedCounts(models.Model):
     very_poor = models.PositiveIntegerField(default=0)
     dont_know = models.PositiveIntegerField(default=0)
     source = models.CharField(max_length=200, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["form", "period_start"]
@@ -171,24 +167,21 @@ class Teller(models.TextChoices):
     STAFF = "staff", "Member of staff"
 
 
-class Story(models.Model):
+class Story(Versioned, Created):
     """A curated story to be told at a board meeting, with consent recorded."""
 
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="stories")
     title = models.CharField(max_length=200)
     teller = models.CharField(max_length=8, choices=Teller.choices)
     about = models.CharField(max_length=200, help_text="Who it is about, in general terms")
-    text = models.TextField()
-    quote = models.TextField(blank=True, help_text="An anonymised quote, optional")
+    text = models.TextField(max_length=limits.TEXT)
+    quote = models.TextField(
+        blank=True, help_text="An anonymised quote, optional", max_length=limits.SHORT_TEXT
+    )
     consent_given_on = models.DateField(help_text="When the teller consented to the story being shared")
     consent_note = models.CharField(max_length=300, blank=True, help_text="How consent was recorded")
     heard_on = models.DateField(null=True, blank=True, help_text="When the board heard it")
     projects = models.ManyToManyField("projects.Project", blank=True, related_name="stories")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -202,7 +195,7 @@ class Story(models.Model):
         return self.unit
 
 
-class FeedbackLink(models.Model):
+class FeedbackLink(Created):
     """You said, we did: a theme or an answer linked to the project it led to."""
 
     project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="feedback_links")
@@ -210,10 +203,6 @@ class FeedbackLink(models.Model):
     theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
     answer = models.ForeignKey(Answer, null=True, blank=True, on_delete=models.CASCADE, related_name="links")
     note = models.CharField(max_length=300, blank=True, help_text="What was done")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

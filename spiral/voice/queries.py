@@ -10,20 +10,24 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from spiral.core import periods
+from spiral.core.types import AnyUser
 from spiral.organisations.models import Unit, UnitKind, subtree_q
 from spiral.organisations.permissions import Permission, scopes, visible_to
 from spiral.voice import services
 from spiral.voice.models import Answer, Audience, FeedbackForm, FeedbackLink, Moderation, Story, Theme
 
 
-def forms(user: Any, *, unit: Unit | None = None, beneath: bool = False) -> QuerySet[FeedbackForm]:
+def forms(user: AnyUser, *, unit: Unit | None = None, beneath: bool = False) -> QuerySet[FeedbackForm]:
+    """Feedback forms the user may see: optionally of `unit` (or, with `beneath`, of it and everything
+    beneath it)."""
     qs = visible_to(user, FeedbackForm.objects.select_related("unit"))
     if unit is not None:
         qs = qs.filter(subtree_q(unit.path, "unit__") if beneath else Q(unit=unit))
     return qs.order_by("unit__name", "audience", "title", "id")
 
 
-def form_by_id(user: Any, pk: int) -> FeedbackForm | None:
+def form_by_id(user: AnyUser, pk: int) -> FeedbackForm | None:
+    """The feedback form with this id, if the user may see it (None otherwise)."""
     return forms(user).filter(pk=pk).first()
 
 
@@ -32,7 +36,7 @@ def open_form_by_slug(slug: str) -> FeedbackForm | None:
     return FeedbackForm.objects.select_related("unit").filter(slug=slug, is_open=True).first()
 
 
-def _moderation_q(user: Any) -> Q:
+def _moderation_q(user: AnyUser) -> Q:
     """Answers the user may read: shown ones, plus those waiting where they may moderate."""
     paths = scopes(user, Permission.MODERATE_FEEDBACK)
     if paths is None:
@@ -44,7 +48,7 @@ def _moderation_q(user: Any) -> Q:
 
 
 def answers(
-    user: Any,
+    user: AnyUser,
     *,
     unit: Unit | None = None,
     form: FeedbackForm | None = None,
@@ -52,6 +56,8 @@ def answers(
     theme: Theme | None = None,
     with_text: bool = False,
 ) -> QuerySet[Answer]:
+    """Feedback answers the user may read (published ones, and those waiting where they moderate), newest
+    first, filtered by unit and beneath, form, status, theme or having text."""
     qs = visible_to(user, Answer.objects.select_related("form", "form__unit")).filter(_moderation_q(user))
     if unit is not None:
         qs = qs.filter(subtree_q(unit.path, "form__unit__"))
@@ -66,19 +72,22 @@ def answers(
     return qs.prefetch_related("themes").order_by("-created_at", "-id")
 
 
-def answer_by_id(user: Any, pk: int) -> Answer | None:
+def answer_by_id(user: AnyUser, pk: int) -> Answer | None:
+    """The answer with this id, if the user may read it (None otherwise)."""
     return answers(user).filter(pk=pk).first()
 
 
-def waiting_for_review(user: Any, unit: Unit) -> QuerySet[Answer]:
+def waiting_for_review(user: AnyUser, unit: Unit) -> QuerySet[Answer]:
+    """Answers on the unit and beneath waiting for moderation that the user may moderate, oldest first."""
     return answers(user, unit=unit, status=Moderation.REVIEW).order_by("created_at", "id")
 
 
 def themes() -> QuerySet[Theme]:
+    """The themes in use for tagging feedback, by name."""
     return Theme.objects.filter(is_active=True).order_by("name")
 
 
-def theme_counts(user: Any, *, unit: Unit, months: int = 6, end: dt.date | None = None) -> dict[str, Any]:
+def theme_counts(user: AnyUser, *, unit: Unit, months: int = 6, end: dt.date | None = None) -> dict[str, Any]:
     """Counts of each theme by month over the last `months` months (tagged, readable answers)."""
     end = end or services.month_of(dt.date.today())
     first = periods.from_index(periods.index(end, "month") - months + 1, "month")
@@ -103,18 +112,20 @@ def theme_counts(user: Any, *, unit: Unit, months: int = 6, end: dt.date | None 
     }  # fmt: skip
 
 
-def stories(user: Any, *, unit: Unit | None = None) -> QuerySet[Story]:
+def stories(user: AnyUser, *, unit: Unit | None = None) -> QuerySet[Story]:
+    """Stories the user may see, optionally of a unit and beneath, oldest first, with their projects."""
     qs = visible_to(user, Story.objects.select_related("unit")).prefetch_related("projects")
     if unit is not None:
         qs = qs.filter(subtree_q(unit.path, "unit__"))
     return qs.order_by("created_at", "id")
 
 
-def story_by_id(user: Any, pk: int) -> Story | None:
+def story_by_id(user: AnyUser, pk: int) -> Story | None:
+    """The story with this id, if the user may see it (None otherwise)."""
     return stories(user).filter(pk=pk).first()
 
 
-def board_stories(user: Any, unit: Unit) -> dict[str, Any]:
+def board_stories(user: AnyUser, unit: Unit) -> dict[str, Any]:
     """The next story for the board of `unit` to hear (oldest consented, not yet heard) and those heard."""
     qs = stories(user, unit=unit)
     waiting = list(qs.filter(heard_on__isnull=True).order_by("consent_given_on", "created_at", "id"))
@@ -122,7 +133,7 @@ def board_stories(user: Any, unit: Unit) -> dict[str, Any]:
     return {"next": waiting[0] if waiting else None, "waiting": waiting[1:], "heard": heard}
 
 
-def links_for_project(user: Any, project: Any) -> QuerySet[FeedbackLink]:
+def links_for_project(user: AnyUser, project: Any) -> QuerySet[FeedbackLink]:
     """You said, we did: the feedback that prompted `project`."""
     return (
         visible_to(user, FeedbackLink.objects.filter(project=project))
@@ -131,7 +142,9 @@ def links_for_project(user: Any, project: Any) -> QuerySet[FeedbackLink]:
     )
 
 
-def links_for_unit(user: Any, unit: Unit) -> QuerySet[FeedbackLink]:
+def links_for_unit(user: AnyUser, unit: Unit) -> QuerySet[FeedbackLink]:
+    """The "you said, we did" links (a theme or an answer to the project it led to) of the unit and
+    beneath that the user may see, newest first."""
     return (
         visible_to(user, FeedbackLink.objects.filter(subtree_q(unit.path, "unit__")))
         .select_related("theme", "answer", "project", "unit")
@@ -139,7 +152,7 @@ def links_for_unit(user: Any, unit: Unit) -> QuerySet[FeedbackLink]:
     )
 
 
-def monthly_share(user: Any, form: FeedbackForm, months: int = 12) -> list[dict[str, Any]]:
+def monthly_share(user: AnyUser, form: FeedbackForm, months: int = 12) -> list[dict[str, Any]]:
     """The form's positive share by month (counts are not personal: every reader of the form sees them)."""
     counts = services.counts_by_period([form.pk])
     rows = []
@@ -157,7 +170,7 @@ def monthly_share(user: Any, form: FeedbackForm, months: int = 12) -> list[dict[
 
 
 def provider_shares(
-    user: Any, *, within: Unit, period: dt.date | None = None
+    user: AnyUser, *, within: Unit, period: dt.date | None = None
 ) -> tuple[dt.date | None, list[dict[str, Any]]]:
     """Positive share of patient and carer feedback for each organisation beneath `within` in one month
     (default: the latest with answers), for the region's funnel plot."""

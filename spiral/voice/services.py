@@ -46,10 +46,11 @@ _ONLY_REDACTED = re.compile(r"^[\s\W]*$")
 
 
 def month_of(day: dt.date) -> dt.date:
+    """The first day of the month holding `day`: the period feedback is counted in."""
     return day.replace(day=1)
 
 
-def _actor(by: Any) -> User | None:
+def _actor(by: User | None) -> User | None:
     return by if getattr(by, "pk", None) else None
 
 
@@ -57,17 +58,19 @@ def _actor(by: Any) -> User | None:
 # Screening
 
 
-def screen_text(text: Any, *, field: str, label: str) -> tuple[str, list[str]]:
-    """(text to store, kinds of personal data removed). Raises ValidationError for text over the limit
-    or text that held nothing but personal data (nothing of it is kept)."""
+def screen_text(text: Any, *, field: str, label: str) -> tuple[str, list[str], list[str]]:
+    """(text to store, kinds of personal data removed, kinds that may be there and were left for a person
+    to check). Raises ValidationError for text over the limit or text that held nothing but personal data
+    (nothing of it is kept)."""
     value = "" if text is None else str(text).strip()
     if not value:
-        return "", []
+        return "", [], []
     if len(value) > TEXT_LIMIT:
         raise ValidationError(
             {field: f"{label} is {len(value):,} characters long; write at most {TEXT_LIMIT:,} characters"}
         )
-    cleaned, kinds = screening.redact(value)
+    result = screening.screen(value)
+    cleaned, kinds = result.text, result.kinds
     if kinds and _ONLY_REDACTED.match(cleaned.replace(screening.REDACTED, "")):
         raise ValidationError(
             {
@@ -75,7 +78,12 @@ def screen_text(text: Any, *, field: str, label: str) -> tuple[str, list[str]]:
                 "keep. Tell us about your experience without them, or leave this empty."
             }
         )
-    return cleaned, kinds
+    return cleaned, kinds, result.doubts
+
+
+def unsure(kinds: Iterable[str]) -> list[str]:
+    """How an answer's `redacted` list records a kind that was held for review but not removed."""
+    return [f"unsure: {kind}" for kind in dict.fromkeys(kinds)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -84,6 +92,10 @@ def screen_text(text: Any, *, field: str, label: str) -> tuple[str, list[str]]:
 
 def _slug() -> str:
     return secrets.token_urlsafe(8).replace("_", "").replace("-", "").lower()[:10] or secrets.token_hex(5)
+
+
+_FORM_LABELS = {"title": "The title", "question": "The question", "introduction": "The introduction",
+                "own_questions": "Your questions"}  # fmt: skip
 
 
 def _clean_form(values: dict[str, Any]) -> dict[str, str]:
@@ -101,7 +113,11 @@ def _clean_form(values: dict[str, Any]) -> dict[str, str]:
         errors["own_questions"] = f"A form has at most {OWN_QUESTIONS} questions of its own"
     elif any(len(q) > 300 for q in own):
         errors["own_questions"] = "Each question has at most 300 characters"
-    return errors
+    # The form is public and staff write it: personal data is refused, naming the field.
+    texts = {k: values.get(k) or "" for k in ("title", "question", "introduction")}
+    texts["own_questions"] = "\n".join(own)
+    refused = screening.check_fields(texts, _FORM_LABELS)
+    return {**refused, **errors}
 
 
 def _own_questions(value: Any) -> list[str]:
@@ -159,6 +175,8 @@ FORM_FIELDS = ("title", "question", "introduction", "own_questions", "is_open")
 
 @transaction.atomic
 def update_form(*, form: FeedbackForm, by: User | None, **changes: Any) -> FeedbackForm:
+    """Change a feedback form's editable fields (a ValidationError for any other); a real change bumps the
+    version and is audited."""
     unknown = set(changes) - set(FORM_FIELDS)
     if unknown:
         raise ValidationError({name: "This cannot be changed" for name in unknown})
@@ -175,20 +193,19 @@ def update_form(*, form: FeedbackForm, by: User | None, **changes: Any) -> Feedb
         form.question = DEFAULT_QUESTION.get(form.audience, DEFAULT_QUESTION["patient"])
     errors = _clean_form(
         {"title": form.title, "audience": form.audience, "question": form.question,
-         "own_questions": form.own_questions}
+         "introduction": form.introduction, "own_questions": form.own_questions}
     )  # fmt: skip
     if errors:
         raise ValidationError(errors)
     after = audit.snapshot(form, FORM_FIELDS)
     if before != after:
-        form.version += 1
-        form.save()
-        audit.record(action="feedback_form.update", obj=form, by=by, scope_path=form.unit.path,
-                     changes=audit.diff(before, after))  # fmt: skip
+        audit.save_version(form, by=by, action="feedback_form.update", scope_path=form.unit.path,
+                           changes=audit.diff(before, after))  # fmt: skip
     return form
 
 
 def form_series(form: FeedbackForm) -> Series | None:
+    """The series of the form's positive-share measure for its unit, or None if it has none."""
     if form.measure_id is None:
         return None
     return Series.objects.filter(measure_id=form.measure_id, unit_id=form.unit_id).first()
@@ -264,12 +281,14 @@ def submit_answer(
         )
     cleaned: dict[str, str] = {}
     kinds: list[str] = []
+    doubts: list[str] = []
     texts = [("good", good, "What was good"), ("better", better, "What could be better")]
     texts += [(f"q{i}", (extra or {}).get(q, ""), q) for i, q in enumerate(form.own_questions, start=1)]
     for field, text, label in texts:
         try:
-            cleaned[field], found = screen_text(text, field=field, label=label)
+            cleaned[field], found, unsure_of = screen_text(text, field=field, label=label)
             kinds += found
+            doubts += unsure_of
         except ValidationError as exc:
             errors.update({k: v[0] for k, v in exc.message_dict.items()})
     if errors:
@@ -282,15 +301,16 @@ def submit_answer(
         good=cleaned["good"],
         better=cleaned["better"],
         extra={q: cleaned[f"q{i}"] for i, q in enumerate(form.own_questions, start=1) if cleaned[f"q{i}"]},
-        status=Moderation.REVIEW if kinds else Moderation.PUBLISHED,
-        redacted=sorted(set(kinds)),
+        # Uncertain screening holds the answer for review too: never published unless a person looked.
+        status=Moderation.REVIEW if kinds or doubts else Moderation.PUBLISHED,
+        redacted=sorted(set(kinds)) + unsure(sorted(set(doubts) - set(kinds))),
         source=source,
         created_at=now,
     )
     # The answer's words are not audited (they may still hold what screening missed): only the facts.
     audit.record(action="answer.create", obj=answer, by=by, scope_path=form.unit.path,
                  changes={"rating": [None, rating], "redacted": [None, ", ".join(answer.redacted)]})  # fmt: skip
-    logger.info("voice.answer form_id=%s answer_id=%s flagged=%s", form.pk, answer.pk, bool(kinds))
+    logger.info("voice.answer form_id=%s answer_id=%s flagged=%s", form.pk, answer.pk, bool(kinds or doubts))
     refresh_series(form=form, periods=[answer.period_start], by=by, source="feedback answers")
     return answer
 
@@ -373,12 +393,16 @@ def create_story(
     cleaned: dict[str, str] = {}
     for field, value, label in (("text", text, "The story"), ("quote", quote, "The quote")):
         try:
-            cleaned[field], kinds = screen_text(value, field=field, label=label)
+            cleaned[field], kinds, doubts = screen_text(value, field=field, label=label)
         except ValidationError as exc:
             errors.update({k: v[0] for k, v in exc.message_dict.items()})
             continue
         if kinds:
             warnings.append(f"{label} held {screening.describe(kinds)}, replaced by {screening.REDACTED}")
+        if doubts:
+            warnings.append(
+                f"{label} may hold {screening.describe(doubts)}, left as written: check it before sharing the story"
+            )
     if not errors and not cleaned.get("text"):
         errors["text"] = "Write the story"
     if errors:
@@ -397,17 +421,17 @@ def create_story(
 
 @transaction.atomic
 def mark_story_heard(*, story: Story, by: User | None, on: dt.date | None = None) -> Story:
-    before = story.heard_on
-    story.heard_on = on or timezone.localdate()
-    story.version += 1
-    story.save(update_fields=["heard_on", "version"])
-    audit.record(action="story.heard", obj=story, by=by, scope_path=story.unit.path,
-                 changes={"heard_on": [before, story.heard_on]})  # fmt: skip
+    """Record that the story was heard (on `on`, default today): bumps its version, audited."""
+    before, heard_on = story.heard_on, on or timezone.localdate()
+    audit.save_version(story, {"heard_on": heard_on}, update_fields=["heard_on", "version"], by=by,
+                       action="story.heard", scope_path=story.unit.path,
+                       changes={"heard_on": [before, heard_on]})  # fmt: skip
     return story
 
 
 @transaction.atomic
 def link_story(*, story: Story, projects: Iterable[Any], by: User | None) -> Story:
+    """Link the story to exactly these projects; the change, if any, is audited."""
     before = sorted(str(p) for p in story.projects.all())
     story.projects.set(list(projects))
     after = sorted(str(p) for p in story.projects.all())

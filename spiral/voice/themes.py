@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from spiral.core.stemming import stem
+
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 
 
@@ -20,15 +22,8 @@ class ThemeLike(Protocol):
     keywords: str
 
 
-def _stem(word: str) -> str:
-    for ending in ("ing", "ed", "es", "s"):
-        if len(word) > len(ending) + 3 and word.endswith(ending):
-            return word[: -len(ending)]
-    return word
-
-
 def _keywords(theme: ThemeLike) -> set[str]:
-    return {_stem(w) for w in (theme.keywords or "").lower().split()} | {_stem(theme.name.lower())}
+    return {stem(w) for w in (theme.keywords or "").lower().split()} | {stem(theme.name.lower())}
 
 
 def embeddings_available() -> bool:
@@ -40,7 +35,7 @@ def _by_words(texts: Sequence[str], themes: Sequence[ThemeLike], limit: int) -> 
     vocab = [(t, _keywords(t)) for t in themes]
     out: list[list[ThemeLike]] = []
     for text in texts:
-        words = {_stem(w) for w in _WORD.findall((text or "").lower())}
+        words = {stem(w) for w in _WORD.findall((text or "").lower())}
         scored = [(len(words & keys), t.name, t) for t, keys in vocab]
         out.append([t for score, _, t in sorted(scored, key=lambda s: (-s[0], s[1])) if score > 0][:limit])
     return out

@@ -12,16 +12,21 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from django_ratelimit.core import is_ratelimited
 from markupsafe import Markup
 
-from spiral.benchmarking import funnel as fm
+from spiral.benchmarking import presenters as peer_presenters
+from spiral.benchmarking import queries as peers
 from spiral.core import exports
-from spiral.core.forms import add_service_errors
+from spiral.core.db import replica_reads
+from spiral.core.forms import add_service_errors, submit_form
+from spiral.core.ratelimits import Limited, limit, with_retry_after
+from spiral.core.types import SignedInRequest
+from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
-from spiral.organisations.permissions import Permission, can, get_or_deny, require, units_where, visible_to
+from spiral.organisations.permissions import Permission, can, get_or_deny, require, units_where
 from spiral.voice import imports, presenters, queries, services, themes
 from spiral.voice.forms import (
     AnswerForm,
@@ -35,11 +40,18 @@ from spiral.voice.forms import (
 from spiral.voice.models import FeedbackForm, Moderation
 
 logger = logging.getLogger(__name__)
+# The region's funnel plot compares each organisation's positive share of answers (benchmarking draws it).
+POSITIVE_SHARE = peers.Counted(
+    name="Friends and Family Test: positive answers",
+    label="%",
+    denominator_definition="Answers",
+    improvement="increase",  # more positive answers is better
+)
 ANSWER_RATE = getattr(settings, "SPIRAL_FEEDBACK_RATE", "20/h")  # answers an hour from one address, per form
 
 
 def _unit(request: HttpRequest, code: str, permission: Permission = Permission.VIEW_UNIT) -> Unit:
-    return get_or_deny(request.user, permission, Unit.objects.select_related("parent"), code=code)
+    return org_queries.unit_for(request.user, code, permission)
 
 
 def _crumbs(unit: Unit | None = None) -> list[dict[str, str]]:
@@ -66,8 +78,9 @@ def public_url(request: HttpRequest, form: FeedbackForm) -> str:
 # The public form
 
 
-def rate_limited(request: HttpRequest, slug: str) -> bool:
-    return is_ratelimited(request, group=f"voice.answer.{slug}", key="ip", rate=ANSWER_RATE, increment=True)
+def rate_limited(request: HttpRequest, slug: str) -> Limited | None:
+    """Count an answer from this address to this form; a `Limited` (when it lifts) if over the rate."""
+    return limit(request, group=f"voice.answer.{slug}", key="ip", rate=ANSWER_RATE)
 
 
 @never_cache
@@ -83,9 +96,11 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
     }
     if request.method == "POST":
         form = AnswerForm(request.POST, feedback_form=feedback_form)
-        if rate_limited(request, slug):
-            context["form"] = form
-            return render(request, "voice/public_limited.jinja", context, status=429)
+        limited = rate_limited(request, slug)
+        if limited:
+            context.update(form=form, limited=limited, rate=ANSWER_RATE)
+            response = render(request, "voice/public_limited.jinja", context, status=429)
+            return with_retry_after(response, limited.retry_after)
         if form.is_valid():
             if form.cleaned_data.get("website"):
                 logger.info("voice.honeypot form_id=%s", feedback_form.pk)  # a robot: thank it, keep nothing
@@ -103,7 +118,7 @@ def answer(request: HttpRequest, slug: str) -> HttpResponse:
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                context["redacted"] = bool(saved.redacted)
+                context["redacted"] = saved.status == Moderation.REVIEW
                 return render(request, "voice/public_thanks.jinja", context)
     else:
         form = AnswerForm(feedback_form=feedback_form)
@@ -149,36 +164,24 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
         context["links"] = list(queries.links_for_unit(request.user, unit)[:20])
     period, shares = queries.provider_shares(request.user, within=unit)
     if len(shares) >= 2:
-        result = fm.funnel([s["positive"] for s in shares], [s["total"] for s in shares], method="tau2")
+        data = peers.counted_data(
+            of=POSITIVE_SHARE,
+            within=unit,
+            period=period,
+            counts=[(s["unit"], s["positive"], s["total"]) for s in shares],
+        )
+        result = peers.compute(data)  # the default: adjusted only when the points vary more than chance
+    if len(shares) >= 2 and result is not None:
         context["funnel"] = {
             "period": period,
             "result": result,
             "rows": list(zip(shares, result.flags.tolist(), strict=True)),
         }
-        context["funnel_svg"] = _share_svg(unit, period, shares, result)
+        svg = peer_presenters.funnel_svg(
+            data, result, title=f"Positive answers, organisations in {unit.name}, {period:%B %Y}"
+        )
+        context["funnel_svg"] = Markup(svg)  # noqa: S704 - funnel_svg escapes every text it interpolates
     return render(request, "voice/unit.jinja", context)
-
-
-def _share_svg(unit: Unit, period: Any, shares: list[dict[str, Any]], result: fm.Funnel) -> Markup:
-    """The providers' positive share on a funnel plot (benchmarking's funnel and its drawing)."""
-    from spiral.benchmarking import presenters as bench_presenters
-    from spiral.benchmarking.queries import PeerData, PeerGroup, Point
-
-    class _Measure:  # what the drawing reads of a measure
-        name = "Friends and Family Test: positive answers"
-        label = "%"
-        denominator_definition = "Answers"
-        is_proportion = True
-
-    data = PeerData(measure=_Measure(), group=PeerGroup(within=unit), period=period)  # type: ignore[arg-type]
-    data.points = [
-        Point(s["unit"].pk, s["unit"].code, s["unit"].name, s["unit"].path, 0, s["positive"], s["total"])
-        for s in shares
-    ]
-    svg = bench_presenters.funnel_svg(
-        data, result, title=f"Positive answers, organisations in {unit.name}, {period:%B %Y}"
-    )
-    return Markup(svg)  # noqa: S704 - funnel_svg escapes every text it interpolates
 
 
 def review(request: HttpRequest, code: str) -> HttpResponse:
@@ -204,7 +207,7 @@ def untagged(request: HttpRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
-def answer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def answer_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     item = queries.answer_by_id(request.user, pk)
     if item is None:
         raise Http404("No answer matches that address")
@@ -251,13 +254,13 @@ def answer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _project(request: HttpRequest, pk: int) -> Any:
-    from spiral.projects.models import Project
+    from spiral.projects.queries import project_by_id
 
-    return visible_to(request.user, Project.objects.all()).filter(pk=pk).first()
+    return project_by_id(request.user, pk)
 
 
 @require_POST
-def moderate(request: HttpRequest, pk: int) -> HttpResponse:
+def moderate(request: SignedInRequest, pk: int) -> HttpResponse:
     item = get_or_deny(request.user, Permission.MODERATE_FEEDBACK, queries.answers(request.user), pk=pk)
     show = request.POST.get("decision") == "show"
     services.moderate_answer(answer=item, show=show, by=request.user)
@@ -265,36 +268,38 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("voice:review", code=item.form.unit.code)
 
 
-def form_create(request: HttpRequest, code: str) -> HttpResponse:
+def form_create(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.MANAGE_FEEDBACK)
     form = FeedbackFormForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            created = services.create_form(unit=unit, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"The form '{created.title}' is published")
-            return redirect("voice:form", pk=created.pk)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.create_form(unit=unit, by=request.user, **data),
+        success_url=lambda created: reverse("voice:form", kwargs={"pk": created.pk}),
+        message=lambda created: f"The form '{created.title}' is published",
+    )
+    if saved is not None:
+        return saved
     return render(request, "voice/form_edit.jinja", {
         "page_title": f"New feedback form for {unit.name}", "active_nav": "voice", "unit": unit, "form": form,
         "breadcrumbs": _crumbs(unit),
     })  # fmt: skip
 
 
-def form_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def form_edit(request: SignedInRequest, pk: int) -> HttpResponse:
     item = _form(request, pk, Permission.MANAGE_FEEDBACK)
     initial = {"title": item.title, "question": item.question, "introduction": item.introduction,
                "own_questions": "\n".join(item.own_questions), "is_open": item.is_open}  # fmt: skip
     form = FormEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_form(form=item, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Saved")
-            return redirect("voice:form", pk=item.pk)
+    saved = submit_form(
+        request,
+        form,
+        save=lambda data: services.update_form(form=item, by=request.user, **data),
+        success_url=reverse("voice:form", kwargs={"pk": item.pk}),
+        message="Saved",
+    )
+    if saved is not None:
+        return saved
     return render(request, "voice/form_edit.jinja", {
         "page_title": f"Edit {item.title}", "active_nav": "voice", "unit": item.unit, "form": form, "item": item,
         "breadcrumbs": _crumbs(item.unit),
@@ -329,6 +334,7 @@ def form_qr(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@replica_reads
 def unit_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     unit = _unit(request, code, Permission.VIEW_FEEDBACK)
     items = list(queries.answers(request.user, unit=unit)[:50_000])
@@ -353,26 +359,32 @@ def board(request: HttpRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
-def story_create(request: HttpRequest, code: str) -> HttpResponse:
+def story_create(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.MANAGE_FEEDBACK)
     form = StoryForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            story, warnings = services.create_story(unit=unit, by=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            for warning in warnings:
-                messages.warning(request, warning)
-            messages.success(request, "The story is saved")
-            return redirect("voice:story", pk=story.pk)
+
+    def tell(data: dict[str, Any]) -> Any:
+        story, warnings = services.create_story(unit=unit, by=request.user, **data)
+        for warning in warnings:
+            messages.warning(request, warning)
+        return story
+
+    saved = submit_form(
+        request,
+        form,
+        save=tell,
+        success_url=lambda story: reverse("voice:story", kwargs={"pk": story.pk}),
+        message="The story is saved",
+    )
+    if saved is not None:
+        return saved
     return render(request, "voice/story_form.jinja", {
         "page_title": f"New story for {unit.name}", "active_nav": "voice", "unit": unit, "form": form,
         "breadcrumbs": _crumbs(unit),
     })  # fmt: skip
 
 
-def story_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def story_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     story = queries.story_by_id(request.user, pk)
     if story is None:
         raise Http404("No story matches that address")
@@ -397,7 +409,7 @@ def story_detail(request: HttpRequest, pk: int) -> HttpResponse:
     })  # fmt: skip
 
 
-def import_fft(request: HttpRequest) -> HttpResponse:
+def import_fft(request: SignedInRequest) -> HttpResponse:
     if not can(request.user, Permission.IMPORT_FEEDBACK):
         require(request.user, Permission.IMPORT_FEEDBACK, None)
     form = FftImportForm(request.POST or None, request.FILES or None)

@@ -1,4 +1,4 @@
-"""The default progress scale: IHI's Assessment Scale for Collaboratives (qi.md §1), as data."""
+"""The default progress scale: IHI's Assessment Scale for Collaboratives (docs/reference/qi.md §1), as data."""
 
 from decimal import Decimal
 
