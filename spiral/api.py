@@ -10,13 +10,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 from ninja.throttling import AuthRateThrottle
 
+from spiral.core.api import BodyRefused, SpiralAPI
+from spiral.core.errors import Duplicate
+from spiral.core.ratelimits import too_many_detail, with_retry_after
 from spiral.organisations.models import ApiToken
 from spiral.organisations.services import StaleVersion
 
@@ -49,7 +52,8 @@ class BearerToken(HttpBearer):
         return found.user
 
 
-api = NinjaAPI(
+# SpiralAPI: the JSON body parser, one transaction per write, Idempotency-Key, documented errors.
+api = SpiralAPI(
     title="Spiral API",
     version="1",
     description="Units, people and roles (and, as Spiral grows, measures, projects and more).",
@@ -70,8 +74,8 @@ def _error(
 def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = []
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload")]
-        errors.append({"field": ".".join(loc), "message": err.get("msg", "invalid")})
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "payload", "filters")]
+        errors.append({"field": ".".join(loc), "message": _message(err)})
     return _error(
         request,
         422,
@@ -79,6 +83,15 @@ def _invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         + "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors),
         errors,
     )
+
+
+def _message(err: dict[str, Any]) -> str:
+    """pydantic's message, with our own wording where its own would not say how to fix it."""
+    if err.get("null") and err.get("type") != "missing":
+        return "This cannot be null: send a value, or (in a PATCH) leave the field out to keep it as it is."
+    if err.get("type") == "model_attributes_type":
+        return "Send a JSON object ({...}) here."
+    return str(err.get("msg", "invalid"))
 
 
 @api.exception_handler(DjangoValidationError)
@@ -89,7 +102,8 @@ def _service_invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpRe
         errors = [{"field": "", "message": m} for m in exc.messages]
     return _error(
         request,
-        400,
+        # A duplicate of a natural key (a unit's code, a measure's code) is a conflict, not bad input.
+        409 if isinstance(exc, Duplicate) else 400,
         "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors),
         errors,
     )
@@ -124,12 +138,43 @@ def _stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
     )
 
 
+@api.exception_handler(IntegrityError)
+def _integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+    # A unique constraint lost to a concurrent write (the service's own check passed first): a conflict.
+    # The write's transaction is rolled back (spiral.core.idempotency.atomic_writes) as for any error.
+    logger.warning("api.integrity_error path=%s", request.path)
+    return _error(
+        request,
+        409,
+        "This conflicts with a record written at the same moment (a duplicate); read it and try again.",
+    )
+
+
+@api.exception_handler(DataError)
+def _too_large_for_the_column(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # The last guard: a value the schema allowed but the column cannot hold (PostgreSQL refuses a text
+    # longer than a varchar column, or a number out of its range; SQLite stores it). Never a 500.
+    logger.warning("api.data_error path=%s", request.path)
+    return _error(
+        request,
+        422,
+        "A value is too long or too large for where it is stored; shorten it (or send a smaller number).",
+    )
+
+
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    detail = str(exc)
+    refused = exc.__cause__
+    if isinstance(refused, BodyRefused):  # ninja wraps every parser failure in a 400
+        return _error(request, refused.status, refused.detail, refused.errors)
     if exc.status_code == 429:
-        detail = "Too many requests: slow down and try again in a minute."
-    return _error(request, exc.status_code, detail)
+        # Every 429 says when it lifts and sends Retry-After: ninja's throttles and our rate limits
+        # (spiral.core.ratelimits.RateLimited) both carry the wait in seconds.
+        wait = getattr(exc, "wait", None) or 60
+        message = "Too many requests" if str(exc) == "Too many requests." else str(exc)
+        response = _error(request, 429, too_many_detail(message, wait))
+        return with_retry_after(response, wait)
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(Exception)

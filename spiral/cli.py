@@ -6,12 +6,15 @@ spiral worker
 spiral import units|measures|observations FILE [--dry-run]
 spiral token create EMAIL [--name NAME]
 spiral spc FILE [...]            (see `spiral spc --help`)
+spiral backup FILE | --checksums
+spiral restore FILE [--yes] | --check FILE
 spiral <any Django command>      (migrate, createsuperuser, shell -c ..., check --deploy, ...)
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -106,11 +109,62 @@ def cmd_serve(argv: Sequence[str]) -> int:
 
 
 def cmd_worker(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spiral worker",
+        description="Run background tasks (SPIRAL_TASKS=database). Other options go to django-tasks' db_worker.",
+    )
+    parser.add_argument(
+        "--queue", action="append", metavar="NAME", help="a queue to work on (repeat for more; default: all)"
+    )
+    args, rest = parser.parse_known_args(argv)
     os.environ["SPIRAL_TASKS"] = "database"
     _setup()
-    from django.core.management import call_command
+    import threading
 
-    call_command("db_worker", *argv)
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from spiral.core import jobs
+
+    unknown = sorted(set(args.queue or []) - set(settings.SPIRAL_QUEUES))
+    if unknown:
+        print(
+            f"spiral worker: no queue {', '.join(unknown)}; the queues are {', '.join(settings.SPIRAL_QUEUES)}"
+        )
+        return 2
+
+    from spiral.knowledge import tasks as knowledge_tasks
+    from spiral.measurement import tasks as measurement_tasks
+
+    # Every minute: put back the tasks of workers that died, and catch up whatever a lost or failed
+    # task left behind (analyses left stale, documents not yet embedded), each for its own queue.
+    sweeps = [jobs.requeue_abandoned]
+    wanted = set(args.queue or settings.SPIRAL_QUEUES)
+    if "analyses" in wanted:
+        sweeps.append(measurement_tasks.recompute_stale.call)
+    if "search" in wanted:
+        sweeps.append(knowledge_tasks.embed_changed.call)
+
+    def reap() -> None:
+        while True:
+            time.sleep(60)
+            for sweep in sweeps:
+                try:
+                    sweep()
+                except Exception:  # a database that is away for a moment: try again next minute
+                    logging.getLogger(__name__).exception("a worker's sweep failed")
+                finally:
+                    connection.close()
+
+    jobs.requeue_abandoned()
+    threading.Thread(target=reap, name="spiral-reaper", daemon=True).start()
+    queues = ",".join(args.queue) if args.queue else "*"
+    if not any(a in ("--reload", "--no-reload") for a in rest):
+        # django-tasks reloads on code changes when DEBUG is on: a worker restarted mid-task is a worker
+        # killed mid-task. Only on request.
+        rest = [*rest, "--no-reload"]
+    call_command("db_worker", "--queue-name", queues, "--worker-id", jobs.worker_id(), *rest)
     return 0
 
 
@@ -178,8 +232,103 @@ def cmd_token(argv: Sequence[str]) -> int:
     return 0
 
 
+def _print_tables(tables: dict[str, dict[str, object]]) -> None:
+    width = max((len(name) for name in tables), default=5)
+    for name, table in sorted(tables.items()):
+        print(f"  {name:<{width}}  {table['rows']:>10,}  {table['checksum']}")
+
+
+def cmd_backup(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spiral backup",
+        description="Back up the database and the uploaded files into one archive (a .tar.gz with a manifest "
+        "of per-table row counts and checksums). SQLite: the online backup API; PostgreSQL: pg_dump -Fc.",
+    )
+    parser.add_argument("file", nargs="?", help="the archive to write, e.g. spiral-2025-01-31.tar.gz")
+    parser.add_argument(
+        "--checksums",
+        action="store_true",
+        help="print each table's row count and checksum of the live database (as a backup's manifest records "
+        "them) and write nothing",
+    )
+    args = parser.parse_args(argv)
+    if not args.file and not args.checksums:
+        parser.error("give the file to write (or --checksums)")
+    _setup()
+    from spiral.core import backup
+
+    try:
+        if args.checksums:
+            sums = backup.live_table_sums()
+            _print_tables({name: {"rows": s.rows, "checksum": s.checksum} for name, s in sums.items()})
+            return 0
+        started = time.perf_counter()
+        manifest = backup.backup(args.file)
+    except backup.BackupError as exc:
+        print(f"spiral backup: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    files = sum(1 for name in manifest["members"] if name.startswith(backup.MEDIA + "/"))
+    print(
+        f"{args.file}: {len(manifest['tables'])} tables ({rows:,} rows) and {files} uploaded files backed up "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
+    return 0
+
+
+def cmd_restore(argv: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spiral restore",
+        description="Replace the database and the uploaded files with a backup made by `spiral backup`. The "
+        "whole archive is checked first; a damaged or wrong file is refused and nothing changes.",
+    )
+    parser.add_argument("file")
+    parser.add_argument("--yes", action="store_true", help="do not ask before replacing everything")
+    parser.add_argument("--check", action="store_true", help="check the archive only; change nothing")
+    args = parser.parse_args(argv)
+    _setup()
+    from django.conf import settings
+
+    from spiral.core import backup
+
+    try:
+        if args.check:
+            manifest = backup.check(args.file)
+            print(
+                f"{args.file}: a complete backup of {manifest['created']}, {len(manifest['tables'])} tables:"
+            )
+            _print_tables(manifest["tables"])
+            return 0
+        if not args.yes:
+            database = settings.DATABASES["default"]["NAME"]
+            if not sys.stdin.isatty():
+                print(
+                    f"spiral restore: this replaces everything in {database} and {settings.MEDIA_ROOT}; "
+                    "add --yes to go ahead.",
+                    file=sys.stderr,
+                )
+                return 2
+            answer = input(
+                f"This replaces everything in {database} and {settings.MEDIA_ROOT}. Go ahead? [y/N] "
+            )
+            if answer.strip().lower() not in ("y", "yes"):
+                print("Nothing was restored.")
+                return 1
+        started = time.perf_counter()
+        manifest = backup.restore(args.file)
+    except backup.BackupError as exc:
+        print(f"spiral restore: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(t["rows"] for t in manifest["tables"].values())
+    print(
+        f"{args.file}: restored the backup of {manifest['created']} in {time.perf_counter() - started:.1f} s: "
+        f"{len(manifest['tables'])} tables ({rows:,} rows), every table's checksum as backed up."
+    )
+    return 0
+
+
 def cmd_spc(argv: Sequence[str]) -> int:
-    from spiral.spc.cli import main as spc_main
+    from spiral.spc_cli import main as spc_main
 
     return spc_main(list(argv))
 
@@ -191,6 +340,8 @@ COMMANDS = {
     "import": cmd_import,
     "token": cmd_token,
     "spc": cmd_spc,
+    "backup": cmd_backup,
+    "restore": cmd_restore,
 }
 
 

@@ -29,12 +29,12 @@ class SignInView(auth_views.LoginView):
 units = [
     path("", org.unit_index, name="index"),
     path("import/", org.unit_import, name="import"),
-    path("<str:code>/", org.unit_detail, name="detail"),
-    path("<str:code>/edit/", org.unit_edit, name="edit"),
-    path("<str:code>/add/", org.unit_add_child, name="add"),
-    path("<str:code>/move/", org.unit_move, name="move"),
-    path("<str:code>/members/add/", org.member_add, name="member-add"),
-    path("<str:code>/members/<int:membership_id>/remove/", org.member_remove, name="member-remove"),
+    path("<code:code>/", org.unit_detail, name="detail"),
+    path("<code:code>/edit/", org.unit_edit, name="edit"),
+    path("<code:code>/add/", org.unit_add_child, name="add"),
+    path("<code:code>/move/", org.unit_move, name="move"),
+    path("<code:code>/members/add/", org.member_add, name="member-add"),
+    path("<code:code>/members/<int:membership_id>/remove/", org.member_remove, name="member-remove"),
 ]
 people = [
     path("", org.people_search, name="search"),
@@ -52,6 +52,7 @@ urlpatterns = [
     path("units/", include((units, "units"))),
     path("people/", include((people, "people"))),
     path("audit/", org.audit_log, name="audit"),
+    path("jobs/<int:job_id>/", org.job_detail, name="job"),
     path("", include("spiral.knowledge.urls")),
     path("projects/", include("spiral.projects.urls")),
     path("measures/", include("spiral.measurement.urls")),

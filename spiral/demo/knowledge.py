@@ -148,7 +148,7 @@ def build(ctx: DemoContext) -> None:
     nation = ctx.units["nation"][0]
     topics = {t.name: t for t in Topic.objects.all()}
     projects = list(Project.objects.select_related("unit").order_by("pk"))
-    by_topic: dict[str, list[Project]] = defaultdict(list)
+    by_topic: dict[str, list[int]] = defaultdict(list)
     for project_id, name in Project.topics.through.objects.values_list("project_id", "topic__name"):
         by_topic[name].append(project_id)
     project_by_id = {p.pk: p for p in projects}
@@ -265,7 +265,7 @@ def build(ctx: DemoContext) -> None:
             ).values_list("project_id", "project__unit_id").order_by("project_id")
         )  # fmt: skip
         seen_units: set[int] = set()
-        chosen_sites = []
+        chosen_sites: list[tuple[int, int]] = []
         for project_id, unit_id in candidates:
             if unit_id not in seen_units and len(chosen_sites) < 8:
                 seen_units.add(unit_id)
@@ -303,9 +303,9 @@ def build(ctx: DemoContext) -> None:
                 ]  # fmt: skip
                 for child in rng.sample(later, min(len(later), 2)):
                     adopted.add(child.pk)
-                    idea = ideas[parent.pk][0] if ideas[parent.pk] and rng.random() < 0.5 else None
+                    idea_id = ideas[parent.pk][0] if ideas[parent.pk] and rng.random() < 0.5 else None
                     adoptions.append(
-                        Adoption(source_project=parent, source_idea_id=idea, project=child, unit_id=child.unit_id,
+                        Adoption(source_project=parent, source_idea_id=idea_id, project=child, unit_id=child.unit_id,
                                  adopted_on=child.start_date or today,
                                  adaptation=rng.choice(["", "Tested on one bay first", "Adapted for night shifts",
                                                         "Run by the healthcare assistants"]))
@@ -343,11 +343,11 @@ def build(ctx: DemoContext) -> None:
     )
     audit.record_many(action="spread.adopt", objects=adoptions, by=None, scope_path_of=lambda a: "")
 
-    started = time.perf_counter()
+    index_started = time.perf_counter()
     # Embeddings (semantic search) are computed when the demo is loaded for people (`spiral demo`);
     # tests build the demo without them, for speed.
     indexed = search.rebuild(embed=ctx.extra.get("embeddings", False))
-    ctx.timings["knowledge.index"] = time.perf_counter() - started
+    ctx.timings["knowledge.index"] = time.perf_counter() - index_started
     ctx.counts.update(
         resources=len(resources), communities=len(communities), threads=len(threads), field_tests=len(tests),
         field_test_sites=len(sites), adoptions=len(adoptions), search_documents=indexed,

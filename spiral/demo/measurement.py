@@ -210,7 +210,7 @@ def build(ctx: DemoContext) -> None:
                 continue  # a period not reported: missing, never zero
             if ratio:
                 rows.append(
-                    (sid, day, float(values[i] / dens[i]), float(values[i]), float(dens[i]), "", 1, now, None)
+                    (sid, day, float(values[i] / dens[i]), float(values[i]), float(dens[i]), "", 1, now, None)  # type: ignore[index]  # ratio: dens is not None
                 )
             else:
                 rows.append((sid, day, float(values[i]), None, None, "", 1, now, None))

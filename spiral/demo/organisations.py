@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 from django.contrib.auth.hashers import make_password
 
@@ -148,6 +149,8 @@ class _Builder:
     def trust(self, *, region_parent: Unit | None, region: Unit, org_type: str) -> None:
         size = self.ctx.size
         place = next(self.places)
+        parent: Unit | None
+        directorates: tuple[tuple[str, str, tuple[str, ...]], ...]
         if org_type == OrganisationType.AMBULANCE_TRUST:
             # Ambulance trusts serve a whole region: they sit under the region's first ICB.
             parent = region_parent or self._first_icb_or_new(region)
@@ -283,9 +286,9 @@ class _Builder:
             u for u in by_kind[UnitKind.ORGANISATION] if u.organisation_type == OrganisationType.ACUTE_TRUST
         )
         team = next(u for u in by_kind[UnitKind.TEAM] if u.path.startswith(organisation.path))
-        anchors = {
+        anchors: dict[str, Any] = {
             "nation": by_kind[UnitKind.NATION][0],
-            "region": organisation.parent.parent,
+            "region": organisation.parent.parent,  # type: ignore[union-attr]  # a trust sits under an ICB
             "icb": organisation.parent,
             "organisation": organisation,
             "team": team,

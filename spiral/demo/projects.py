@@ -513,7 +513,7 @@ class _Measures:
                                             stuck=n % 9 == 4 and role == "outcome")  # fmt: skip
                 for c in own:
                     text = annotation_text(c.number, idea_text[c.change_idea_id], project.title)
-                    notes.setdefault(key, set()).add((c.started_on.replace(day=1), text))
+                    notes.setdefault(key, set()).add((c.started_on.replace(day=1), text))  # type: ignore[union-attr]  # demo cycles start
         Series.objects.bulk_create([Series(measure_id=m, unit_id=u) for m, u in data], batch_size=5000)
         ids = {
             (m, u): pk
@@ -555,7 +555,7 @@ class _Measures:
     ) -> dict[dt.date, float]:
         """Monthly values: a baseline, then (for most projects beyond testing) a shift after the first cycle."""
         rng = self.rng
-        start = _month_add(project.start_date.replace(day=1), -BASELINE_MONTHS)
+        start = _month_add(project.start_date.replace(day=1), -BASELINE_MONTHS)  # type: ignore[union-attr]  # demo projects start
         end = project.closed_on.replace(day=1) if project.closed_on else self.last_month
         if stuck:
             end = _month_add(self.last_month, -3)

@@ -139,7 +139,8 @@ def build(ctx: DemoContext) -> None:
         f.measure_id = by_code[f"FFT-{f.slug.upper()}"]
     FeedbackForm.objects.bulk_update(forms, ["measure"], batch_size=2000)
     Series.objects.bulk_create(
-        [Series(measure_id=f.measure_id, unit_id=f.unit_id) for f in forms], batch_size=2000
+        [Series(measure_id=f.measure_id, unit_id=f.unit_id) for f in forms],  # type: ignore[misc]  # set above
+        batch_size=2000,
     )
     series_of = dict(Series.objects.filter(measure_id__in=by_code.values()).values_list("measure_id", "pk"))
     audit.record_many(
@@ -166,11 +167,12 @@ def build(ctx: DemoContext) -> None:
             )  # fmt: skip
             pos = int(sum(1 for r in ratings if r in POSITIVE))
             observations.append(
-                (series_of[f.measure_id], month, pos / count, float(pos), float(count), "", 1, now, None)
+                (series_of[f.measure_id], month, pos / count, float(pos), float(count), "", 1, now, None)  # type: ignore[index]  # set above
             )
             for i, rating in enumerate(ratings.tolist()):
                 good = better = ""
                 chosen: list[str] = []
+                redacted: list[str]
                 status, redacted = Moderation.PUBLISHED, []
                 if rng.random() < 0.45:
                     if rating in POSITIVE:
