@@ -57,9 +57,11 @@ def test_funnel_api_answers_in_the_interface_shape(indicator: Measure, viewer: o
     assert len(body["points"]) == 8
     point = next(p for p in body["points"] if p["unit"] == "RAA")
     assert set(point) == {"unit", "numerator", "denominator", "value", "lower_95", "upper_95", "lower_998",
-                          "upper_998", "flag"}  # fmt: skip
+                          "upper_998", "flag", "judgement"}  # fmt: skip
     assert point["value"] == 0.6
     assert point["flag"] == "below_998"
+    assert point["judgement"] == "worse"  # higher is better, and RAA is below
+    assert body["applied"] == "none"
     assert 0 < body["centre"] < 1
 
 
@@ -165,3 +167,79 @@ def test_the_peer_column_is_left_out_when_the_page_includes_everything_beneath(
 ) -> None:
     html = client_for(viewer).get("/measures/units/QAA/?beneath=1").content.decode()
     assert "Compared with peers" not in html
+
+
+def test_funnel_page_says_which_method_it_used_and_why(indicator: Measure, viewer: object) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03").content.decode()
+    assert "Overdispersion: automatic" in html
+    assert "The points vary more than chance allows (φ = 3.81, χ² p &lt; 0.001), so the limits allow for " \
+           "differences between organisations (additive random effects, τ² = 0.00419)." in html  # fmt: skip
+
+
+def test_funnel_page_counts_the_units_each_method_flags_and_offers_the_others(
+    indicator: Measure, viewer: object
+) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03&unit=RAA").content.decode()
+    table = html[html.index("Units each method flags") :]
+    table = table[: table.index("</table>")]
+    rows = {cells[0]: cells[1:] for cells in _rows(table)}
+    assert rows["Additive random effects (τ²) (shown)"][:2] == ["1", "1"]
+    assert rows["No overdispersion adjustment (exact limits)"][:2] == ["1", "4"]
+    assert "Multiplicative overdispersion (φ)" in rows
+    assert "?period=2025-03&amp;unit=RAA&amp;method=none" in table  # the other methods, one click away
+
+
+def test_funnel_plot_colours_points_by_direction_with_a_legend(indicator: Measure, viewer: object) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03").content.decode()
+    svg = _funnel_svg(html)
+    at = svg.index('aria-label="Riverside Hospitals (RAA)')
+    raa = svg[at : svg.index("</circle>", at)]
+    assert 'fill="#e46c0a"' in raa  # orange: worse than expected (higher is better, and it is low)
+    assert "Below the 99.8% limit (alarm): worse than expected (concern)" in svg
+    assert svg.count('fill="#a6a6a6"') >= 7  # grey: the seven within the limits
+    for words in ("Better (improvement)", "Worse (concern)", "Within the limits", "Ring: beyond 95% only"):
+        assert words in svg
+    assert "Blue: better than expected (improvement, as higher is better); orange: worse" in html
+
+
+def test_a_measure_with_no_direction_is_coloured_neither_better_nor_worse(
+    indicator: Measure, viewer: object
+) -> None:
+    indicator.improvement = "neutral"
+    indicator.save()
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03").content.decode()
+    svg = _funnel_svg(html)
+    assert 'fill="#490092"' in svg and "Beyond the limits (no direction)" in svg
+    assert "#e46c0a" not in svg and "#00b0f0" not in svg
+    assert "beyond the limits (this measure has no better direction)" in html
+
+
+def test_funnel_page_warns_when_exact_limits_are_chosen_for_overdispersed_data(
+    indicator: Measure, viewer: object
+) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03&method=none").content.decode()
+    assert "as chosen, the limits are the exact binomial ones, with no allowance for it" in html
+    assert "No overdispersion adjustment (exact limits)</strong> (shown)" in html
+
+
+def test_funnel_api_defaults_to_auto_and_says_what_it_applied(indicator: Measure, viewer: object) -> None:
+    body = client_for(viewer).get("/api/v1/indicators/SEPSIS/funnel?period=2025-03").json()
+    assert (body["method"], body["applied"], body["overdispersed"]) == ("auto", "tau2", True)
+    assert 0 < body["p_value"] < 0.001
+    assert [p["judgement"] for p in body["points"]].count("worse") == 1
+
+
+def _funnel_svg(html: str) -> str:
+    start = html.rindex("<svg", 0, html.index('class="spiral-funnel"'))
+    return html[start : html.index("</svg>", start)]
+
+
+def _rows(table: str) -> list[list[str]]:
+    """The text of each body row's cells (tags stripped)."""
+    import re
+
+    body = table[table.index("<tbody") :]
+    return [
+        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]

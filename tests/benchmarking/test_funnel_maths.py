@@ -5,9 +5,9 @@ Sources of the expected figures:
   Methods, §1.3.6.7.4, "Critical values of the chi-square distribution"), to the digits printed there;
 - exact binomial limits: Spiegelhalter (2005) Stat Med 24:1185, Appendix A.1.1 (r_p and the interpolation
   α), recomputed here by brute force from math.comb, with no numpy;
-- exact Poisson limits (FunnelPlotR form, qi.md §5): the gamma distribution with an integer shape k has
-  P(X ≤ x) = 1 − Σ_{j<k} e^{−x} x^j / j!, solved here by bisection;
-- φ and τ²: qi.md §5 steps 1–4 worked by hand (plain Python, R's type-7 quantile written out).
+- exact Poisson limits (FunnelPlotR form, docs/reference/qi.md §5): the gamma distribution with an
+  integer shape k has P(X ≤ x) = 1 − Σ_{j<k} e^{−x} x^j / j!, solved here by bisection;
+- φ and τ²: docs/reference/qi.md §5 steps 1–4 worked by hand (plain Python, R's type-7 quantile written out).
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def test_phi_widens_the_limits_only_when_overdispersed() -> None:
     assert_allclose(calm.upper_95, fm.funnel(chance, n, method="none").upper_95)
 
 
-def test_a_unit_far_above_its_peers_is_flagged_beyond_the_998_limit() -> None:
-    result = fm.funnel([50, 52, 48, 51, 90], [100, 100, 100, 100, 100])
+def test_a_unit_far_above_its_peers_is_flagged_beyond_the_998_exact_limit() -> None:
+    result = fm.funnel([50, 52, 48, 51, 90], [100, 100, 100, 100, 100], method="none")
     assert result.flags.tolist() == ["within", "within", "within", "within", "above_998"]
 
 
@@ -172,3 +172,77 @@ def test_distribution_gives_quartiles_and_deciles() -> None:
 def test_bad_input_is_refused_with_a_clear_message(r: list, n: list, kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         fm.funnel(r, n, **kwargs)
+
+
+def test_auto_draws_the_exact_limits_when_the_points_vary_no_more_than_chance() -> None:
+    rng = np.random.default_rng(11)
+    n = rng.integers(100, 2000, 150)
+    r = rng.binomial(n, 0.3)
+
+    auto = fm.funnel(r, n)
+    exact = fm.funnel(r, n, method="none")
+
+    assert auto.method == "auto" and not auto.overdispersed and auto.applied == "none"
+    for name in ("lower_998", "lower_95", "upper_95", "upper_998"):
+        assert_allclose(getattr(auto, name), getattr(exact, name), rtol=0, atol=0)
+
+
+def test_auto_draws_the_additive_random_effects_limits_when_overdispersed() -> None:
+    rng = np.random.default_rng(7)
+    n = rng.integers(100, 2000, 200)
+    r = rng.binomial(n, np.clip(rng.normal(0.6, 0.08, 200), 0.01, 0.99))
+
+    auto = fm.funnel(r, n)
+    tau2 = fm.funnel(r, n, method="tau2")
+
+    assert auto.overdispersed and auto.applied == "tau2" and auto.p_value < 0.05
+    assert_allclose(auto.upper_998, tau2.upper_998, rtol=0, atol=0)
+    assert auto.flags.tolist() == tau2.flags.tolist()
+
+
+def test_the_chi_square_test_gives_its_statistic_and_p_value() -> None:
+    r = [12, 30, 45, 8, 70, 21, 33, 90, 15, 50]
+    n = [100, 150, 300, 90, 320, 100, 200, 400, 160, 210]
+
+    result = fm.funnel(r, n)
+
+    assert result.statistic == pytest.approx(len(r) * result.phi, rel=1e-12)
+    # The 95% point of χ² on 9 degrees of freedom, as printed in the tables (NIST): 16.919.
+    assert result.overdispersed == (result.statistic > 16.919)
+    assert (result.p_value < 0.05) == result.overdispersed
+
+
+@pytest.mark.parametrize(
+    ("improvement", "expected"),
+    [
+        ("increase", ["better", "better", "within", "worse", "worse"]),
+        ("decrease", ["worse", "worse", "within", "better", "better"]),
+        ("neutral", ["neutral", "neutral", "within", "neutral", "neutral"]),
+    ],
+)
+def test_units_beyond_a_limit_are_judged_by_the_direction_of_improvement(
+    improvement: str, expected: list[str]
+) -> None:
+    flags = np.array(["above_998", "above_95", "within", "below_95", "below_998"], dtype=object)
+    assert fm.judgements_for(flags, improvement).tolist() == expected
+
+
+def test_a_funnel_counts_its_units_beyond_each_limit_by_judgement() -> None:
+    result = fm.funnel([50, 52, 48, 51, 90, 5], [100] * 6, method="none", improvement="increase")
+
+    assert result.judgements.tolist() == ["within", "within", "within", "within", "better", "worse"]
+    assert (result.count(), result.count(outer=True)) == (2, 2)
+    assert (result.count("better"), result.count("worse", outer=True)) == (1, 1)
+
+
+def test_a_few_units_with_one_outlier_can_hide_it_from_the_default_alarm() -> None:
+    # With 5 units the outlier itself inflates τ²: exact limits call it an alarm, the default an alert.
+    # The page shows the counts under every method so that this is seen (docs/clinical-safety.md, H4).
+    r, n = [50, 52, 48, 51, 90], [100] * 5
+    assert fm.funnel(r, n, method="none").flags[-1] == "above_998"
+    assert fm.funnel(r, n).flags[-1] == "above_95"
+
+
+def test_an_unknown_direction_of_improvement_is_refused() -> None:
+    with pytest.raises(ValueError, match="improvement must be one of"):
+        fm.funnel([1], [2], improvement="up")

@@ -8,7 +8,7 @@ import io
 import openpyxl
 import pytest
 
-from spiral.core.tabular import Problem, TableError, read_table
+from spiral.core.tabular import ACTIVE_SHEET, Problem, TableError, iter_records, read_table
 
 REQUIRED = ["code", "name", "kind", "parent_code"]
 
@@ -186,3 +186,35 @@ def test_an_unreadable_path_says_so(tmp_path):
 def test_a_problem_reads_as_row_column_and_message():
     assert str(Problem(7, "kind", "not a kind")) == "row 7, column kind: not a kind"
     assert str(Problem(None, None, "the file is empty")) == "the file is empty"
+
+
+def two_sheets(active: int) -> bytes:
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["about", "this file"])
+    data = book.create_sheet("Data")
+    data.append(["date", "value"])
+    data.append(["2025-01", 4])
+    book.active = active
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_iter_records_reads_the_first_sheet_unless_told_which():
+    assert list(iter_records(two_sheets(active=1))[1]) == [["about", "this file"]]
+    assert list(iter_records(two_sheets(active=0), sheet="Data")[1]) == [["date", "value"], ["2025-01", 4]]
+    active = iter_records(two_sheets(active=1), default_sheet=ACTIVE_SHEET)[1]
+    assert list(active) == [["date", "value"], ["2025-01", 4]]
+
+
+def test_iter_records_names_the_sheets_when_the_one_asked_for_is_absent():
+    with pytest.raises(TableError, match="no sheet named 'Summary'; sheets are Notes, Data"):
+        list(iter_records(two_sheets(active=0), sheet="Summary")[1])
+
+
+def test_iter_records_gives_csv_records_by_sheet_row_whatever_the_encoding():
+    data = '\ufeffdate;note\n2025-01;"a; b\nc"\n2025-02;£\n'.encode()
+    assert iter_records(data)[0] is False
+    assert list(iter_records(data)[1]) == [["date", "note"], ["2025-01", "a; b\nc"], ["2025-02", "£"]]
+    assert list(iter_records("date\tvalue\n2025-01\t1\n".encode("utf-16"))[1])[1] == ["2025-01", "1"]

@@ -114,7 +114,7 @@ def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violati
         walked.append(unit.name)
 
     # The team page lists its people with their roles.
-    expect(page.locator("td", has_text="Wendy Walker")).to_be_visible()
+    expect(page.get_by_role("cell", name="Wendy Walker", exact=True)).to_be_visible()
 
     page.click("td a:has-text('Wendy Walker')")
     page.wait_for_url("**/people/*/")

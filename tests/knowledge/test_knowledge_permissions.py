@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +13,11 @@ from spiral.knowledge import services
 from spiral.knowledge.models import Resource
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can
+from tests import permtable
 from tests.assertions import assert_refuses_anonymous, assert_refuses_outsider, bearer
 from tests.conftest import client_for, user_with_role
 from tests.factories import UserFactory
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 ACTIONS = {
     "search and read the catalogue (`search_catalogue`)": Permission.SEARCH_CATALOGUE,
     "join a community, post and reply as a member (`join_community`)": Permission.JOIN_COMMUNITY,
@@ -30,22 +28,8 @@ ACTIONS = {
 }
 
 
-def read_table() -> dict[str, dict[str, str]]:
-    text = DOC.read_text(encoding="utf-8")
-    lines = text[text.index("## Knowledge") :].splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(r"\|\s*action\s*\|\s*anonymous", line))
-    header = [c.strip() for c in lines[start].strip().strip("|").split("|")]
-    table = {}
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        table[cells[0]] = dict(zip(header[1:], cells[1:], strict=True))
-    return table
-
-
-TABLE = read_table()
-CASES = [(action, column, cell) for action, row in TABLE.items() for column, cell in row.items()]
+TABLE = permtable.doc_table("Knowledge")
+CASES = permtable.cases(TABLE)
 
 
 def person(column: str, tree: dict[str, Unit]) -> Any:

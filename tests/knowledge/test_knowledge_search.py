@@ -96,6 +96,14 @@ def test_the_page_highlights_the_matched_words(catalogue: Any, member: User) -> 
     assert "nhsuk-tag--green" not in html
 
 
+def test_what_the_index_matched_by_its_stem_is_highlighted(member: User, tree: dict[str, Unit]) -> None:
+    # FTS5's porter stems both 'hopeful' and 'hope' to 'hope' (too far apart for spelling correction).
+    ProjectFactory(unit=tree["team"], title="Hope and recovery groups", aim="x")
+    search.rebuild()
+    html = client_for(member).get("/search/", {"q": "hopeful"}).content.decode()
+    assert "<mark>Hope</mark> and recovery groups" in html
+
+
 def test_highlighting_escapes_what_it_shows(member: User, tree: dict[str, Unit]) -> None:
     ProjectFactory(unit=tree["team"], title="Falls <b>bold</b> & more", aim="x")
     search.rebuild()

@@ -200,7 +200,7 @@ def test_adopting_a_change_starts_a_linked_project_and_the_source_shows_its_tree
     html = client_for(leader).get(f"/projects/{source.pk}/spread/").content.decode()
     assert "Ward 1" in html and "London" in html and "NHS Riverside ICB" in html
     api = client_for(None).get(f"/api/v1/projects/{source.pk}/spread", **bearer(leader)).json()
-    assert [(s["unit"], s["depth"]) for s in api] == [("RAA-MED-01", 1), ("RAA-MED", 2)]
+    assert [(s["unit"], s["depth"]) for s in api["items"]] == [("RAA-MED-01", 1), ("RAA-MED", 2)]
 
 
 def test_adopting_needs_a_role_in_the_adopting_unit(tree: dict[str, Unit], outsider: User) -> None:

@@ -200,7 +200,9 @@ def test_rows_above_the_header_and_multiline_cells_keep_spreadsheet_row_numbers(
         + 'RAA-MED-01,WAIT,2025-01,1,,,"two\nlines"\nRAA-MED-01,WAIT,2025-02,bad,,,\n'
     )
     result = run(text)
-    assert problems(result) == [(5, "value", "'bad' is not a number")]
+    assert problems(result) == [
+        (5, "value", "'bad' is not a number; write it with digits, like 4.5 or 1,200")
+    ]
 
 
 def test_xlsx_problems_name_the_cell(measures):
@@ -212,7 +214,9 @@ def test_xlsx_problems_name_the_cell(measures):
     buffer = io.BytesIO()
     book.save(buffer)
     result = run(buffer.getvalue(), name="obs.xlsx")
-    assert [str(p) for p in result.rejected] == ["obs.xlsx, row 3, column value (D3): 'n/k' is not a number"]
+    assert [str(p) for p in result.rejected] == [
+        "obs.xlsx, row 3, column value (D3): 'n/k' is not a number; write it with digits, like 4.5 or 1,200"
+    ]
 
 
 def test_the_wide_layout_reads_one_column_per_period(measures):
@@ -272,7 +276,7 @@ def test_a_measure_import_refuses_unknown_columns(tree):
 
 
 def test_a_large_correction_updates_every_row_and_keeps_each_in_history(tree, measures):
-    months = [f"{2000 + m // 12}-{m % 12 + 1:02d}" for m in range(1100)]
+    months = [f"{1920 + m // 12}-{m % 12 + 1:02d}" for m in range(1100)]
     run(HEADER + "".join(f"RAA-MED-01,WAIT,{m},1,,,\n" for m in months))
     result = run(HEADER + "".join(f"RAA-MED-01,WAIT,{m},2,,,\n" for m in months), name="again.csv")
     assert (result.added, result.changed, result.unchanged) == (0, 1100, 0)
@@ -292,7 +296,7 @@ def test_xlsx_rows_keep_their_sheet_numbers_below_notes_and_blank_rows(measures)
     book.save(buffer)
     result = run(buffer.getvalue(), name="wide.xlsx")
     assert [str(p) for p in result.rejected] == [
-        "wide.xlsx, row 4, column 2025-02-01 (D4): 'three' is not a number"
+        "wide.xlsx, row 4, column 2025-02-01 (D4): 'three' is not a number; write it with digits, like 4.5 or 1,200"
     ]
 
 

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from spiral import spc
 from spiral.core.models import AuditEvent
-from spiral.measurement import analyses, services
+from spiral.measurement import analyses, services, tasks
 from spiral.measurement.models import Analysis, AnnotationKind, Measure, Observation, ObservationChange
 from tests.factories import MeasureFactory, ObservationFactory, SeriesFactory
 
@@ -189,12 +189,13 @@ def test_changing_a_measure_refreshes_its_analyses(tree, leader):
     assert (analysis.variation_icon, analysis.target) == ("concern_high", 3.0)
 
 
-def test_a_stale_analysis_is_recomputed_before_it_is_read(tree):
+def test_an_analysis_left_stale_is_recomputed_by_the_sweep(tree):
     series = _series(tree)
     ObservationFactory(series=series, period_start=D(2025, 1, 1), value=4)
     Analysis.objects.update_or_create(series=series, defaults={"stale": True, "latest_value": 99})
-    analyses.ensure_fresh([series.pk])
-    assert Analysis.objects.get(series=series).latest_value == 4
+    assert tasks.recompute_stale.call() == 1
+    analysis = Analysis.objects.get(series=series)
+    assert (analysis.latest_value, analysis.stale) == (4, False)
 
 
 def test_bulk_analyses_equal_analysing_each_series_alone(tree):

@@ -166,9 +166,9 @@ def test_creating_a_unit_under_the_wrong_kind_is_400_naming_the_field(tree, api)
     ]
 
 
-def test_creating_a_unit_with_a_code_in_use_is_400(tree, api):
+def test_creating_a_unit_with_a_code_in_use_is_a_409_conflict(tree, api):
     body = assert_error_shape(
-        api.post("/units", {"code": "RAA", "name": "Again", "kind": "team", "parent": "RAA-MED"}), 400
+        api.post("/units", {"code": "RAA", "name": "Again", "kind": "team", "parent": "RAA-MED"}), 409
     )
     assert body["errors"][0]["field"] == "code"
 

@@ -68,9 +68,9 @@ def test_anyone_signed_in_reads_any_project_and_its_parts(tree, outsider, projec
     assert api.get(f"/projects/{project.pk}").json()["title"] == project.title
     assert api.get("/projects", unit="RAA").json()["count"] == 1
     assert api.get(f"/projects/{project.pk}/driver-diagram").json()["nodes"][0]["kind"] == "aim"
-    assert api.get(f"/projects/{project.pk}/change-ideas").json() == []
+    assert api.get(f"/projects/{project.pk}/change-ideas").json() == {"items": [], "count": 0}
     assert api.get(f"/projects/{project.pk}/pdsa-cycles").json()["count"] == 0
-    assert api.get(f"/projects/{project.pk}/progress").json() == []
+    assert api.get(f"/projects/{project.pk}/progress").json() == {"items": [], "count": 0}
 
 
 def test_a_stale_patch_gets_409_with_the_current_record(project, lead):
@@ -156,4 +156,4 @@ def test_team_members_can_be_added_and_listed(project, lead, tree):
     api = Api(lead)
     added = api.send("post", f"/projects/{project.pk}/team", {"user": newcomer.email, "role": "member"})
     assert added.status_code == 201, added.content
-    assert len(api.get(f"/projects/{project.pk}/team").json()) == 4
+    assert api.get(f"/projects/{project.pk}/team").json()["count"] == 4

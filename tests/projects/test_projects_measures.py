@@ -332,8 +332,9 @@ def test_the_demo_links_measures_whose_data_show_the_improvement_or_not():
 )
 def test_starting_a_series_from_a_project_follows_the_permissions_table(tree, column):
     from spiral.projects.models import Project
+    from tests import permtable
     from tests.factories import ProjectFactory, TeamMemberFactory
-    from tests.projects.test_projects_permissions import TABLE, person
+    from tests.projects.test_projects_permissions import person
 
     user = person(column, tree)
     project = ProjectFactory(unit=tree["team"])
@@ -343,11 +344,8 @@ def test_starting_a_series_from_a_project_follows_the_permissions_table(tree, co
     response = _api(
         user, "post", f"/projects/{project.pk}/measures", {"measure": "HUDDLES", "role": "process"}
     )
-    allowed = TABLE["link measures; start a series for the project's unit"][column] in (
-        "yes",
-        "beneath",
-        "own",
-    )
+    cell = permtable.doc_table("Projects")["link measures; start a series for the project's unit"][column]
+    allowed = cell in ("yes", "beneath", "own")
     assert response.status_code == (201 if allowed else 403), response.content
     assert Series.objects.filter(measure__code="HUDDLES").exists() is allowed
     assert Project.objects.get(pk=project.pk).measures.exists() is allowed

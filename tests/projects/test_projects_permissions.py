@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -12,11 +10,11 @@ from django.test import Client
 
 from spiral.organisations.permissions import Permission, can
 from spiral.projects.models import Project
+from tests import permtable
 from tests.assertions import bearer
 from tests.conftest import user_with_role
 from tests.factories import ProjectFactory, TeamMemberFactory, UserFactory
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
 ACTIONS = {
     "see a project": Permission.VIEW_PROJECT,
     "start a project": Permission.CREATE_PROJECT,
@@ -25,22 +23,8 @@ ACTIONS = {
 }
 
 
-def read_table() -> dict[str, dict[str, str]]:
-    text = DOC.read_text(encoding="utf-8")
-    lines = text[text.index("## Projects") :].splitlines()
-    start = next(i for i, line in enumerate(lines) if re.match(r"\|\s*action\s*\|\s*anonymous", line))
-    header = [c.strip() for c in lines[start].strip().strip("|").split("|")]
-    table = {}
-    for line in lines[start + 2 :]:
-        if not line.startswith("|"):
-            break
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        table[cells[0]] = dict(zip(header[1:], cells[1:], strict=True))
-    return table
-
-
-TABLE = read_table()
-CASES = [(action, column, cell) for action, row in TABLE.items() for column, cell in row.items()]
+TABLE = permtable.doc_table("Projects")
+CASES = permtable.cases(TABLE)
 
 
 def person(column: str, tree) -> object:

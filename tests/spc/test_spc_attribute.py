@@ -1,4 +1,5 @@
-"""p, p', u, u' and c charts against the qicharts2 formulas of spc.md 2, written out independently."""
+"""p, p', u, u' and c charts against the qicharts2 formulas of docs/reference/spc.md §2, written out
+independently."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spiral.spc.cli import main, parse_date
+from spiral.spc_cli import main
 
 WORKED = [20, 24, 21, 23, 22, 26, 21, 23, 30, 22]
 Capsys = pytest.CaptureFixture[str]
@@ -69,13 +69,15 @@ def test_svg_output_to_a_file(tmp_path: Path) -> None:
 
 def test_suppressed_and_empty_cells_are_missing_not_zero(tmp_path: Path, capsys: Capsys) -> None:
     path = write_csv(
-        tmp_path, 'date,value\n2025-01,"1,200"\n2025-02,*\n2025-03,\n2025-04,-\n2025-05,..\n2025-06,95%\n'
+        tmp_path,
+        'date,value\n2025-01,"1,200"\n2025-02,*\n2025-03,\n2025-04,-\n2025-05,..\n2025-06,95%\n2025-07,x\n'
+        "2025-08,#N/A\n",
     )
 
     assert main([str(path), "--format", "json"]) == 0
 
     d = json.loads(capsys.readouterr().out)
-    assert d["values"] == [1200.0, None, None, None, None, 95.0]
+    assert d["values"] == [1200.0, None, None, None, None, 95.0, None, None]
 
 
 def test_cp1252_files_are_read(tmp_path: Path, capsys: Capsys) -> None:
@@ -97,7 +99,7 @@ def test_a_bad_cell_names_the_row_and_column(tmp_path: Path, capsys: Capsys) -> 
 
 
 def test_rows_count_like_a_spreadsheet_with_lines_above_the_header(tmp_path: Path, capsys: Capsys) -> None:
-    path = write_csv(tmp_path, '\n\ndate,value,note\n2025-01,1,"two\nlines"\n2025-02,x,\n')
+    path = write_csv(tmp_path, '\n\ndate,value,note\n2025-01,1,"two\nlines"\n2025-02,lots,\n')
 
     assert main([str(path)]) == 2
 
@@ -177,6 +179,26 @@ def test_xlsx_with_dates_and_suppressed_cells(tmp_path: Path, capsys: Capsys) ->
     assert d["values"][0] == pytest.approx(0.11)
 
 
+def test_xlsx_sheet_option_reads_that_sheet_and_lists_the_sheets_when_absent(
+    tmp_path: Path, capsys: Capsys
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.title = "Notes"
+    book.active.append(["about"])
+    data = book.create_sheet("Data")
+    data.append(["date", "value"])
+    for m in range(1, 4):
+        data.append([f"2025-0{m}", m])
+    path = tmp_path / "two.xlsx"
+    book.save(path)
+
+    assert main([str(path), "--sheet", "Data", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["values"] == [1.0, 2.0, 3.0]
+    assert main([str(path), "--sheet", "Summary"]) == 2
+    assert "no sheet named 'Summary'; sheets are Notes, Data" in capsys.readouterr().err
+
+
 def test_xlsx_errors_give_the_cell_reference(tmp_path: Path, capsys: Capsys) -> None:
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
@@ -193,25 +215,50 @@ def test_xlsx_errors_give_the_cell_reference(tmp_path: Path, capsys: Capsys) -> 
 
 
 @pytest.mark.parametrize(
-    ("label", "expected"),
+    "labels",
     [
-        ("2025-04-01", dt.date(2025, 4, 1)),
-        ("01/04/2025", dt.date(2025, 4, 1)),
-        ("2025-04", dt.date(2025, 4, 1)),
-        ("Apr-25", dt.date(2025, 4, 1)),
-        ("April 2025", dt.date(2025, 4, 1)),
-        ("2024/25", None),
+        ["2025-04-01", "2025-05-01"],
+        ["01/04/2025", "01/05/2025"],
+        ["2025-04", "2025-05"],
+        ["Apr-25", "May-25"],
+        ["April 2025", "May 2025"],
     ],
 )
-def test_parse_date_understands_uk_iso_and_month_labels(label: str, expected: dt.date | None) -> None:
-    assert parse_date(label) == expected
+def test_rebase_reads_dates_written_as_the_file_writes_them(
+    labels: list[str], tmp_path: Path, capsys: Capsys
+) -> None:
+    rows = [f"{label},{v}" for label, v in zip(labels, [1, 2], strict=True)]
+    path = write_csv(tmp_path, "date,value\n2025-02-01,3\n2025-03-01,4\n" + "\n".join(rows) + "\n")
+
+    assert main([str(path), "--format", "json", "--rebase", "01/04/2025"]) == 0
+
+    assert json.loads(capsys.readouterr().out)["rebase"] == [2]
+
+
+def test_a_financial_year_label_is_a_free_label_kept_in_file_order(tmp_path: Path, capsys: Capsys) -> None:
+    path = write_csv(tmp_path, "period,value\n2024/25,3\n2023/24,2\n")
+
+    assert main([str(path), "--format", "json"]) == 0
+
+    assert json.loads(capsys.readouterr().out)["dates"] == ["2024/25", "2023/24"]
+
+
+def test_a_two_digit_year_is_refused_with_how_to_write_it(tmp_path: Path, capsys: Capsys) -> None:
+    path = write_csv(tmp_path, "date,value\n01/03/2025,3\n01/04/25,2\n")
+
+    assert main([str(path)]) == 2
+
+    assert (
+        "row 3, column 'date': '01/04/25' has a two-digit year; write the year in full, like 01/04/2025"
+        in capsys.readouterr().err
+    )
 
 
 def test_rows_latest_first_are_put_in_date_order(tmp_path: Path, capsys: Capsys) -> None:
-    path = write_csv(tmp_path, "date,value\n2025-03,3\n2025-02,x\n2025-01,1\n")
+    path = write_csv(tmp_path, "date,value\n2025-03,3\n2025-02,lots\n2025-01,1\n")
 
     assert main([str(path)]) == 2
-    assert "row 3, column 'value': 'x' is not a number" in capsys.readouterr().err
+    assert "row 3, column 'value': 'lots' is not a number" in capsys.readouterr().err
 
     path = write_csv(tmp_path, "date,value\nMar-25,3\nFeb-25,2\nJan-25,1\n")
     assert main([str(path), "--format", "json"]) == 0

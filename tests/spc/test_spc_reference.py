@@ -122,7 +122,8 @@ SCREENED = [
 @pytest.mark.parametrize("case", SCREENED)
 def test_laney_with_screening_matches_qicharts2_attached_with_library(case: dict[str, Any]) -> None:
     # qicharts2 0.8.x sets options(qic.screenedmr = TRUE) when attached with library(), which
-    # screens Laney's z moving ranges; Spiral follows spc.md 2 (unscreened) unless asked.
+    # screens Laney's z moving ranges; Spiral follows docs/reference/spc.md §9.13 (unscreened) unless
+    # asked.
     result = analyse(**_kwargs(case), screen_outliers=True).to_dict()
 
     _check(result, {**case, "expected": case["expected_if_mr_screened"]}, "analyse(screen_outliers=True)")

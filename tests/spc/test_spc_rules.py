@@ -1,4 +1,4 @@
-"""The four MDC rules, the winning rule per point and the icons (spc.md 3, 4 and 5)."""
+"""The four MDC rules, the winning rule per point and the icons (docs/reference/spc.md §3, §4 and §5)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_every_point_of_a_long_shift_is_flagged() -> None:
 
 
 def test_a_point_exactly_on_the_mean_breaks_a_shift() -> None:
-    # spc.md 9.3 (NHSRplotthedots): the point on the mean is neither above nor below.
+    # docs/reference/spc.md §9.3 (NHSRplotthedots): the point on the mean is neither above nor below.
     a = analyse([*QUIET, 12, 12, 12, 10, 12, 12, 12, 12, 12, 12], baseline=12)
 
     assert a.centre[0] == 10.0
@@ -92,7 +92,7 @@ def test_a_trend_may_cross_the_mean_and_takes_its_own_direction() -> None:
 
 
 def test_a_falling_trend_above_the_mean_is_concern_under_increase() -> None:
-    # spc.md 4: the trend beats the shift even though the points sit above the mean.
+    # docs/reference/spc.md §4: the trend beats the shift even though the points sit above the mean.
     values = [*QUIET, 14, 13.8, 13.6, 13.4, 13.2, 13.0, 12.8]
 
     a = analyse(values, baseline=12)
@@ -104,8 +104,8 @@ def test_a_falling_trend_above_the_mean_is_concern_under_increase() -> None:
 
 
 def test_trend_junction_takes_the_step_to_the_next_point() -> None:
-    # spc.md 4: the peak belongs to a rising and a falling trend; its next point is in a trend, so
-    # it takes the downward step (NHSRplotthedots ptd_special_cause_type).
+    # docs/reference/spc.md §4: the peak belongs to a rising and a falling trend; its next point is in a
+    # trend, so it takes the downward step (NHSRplotthedots ptd_special_cause_type).
     values = [10, 0, 20, 10, 8, 9, 10, 11, 12, 13, 14, 13, 12, 11, 10, 9, 8]
 
     a = analyse(values, improvement="decrease")
@@ -157,7 +157,8 @@ def test_two_of_three_needs_all_three_points_on_the_same_side() -> None:
 
 
 def test_a_point_outside_the_limits_is_not_close_for_two_of_three() -> None:
-    # spc.md 9.6: close, outside, close -> the close points fire, the outside point is outside only.
+    # docs/reference/spc.md §9.6: close, outside, close -> the close points fire, the outside point is
+    # outside only.
     a = analyse([*QUIET, 14, 16, 14], baseline=12)
 
     assert flagged(a, "two_of_three") == [12, 14]

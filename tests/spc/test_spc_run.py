@@ -1,4 +1,4 @@
-"""Run charts with Anhøj's rules as qicharts2 applies them (spc.md 7)."""
+"""Run charts with Anhøj's rules as qicharts2 applies them (docs/reference/spc.md §7)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from spiral.spc import analyse
 from spiral.spc._kernel import crossings_min, longest_run_max
 
-# spc.md 7 threshold table: n_useful -> (longest run must exceed, crossings must be fewer than).
+# docs/reference/spc.md §7 threshold table: n_useful -> (longest run must exceed, crossings must be
+# fewer than).
 THRESHOLDS = {
     10: (6, 2),
     12: (7, 3),

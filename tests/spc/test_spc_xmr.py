@@ -1,4 +1,5 @@
-"""XmR chart: centre, moving ranges, screening, limits, baselines and rebasing (spc.md 1 and 6)."""
+"""XmR chart: centre, moving ranges, screening, limits, baselines and rebasing (docs/reference/spc.md §1
+and §6)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ WORKED = [20, 24, 21, 23, 22, 26, 21, 23, 30, 22]
 
 
 def test_worked_example_matches_spc_md_section_1() -> None:
-    # spc.md 1 (NHSRplotthedots output): centre 23.2, AMR 4.0, LCL 12.56, UCL 33.84.
+    # docs/reference/spc.md §1 (NHSRplotthedots output): centre 23.2, AMR 4.0, LCL 12.56, UCL 33.84.
     a = analyse(WORKED, chart="xmr", improvement="increase", target=35)
 
     assert_allclose(a.centre, 23.2)
@@ -45,7 +46,8 @@ def test_worked_example_to_dict_has_spc_md_section_8_keys() -> None:
 
 
 def test_limit_constant_is_mdc_2_66_not_3_over_1_128() -> None:
-    # spc.md 9.1: MDC and NHSRplotthedots use 2.66; qicharts2 3/1.128 = 2.6596 would give 33.8383.
+    # docs/reference/spc.md §9.1: MDC and NHSRplotthedots use 2.66; qicharts2 3/1.128 = 2.6596 would give
+    # 33.8383.
     assert LIMIT == 2.66
     assert LIMIT_TWO_SIGMA == 2 * (2.66 / 3)
     assert analyse(WORKED).ucl[0] != pytest.approx(23.2 + 3 / 1.128 * 4.0, rel=1e-6)
@@ -101,7 +103,8 @@ def test_screening_keeps_ranges_strictly_below_the_threshold() -> None:
 
 
 def test_all_equal_values_give_limits_equal_to_the_centre() -> None:
-    # spc.md 9.11: NHSRplotthedots (screening on) reports no limits; Spiral reports lcl == ucl == centre.
+    # docs/reference/spc.md §9.11: NHSRplotthedots (screening on) reports no limits; Spiral reports
+    # lcl == ucl == centre.
     a = analyse([5, 5, 5, 5, 5, 5, 5, 5])
 
     assert_allclose(a.lcl, 5.0)

@@ -53,7 +53,7 @@ def test_problems_are_named_by_row_and_column_and_nothing_is_written(tree: dict[
     )
     assert any(m.startswith("row 3, column unit_code: no unit has the code ZZZ") for m in messages)
     assert any(m.startswith("row 3, column period:") for m in messages)
-    assert any(m.startswith("row 3, column very_good: 'x' is not a count") for m in messages)
+    assert any(m.startswith("row 3, column very_good: 'x' is not a number") for m in messages)
     assert not ImportedCounts.objects.exists()
 
 

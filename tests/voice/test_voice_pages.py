@@ -45,7 +45,7 @@ def test_the_review_page_lists_flagged_answers_and_a_moderator_shows_one(
     )
     client = client_for(lead)
     html = client.get("/feedback/units/RAA/review/").content.decode()
-    assert "Ring [redacted]" in html and "removed: phone" in html
+    assert "Ring [redacted]" in html and "flagged: phone" in html
     client.post(f"/feedback/answers/{answer.pk}/moderate/", {"decision": "show"})
     answer.refresh_from_db()
     assert answer.status == "published"

@@ -6,7 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from spiral.core.screening import redact
+from spiral.organisations.models import Unit
+from spiral.voice import services
+from spiral.voice.models import Moderation
 from spiral.voice.services import screen_text
+from tests.factories import FeedbackFormFactory
 
 
 @pytest.mark.parametrize(
@@ -52,3 +56,49 @@ def test_text_over_the_limit_is_refused_with_its_length() -> None:
     with pytest.raises(ValidationError) as caught:
         screen_text("a" * 2001, field="good", label="What was good")
     assert "2,001 characters" in caught.value.message_dict["good"][0]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("you can reach me on jo dot bloggs at gmail dot com", "email"),
+        ("my landline is (0161) 496 0123", "phone"),
+        ("I was born on the fourth of May 1962", "date_of_birth"),
+        ("i'm sarah, the ward was lovely", "name"),
+        ("send the letter to Flat 3, 22 High Street", "address"),
+    ],
+)
+def test_an_answer_with_identifiers_the_old_screen_missed_is_redacted_and_held(
+    tree: dict[str, Unit], text: str, kind: str
+) -> None:
+    answer = services.submit_answer(form=FeedbackFormFactory(unit=tree["team"]), rating="good", better=text)
+    assert answer.status == Moderation.REVIEW
+    assert kind in answer.redacted
+    assert "[redacted]" in answer.better
+
+
+def test_an_answer_whose_screening_is_uncertain_is_held_for_review_as_written(tree: dict[str, Unit]) -> None:
+    text = "I'm Zephyrine and the night staff were wonderful"
+    answer = services.submit_answer(
+        form=FeedbackFormFactory(unit=tree["team"]), rating="very_good", good=text
+    )
+    assert answer.status == Moderation.REVIEW  # not published until a person has looked
+    assert answer.redacted == ["unsure: name"]
+    assert answer.good == text
+
+
+def test_a_clean_answer_is_published_at_once(tree: dict[str, Unit]) -> None:
+    answer = services.submit_answer(
+        form=FeedbackFormFactory(unit=tree["team"]), rating="good", good="Ward 7 was spotless, 10/10 at 14:00"
+    )
+    assert answer.status == Moderation.PUBLISHED and answer.redacted == []
+
+
+def test_a_feedback_form_whose_introduction_holds_a_phone_number_is_refused(tree: dict[str, Unit]) -> None:
+    with pytest.raises(ValidationError) as caught:
+        services.create_form(
+            unit=tree["team"], by=None, title="Ward 1", introduction="Questions? Ring Jo on 07700 900123"
+        )
+    assert caught.value.message_dict["introduction"][0].startswith(
+        "The introduction looks like it holds a phone"
+    )

@@ -21,7 +21,10 @@ source("qic_lib.R")
 # --- hand-made cases -------------------------------------------------------------
 add_ptd_case("xmr_worked_example", c(20, 24, 21, 23, 22, 26, 21, 23, 30, 22),
   improvement = "increase", target = 35,
-  note = "spc.md section 1 worked example: centre 23.2, LCL 12.56, UCL 33.84, target above UCL -> fail"
+  note = paste(
+    "docs/reference/spc.md §1 worked example: centre 23.2, LCL 12.56, UCL 33.84,",
+    "target above UCL -> fail"
+  )
 )
 add_ptd_case("xmr_worked_example_decrease", c(20, 24, 21, 23, 22, 26, 21, 23, 30, 22),
   improvement = "decrease", target = 35, note = "target above UCL under decrease -> pass"
@@ -54,8 +57,9 @@ add_ptd_case("xmr_target_exactly_on_lcl_decrease", alt,
 add_ptd_case("xmr_all_equal", rep(5, 12),
   improvement = "increase", target = 6, screen_outliers = FALSE,
   note = paste(
-    "All values equal. spc.md 9.11: Spiral reports limits = centre, which is NHSRplotthedots with",
-    "screen_outliers = FALSE (used here). With its default screening NHSRplotthedots gives NA for",
+    "All values equal. docs/reference/spc.md §9.11: Spiral reports limits = centre, which is",
+    "NHSRplotthedots with screen_outliers = FALSE (used here). With its default screening",
+    "NHSRplotthedots gives NA for",
     "lcl/ucl/two-sigma lines and, because case_when(target > NA) falls through, assurance 'inconsistent'",
     "(hit_and_miss); with limits = centre the target 6 > UCL 5 gives 'fail'. No rule fires (every point",
     "is on the mean, ties break trends)."
@@ -109,7 +113,8 @@ add_ptd_case("xmr_falling_trend_above_mean",
   improvement = "increase",
   note = paste(
     "Indexes 10-11 above UCL (improvement). 12-17 belong to a falling trend (10-17): the trend beats the",
-    "upward shift of 10-16 -> concern (spc.md 4). Indexes 0-9 make a shift below the mean -> concern."
+    "upward shift of 10-16 -> concern (docs/reference/spc.md §4). Indexes 0-9 make a shift below the",
+    "mean -> concern."
   )
 )
 add_ptd_case("xmr_trend_with_tie",
@@ -194,7 +199,8 @@ add_ptd_case("xmr_rebase_at_last_index", base_shift,
   improvement = "increase", rebase = 29,
   note = paste(
     "One-point last period: centre = value, limits missing, common_cause. No target given: with a target",
-    "NHSRplotthedots reports 'inconsistent' against NA limits, which spc.md does not define."
+    "NHSRplotthedots reports 'inconsistent' against NA limits, where Spiral gives 'hit_and_miss'",
+    "(docs/reference/spc.md §10.5)."
   )
 )
 set.seed(102)
@@ -236,12 +242,12 @@ add_ptd_case("xmr_missing_inside_shift",
 add_ptd_case("xmr_missing_last_value",
   c(10, 12, 9, 11, 10, 12, 9, 11, 10, 11, 10, 12, 30, NA),
   improvement = "increase", target = 5,
-  source_extra = "; variation_icon set to the spc.md 8 expectation",
+  source_extra = "; variation_icon set to the docs/reference/spc.md §8 expectation",
   override = list(variation_icon = sc("improvement_high")),
   note = paste(
     "Latest value missing. NHSRplotthedots takes the icon from the last row (NA -> 'common_cause', kept",
-    "in r_package_values); spc.md 8 says the icons describe the latest non-missing point (index 12, 30,",
-    "above UCL) -> improvement_high. Everything else is the package's output."
+    "in r_package_values); docs/reference/spc.md §8 says the icons describe the latest non-missing",
+    "point (index 12, 30, above UCL) -> improvement_high. Everything else is the package's output."
   )
 )
 

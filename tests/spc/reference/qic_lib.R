@@ -1,7 +1,8 @@
 # Run qicharts2 0.8.1 qic() on one series and map its output to Spiral's Analysis.to_dict() names.
 # qicharts2 is used via qicharts2::qic() WITHOUT library(qicharts2): its .onAttach sets
-# options(qic.screenedmr = TRUE), which would screen the Laney (p'/u') moving ranges. spc.md 2 says
-# Spiral does not screen them, so the option is set to FALSE explicitly here; screened figures
+# options(qic.screenedmr = TRUE), which would screen the Laney (p'/u') moving ranges.
+# docs/reference/spc.md §9.13: Spiral does not screen them by default, so the option is set to FALSE
+# explicitly here; screened figures
 # are added as `expected_if_mr_screened` where they differ (information only).
 
 run_qic <- function(values, chart, denominators = NULL, baseline = NULL, rebase = NULL,

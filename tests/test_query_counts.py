@@ -1,0 +1,103 @@
+"""No main page makes more than 20 SQL queries, on the small demo, for people at every level.
+
+A page whose query count grows with the rows it shows (an N+1) fails here long before it is slow.
+Counted, never timed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+
+from spiral.demo.builder import build_demo
+from spiral.measurement.models import Measure, Series
+from spiral.organisations.models import Membership, User
+from spiral.projects.models import Project
+from spiral.voice.models import FeedbackForm
+
+MAX_QUERIES = 20
+PEOPLE = ("team@example.com", "lead@example.com", "region@example.com", "admin@example.com")
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """The small demo, built once for this module inside a transaction rolled back at its end."""
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            build_demo(size="small", seed=1)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(built, db):
+    """Each test runs in a transaction over the built demo, rolled back afterwards."""
+
+
+def _home_unit(person: User):
+    return Membership.objects.filter(user=person).select_related("unit").order_by("unit__depth").first().unit
+
+
+def _busiest_series(person: User) -> Series:
+    unit = _home_unit(person)
+    return (
+        Series.objects.filter(unit__path__startswith=unit.path, observations__isnull=False)
+        .order_by("-unit__depth", "pk")
+        .first()
+    )
+
+
+def _project(person: User) -> Project:
+    unit = _home_unit(person)
+    return Project.objects.filter(unit__path__startswith=unit.path).order_by("pk").first() or (
+        Project.objects.order_by("pk").first()
+    )
+
+
+def _feedback_unit(person: User) -> str:
+    unit = _home_unit(person)
+    form = FeedbackForm.objects.filter(unit__path__startswith=unit.path).order_by("pk").first()
+    return (form.unit if form else unit).code
+
+
+def _indicator() -> str:
+    measure = Measure.objects.filter(is_indicator=True, series__isnull=False).order_by("pk").first()
+    return measure.code
+
+
+PAGES: dict[str, Callable[[User], str]] = {
+    "home": lambda p: "/",
+    "my work": lambda p: "/projects/mine/",
+    "unit page": lambda p: f"/units/{_home_unit(p).code}/",
+    "unit's measures": lambda p: f"/measures/units/{_home_unit(p).code}/",
+    "unit's measures, everything beneath": lambda p: f"/measures/units/{_home_unit(p).code}/?beneath=on",
+    "series page": lambda p: f"/measures/series/{_busiest_series(p).pk}/",
+    "project page": lambda p: f"/projects/{_project(p).pk}/",
+    "portfolio": lambda p: "/projects/",
+    "portfolio of a unit": lambda p: f"/projects/?unit={_home_unit(p).code}",
+    "search": lambda p: "/search/?q=falls",
+    "feedback page": lambda p: f"/feedback/units/{_feedback_unit(p)}/",
+    "funnel page": lambda p: f"/benchmarking/{_indicator()}/",
+    "person's page": lambda p: f"/people/{p.pk}/",
+}
+
+
+@pytest.mark.parametrize("email", PEOPLE)
+@pytest.mark.parametrize("page", PAGES)
+def test_a_main_page_makes_at_most_twenty_queries(demo, django_assert_max_num_queries, email, page):
+    person = User.objects.get(email=email)
+    client = Client()
+    client.force_login(person)
+    url = PAGES[page](person)
+    assert client.get(url).status_code == 200  # warm: analyses computed, caches filled
+    with django_assert_max_num_queries(MAX_QUERIES):
+        response = client.get(url)
+    assert response.status_code == 200, url
