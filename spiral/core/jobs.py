@@ -65,6 +65,9 @@ class JobFailed(Exception):
 class Outcome:
     message: str
     result_url: str = ""
+    # Run once the job is recorded as done (removing the task's input, say): a worker that dies before the
+    # job is recorded runs the task again, and its input must still be there.
+    cleanup: Callable[[], None] | None = None
 
 
 def start(
@@ -171,6 +174,8 @@ def job_task(**task_options: Any) -> Callable[[Callable[..., Outcome | str | Non
             if not isinstance(outcome, Outcome):
                 outcome = Outcome(outcome or "Done.")
             _finish(job, Job.Status.DONE, outcome.message, outcome.result_url)
+            if outcome.cleanup is not None:
+                outcome.cleanup()
             return "done"
 
         return django_task(**task_options)(run)

@@ -137,6 +137,8 @@ class ImportResult:
     applied: bool = False
     series_touched: int = 0
     layout: str = "long"
+    # Refused only because stored rows changed while the file was being checked: running it again re-plans.
+    conflict: bool = False
 
     @property
     def ok(self) -> bool:
@@ -1071,6 +1073,7 @@ def _plan_and_write_staged(
     except ImportConflict as exc:
         _discard(load)
         result.rejected.append(Issue(None, None, str(exc), None, planner.filename))
+        result.conflict = True
         return result
     except BaseException:
         _discard(load)  # an error, not a crash: nothing of the file stays behind

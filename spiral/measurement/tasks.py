@@ -78,6 +78,9 @@ def start_import(
     return job
 
 
+CONFLICT_ATTEMPTS = 5  # a background import re-checks its file this often after a concurrent write
+
+
 @jobs.job_task(queue_name="imports")
 def import_file(
     progress: jobs.Progress,
@@ -94,18 +97,28 @@ def import_file(
         raise jobs.JobFailed(f"The file {filename} is no longer stored; upload it again.")
     with default_storage.open(stored, "rb") as handle:
         data = handle.read()
-    result = imports.import_observations(
-        data, by=by, filename=filename, valid_only=valid_only, measure_code=measure_code, progress=progress
-    )
+    for _attempt in range(CONFLICT_ATTEMPTS):
+        result = imports.import_observations(
+            data, by=by, filename=filename, valid_only=valid_only, measure_code=measure_code, progress=progress
+        )
+        # Another import (or a person) wrote some of the same rows while this one was being checked.
+        # Nobody reviewed this file against what was stored then, so checking it again against what is
+        # stored now is what running it a moment later would have done.
+        if not result.conflict:
+            break
     for issue in result.rejected[:200]:
         progress.update(problem=str(issue))
-    default_storage.delete(stored)
     if not result.applied:
+        default_storage.delete(stored)
         raise jobs.JobFailed(
             f"{filename} was not imported: {len(result.rejected):,} rows have problems (listed here). "
             "Nothing was written; correct them and import the file again."
         )
-    return jobs.Outcome(f"{filename} has been imported: {result.summary}.", result_url="/measures/import/")
+    return jobs.Outcome(
+        f"{filename} has been imported: {result.summary}.",
+        result_url="/measures/import/",
+        cleanup=lambda: default_storage.delete(stored),
+    )
 
 
 def rows_in_background(count: int) -> bool:

@@ -129,3 +129,53 @@ def test_a_large_api_request_answers_202_with_its_job_and_the_job_tells_the_outc
     job = client.get(body["url"], **bearer(member)).json()
     assert job["status"] == "done" and "2 observations were added" in job["message"]
     assert Observation.objects.filter(series=series).count() == 2
+
+
+def test_a_row_recorded_while_the_job_checked_its_file_is_checked_again_not_refused(
+    member, series, large, monkeypatch
+) -> None:
+    """Two imports of overlapping files run side by side in two workers: the one that publishes second
+    finds rows the other wrote after it compared. Nobody reviewed the job's file against what was stored,
+    so it compares again (as if it had started a moment later) instead of failing."""
+    from spiral.measurement import imports, services
+
+    real_stage = imports._stage
+    calls: list[int] = []
+
+    def stage_after_someone_else_wrote(load: Any, rows: Any, **kwargs: Any) -> None:
+        if not calls:
+            services.record_observation(
+                series=series, period=dt.date(2025, 1, 1), value=99, by=member, source="page"
+            )
+        calls.append(1)
+        real_stage(load, rows, **kwargs)
+
+    monkeypatch.setattr(imports, "_stage", stage_after_someone_else_wrote)
+    job = Job.objects.get(pk=tasks.start_import(data=GOOD, filename="obs.csv", by=member).pk)
+
+    assert len(calls) == 2  # checked twice
+    assert job.status == Job.Status.DONE, job.message
+    assert "1 to add, 1 to change" in job.message
+    values = dict(Observation.objects.filter(series=series).values_list("period_start", "value"))
+    assert values == {dt.date(2025, 1, 1): 12, dt.date(2025, 2, 1): 13}
+
+
+def test_the_file_of_a_job_is_kept_until_the_job_is_recorded_as_done(member, series, large, monkeypatch):
+    """A worker killed after the import committed but before its job was marked done runs the task again:
+    the file must still be there for it (the rerun then finds every row unchanged)."""
+    from django.core.files.storage import default_storage
+
+    from spiral.core import jobs
+
+    real_finish = jobs._finish
+    seen: list[bool] = []
+
+    def finish(job: Any, status: str, *args: Any, **kwargs: Any) -> None:
+        seen.append(bool(default_storage.listdir("imports/jobs")[1]))
+        real_finish(job, status, *args, **kwargs)
+
+    monkeypatch.setattr(jobs, "_finish", finish)
+    job = Job.objects.get(pk=tasks.start_import(data=GOOD, filename="obs.csv", by=member).pk)
+    assert job.status == Job.Status.DONE
+    assert seen == [True]  # still stored when the job was recorded
+    assert default_storage.listdir("imports/jobs")[1] == []  # and removed once it was
