@@ -99,7 +99,12 @@ def import_file(
         data = handle.read()
     for _attempt in range(CONFLICT_ATTEMPTS):
         result = imports.import_observations(
-            data, by=by, filename=filename, valid_only=valid_only, measure_code=measure_code, progress=progress
+            data,
+            by=by,
+            filename=filename,
+            valid_only=valid_only,
+            measure_code=measure_code,
+            progress=progress,
         )
         # Another import (or a person) wrote some of the same rows while this one was being checked.
         # Nobody reviewed this file against what was stored then, so checking it again against what is
