@@ -1,6 +1,6 @@
 """The `spiral` command.
 
-spiral demo [--size small|medium|national] [--seed N] [--no-serve]
+spiral demo [--size small|medium|national] [--dataset synthetic|ae-attendances] [--seed N] [--no-serve]
 spiral serve [--host H] [--port P] [--workers N]
 spiral worker
 spiral import units|measures|observations FILE [--dry-run]
@@ -45,6 +45,14 @@ def cmd_demo(argv: Sequence[str]) -> int:
         prog="spiral demo", description="Load and serve a demo improvement system."
     )
     parser.add_argument("--size", choices=("small", "medium", "national"), default="small")
+    parser.add_argument(
+        "--dataset",
+        choices=("synthetic", "ae-attendances"),
+        default="synthetic",
+        help="synthetic: a made-up improvement system of the chosen size (the default); ae-attendances: "
+        "NHS England's real A&E attendances and 4-hour breaches of 274 providers, 2016-2019, as two "
+        "indicators (no projects; --size is ignored)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-serve", action="store_true", help="load the demo, then stop")
     parser.add_argument(
@@ -67,6 +75,14 @@ def cmd_demo(argv: Sequence[str]) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     if demo_exists():
         print("Spiral: the database already holds a demo; reusing it (delete var/ to start again).")
+    elif args.dataset == "ae-attendances":
+        from spiral.demo import ae
+
+        started = time.perf_counter()
+        print("Spiral: loading the A&E attendances data set (NHS England, 2016-2019)...", flush=True)
+        loaded = ae.load()
+        counts = ", ".join(f"{v:,} {k}" for k, v in loaded.counts.items())
+        print(f"Spiral: A&E demo loaded in {time.perf_counter() - started:.1f} s: {counts}.")
     else:
         started = time.perf_counter()
         print(f"Spiral: loading the {args.size} demo (seed {args.seed})...", flush=True)
