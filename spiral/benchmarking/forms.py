@@ -14,6 +14,7 @@ METHOD_CHOICES = [
     ("phi", "Multiplicative (φ)"),
     ("tau2", "Additive random effects (τ²)"),
 ]
+ANY_TYPE = "any"  # widen the peers to organisations of every type
 PEER_KINDS = [(k, label) for k, label in UnitKind.choices if k not in ("nation",)]
 
 
@@ -26,8 +27,12 @@ class FunnelForm(forms.Form):
         label="Compare units of kind", choices=PEER_KINDS, initial="organisation", required=False
     )
     organisation_type = forms.ChoiceField(
-        label="Organisation type", required=False, choices=[("", "Any type"), *OrganisationType.choices]
-    )
+        label="Organisation type",
+        required=False,
+        choices=[("", "Like for like: the highlighted unit's type"), (ANY_TYPE, "Any type"),
+                 *OrganisationType.choices],
+        help_text="Peers are organisations of the highlighted unit's own type unless you widen them",
+    )  # fmt: skip
     period = forms.CharField(
         label="Period", required=False, max_length=20, help_text="For example 2025-03; empty for the latest"
     )

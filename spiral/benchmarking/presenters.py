@@ -100,6 +100,14 @@ def _p_text(p_value: float) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.2g}"
 
 
+def query_with(query: str, **changes: str) -> str:
+    """The page's query string (urlencoded) with some parameters replaced."""
+    from urllib.parse import parse_qsl, urlencode
+
+    pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k not in changes]
+    return urlencode([*pairs, *changes.items()])
+
+
 def method_sentence(result: fm.Funnel, peers: str) -> str:
     """Which limits the funnel plot draws and why, in words: `peers` is the peers' kind, plural
     ("organisations"). φ, the χ² test and τ² are always given (docs/reference/qi.md §5)."""

@@ -82,6 +82,13 @@ class PeerData:
         return "proportion" if self.measure.is_proportion else "rate"
 
 
+def like_for_like(within: Unit, unit: Unit) -> PeerGroup:
+    """The default peers of `unit`: units of its own kind beneath `within`, and for an organisation those
+    of its own type (acute trusts with acute trusts, not with GP practices)."""
+    own_type = unit.organisation_type if unit.kind == UnitKind.ORGANISATION else ""
+    return PeerGroup(within=within, kind=unit.kind, organisation_type=own_type or "")
+
+
 def top_unit(user: AnyUser) -> Unit | None:
     """The first top unit of the hierarchy the user may see (by path): the default peer group's `within`."""
     return visible_to(user, Unit.objects.filter(parent__isnull=True)).order_by("path").first()
@@ -376,13 +383,16 @@ def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:
         .select_related("measure")
         .order_by("measure__name")
     )
-    group = PeerGroup(within=root, kind=unit.kind)
+    group = like_for_like(root, unit)
     chosen = list(series)  # read once, used twice
     peers = peer_data_many(user, measures=[s.measure for s in chosen], group=group)
     for s in chosen:
         data = peers[s.measure_id]
         result = compute(data, fm.DEFAULT_METHOD)
-        row: dict[str, Any] = {"measure": s.measure, "series_id": s.pk, "period": data.period, "flag": None}
+        row: dict[str, Any] = {
+            "measure": s.measure, "series_id": s.pk, "period": data.period, "flag": None, "group": group,
+            "applied": result.applied if result is not None else None,
+        }  # fmt: skip
         if result is not None:
             for i, point in enumerate(data.points):
                 if point.unit_id == unit.pk:

@@ -12,7 +12,7 @@ from markupsafe import Markup
 
 from spiral.benchmarking import funnel as fm
 from spiral.benchmarking import presenters, queries
-from spiral.benchmarking.forms import FunnelForm, with_defaults
+from spiral.benchmarking.forms import ANY_TYPE, FunnelForm, with_defaults
 from spiral.core import exports
 from spiral.core import periods as core_periods
 from spiral.core.types import AnyUser
@@ -58,9 +58,14 @@ def _state(request: HttpRequest, code: str) -> dict[str, Any]:
         chosen = org_queries.unit_by_code(request.user, choices["unit"].strip())
         if chosen is None:
             form.add_error("unit", f"No unit has the code {choices['unit']}")
-    group = queries.PeerGroup(
-        within=within, kind=choices["kind"], organisation_type=choices["organisation_type"]
-    )
+    organisation_type = choices["organisation_type"]
+    like_for_like = False
+    if organisation_type == ANY_TYPE:
+        organisation_type = ""
+    elif not organisation_type and chosen is not None and chosen.kind == choices["kind"]:
+        organisation_type = queries.like_for_like(within, chosen).organisation_type
+        like_for_like = bool(organisation_type)
+    group = queries.PeerGroup(within=within, kind=choices["kind"], organisation_type=organisation_type)
     try:
         data = queries.peer_data(request.user, measure=measure, group=group, period=choices["period"] or None)
     except ValidationError as exc:
@@ -72,7 +77,7 @@ def _state(request: HttpRequest, code: str) -> dict[str, Any]:
     result = queries.compute(data, choices["method"])
     return {
         "measure": measure, "form": form, "choices": choices, "group": group, "data": data, "result": result,
-        "chosen": chosen,
+        "chosen": chosen, "like_for_like": like_for_like,
     }  # fmt: skip
 
 
@@ -184,6 +189,7 @@ def unit_compared(request: HttpRequest, code: str) -> HttpResponse:
             "active_nav": "benchmarking",
             "unit": unit,
             "rows": queries.compared_with_peers(request.user, unit),
+            "peers": queries.like_for_like(queries.top_unit(request.user) or unit, unit).describe(),
             "p": presenters,
             "breadcrumbs": [
                 {"href": "/", "text": "Home"},
@@ -206,7 +212,9 @@ def peer_cells(user: AnyUser, unit: Unit) -> dict[int, dict[str, str]]:
     for row in queries.compared_with_peers(user, unit):
         if row["flag"] is None:
             continue
-        query = urlencode({"kind": unit.kind, "unit": unit.code, "method": fm.DEFAULT_METHOD})
+        query = urlencode(
+            {"kind": unit.kind, "unit": unit.code, "method": fm.DEFAULT_METHOD}
+        )  # like for like
         cells[row["series_id"]] = {
             "text": flag_text(row["flag"]),
             "href": reverse("benchmarking:funnel", args=[row["measure"].code]) + "?" + query,

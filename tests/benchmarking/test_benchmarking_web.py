@@ -179,14 +179,18 @@ def test_funnel_page_says_which_method_it_used_and_why(indicator: Measure, viewe
 def test_funnel_page_counts_the_units_each_method_flags_and_offers_the_others(
     indicator: Measure, viewer: object
 ) -> None:
-    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03&unit=RAA").content.decode()
+    html = (
+        client_for(viewer)
+        .get("/benchmarking/SEPSIS/?period=2025-03&unit=RAA&organisation_type=any")
+        .content.decode()
+    )
     table = html[html.index("Units each method flags") :]
     table = table[: table.index("</table>")]
     rows = {cells[0]: cells[1:] for cells in _rows(table)}
     assert rows["Additive random effects (τ²) (shown)"][:2] == ["1", "1"]
     assert rows["No overdispersion adjustment (exact limits)"][:2] == ["1", "4"]
     assert "Multiplicative overdispersion (φ)" in rows
-    assert "?period=2025-03&amp;unit=RAA&amp;method=none" in table  # the other methods, one click away
+    assert "?period=2025-03&amp;unit=RAA&amp;organisation_type=any&amp;method=none" in table  # one click away
 
 
 def test_funnel_plot_colours_points_by_direction_with_a_legend(indicator: Measure, viewer: object) -> None:
@@ -243,3 +247,34 @@ def _rows(table: str) -> list[list[str]]:
         [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
     ]
+
+
+def test_a_highlighted_organisation_is_compared_like_for_like_and_the_page_says_so(
+    indicator: Measure, viewer: object
+) -> None:
+    """RAA is an acute trust; RBB (a community trust) is left out unless the peers are widened."""
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03&unit=RAA").content.decode()
+    assert "7 acute trusts in England, March 2025" in html
+    assert "Compared like for like: Riverside Hospitals with other acute trusts only" in html
+    assert "organisation_type=any" in html  # the way to widen them
+
+    wide = (
+        client_for(viewer)
+        .get("/benchmarking/SEPSIS/?period=2025-03&unit=RAA&organisation_type=any")
+        .content.decode()
+    )
+    assert "8 organisations in England, March 2025" in wide and "Compared like for like" not in wide
+
+
+def test_the_unit_comparison_uses_like_peers_and_the_funnels_default_method_and_says_both(
+    indicator: Measure, viewer: object
+) -> None:
+    from spiral.benchmarking import queries
+
+    (row,) = queries.compared_with_peers(viewer, Unit.objects.get(code="RAA"))
+    assert row["peers"] == 7 and row["group"].organisation_type == "acute_trust"
+    assert row["applied"] in ("none", "tau2")
+    html = client_for(viewer).get("/benchmarking/units/RAA/").content.decode()
+    assert "acute trusts in England, like for like" in html
+    assert "(among 7 acute trusts)" in html
+    assert "method=auto" in html and "method=tau2" not in html
