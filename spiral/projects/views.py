@@ -36,7 +36,7 @@ from spiral.projects.forms import (
     ScoreForm,
     TeamMemberForm,
 )
-from spiral.projects.models import NodeKind, PdsaCycle, Project, ProjectMeasure, Status
+from spiral.projects.models import DriverNode, NodeKind, PdsaCycle, Project, ProjectMeasure, Status
 
 
 def _project(request: HttpRequest, pk: int, permission: Permission = Permission.VIEW_PROJECT) -> Project:
@@ -327,6 +327,14 @@ def _node_choices(
     ]
 
 
+def _node(request: HttpRequest, project: Project, node_id: int) -> DriverNode:
+    """The node of this project's driver diagram, or 404."""
+    node = queries.node(request.user, project, node_id)
+    if node is None:
+        raise Http404("No such node in this diagram")
+    return node
+
+
 def diagram(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     form = NodeForm(request.POST or None, parents=_node_choices(request, project))
@@ -363,9 +371,7 @@ def diagram(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def node_edit(request: SignedInRequest, pk: int, node_id: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    node = queries.node(request.user, project, node_id)
-    if node is None:
-        raise Http404("No such node in this diagram")
+    node = _node(request, project, node_id)
     parents = [p.pk for p in queries.parents(request.user, project, node)]
     form = EditNodeForm(
         request.POST or None,
@@ -394,9 +400,7 @@ def node_edit(request: SignedInRequest, pk: int, node_id: int) -> HttpResponse:
 @require_POST
 def node_shift(request: SignedInRequest, pk: int, node_id: int, direction: str) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    node = queries.node(request.user, project, node_id)
-    if node is None:
-        raise Http404("No such node in this diagram")
+    node = _node(request, project, node_id)
     services.shift_node(node=node, direction=direction, by=request.user)
     return redirect(f"/projects/{project.pk}/diagram/#node-{node.pk}")
 
@@ -404,9 +408,7 @@ def node_shift(request: SignedInRequest, pk: int, node_id: int, direction: str) 
 @require_POST
 def node_delete(request: SignedInRequest, pk: int, node_id: int) -> HttpResponse:
     project = _project(request, pk, Permission.CHANGE_PROJECT)
-    node = queries.node(request.user, project, node_id)
-    if node is None:
-        raise Http404("No such node in this diagram")
+    node = _node(request, project, node_id)
     try:
         services.delete_node(node=node, by=request.user)
     except ValidationError as exc:
