@@ -118,15 +118,23 @@ def main() -> int:
         client.force_login(User.objects.get(email=SIGN_IN))
         across = f"/measures/{measure.pk}/units/ENG/across/"
         beneath = "/measures/units/ENG/?beneath=on"
-        print(f"{measure.code}: {units} units report it; {everything} series in all. {args.repeat} requests each.")
+        print(
+            f"{measure.code}: {units} units report it; {everything} series in all. {args.repeat} requests each."
+        )
         results: list[tuple[str, dict[str, float]]] = []
-        results.append(("indicator page, every organisation (page 1 of 50)", timed(client, across, args.repeat)))
+        results.append(
+            ("indicator page, every organisation (page 1 of 50)", timed(client, across, args.repeat))
+        )
         results.append(("  sorted by funnel position", timed(client, across + "?sort=position", args.repeat)))
         results.append(("  CSV export, every row", timed(client, across + "export.csv", args.repeat)))
         with mock.patch.object(views, "PAGE_ROWS", 10_000):
             baseline = timed(client, beneath, max(3, args.repeat // 3))
-        results.append((f"baseline: measures page, everything beneath, unpaged ({everything} rows)", baseline))
-        results.append(("measures page, everything beneath, paged (now)", timed(client, beneath, args.repeat)))
+        results.append(
+            (f"baseline: measures page, everything beneath, unpaged ({everything} rows)", baseline)
+        )
+        results.append(
+            ("measures page, everything beneath, paged (now)", timed(client, beneath, args.repeat))
+        )
         width = max(len(label) for label, _ in results)
         print(f"\n{'page':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}")
         for label, r in results:

@@ -222,7 +222,9 @@ def peer_cells(user: AnyUser, unit: Unit) -> dict[int, dict[str, str]]:
     return cells
 
 
-def indicator_positions(user: AnyUser, measure: Any, kinds: set[tuple[str, str]]) -> dict[int, dict[str, Any]]:
+def indicator_positions(
+    user: AnyUser, measure: Any, kinds: set[tuple[str, str]]
+) -> dict[int, dict[str, Any]]:
     """The indicator page's "funnel position" cells: each unit's judgement against its like-for-like peers,
     in words, with a link to the funnel plot with the unit highlighted (measurement.extensions)."""
     from urllib.parse import urlencode

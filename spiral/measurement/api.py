@@ -433,7 +433,7 @@ def indicator_across(
 ) -> Any:
     measure = queries.measure_for(request.auth, measure_id)
     unit = org_queries.unit_for(request.auth, code)
-    common = {
+    common: dict[str, Any] = {
         "measure": measure,
         "unit": unit,
         "kind": filters.kind,

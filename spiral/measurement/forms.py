@@ -128,7 +128,9 @@ class SeriesFilterForm(forms.Form):
 class IndicatorFilterForm(forms.Form):
     """The indicator page's filters: the kind of unit and, for organisations, their type."""
 
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *UnitKind.choices], required=False, label="Kind of unit")
+    kind = forms.ChoiceField(
+        choices=[("", "Any kind"), *UnitKind.choices], required=False, label="Kind of unit"
+    )
     organisation_type = forms.ChoiceField(
         choices=[("", "Any type"), *OrganisationType.choices], required=False, label="Organisation type"
     )

@@ -322,7 +322,12 @@ INDICATOR_HEADER = [
     "peers",
 ]
 POSITION_TONE = {"better": "improvement", "worse": "concern", "neutral": "neither", "within": "common"}
-POSITION_SHORT = {"better": "Better", "worse": "Worse", "neutral": "Beyond (no direction)", "within": "Within"}
+POSITION_SHORT = {
+    "better": "Better",
+    "worse": "Worse",
+    "neutral": "Beyond (no direction)",
+    "within": "Within",
+}
 
 
 def position_tag(position: dict[str, Any] | None) -> Markup:

@@ -290,7 +290,9 @@ class IndicatorRows(Sequence[Series]):
         return iter(self[0 : len(self)])
 
 
-def position_counts(positions: dict[int, dict[str, Any]], units: list[tuple[int, str, str]]) -> dict[str, int]:
+def position_counts(
+    positions: dict[int, dict[str, Any]], units: list[tuple[int, str, str]]
+) -> dict[str, int]:
     """How many of `units` are better, worse, neutral or within the limits on their funnel ("unplaced":
     no usable observation at the latest period of their peers)."""
     counts = dict.fromkeys((*POSITION_ORDER, "unplaced"), 0)

@@ -501,7 +501,7 @@ def _indicator_state(request: HttpRequest, pk: int, code: str) -> dict[str, Any]
     variation = request.GET.get("variation")
     assurance = request.GET.get("assurance")
     sort = request.GET["sort"] if request.GET.get("sort") in queries.INDICATOR_SORTS else "unit"
-    f = {
+    f: dict[str, Any] = {
         "kind": data.get("kind") or None,
         "organisation_type": data.get("organisation_type") or None,
         "variation": variation if variation in presenters.VARIATION else None,
@@ -509,7 +509,12 @@ def _indicator_state(request: HttpRequest, pk: int, code: str) -> dict[str, Any]
         "sort": sort,
         "descending": request.GET.get("dir") == "desc",
     }
-    common = {"measure": measure, "unit": unit, "kind": f["kind"], "organisation_type": f["organisation_type"]}
+    common: dict[str, Any] = {
+        "measure": measure,
+        "unit": unit,
+        "kind": f["kind"],
+        "organisation_type": f["organisation_type"],
+    }
     everything = queries.indicator_series(request.user, **common)
     qs = queries.indicator_series(
         request.user,

@@ -58,7 +58,10 @@ def _url(world, code: str = "ENG", query: str = "", export: str = "") -> str:
 
 def _units(html: str) -> list[str]:
     """The unit codes of the table's rows, in order."""
-    return re.findall(r'</a> <span class="spiral-meta">([A-Z0-9-]+)</span></td>\s*<td class="nhsuk-table__cell">(?:Organisation|Team)', html)
+    return re.findall(
+        r'</a> <span class="spiral-meta">([A-Z0-9-]+)</span></td>\s*<td class="nhsuk-table__cell">(?:Organisation|Team)',
+        html,
+    )
 
 
 def test_the_page_shows_one_row_per_unit_that_reports_the_indicator_with_the_summary_matrix(world, member):
@@ -82,7 +85,7 @@ def test_each_unit_is_placed_on_the_funnel_of_its_like_for_like_peers(world, mem
     # The funnel link highlights the unit among units of its kind.
     assert "/benchmarking/BREACH/?kind=organisation&amp;unit=RW1&amp;method=auto" in html
     # The team is compared with teams only: it is the only one, so within its own limits.
-    team = re.search(r'Ward 1</a>.*?spiral-position--(\w+)', html, re.S)
+    team = re.search(r"Ward 1</a>.*?spiral-position--(\w+)", html, re.S)
     assert team.group(1) == "common"
     assert "On the funnel plot: 1 worse than expected, 1 better" in html
 
@@ -102,7 +105,9 @@ def test_rows_sort_by_latest_value_either_way_and_by_funnel_position(world, memb
 def test_rows_filter_by_kind_and_organisation_type(world, member):
     client = client_for(member)
     teams = _units(client.get(_url(world, query="kind=team")).content.decode())
-    community = _units(client.get(_url(world, query="kind=organisation&organisation_type=community_trust")).content.decode())
+    community = _units(
+        client.get(_url(world, query="kind=organisation&organisation_type=community_trust")).content.decode()
+    )
     assert teams == ["RAA-MED-01"]
     assert sorted(community) == ["RBB", "RCC"]
 
@@ -155,7 +160,7 @@ def test_without_a_registered_placer_the_page_still_lists_the_units(world, membe
 def test_the_page_refuses_anonymous_visitors_and_unknown_units(world, member):
     assert_refuses_anonymous(_url(world))
     assert client_for(member).get(_url(world, code="NOPE")).status_code == 404
-    assert client_for(member).get(f"/measures/999999/units/ENG/across/").status_code == 404
+    assert client_for(member).get("/measures/999999/units/ENG/across/").status_code == 404
 
 
 def test_the_measure_page_and_the_series_page_link_to_it(world, member):
@@ -204,7 +209,9 @@ def test_the_api_lists_the_units_paginated_with_their_positions(world, member):
     assert first["position"]["period"] == "2025-12-01"
     filtered = client.get(path, {"kind": "team"}, **headers).json()
     assert [i["unit"] for i in filtered["items"]] == ["RAA-MED-01"]
-    last = client.get(path, {"limit": 5, "offset": 10, "sort": "latest", "descending": True}, **headers).json()
+    last = client.get(
+        path, {"limit": 5, "offset": 10, "sort": "latest", "descending": True}, **headers
+    ).json()
     assert len(last["items"]) == 5 and last["items"][-1]["unit"] == "RB1"
 
 
