@@ -272,7 +272,8 @@ class IndicatorRows(Sequence[Series]):
     def __getitem__(self, index: slice) -> list[Series]: ...
     def __getitem__(self, index: int | slice) -> Series | list[Series]:
         if isinstance(index, int):
-            rows = self[index : index + 1] if index >= 0 else self[index:][:1]
+            position = index + len(self) if index < 0 else index
+            rows = self[position : position + 1] if position >= 0 else []
             if not rows:
                 raise IndexError(index)
             return rows[0]

@@ -244,3 +244,22 @@ def test_the_unit_measures_page_pages_its_series(tree, member, monkeypatch):
     assert "7 series; 1 to 3 shown (page 1 of 3" in first
     # The summary matrix still counts every series, not just the page's.
     assert sum(int(n) for n in re.findall(r'#series">(\d+)<span', first)) == 7
+
+
+def test_the_rows_read_only_the_slice_asked_for_in_either_order(world, member, django_assert_num_queries):
+    from spiral.measurement import queries
+
+    qs = queries.indicator_series(
+        member, measure=world["measure"], unit=world["units"]["RW1"].parent, sort="latest"
+    )
+    rows = queries.IndicatorRows(qs, {world["units"]["RW1"].pk: {"judgement": "worse"}})
+    with django_assert_num_queries(1):
+        first = rows[0]
+    assert first.unit.code == "RB1" and rows[-1].unit.code == "RW1"
+    by_position = queries.IndicatorRows(
+        qs, {world["units"]["RW1"].pk: {"judgement": "worse"}}, by_position=True
+    )
+    assert by_position[0].unit.code == "RW1" and by_position[0].position == {"judgement": "worse"}
+    assert len(by_position) == len(rows) == 15
+    with pytest.raises(IndexError):
+        rows[99]
