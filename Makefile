@@ -33,6 +33,7 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/import_lock.py --postgres
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/indicator.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -294,7 +294,12 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "membership": lambda o: {"code": o["unit"].code, "membership_id": o["membership"].pk},
     "person": lambda o: {"person_id": o["person"].pk},
     "measure": lambda o: {"pk": o["measure"].pk, "measure_id": o["measure"].pk},
-    "measure_unit": lambda o: {"pk": o["bare_measure"].pk, "code": o["unit"].code},
+    "measure_unit": lambda o: {
+        "pk": o["bare_measure"].pk,
+        "measure_id": o["bare_measure"].pk,
+        "code": o["unit"].code,
+        "fmt": "csv",
+    },
     "series": lambda o: {"pk": o["series"].pk, "series_id": o["series"].pk, "fmt": "csv"},
     "observation": lambda o: {
         "pk": o["series"].pk,

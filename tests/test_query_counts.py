@@ -73,6 +73,11 @@ def _indicator() -> str:
     return measure.code
 
 
+def _across(person: User) -> str:
+    measure = Measure.objects.filter(is_indicator=True, series__isnull=False).order_by("pk").first()
+    return f"/measures/{measure.pk}/units/{measure.owner.code}/across/"
+
+
 PAGES: dict[str, Callable[[User], str]] = {
     "home": lambda p: "/",
     "my work": lambda p: "/projects/mine/",
@@ -86,6 +91,8 @@ PAGES: dict[str, Callable[[User], str]] = {
     "search": lambda p: "/search/?q=falls",
     "feedback page": lambda p: f"/feedback/units/{_feedback_unit(p)}/",
     "funnel page": lambda p: f"/benchmarking/{_indicator()}/",
+    "indicator across every unit": _across,
+    "indicator across every unit, by funnel position": lambda p: _across(p) + "?sort=position",
     "person's page": lambda p: f"/people/{p.pk}/",
 }
 

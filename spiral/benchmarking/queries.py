@@ -366,6 +366,33 @@ def gaps_by_child(user: AnyUser, *, parent: Unit, rows: list[GapRow]) -> list[Ch
     return out
 
 
+def positions(user: AnyUser, measure: Measure, kinds: set[tuple[str, str]]) -> dict[int, dict[str, Any]]:
+    """Each unit's place on the funnel of `measure` among its like-for-like peers (units of its kind and,
+    for organisations, its type, across the hierarchy the user sees: the peers of "compared with peers"),
+    by the default method at the latest period with data, for each peer group of `kinds` ((unit kind,
+    organisation type) pairs): {unit id: {"judgement", "flag", "period", "group", "applied", "peers", "code"}}.
+    {} for a measure that cannot be benchmarked. Two queries a peer group, and one for the top unit."""
+    if not measure.is_indicator or measure.chart not in RATIO_CHARTS:
+        return {}
+    root = top_unit(user)
+    if root is None:
+        return {}
+    out: dict[int, dict[str, Any]] = {}
+    for kind, organisation_type in sorted(kinds):
+        own_type = organisation_type if kind == UnitKind.ORGANISATION else ""
+        group = PeerGroup(within=root, kind=kind, organisation_type=own_type)
+        data = peer_data(user, measure=measure, group=group)
+        result = compute(data, fm.DEFAULT_METHOD)
+        if result is None:
+            continue
+        for i, point in enumerate(data.points):
+            out[point.unit_id] = {
+                "judgement": str(result.judgements[i]), "flag": str(result.flags[i]), "period": data.period,
+                "group": group, "applied": result.applied, "peers": len(result), "code": point.code,
+            }  # fmt: skip
+    return out
+
+
 def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:
     """For each indicator `unit` records: its flag against units of its kind (the measures page's
     "compared with peers" column shows it, through `views.peer_cells`; docs/adr/0005-benchmarking-app.md)."""

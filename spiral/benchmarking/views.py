@@ -220,3 +220,25 @@ def peer_cells(user: AnyUser, unit: Unit) -> dict[int, dict[str, str]]:
             "href": reverse("benchmarking:funnel", args=[row["measure"].code]) + "?" + query,
         }
     return cells
+
+
+def indicator_positions(
+    user: AnyUser, measure: Any, kinds: set[tuple[str, str]]
+) -> dict[int, dict[str, Any]]:
+    """The indicator page's "funnel position" cells: each unit's judgement against its like-for-like peers,
+    in words, with a link to the funnel plot with the unit highlighted (measurement.extensions)."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    found = queries.positions(user, measure, kinds)
+    if not found:
+        return found
+    base = reverse("benchmarking:funnel", args=[measure.code])
+    for position in found.values():
+        group = position.pop("group")
+        query = {"kind": group.kind, "unit": position["code"], "method": fm.DEFAULT_METHOD}
+        position["text"] = presenters.judgement_text(position["judgement"]).capitalize()
+        position["peers_text"] = group.describe()
+        position["href"] = f"{base}?{urlencode(query)}"
+    return found

@@ -14,9 +14,10 @@ from ninja.pagination import paginate
 
 from spiral.core.api import Code, ErrorOut, Id, Name, Number, Pagination, ShortText, Text, Version, model_str
 from spiral.core.types import SignedInRequest
-from spiral.measurement import analyses, imports, queries, services, tasks
+from spiral.measurement import analyses, extensions, imports, queries, services, tasks
 from spiral.measurement.models import Chart, Frequency, Improvement, Measure, MeasureType, Observation, Series
 from spiral.organisations import queries as org_queries
+from spiral.organisations.models import OrganisationType, UnitKind
 from spiral.organisations.permissions import Permission, get_or_deny, require
 
 router = Router(tags=["measures and observations"])
@@ -370,6 +371,86 @@ def list_series(request: SignedInRequest, filters: Query[SeriesFilters]) -> Any:
         variation=filters.variation_icon,
         assurance=filters.assurance_icon,
         sort="unit",
+    )
+
+
+class IndicatorFilters(Schema):
+    kind: UnitKind | None = Field(None, description="Only units of this kind")
+    organisation_type: OrganisationType | None = Field(None, description="Only organisations of this type")
+    variation_icon: Name | None = None
+    assurance_icon: Name | None = None
+    sort: Literal[tuple(queries.INDICATOR_SORTS)] = Field(  # type: ignore[valid-type]  # built from the sorts
+        "unit", description="unit, code, kind, period, latest, target, variation, assurance or position"
+    )
+    descending: bool = False
+
+
+class PositionOut(Schema):
+    judgement: str = Field(description="better, worse, neutral (beyond the limits, no direction) or within")
+    flag: str = Field(description="above_998, above_95, within, below_95 or below_998")
+    period: dt.date | None = Field(None, description="The period of the funnel: the peers' latest")
+    peers: str = Field(description="The peer group: units of the unit's kind (and organisation type)")
+    method: str = Field(description="The limits drawn: none (exact), phi or tau2")
+
+
+class IndicatorRowOut(SeriesOut):
+    unit_name: str
+    unit_kind: str
+    organisation_type: str
+    position: PositionOut | None = Field(
+        None, description="The unit's place on the funnel plot of its peers; null when not placed"
+    )
+
+    @staticmethod
+    def resolve_unit_name(obj: Any) -> str:
+        return obj.unit.name
+
+    @staticmethod
+    def resolve_unit_kind(obj: Any) -> str:
+        return obj.unit.kind
+
+    @staticmethod
+    def resolve_organisation_type(obj: Any) -> str:
+        return obj.unit.organisation_type
+
+    @staticmethod
+    def resolve_position(obj: Any) -> dict[str, Any] | None:
+        found = getattr(obj, "position", None)
+        if not found:
+            return None
+        return {"judgement": found["judgement"], "flag": found["flag"], "period": found["period"],
+                "peers": found.get("peers_text", ""), "method": found["applied"]}  # fmt: skip
+
+
+@router.get(
+    "/measures/{measure_id}/units/{code}/across",
+    response=list[IndicatorRowOut],
+    summary="One indicator across every unit beneath a unit that reports it",
+)
+@paginate(Pagination)
+def indicator_across(
+    request: SignedInRequest, measure_id: Id, code: Code, filters: Query[IndicatorFilters]
+) -> Any:
+    measure = queries.measure_for(request.auth, measure_id)
+    unit = org_queries.unit_for(request.auth, code)
+    common: dict[str, Any] = {
+        "measure": measure,
+        "unit": unit,
+        "kind": filters.kind,
+        "organisation_type": filters.organisation_type,
+    }
+    qs = queries.indicator_series(
+        request.auth,
+        **common,
+        variation=filters.variation_icon,
+        assurance=filters.assurance_icon,
+        sort=filters.sort,
+        descending=filters.descending,
+    )
+    units = queries.reporting_units(queries.indicator_series(request.auth, **common))
+    positions = extensions.indicator_positions(request.auth, measure, {(k, t) for _, k, t in units})
+    return queries.IndicatorRows(
+        qs, positions, by_position=filters.sort == "position", descending=filters.descending
     )
 
 

@@ -26,3 +26,32 @@ def register_peer_comparison(function: PeerComparison) -> None:
 def peer_comparison(user: AnyUser, unit: Any) -> dict[int, dict[str, str]]:
     """The "compared with peers" cell of each of the unit's indicator series ({} when nobody registered)."""
     return _peer_comparison(user, unit) if _peer_comparison is not None else {}
+
+
+# (user, measure, peer kinds) -> {unit id: position} for an indicator, where `peer kinds` are the (unit
+# kind, organisation type) pairs of the units to place, and a position is a dict with "judgement"
+# (better, worse, neutral or within), "flag" (above_998 ... below_998), "text", "href" and "period".
+IndicatorPositions = Callable[[Any, Any, set[tuple[str, str]]], dict[int, dict[str, Any]]]
+
+_indicator_positions: IndicatorPositions | None = None
+
+
+def register_indicator_positions(function: IndicatorPositions) -> None:
+    """Let another app fill the indicator page's "funnel position" column (benchmarking does)."""
+    global _indicator_positions
+    _indicator_positions = function
+
+
+def has_indicator_positions() -> bool:
+    """Whether some app places units on a funnel (the column is shown only then)."""
+    return _indicator_positions is not None
+
+
+def indicator_positions(
+    user: AnyUser, measure: Any, kinds: set[tuple[str, str]]
+) -> dict[int, dict[str, Any]]:
+    """Each unit's position on the funnel of `measure` among its like-for-like peers, at the latest
+    period, for the peer groups `kinds` ({} when nobody registered or the measure cannot be compared)."""
+    if _indicator_positions is None or not kinds:
+        return {}
+    return _indicator_positions(user, measure, kinds)

@@ -7,6 +7,7 @@ from django import forms
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
 from spiral.measurement.models import AnnotationKind, Chart, Frequency, Improvement, MeasureType
+from spiral.organisations.models import OrganisationType, UnitKind
 
 EMPTY = [("", "Choose one")]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -122,3 +123,14 @@ class SeriesFilterForm(forms.Form):
         choices=[("", "Any type"), *MeasureType.choices], required=False, label="Type"
     )
     beneath = forms.BooleanField(required=False, label="Include everything beneath")
+
+
+class IndicatorFilterForm(forms.Form):
+    """The indicator page's filters: the kind of unit and, for organisations, their type."""
+
+    kind = forms.ChoiceField(
+        choices=[("", "Any kind"), *UnitKind.choices], required=False, label="Kind of unit"
+    )
+    organisation_type = forms.ChoiceField(
+        choices=[("", "Any type"), *OrganisationType.choices], required=False, label="Organisation type"
+    )

@@ -304,6 +304,85 @@ def summary_export_rows(rows: list[Series]) -> list[list[Any]]:
     return out
 
 
+INDICATOR_HEADER = [
+    "unit_code",
+    "unit",
+    "kind",
+    "organisation_type",
+    "measure_code",
+    "latest_period",
+    "latest_value",
+    "target",
+    "variation",
+    "assurance",
+    "points",
+    "funnel_position",
+    "funnel_limit",
+    "funnel_period",
+    "peers",
+]
+POSITION_TONE = {"better": "improvement", "worse": "concern", "neutral": "neither", "within": "common"}
+POSITION_SHORT = {
+    "better": "Better",
+    "worse": "Worse",
+    "neutral": "Beyond (no direction)",
+    "within": "Within",
+}
+
+
+def position_tag(position: dict[str, Any] | None) -> Markup:
+    """A unit's funnel position as a tag in Making Data Count's colours, linking to the funnel plot."""
+    if not position:
+        return Markup('<span class="spiral-meta">Not placed</span>')
+    judgement = position["judgement"]
+    return Markup(
+        '<a href="{href}" class="spiral-position spiral-position--{tone}">{short}'
+        '<span class="nhsuk-u-visually-hidden">: {text}, among {peers}</span></a>'
+    ).format(
+        href=position.get("href", ""),
+        tone=POSITION_TONE.get(judgement, "none"),
+        short=POSITION_SHORT.get(judgement, judgement),
+        text=position.get("text", ""),
+        peers=position.get("peers_text", "peers"),
+    )
+
+
+def indicator_export_rows(rows: Iterable[Series]) -> list[list[Any]]:
+    """The indicator page's rows for CSV/XLSX: one unit each, with its funnel position if placed."""
+    out = []
+    for s in rows:
+        a = analysis_of(s)
+        position = getattr(s, "position", None) or {}
+        period = position.get("period")
+        out.append(
+            [
+                s.unit.code,
+                s.unit.name,
+                s.unit.kind,
+                s.unit.organisation_type,
+                s.measure.code,
+                periods.label(a.latest_period, s.measure.frequency) if a and a.latest_period else "",
+                a.latest_value if a else None,
+                a.target if a else None,
+                icon_text("variation", a.variation_icon if a else ""),
+                icon_text("assurance", a.assurance_icon if a else ""),
+                a.points if a else 0,
+                position.get("judgement", ""),
+                position.get("flag", ""),
+                periods.label(period, s.measure.frequency) if period else "",
+                position.get("peers_text", ""),
+            ]
+        )
+    return out
+
+
+def matrix_grid(matrix: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """The summary matrix as a header and rows, for an XLSX sheet."""
+    header = ["assurance \\ variation"] + [icon_text("variation", v) for v in matrix["columns"]]
+    grid = [[icon_text("assurance", a)] + [c.count for c in cells] for a, cells in matrix["rows"]]
+    return header, grid
+
+
 def safe_filename(text: str) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)[:80] or "export"
 

@@ -3,9 +3,10 @@ permissions.visible_to; they never recompute: a stale analysis is read as updati
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from spiral.core.types import AnyUser
 from spiral.measurement.models import Annotation, Measure, Observation, ObservationChange, Series
@@ -164,3 +165,139 @@ def history(user: AnyUser, series: Series) -> QuerySet[ObservationChange]:
     if not visible_to(user, Series.objects.filter(pk=series.pk)).exists():
         return ObservationChange.objects.none()
     return series.changes.select_related("by").order_by("-at", "-id")
+
+
+# --- one indicator across every unit that reports it -----------------------------------------------
+
+INDICATOR_SORTS = {
+    "unit": ("unit__name", "unit__code"),
+    "code": ("unit__code",),
+    "kind": ("unit__kind", "unit__organisation_type", "unit__name"),
+    "period": ("analysis__latest_period", "unit__name"),
+    "latest": ("analysis__latest_value", "unit__name"),
+    "target": ("analysis__target", "unit__name"),
+    "variation": ("analysis__variation_icon", "unit__name"),
+    "assurance": ("analysis__assurance_icon", "unit__name"),
+    "position": (),  # by funnel position: ordered in Python (`IndicatorRows`), the funnel is not stored
+}
+# Funnel positions from worst to best, as a board reads them; units not placed come last either way.
+POSITION_ORDER = {"worse": 0, "neutral": 1, "within": 2, "better": 3}
+
+
+def indicator_series(
+    user: AnyUser,
+    *,
+    measure: Measure,
+    unit: Unit,
+    kind: str | None = None,
+    organisation_type: str | None = None,
+    variation: str | None = None,
+    assurance: str | None = None,
+    sort: str = "unit",
+    descending: bool = False,
+) -> QuerySet[Series]:
+    """The series of `measure` of `unit` and every unit beneath it that reports it, one per unit, with
+    the unit and its analysis, optionally of one unit kind and organisation type, sorted on the server
+    (empty values last whichever the direction, on SQLite and PostgreSQL alike)."""
+    qs = visible_to(user, Series.objects.filter(subtree_q(unit.path, "unit__"), measure=measure))
+    if kind:
+        qs = qs.filter(unit__kind=kind)
+    if organisation_type:
+        qs = qs.filter(unit__organisation_type=organisation_type)
+    if variation is not None:
+        qs = qs.filter(analysis__variation_icon=variation)
+    if assurance is not None:
+        qs = qs.filter(analysis__assurance_icon=assurance)
+    fields = INDICATOR_SORTS.get(sort) or INDICATOR_SORTS["unit"]
+    order = [
+        F(f).desc(nulls_last=True) if descending and i == 0 else F(f).asc(nulls_last=True)
+        for i, f in enumerate(fields)
+    ]
+    return qs.select_related("measure", "unit", "analysis").order_by(*order, "id")
+
+
+def reporting_units(qs: QuerySet[Series]) -> list[tuple[int, str, str]]:
+    """(unit id, kind, organisation type) of each series of `qs`, in one query: the peer groups to place
+    on the funnel, and the units whose positions the page counts."""
+    return [
+        (unit_id, kind, org_type or "")
+        for unit_id, kind, org_type in qs.order_by().values_list(
+            "unit_id", "unit__kind", "unit__organisation_type"
+        )
+    ]
+
+
+class IndicatorRows(Sequence[Series]):
+    """The rows of the indicator page, API and exports: `qs` in its own order, or (sort "position") by
+    each unit's funnel position, each series carrying `.position` (a dict, or None when not placed).
+
+    A sequence that reads only the slice asked for (Django's Paginator and the API's pagination take a
+    slice), so a page of 50 rows reads 50 rows whatever the number of units.
+    """
+
+    def __init__(
+        self,
+        qs: QuerySet[Series],
+        positions: dict[int, dict[str, Any]],
+        *,
+        by_position: bool = False,
+        descending: bool = False,
+    ) -> None:
+        self.qs = qs
+        self.positions = positions
+        self.ids: list[int] | None = None
+        if by_position:
+            # One query for the ids in the queryset's order (by unit name), then a stable sort by position.
+            pairs = list(qs.values_list("id", "unit_id"))
+            last = len(POSITION_ORDER)
+
+            def rank(pair: tuple[int, int]) -> int:
+                found = positions.get(pair[1])
+                r = POSITION_ORDER.get(found["judgement"], last) if found else last
+                return (last - 1 - r if r < last else last) if descending else r
+
+            self.ids = [series_id for series_id, _ in sorted(pairs, key=rank)]
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self.ids is not None:
+            return len(self.ids)
+        if self._count is None:
+            self._count = self.qs.count()
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> Series: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Series]: ...
+    def __getitem__(self, index: int | slice) -> Series | list[Series]:
+        if isinstance(index, int):
+            position = index + len(self) if index < 0 else index
+            rows = self[position : position + 1] if position >= 0 else []
+            if not rows:
+                raise IndexError(index)
+            return rows[0]
+        if self.ids is not None:
+            wanted = self.ids[index]
+            found = self.qs.order_by().in_bulk(wanted)
+            rows = [found[i] for i in wanted if i in found]
+        else:
+            rows = list(self.qs[index])
+        for series in rows:
+            series.position = self.positions.get(series.unit_id)  # type: ignore[attr-defined]  # display extra
+        return rows
+
+    def __iter__(self) -> Iterator[Series]:
+        return iter(self[0 : len(self)])
+
+
+def position_counts(
+    positions: dict[int, dict[str, Any]], units: list[tuple[int, str, str]]
+) -> dict[str, int]:
+    """How many of `units` are better, worse, neutral or within the limits on their funnel ("unplaced":
+    no usable observation at the latest period of their peers)."""
+    counts = dict.fromkeys((*POSITION_ORDER, "unplaced"), 0)
+    for unit_id, _kind, _type in units:
+        found = positions.get(unit_id)
+        counts[found["judgement"] if found else "unplaced"] += 1
+    return counts

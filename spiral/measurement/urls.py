@@ -15,6 +15,12 @@ urlpatterns = [
     path("<int:pk>/", views.measure_detail, name="measure"),
     path("<int:pk>/edit/", views.measure_edit, name="measure-edit"),
     path("<int:pk>/units/<code:code>/", views.series_for_unit, name="series-for-unit"),
+    path("<int:pk>/units/<code:code>/across/", views.indicator_across, name="indicator-across"),
+    path(
+        "<int:pk>/units/<code:code>/across/export.<str:fmt>",
+        views.indicator_across_export,
+        name="indicator-across-export",
+    ),
     path("series/<int:pk>/", views.series_detail, name="series"),
     path("series/<int:pk>/export.<str:fmt>", views.series_export, name="series-export"),
     path(

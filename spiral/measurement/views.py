@@ -13,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +28,7 @@ from spiral.measurement import analyses, extensions, imports, presenters, querie
 from spiral.measurement.forms import (
     AnnotationForm,
     ImportForm,
+    IndicatorFilterForm,
     MeasureForm,
     ObservationForm,
     SeriesFilterForm,
@@ -397,7 +399,8 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-PAGE_ROWS = 500
+# Series a page of the unit's measures page shows (within the 25-50 the NHS pages keep a table to).
+PAGE_ROWS = 50
 
 
 @cached_page
@@ -420,17 +423,17 @@ def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
         sort=f["sort"],
         descending=f["descending"],
     )
-    rows = list(qs[: PAGE_ROWS + 1])
-    total = len(rows) if len(rows) <= PAGE_ROWS else qs.count()
+    page = Paginator(qs, PAGE_ROWS).get_page(request.GET.get("page"))
     query = request.GET.copy()
-    for key in ("sort", "dir", "variation", "assurance"):
+    for key in ("sort", "dir", "variation", "assurance", "page"):
         query.pop(key, None)
     context = {
         "page_title": f"Measures of {unit.name}",
         "active_nav": "units",
         "unit": unit,
-        "rows": rows[:PAGE_ROWS],
-        "total": total,
+        "rows": list(page.object_list),
+        "page": page,
+        "total": page.paginator.count,
         "matrix": presenters.summary_matrix(queries.icon_counts(everything)),
         "updating": queries.updating_count(everything),
         "f": f,
@@ -472,18 +475,116 @@ def unit_measures_export(request: HttpRequest, code: str, fmt: str) -> HttpRespo
         matrix = presenters.summary_matrix(
             queries.icon_counts(queries.series_queryset(request.user, **common))
         )
-        grid = [
-            [presenters.icon_text("assurance", a)] + [c.count for c in cells] for a, cells in matrix["rows"]
-        ]
-        header = ["assurance \\ variation"] + [
-            presenters.icon_text("variation", v) for v in matrix["columns"]
-        ]
+        header, grid = presenters.matrix_grid(matrix)
         content = exports.write_xlsx(
             [("Measures", presenters.SUMMARY_HEADER, data), ("Summary", header, grid)]
         )
         return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
     return exports.download(
         exports.write_csv(presenters.SUMMARY_HEADER, data), f"{name}.csv", exports.CSV_TYPE
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One indicator across every unit that reports it
+
+INDICATOR_ROWS = 50
+
+
+def _indicator_state(request: HttpRequest, pk: int, code: str) -> dict[str, Any]:
+    """What the indicator page and its exports share: the measure, the unit, the filters, the rows in
+    order with their funnel positions, and the units they count."""
+    measure = _measure(request, pk)
+    unit = _unit(request, code)
+    form = IndicatorFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    variation = request.GET.get("variation")
+    assurance = request.GET.get("assurance")
+    sort = request.GET["sort"] if request.GET.get("sort") in queries.INDICATOR_SORTS else "unit"
+    f: dict[str, Any] = {
+        "kind": data.get("kind") or None,
+        "organisation_type": data.get("organisation_type") or None,
+        "variation": variation if variation in presenters.VARIATION else None,
+        "assurance": assurance if assurance in presenters.ASSURANCE else None,
+        "sort": sort,
+        "descending": request.GET.get("dir") == "desc",
+    }
+    common: dict[str, Any] = {
+        "measure": measure,
+        "unit": unit,
+        "kind": f["kind"],
+        "organisation_type": f["organisation_type"],
+    }
+    everything = queries.indicator_series(request.user, **common)
+    qs = queries.indicator_series(
+        request.user,
+        **common,
+        variation=f["variation"],
+        assurance=f["assurance"],
+        sort=sort,
+        descending=f["descending"],
+    )
+    units = queries.reporting_units(everything)
+    positions = extensions.indicator_positions(request.user, measure, {(k, t) for _, k, t in units})
+    rows = queries.IndicatorRows(qs, positions, by_position=sort == "position", descending=f["descending"])
+    return {
+        "measure": measure, "unit": unit, "form": form, "f": f, "everything": everything, "rows": rows,
+        "units": units, "positions": positions,
+    }  # fmt: skip
+
+
+@cached_page
+def indicator_across(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    """One indicator across every unit beneath `code` that reports it: one row each, with the summary
+    matrix of those units and their funnel positions."""
+    state = _indicator_state(request, pk, code)
+    measure, unit, everything = state["measure"], state["unit"], state["everything"]
+    page = Paginator(state["rows"], INDICATOR_ROWS).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    for key in ("sort", "dir", "variation", "assurance", "page"):
+        query.pop(key, None)
+    return render(
+        request,
+        "measurement/indicator_across.jinja",
+        state
+        | {
+            "page_title": f"{measure.name} across {unit.name}",
+            "active_nav": "measures",
+            "page": page,
+            "page_rows": list(page.object_list),
+            "matrix": presenters.summary_matrix(queries.icon_counts(everything)),
+            "updating": queries.updating_count(everything),
+            "position_counts": queries.position_counts(state["positions"], state["units"]),
+            "placing": extensions.has_indicator_positions() and bool(state["positions"]),
+            "base_query": query.urlencode(),
+            "p": presenters,
+            "breadcrumbs": [
+                *_crumbs(request, unit),
+                {"href": reverse("measurement:measure", args=[measure.pk]), "text": measure.name},
+            ],
+        },
+    )
+
+
+@replica_reads
+def indicator_across_export(request: HttpRequest, pk: int, code: str, fmt: str) -> HttpResponse:
+    """Every row of the indicator page (all pages, the same filters and order), as CSV or XLSX."""
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Exports are CSV or XLSX")
+    state = _indicator_state(request, pk, code)
+    measure, unit = state["measure"], state["unit"]
+    data = presenters.indicator_export_rows(state["rows"])
+    name = presenters.safe_filename(f"{measure.code}-across-{unit.code}")
+    if fmt == "xlsx":
+        header, grid = presenters.matrix_grid(
+            presenters.summary_matrix(queries.icon_counts(state["everything"]))
+        )
+        content = exports.write_xlsx(
+            [("Units", presenters.INDICATOR_HEADER, data), ("Summary", header, grid)]
+        )
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(
+        exports.write_csv(presenters.INDICATOR_HEADER, data), f"{name}.csv", exports.CSV_TYPE
     )
 
 
