@@ -441,9 +441,12 @@ class SuggestedRebase:
 def suggested_rebase(
     series: Series, result: spc.Analysis | None = None, laid: Laid | None = None
 ) -> SuggestedRebase | None:
-    """The latest annotated change (a "change tested") that a sustained shift follows, with enough
+    """The first annotated change (a "change tested") that a sustained shift follows, with enough
     points after it, where no rebase exists yet (spc.suggest_rebase); None when there is none or the
-    series cannot be analysed. Pass the page's `analyse_series` result to spare recomputing it."""
+    series cannot be analysed. The first, because the change that began a shift is its reason (a
+    second PDSA cycle a month later falls in the same window); once it is confirmed, a later change
+    with a shift of its own is offered next. Pass the page's `analyse_series` result to spare
+    recomputing it."""
     changes = list(series.annotations.filter(kind=AnnotationKind.CHANGE).order_by("period_start", "pk"))
     if not changes:
         return None
@@ -460,7 +463,7 @@ def suggested_rebase(
     found = spc.suggest_rebase(result, by_index)
     if not found:
         return None
-    index = found[-1]
+    index = found[0]
     return SuggestedRebase(
         laid.starts[index], periods.label(laid.starts[index], series.measure.frequency), by_index[index]
     )

@@ -128,3 +128,11 @@ def test_the_api_analysis_says_the_suggested_rebase_or_null(series, member):
     body = api.get(f"/api/v1/series/{series.pk}/analysis", **bearer(member)).json()
     assert body["suggested_rebase"] is None
     assert body["rebase"] == [10]
+
+
+def test_of_two_changes_before_one_shift_the_first_is_offered(series):
+    Annotation.objects.create(
+        series=series, period_start=D(2024, 12, 1), kind=AnnotationKind.CHANGE, text="PDSA 2: earlier rounds"
+    )
+    found = analyses.suggested_rebase(series)
+    assert found is not None and found.period == CHANGE and found.reason == "PDSA 1: discharge lounge"
