@@ -102,12 +102,14 @@ def analyse_series(
     observations: Sequence[Any] | None = None,
     annotations: Sequence[Annotation] | None = None,
     targets: list[tuple[dt.date | None, float]] | None = None,
+    extra_rebase: Iterable[dt.date] = (),
 ) -> tuple[spc.Analysis, Laid]:
     """The full analysis of one series (with its rebase points and target trajectory), for its page.
 
     A page charting several series passes what it has already read for all of them at once (the
     series' observations in period order, its annotations, its measure's targets), so that charting N
-    series costs a few queries, not 3 N."""
+    series costs a few queries, not 3 N. `extra_rebase`: period starts to rebase at as well, in memory
+    only (the "after" chart of a suggested recalculation; nothing is stored)."""
     measure = series.measure
     ratio = measure.chart in RATIO_CHARTS
     if observations is None:
@@ -127,6 +129,7 @@ def analyse_series(
         )
     else:
         rebase_days = {a.period_start for a in annotations if a.kind == AnnotationKind.REBASE}
+    rebase_days |= set(extra_rebase)
     rebase = [i for i, d in enumerate(laid.starts) if d in rebase_days]
     target: Any = None
     if _is_trajectory(targets):
@@ -420,3 +423,47 @@ def full_result(series: Series) -> dict[str, Any]:
     except spc.SPCError as exc:
         return {"error": str(exc)}
     return result.to_dict()
+
+
+@dataclass(frozen=True)
+class SuggestedRebase:
+    """A recalculation Spiral offers (never makes): from `period`, because of the change `annotation`."""
+
+    period: dt.date
+    label: str  # the period as people write it ("Apr 2025")
+    annotation: Annotation
+
+    @property
+    def reason(self) -> str:
+        return self.annotation.text
+
+
+def suggested_rebase(
+    series: Series, result: spc.Analysis | None = None, laid: Laid | None = None
+) -> SuggestedRebase | None:
+    """The first annotated change (a "change tested") that a sustained shift follows, with enough
+    points after it, where no rebase exists yet (spc.suggest_rebase); None when there is none or the
+    series cannot be analysed. The first, because the change that began a shift is its reason (a
+    second PDSA cycle a month later falls in the same window); once it is confirmed, a later change
+    with a shift of its own is offered next. Pass the page's `analyse_series` result to spare
+    recomputing it."""
+    changes = list(series.annotations.filter(kind=AnnotationKind.CHANGE).order_by("period_start", "pk"))
+    if not changes:
+        return None
+    if result is None or laid is None:
+        try:
+            result, laid = analyse_series(series)
+        except spc.SPCError:
+            return None
+    position = {d: i for i, d in enumerate(laid.starts)}
+    by_index: dict[int, Annotation] = {}
+    for a in changes:
+        if a.period_start in position:
+            by_index.setdefault(position[a.period_start], a)  # the first note at a period
+    found = spc.suggest_rebase(result, by_index)
+    if not found:
+        return None
+    index = found[0]
+    return SuggestedRebase(
+        laid.starts[index], periods.label(laid.starts[index], series.measure.frequency), by_index[index]
+    )

@@ -478,7 +478,15 @@ def series_observations(request: SignedInRequest, series_id: Id) -> Any:
 
 @router.get("/series/{series_id}/analysis", response=dict, summary="The SPC analysis (Analysis.to_dict())")
 def series_analysis(request: SignedInRequest, series_id: Id) -> Any:
-    return analyses.full_result(_series(request, series_id))
+    series = _series(request, series_id)
+    result = dict(analyses.full_result(series))
+    if "error" not in result:
+        # A recalculation Spiral offers after a change tested (never made on its own), or null.
+        found = analyses.suggested_rebase(series)
+        result["suggested_rebase"] = (
+            None if found is None else {"period": found.period.isoformat(), "reason": found.reason}
+        )
+    return result
 
 
 class JobAcceptedOut(Schema):

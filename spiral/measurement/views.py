@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from spiral import spc
 from spiral.core import exports, periods
 from spiral.core.db import replica_reads
 from spiral.core.forms import submit_form
@@ -33,7 +34,7 @@ from spiral.measurement.forms import (
     ObservationForm,
     SeriesFilterForm,
 )
-from spiral.measurement.models import Measure, Series
+from spiral.measurement.models import AnnotationKind, Measure, Series
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, may_import_data, require
@@ -273,7 +274,7 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
                 if not measure.is_ratio:
                     initial["value"] = _plain(correcting.value)
         form = ObservationForm(initial=initial, ratio=measure.is_ratio)
-    result, _laid = analyses.analyse_series(series)
+    result, laid = analyses.analyse_series(series)
     annotations = list(series.annotations.select_related("created_by"))
     observations = list(queries.observations(request.user, series))
     rows = presenters.data_rows(series, result, observations)
@@ -293,6 +294,7 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "history": list(queries.history(request.user, series)[:100]),
             "form": form,
             "annotation_form": AnnotationForm(),
+            "suggestion": analyses.suggested_rebase(series, result, laid),
             "may_record": may_record,
             "correcting": correcting,
             "p": presenters,
@@ -343,6 +345,67 @@ def annotation_add(request: SignedInRequest, pk: int) -> HttpResponse:
                 request, f"Annotation not added: {name.replace('__all__', '')} {error}".replace("  ", " ")
             )
     return redirect("measurement:series", pk=series.pk)
+
+
+def series_rebase(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The recalculation Spiral suggests after a change (both charts), confirmed by a POST of someone who
+    may annotate the series; limits are never recalculated without it."""
+    series = _series(request, pk)
+    if request.method == "POST":
+        require(request.user, Permission.RECORD_DATA, series)
+    measure = series.measure
+    try:
+        result, laid = analyses.analyse_series(series)
+    except spc.SPCError as exc:
+        messages.error(request, f"This series cannot be charted, so nothing can be recalculated: {exc}")
+        return redirect("measurement:series", pk=series.pk)
+    suggestion = analyses.suggested_rebase(series, result, laid)
+    if request.method == "POST":
+        asked = request.POST.get("period", "")
+        if suggestion is None or asked != suggestion.period.isoformat():
+            messages.error(
+                request,
+                "Limits not recalculated: no recalculation is suggested from that period now (it may have "
+                "been confirmed already). Add a rebase annotation on the series page to choose another.",
+            )
+            return redirect("measurement:series", pk=series.pk)
+        change = suggestion.annotation
+        label = suggestion.label
+        services.add_annotation(
+            series=series,
+            period=suggestion.period,
+            kind=AnnotationKind.REBASE,
+            text=f"Limits recalculated from {label}, after the change tested"[:500],
+            reason=f"{change.get_kind_display()}: {change.text}",
+            by=request.user,
+        )
+        messages.success(request, f"The limits are now recalculated from {label}.")
+        return redirect("measurement:series", pk=series.pk)
+    context: dict[str, Any] = {
+        "page_title": f"Recalculate limits? {measure.name} — {series.unit.name}",
+        "active_nav": "measures",
+        "series": series,
+        "measure": measure,
+        "unit": series.unit,
+        "suggestion": suggestion,
+        "may_record": can(request.user, Permission.RECORD_DATA, series),
+        "p": presenters,
+        "breadcrumbs": [
+            *_crumbs(request, series.unit),
+            {"href": reverse("measurement:series", args=[series.pk]), "text": measure.name},
+        ],
+    }
+    if suggestion is not None:
+        annotations = list(series.annotations.all())
+        after, _ = analyses.analyse_series(series, extra_rebase=[suggestion.period])
+        context |= {
+            "label": suggestion.label,
+            "before": presenters.chart_svg(series, result, annotations),
+            "after": presenters.chart_svg(series, after, annotations),
+            "before_result": result,
+            "after_result": after,
+        }
+    return render(request, "measurement/series_rebase.jinja", context)
 
 
 @require_POST

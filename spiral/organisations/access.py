@@ -248,6 +248,12 @@ PAGES: list[Route] = [
     Route("measurement:series", "series", _form(VIEW_UNIT, _r(P.RECORD_DATA))),
     Route("measurement:series-export", "series", _read(VIEW_UNIT)),
     Route("measurement:observation-delete", "observation", _post(_r(P.RECORD_DATA))),
+    Route(
+        "measurement:series-rebase",
+        "series",
+        _form(VIEW_UNIT, _r(P.RECORD_DATA)),
+        "a suggested recalculation",
+    ),
     Route("measurement:annotation-add", "series", _post(_r(P.RECORD_DATA))),
     Route("measurement:annotation-delete", "annotation", _post(_r(P.RECORD_DATA))),
     Route("measurement:unit", "unit", _read(VIEW_UNIT)),

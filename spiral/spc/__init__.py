@@ -11,7 +11,7 @@ conventions chosen where the peers disagree are in its §9 and §10; docs/spc.md
 
 Public API: `analyse` (one series), `analyse_many` (many series, vectorised), `render_svg`,
 `Analysis`, `BatchAnalysis`, `RunsAnalysis`, `SPCError` (every input error; a ValueError),
-`SPCWarning`, and the constants below.
+`SPCWarning`, `suggest_rebase` (where a shift follows an annotated change), and the constants below.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ._constants import (
     TREND_LENGTH,
     VARIATION_ICONS,
 )
+from ._suggest import suggest_rebase
 from ._validate import SPCError, SPCWarning
 from .svg import render_svg
 
@@ -56,4 +57,5 @@ __all__ = [
     "analyse",
     "analyse_many",
     "render_svg",
+    "suggest_rebase",
 ]

@@ -97,3 +97,26 @@ def test_each_demo_sign_in_works_with_the_demo_password(demo, email):
 def test_the_demo_loads_only_into_an_empty_database(demo):
     with pytest.raises(RuntimeError):
         build_demo(size="small", seed=1)
+
+
+def test_discharges_before_noon_is_offered_a_recalculation_from_its_first_pdsa_cycle(demo):
+    """The demo's shift after a project's first PDSA cycle ('change tested' annotations) is suggested for
+    recalculation (issue 14), from the first cycle's month, and nothing is recalculated on its own."""
+    from spiral.measurement import analyses
+    from spiral.measurement.models import Annotation, AnnotationKind, Series
+
+    noon = list(
+        Series.objects.select_related("measure", "unit")
+        .filter(measure__name="Discharges before noon (%)", annotations__kind=AnnotationKind.CHANGE)
+        .distinct()
+    )
+    assert noon, "the demo has a discharges-before-noon series with PDSA cycles"
+    suggested = [(s, analyses.suggested_rebase(s)) for s in noon]
+    offered = [(s, found) for s, found in suggested if found is not None]
+    assert offered, "no discharges-before-noon series is offered a recalculation"
+    for series, found in offered:
+        first = series.annotations.filter(kind=AnnotationKind.CHANGE).order_by("period_start").first()
+        assert first is not None
+        assert found.annotation.kind == AnnotationKind.CHANGE
+        assert found.period == first.period_start  # the first cycle: the demo's shift starts after it
+    assert not Annotation.objects.filter(series__in=noon, kind=AnnotationKind.REBASE).exists()
