@@ -3,6 +3,7 @@
 spiral demo [--size small|medium|national] [--dataset synthetic|ae-attendances] [--seed N] [--no-serve]
 spiral serve [--host H] [--port P] [--workers N]
 spiral worker
+spiral reindex                   (rebuild the search index, words and meaning, from the catalogue)
 spiral import units|measures|observations FILE [--dry-run]
 spiral token create EMAIL [--name NAME]
 spiral spc FILE [...]            (see `spiral spc --help`)
@@ -343,6 +344,23 @@ def cmd_restore(argv: Sequence[str]) -> int:
     return 0
 
 
+def cmd_reindex(argv: Sequence[str]) -> int:
+    argparse.ArgumentParser(
+        prog="spiral reindex",
+        description="Rebuild the search index (words and meaning) from the catalogue; safe to run again.",
+    ).parse_args(argv)
+    _setup()
+    from spiral.knowledge import search
+
+    started = time.perf_counter()
+    done = search.reindex(report=lambda line: print(f"spiral reindex: {line}", flush=True))
+    print(
+        f"spiral reindex: {done.indexed:,} documents indexed, {done.removed:,} removed and "
+        f"{done.embedded:,} embedded in {time.perf_counter() - started:.1f} s."
+    )
+    return 0
+
+
 def cmd_spc(argv: Sequence[str]) -> int:
     from spiral.spc_cli import main as spc_main
 
@@ -353,6 +371,7 @@ COMMANDS = {
     "demo": cmd_demo,
     "serve": cmd_serve,
     "worker": cmd_worker,
+    "reindex": cmd_reindex,
     "import": cmd_import,
     "token": cmd_token,
     "spc": cmd_spc,

@@ -24,7 +24,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -484,6 +484,58 @@ def rebuild(*, embed: bool = True) -> int:
     total += index_resources(Resource.objects.values_list("pk", flat=True), embed=embed)
     total += index_communities(Community.objects.values_list("pk", flat=True), embed=embed)
     return total
+
+
+@dataclass
+class Reindexed:
+    indexed: int = 0
+    removed: int = 0
+    embedded: int = 0
+
+
+def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 500) -> Reindexed:
+    """Rebuild the search index from the catalogue (`spiral reindex`): every project, change idea, resource
+    and community indexed once with its current words; documents of objects that are gone removed; and
+    each one's meaning embedded where it is missing or its text changed (when the model is installed).
+    Safe to run again: a second run rewrites the words and embeds nothing. `report` is told each step."""
+    done = Reindexed()
+    for label, ids, index in (
+        ("projects", list(Project.objects.order_by("pk").values_list("pk", flat=True)), index_projects),
+        ("resources", list(Resource.objects.order_by("pk").values_list("pk", flat=True)), index_resources),
+        (
+            "communities",
+            list(Community.objects.order_by("pk").values_list("pk", flat=True)),
+            index_communities,
+        ),
+    ):
+        for start in range(0, len(ids), chunk):
+            done.indexed += index(ids[start : start + chunk], embed=False)
+            report(f"{label}: {min(start + chunk, len(ids)):,} of {len(ids):,} indexed by their words")
+        if not ids:
+            report(f"{label}: none")
+    live = {
+        DocKind.PROJECT: Project.objects.all(),
+        DocKind.CHANGE_IDEA: DriverNode.objects.filter(kind=NodeKind.CHANGE_IDEA),
+        DocKind.RESOURCE: Resource.objects.all(),
+        DocKind.COMMUNITY: Community.objects.all(),
+    }
+    gone: list[int] = []
+    for kind, objects in live.items():
+        gone += (
+            SearchDocument.objects.filter(kind=kind)
+            .exclude(object_id__in=objects.values("pk"))
+            .values_list("pk", flat=True)
+        )
+    gone += SearchDocument.objects.exclude(kind__in=list(live)).values_list("pk", flat=True)
+    remove(gone)
+    done.removed = len(gone)
+    report(f"removed {len(gone):,} documents of objects that are gone")
+    if embeddings.model() is None:
+        report("meaning: no embedding model is installed; documents are found by their words only")
+    else:
+        done.embedded = embed_missing()
+        report(f"meaning: {done.embedded:,} documents embedded (the others were embedded already)")
+    return done
 
 
 def embed_missing(*, batch: int = 2000) -> int:

@@ -339,6 +339,9 @@ def recompute(series_ids: Iterable[int]) -> int:
                     None if result.target is None else result.target,
                 )
             )
+    # In series order: two processes recomputing overlapping series lock their analyses in the same order
+    # (PostgreSQL), so neither waits for the other in a cycle (a deadlock, the task failed).
+    rows.sort(key=lambda row: row.series_id)
     _save(rows)
     return len(rows)
 

@@ -37,7 +37,7 @@ from typing import IO, Any, Protocol
 import numpy as np
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from spiral.core import audit, codes, limits, periods
@@ -1159,11 +1159,31 @@ def _stage(load: ObservationImport, rows: list[tuple[Any, ...]], *, progress: Re
 
 def _publish(load: ObservationImport, *, by: User | None, source: str) -> list[int]:
     """Apply the staged rows in one transaction of set-based statements; return the series touched."""
+    try:
+        return _publish_once(load, by=by, source=source)
+    except IntegrityError as exc:
+        # A person's edit on the web wrote one of the file's rows between the check below and the write
+        # (the imports themselves take turns): the whole file is checked again, as for any such change.
+        raise ImportConflict(
+            "some of the file's observations were recorded by someone else while it was being written; "
+            "nothing was imported: import the file again to review their changes against it"
+        ) from exc
+
+
+# Imports publish one at a time (PostgreSQL; SQLite has one writer anyway): two publishing at once would
+# each start the same new series, or add the same new rows, before seeing the other's (a unique
+# violation, the job failed). Taking turns, each one's check sees what the one before it wrote.
+PUBLISH_LOCK = 0x5350_4F42  # any fixed key of pg_advisory_xact_lock
+
+
+def _publish_once(load: ObservationImport, *, by: User | None, source: str) -> list[int]:
     now = timezone.now()
     actor = by.pk if by is not None else None
     staged, obs, series = _table(StagedObservation), _table(Observation), _table(Series)
     same_series = "x.measure_id = s.measure_id AND x.unit_id = s.unit_id"
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
         if not ObservationImport.objects.select_for_update().filter(pk=load.pk, status="staging").exists():
             raise ImportConflict("the import was stopped before it could be written; import the file again")
         cursor.execute(
@@ -1177,7 +1197,8 @@ def _publish(load: ObservationImport, *, by: User | None, source: str) -> list[i
         cursor.execute(
             f"INSERT INTO {series} (measure_id, unit_id, created_at) "  # noqa: S608
             f"SELECT DISTINCT s.measure_id, s.unit_id, %s FROM {staged} s WHERE s.load_id = %s "
-            f"AND s.observation_id IS NULL AND NOT EXISTS (SELECT 1 FROM {series} x WHERE {same_series})",
+            f"AND s.observation_id IS NULL AND NOT EXISTS (SELECT 1 FROM {series} x WHERE {same_series}) "
+            "ON CONFLICT (measure_id, unit_id) DO NOTHING",
             [now, load.pk],
         )
         cursor.execute(

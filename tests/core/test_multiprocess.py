@@ -115,9 +115,6 @@ def _stop(worker: subprocess.Popen[bytes]) -> None:
             worker.wait()
 
 
-@pytest.mark.skip(
-    reason="flaky under CI load: a job ends failed after a worker is killed mid-import; under investigation (issue 13)"
-)
 def test_workers_killed_mid_import_lose_nothing_and_double_nothing(site, tmp_path: Path) -> None:
     env, conn = site
     files = {
@@ -160,7 +157,9 @@ def test_workers_killed_mid_import_lose_nothing_and_double_nothing(site, tmp_pat
         out.close()
 
     jobs = conn.execute("SELECT title, status, message FROM core_job ORDER BY id").fetchall()
-    assert [status for _, status, _ in jobs] == ["done"] * len(files), (jobs, log.read_text()[-3000:])
+    assert [status for _, status, _ in jobs] == ["done"] * len(files), "\n".join(
+        [*(f"{title}: {status}: {message}" for title, status, message in jobs), log.read_text()]
+    )
     # Every key once: teams 0-39 x 2 measures x 36 months.
     (count,) = conn.execute("SELECT count(*) FROM measurement_observation").fetchone()
     assert count == TEAMS * len(MEASURES) * MONTHS
