@@ -9,7 +9,8 @@ conventions chosen where the peers disagree are in its §9 and §10; docs/spc.md
     >>> a.variation_icon, a.assurance_icon
     ('common_cause', 'fail')
 
-Public API: `analyse` (one series), `analyse_many` (many series, vectorised), `render_svg`,
+Public API: `analyse` (one series), `analyse_many` (many series, vectorised), `diagnose` and
+`diagnose_many` (warnings that a chart may mislead), `ChartWarning`, `render_svg`,
 `Analysis`, `BatchAnalysis`, `RunsAnalysis`, `SPCError` (every input error; a ValueError),
 `SPCWarning`, and the constants below.
 """
@@ -32,6 +33,7 @@ from ._constants import (
     TREND_LENGTH,
     VARIATION_ICONS,
 )
+from ._diagnose import ChartWarning, diagnose, diagnose_many
 from ._validate import SPCError, SPCWarning
 from .svg import render_svg
 
@@ -50,10 +52,13 @@ __all__ = [
     "VARIATION_ICONS",
     "Analysis",
     "BatchAnalysis",
+    "ChartWarning",
     "RunsAnalysis",
     "SPCError",
     "SPCWarning",
     "analyse",
     "analyse_many",
+    "diagnose",
+    "diagnose_many",
     "render_svg",
 ]
