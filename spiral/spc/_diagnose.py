@@ -120,7 +120,7 @@ def diagnose_many(
     denominator are not counted."""
     _check_chart(chart)
     x, d = _arrays(values, denominators, chart)
-    ids, starts, lengths = _series_blocks(series, len(x))
+    ids, _starts, lengths = _series_blocks(series, len(x))
     s = len(ids)
     block = np.repeat(np.arange(s), lengths)
     ok = np.isfinite(x)
