@@ -271,7 +271,8 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
                 if not measure.is_ratio:
                     initial["value"] = _plain(correcting.value)
         form = ObservationForm(initial=initial, ratio=measure.is_ratio)
-    result, _laid = analyses.analyse_series(series)
+    result, laid = analyses.analyse_series(series)
+    chart_warnings = analyses.chart_warnings(measure.chart, laid.values, laid.denominators)
     annotations = list(series.annotations.select_related("created_by"))
     observations = list(queries.observations(request.user, series))
     rows = presenters.data_rows(series, result, observations)
@@ -292,6 +293,8 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "form": form,
             "annotation_form": AnnotationForm(),
             "may_record": may_record,
+            "chart_warnings": chart_warnings,
+            "chart_names": dict(measure._meta.get_field("chart").flatchoices),
             "correcting": correcting,
             "p": presenters,
             "breadcrumbs": [
