@@ -112,3 +112,14 @@ def test_the_series_page_names_the_problem_and_the_suggested_chart(tree, member)
     assert 'data-code="overdispersion"' in page and "The points vary far more than a p chart expects" in page
     assert "Suggested chart: " in page and "Laney" in page.split("Suggested chart: ")[1][:40]
     assert "spiral-chart-warning" not in calm
+
+
+def test_the_measures_page_marks_a_row_whose_chart_may_mislead(tree, member) -> None:
+    from tests.conftest import client_for
+
+    p = _p_series(tree["org"], OVERDISPERSED)
+    analyses.recompute([p.pk])
+
+    page = client_for(member).get(f"/measures/units/{tree['org'].code}/").content.decode()
+
+    assert page.count("Chart may mislead") == 1
