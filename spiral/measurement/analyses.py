@@ -174,6 +174,27 @@ def _summary(
     )
 
 
+def chart_warnings(chart: str, values: np.ndarray, denominators: np.ndarray | None) -> list[dict[str, Any]]:
+    """spc.diagnose's warnings for one laid-out series (values are numerators on ratio charts), as
+    stored on Analysis.warnings."""
+    try:
+        return [w.to_dict() for w in spc.diagnose(values, chart=chart, denominators=denominators)]
+    except spc.SPCError:
+        return []  # the analysis itself reports the input problem
+
+
+def _batch_warnings(
+    chart: str, ids: np.ndarray, values: np.ndarray, dens: np.ndarray | None, rows: list[Analysis]
+) -> None:
+    """Fill Analysis.warnings for a batch in one vectorised spc.diagnose_many call."""
+    try:
+        found = spc.diagnose_many(ids, values, chart=chart, denominators=dens)
+    except spc.SPCError:
+        return
+    for row in rows:
+        row.warnings = [w.to_dict() for w in found.get(row.series_id, ())]
+
+
 def store_one(series: Series) -> Analysis:
     """Recompute and store one series' analysis, including its full result."""
     try:
@@ -190,6 +211,7 @@ def store_one(series: Series) -> Analysis:
             None if result.target is None else result.target,
         )
         row.result = result.to_dict()
+        row.warnings = chart_warnings(series.measure.chart, laid.values, laid.denominators)
     _save([row], with_result=True)
     return row
 
@@ -203,6 +225,7 @@ _FIELDS = [
     "points",
     "sparkline",
     "error",
+    "warnings",
     "stale",
     "computed_at",
 ]
@@ -329,16 +352,16 @@ def recompute(series_ids: Iterable[int]) -> int:
             except spc.SPCError as exc:
                 rows.append(Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now()))
                 continue
-            rows.append(
-                _summary(
-                    series.pk,
-                    result.values,
-                    laid.starts,
-                    result.variation_icon,
-                    result.assurance_icon,
-                    None if result.target is None else result.target,
-                )
+            row = _summary(
+                series.pk,
+                result.values,
+                laid.starts,
+                result.variation_icon,
+                result.assurance_icon,
+                None if result.target is None else result.target,
             )
+            row.warnings = chart_warnings(series.measure.chart, laid.values, laid.denominators)
+            rows.append(row)
     # In series order: two processes recomputing overlapping series lock their analyses in the same order
     # (PostgreSQL), so neither waits for the other in a cycle (a deadlock, the task failed).
     rows.sort(key=lambda row: row.series_id)
@@ -412,20 +435,23 @@ def _batch(
                 computed_at=now,
             )
         )
+    _batch_warnings(chart, ids, values, dens, result)
     return result
 
 
 def full_result(series: Series) -> dict[str, Any]:
-    """The series' Analysis.to_dict(): the stored one when it is current, otherwise computed now in
+    """The series' Analysis.to_dict() with its `warnings` (spc.diagnose): the stored one when it is current, otherwise computed now in
     memory from the observations as they are (one series is quick; nothing is written by a read)."""
-    row = Analysis.objects.filter(series=series).only("result", "stale").first()
+    row = Analysis.objects.filter(series=series).only("result", "stale", "warnings").first()
     if row is not None and not row.stale and row.result is not None:
-        return row.result
+        return {**row.result, "warnings": row.warnings}
     try:
-        result, _laid = analyse_series(series)
+        result, laid = analyse_series(series)
     except spc.SPCError as exc:
-        return {"error": str(exc)}
-    return result.to_dict()
+        return {"error": str(exc), "warnings": []}
+    return result.to_dict() | {
+        "warnings": chart_warnings(series.measure.chart, laid.values, laid.denominators)
+    }
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,17 @@ class MeasurePatch(Schema):
     version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
 
 
+class ChartWarningOut(Schema):
+    code: Literal["overdispersion", "mostly_zero", "too_few_points"]
+    message: str
+    suggested_chart: str | None = Field(
+        None, description="The chart likely to be right (a measure chart code)"
+    )
+    value: float = Field(
+        description="The figure tested: Laney's sigma-z squared, the share of zeros, the points"
+    )
+
+
 class SeriesOut(Schema):
     id: int
     measure: int
@@ -102,6 +113,17 @@ class SeriesOut(Schema):
     )
     analysed_at: dt.datetime | None = Field(None, description="When the current analysis was calculated")
     last_analysed_at: dt.datetime | None = Field(None, description="When an analysis was last calculated")
+    warnings: list[ChartWarningOut] = Field(
+        default_factory=list,
+        description="Why the measure's chart may mislead this series (docs/reference/spc.md section 11)",
+    )
+
+    @staticmethod
+    def resolve_warnings(obj: Any) -> list[dict[str, Any]]:
+        if isinstance(obj, dict):
+            return obj.get("warnings") or []
+        analysis = getattr(obj, "analysis", None)
+        return list(analysis.warnings or []) if analysis is not None else []
 
     @staticmethod
     def _state(obj: Any, name: str) -> Any:
@@ -261,6 +283,7 @@ def series_out(s: Series) -> dict[str, Any]:
         "variation_icon": (a.variation_icon or None) if a else None,
         "assurance_icon": (a.assurance_icon or None) if a else None,
         "points": a.points if a else 0,
+        "warnings": list(a.warnings or []) if a else [],
     } | analysis_state(a)
 
 
@@ -476,7 +499,11 @@ def series_observations(request: SignedInRequest, series_id: Id) -> Any:
     return [observation_out(o) for o in queries.observations(request.auth, series)]
 
 
-@router.get("/series/{series_id}/analysis", response=dict, summary="The SPC analysis (Analysis.to_dict())")
+@router.get(
+    "/series/{series_id}/analysis",
+    response=dict,
+    summary="The SPC analysis (Analysis.to_dict()) with its warnings (code, message, suggested_chart, value)",
+)
 def series_analysis(request: SignedInRequest, series_id: Id) -> Any:
     series = _series(request, series_id)
     result = dict(analyses.full_result(series))

@@ -245,6 +245,11 @@ class Analysis(models.Model):
     points = models.PositiveIntegerField(default=0, help_text="Observations (periods with a value)")
     sparkline = models.JSONField(default=list, blank=True, help_text="The last plotted values, None missing")
     error = models.CharField(max_length=300, blank=True)
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Why the chart may mislead: spc.diagnose's warnings as dicts (code, message, suggested_chart, value)",
+    )
     stale = models.BooleanField(default=False)
     computed_at = models.DateTimeField(default=timezone.now)
 

@@ -275,6 +275,7 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
                     initial["value"] = _plain(correcting.value)
         form = ObservationForm(initial=initial, ratio=measure.is_ratio)
     result, laid = analyses.analyse_series(series)
+    chart_warnings = analyses.chart_warnings(measure.chart, laid.values, laid.denominators)
     annotations = list(series.annotations.select_related("created_by"))
     observations = list(queries.observations(request.user, series))
     rows = presenters.data_rows(series, result, observations)
@@ -296,6 +297,8 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "annotation_form": AnnotationForm(),
             "suggestion": analyses.suggested_rebase(series, result, laid),
             "may_record": may_record,
+            "chart_warnings": chart_warnings,
+            "chart_names": dict(measure._meta.get_field("chart").flatchoices),
             "correcting": correcting,
             "p": presenters,
             "breadcrumbs": [

@@ -9,7 +9,8 @@ conventions chosen where the peers disagree are in its §9 and §10; docs/spc.md
     >>> a.variation_icon, a.assurance_icon
     ('common_cause', 'fail')
 
-Public API: `analyse` (one series), `analyse_many` (many series, vectorised), `render_svg`,
+Public API: `analyse` (one series), `analyse_many` (many series, vectorised), `diagnose` and
+`diagnose_many` (warnings that a chart may mislead), `ChartWarning`, `render_svg`,
 `Analysis`, `BatchAnalysis`, `RunsAnalysis`, `SPCError` (every input error; a ValueError),
 `SPCWarning`, `suggest_rebase` (where a shift follows an annotated change), and the constants below.
 """
@@ -33,6 +34,7 @@ from ._constants import (
     VARIATION_ICONS,
 )
 from ._suggest import suggest_rebase
+from ._diagnose import ChartWarning, diagnose, diagnose_many
 from ._validate import SPCError, SPCWarning
 from .svg import render_svg
 
@@ -51,11 +53,14 @@ __all__ = [
     "VARIATION_ICONS",
     "Analysis",
     "BatchAnalysis",
+    "ChartWarning",
     "RunsAnalysis",
     "SPCError",
     "SPCWarning",
     "analyse",
     "analyse_many",
+    "diagnose",
+    "diagnose_many",
     "render_svg",
     "suggest_rebase",
 ]

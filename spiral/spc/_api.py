@@ -33,9 +33,10 @@ def _first(mask: np.ndarray) -> int | None:
 
 
 def _screen_default(chart: str, screen_outliers: bool | None) -> bool:
-    """Moving-range screening: on for XmR (NHSRplotthedots), off for Laney's z (qicharts2 default)."""
+    """Moving-range screening: on by default for XmR (NHSRplotthedots) and for Laney's p' and u'
+    (qicharts2 as people run it, attached with library(), screens the z-scores' moving ranges)."""
     if screen_outliers is None:
-        return chart == "xmr"
+        return chart in ("xmr", "pprime", "uprime")
     if not isinstance(screen_outliers, bool | np.bool_):
         raise SPCError(f"screen_outliers: {screen_outliers!r} is not True, False or None")
     return bool(screen_outliers)
@@ -173,7 +174,8 @@ def analyse(
     baseline: fix centre and limits on the first `baseline` points of each period (>= 2).
     rebase: 0-based indexes (or labels from `dates`) where a new period starts.
     dates: (n,) labels carried into the result and the chart.
-    screen_outliers: moving-range screening; default on for XmR, off for Laney's p' and u'.
+    screen_outliers: moving-range screening; default on for XmR and Laney's p' and u'
+        (False turns it off).
 
     >>> a = analyse([20, 24, 21, 23, 22, 26, 21, 23, 30, 22], target=35)
     >>> [round(float(x[0]), 2) for x in (a.centre, a.lcl, a.ucl)], a.assurance_icon

@@ -75,7 +75,7 @@ def test_laney_p_prime_scales_the_p_sigma_by_sigma_z() -> None:
     s = np.sqrt(p * (1 - p) / den)
     sz = laney_sigma_z(y, p, s)
 
-    a = analyse(num, chart="pprime", denominators=den)
+    a = analyse(num, chart="pprime", denominators=den, screen_outliers=False)
 
     assert sz > 1
     assert_allclose(a.centre, p)
@@ -91,19 +91,31 @@ def test_laney_u_prime_scales_the_u_sigma_by_sigma_z() -> None:
     s = np.sqrt(u / den)
     sz = laney_sigma_z(y, u, s)
 
-    a = analyse(num, chart="uprime", denominators=den)
+    a = analyse(num, chart="uprime", denominators=den, screen_outliers=False)
 
     assert_allclose(a.ucl, u + 3 * s * sz)
 
 
-def test_laney_moving_ranges_are_not_screened_by_default_but_can_be() -> None:
+def test_laney_moving_ranges_are_screened_by_default_and_can_be_left_unscreened() -> None:
     num = np.array([50, 52, 49, 51, 50, 90, 50, 51, 49, 52, 50, 51], float)
     den = np.full(12, 100.0)
 
-    plain = analyse(num, chart="pprime", denominators=den)
+    default = analyse(num, chart="pprime", denominators=den)
     screened = analyse(num, chart="pprime", denominators=den, screen_outliers=True)
+    plain = analyse(num, chart="pprime", denominators=den, screen_outliers=False)
 
+    assert_allclose(default.ucl, screened.ucl)
     assert screened.ucl[0] < plain.ucl[0]
+
+
+def test_laney_u_prime_screens_by_default_too() -> None:
+    num = np.array([50, 52, 49, 51, 50, 95, 50, 51, 49, 52, 50, 51], float)
+    den = np.full(12, 10.0)
+
+    default = analyse(num, chart="uprime", denominators=den)
+    plain = analyse(num, chart="uprime", denominators=den, screen_outliers=False)
+
+    assert default.ucl[0] < plain.ucl[0]
 
 
 def test_attribute_rules_compare_each_point_with_its_own_limits() -> None:
