@@ -33,8 +33,8 @@ from ._constants import (
     TREND_LENGTH,
     VARIATION_ICONS,
 )
-from ._suggest import suggest_rebase
 from ._diagnose import ChartWarning, diagnose, diagnose_many
+from ._suggest import suggest_rebase
 from ._validate import SPCError, SPCWarning
 from .svg import render_svg
 
