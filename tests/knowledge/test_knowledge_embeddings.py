@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -61,3 +63,21 @@ def test_the_vectors_match_sentence_transformers_to_1e_4() -> None:
     )
     ours = embeddings.encode(TEXTS)
     np.testing.assert_allclose(ours, reference, atol=1e-4)
+
+
+REFERENCE = Path(__file__).parent / "data" / "reference_vectors.json"
+
+
+@needs_model
+def test_the_vectors_match_the_committed_sentence_transformers_reference() -> None:
+    """bench/reference_vectors.py computed these once with sentence-transformers; no torch needed here."""
+    data = json.loads(REFERENCE.read_text(encoding="utf-8"))
+    assert {case["max_tokens"] for case in data["cases"]} == {256, 64}
+    assert any(len(case["text"]) > 600 for case in data["cases"])  # beyond the 256-token limit
+    assert any(not case["text"].isascii() for case in data["cases"])
+    for case in data["cases"]:
+        ours = embeddings.encode([case["text"]], max_tokens=case["max_tokens"])
+        assert ours is not None
+        reference = np.asarray(case["vector"], dtype=np.float64)
+        cosine = float(ours[0] @ reference / (np.linalg.norm(ours[0]) * np.linalg.norm(reference)))
+        assert cosine >= 0.99999, (case["text"][:40], case["max_tokens"], cosine)
