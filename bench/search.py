@@ -35,7 +35,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/bench_search"
+sys.path.insert(0, str(ROOT / "bench"))
+import _scratch  # noqa: E402
+
 SEARCH_GOAL_MS = 100.0
 INDEX_GOAL_MS = 50.0
 QUERIES = [
@@ -161,39 +163,16 @@ def worker(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result))
 
 
-def _recreate_pg(url: str) -> bool:
-    try:
-        import psycopg
-    except ImportError:
-        print("PostgreSQL: psycopg is not installed; skipped", file=sys.stderr)
-        return False
-    base, name = url.rsplit("/", 1)
-    try:
-        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        print(f"PostgreSQL at {base}: {exc}; skipped", file=sys.stderr)
-        return False
-    return True
-
-
 def run(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
-    env = dict(os.environ)
     tmp = (
         Path(args.data_dir)
         if args.data_dir and db == "sqlite"
         else Path(tempfile.mkdtemp(prefix="spiral-bench-search-"))
     )
-    env["SPIRAL_DATA_DIR"] = str(tmp)
-    if db == "sqlite":
-        env.pop("DATABASE_URL", None)
-    else:
-        # Never the database DATABASE_URL names: only its server; our own database is dropped and created.
-        url = (os.environ.get("DATABASE_URL") or PG_DEFAULT).rsplit("/", 1)[0] + "/bench_search"
-        env["DATABASE_URL"] = url
-        if not _recreate_pg(url):
-            return None
+    # Never the database DATABASE_URL names: the benchmark's own on its server, dropped and created.
+    env = _scratch.env_for(db, tmp, "bench_search")
+    if env is None:
+        return None
     command = [sys.executable, __file__, "--worker", "--size", args.size, "--repeat", str(args.repeat)]
     proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
     if not (args.data_dir and db == "sqlite"):
