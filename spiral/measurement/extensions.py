@@ -6,10 +6,13 @@ benchmarking. Instead benchmarking registers its "compared with peers" function 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from spiral.core.types import AnyUser
+
+logger = logging.getLogger(__name__)
 
 # (user, unit) -> {series id: {"text": "...", "href": "..."}} for the unit's own indicator series.
 PeerComparison = Callable[[Any, Any], dict[int, dict[str, str]]]
@@ -26,3 +29,25 @@ def register_peer_comparison(function: PeerComparison) -> None:
 def peer_comparison(user: AnyUser, unit: Any) -> dict[int, dict[str, str]]:
     """The "compared with peers" cell of each of the unit's indicator series ({} when nobody registered)."""
     return _peer_comparison(user, unit) if _peer_comparison is not None else {}
+
+
+# series ids -> None: run once an import's rows are written and their analyses recomputed.
+AfterImport = Callable[[list[int]], None]
+
+_after_import: list[AfterImport] = []
+
+
+def register_after_import(function: AfterImport) -> None:
+    """Let another app compute, as part of an import, what the first reader after it would otherwise
+    compute (benchmarking's funnel plots of the indicators the import touched)."""
+    if function not in _after_import:
+        _after_import.append(function)
+
+
+def after_import(series_ids: list[int]) -> None:
+    """Run every registered after-import function; one that fails is logged, the import stands."""
+    for function in _after_import:
+        try:
+            function(series_ids)
+        except Exception:  # the rows are written: a cache left cold is no reason to report a failure
+            logger.exception("measurement.extensions.after_import: %s failed", function.__qualname__)
