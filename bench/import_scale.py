@@ -144,6 +144,11 @@ def worker(args: argparse.Namespace) -> None:
         _setup(args.rows)
         raw_s, raw_rows = _raw_load(Path(args.csv))
         spiral = _spiral_import(Path(args.csv))
+        if connection.vendor == "postgresql":  # the table's size with its indexes, per stored row
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE measurement_observation")
+                cursor.execute("SELECT pg_total_relation_size('measurement_observation')")
+                spiral["bytes_per_row"] = cursor.fetchone()[0] / max(1, spiral["observations"])
         print(
             "RESULT "
             + json.dumps({"database": connection.vendor, "raw_s": raw_s, "raw_rows": raw_rows} | spiral)
@@ -276,6 +281,8 @@ def main() -> None:
             f"   ratio {ratio:.1f}x: {'meets' if ratio <= GOAL_RATIO else 'MISSES'} the {GOAL_RATIO:.0f}x goal",
             flush=True,
         )
+        if "bytes_per_row" in r:
+            print(f"{'':<11} observations table with its indexes: {r['bytes_per_row']:.0f} bytes a row")
     if "postgresql" in single and args.importers > 1:
         c = concurrent(csv_path, args.rows, args.importers)
         if c is not None:

@@ -9,6 +9,7 @@ from typing import Any, cast
 
 import numpy as np
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Q, QuerySet
@@ -340,7 +341,7 @@ def warm_after_import(series_ids: list[int]) -> int:
     Returns how many funnels were kept."""
     if not series_ids or not getattr(settings, "SPIRAL_FUNNEL_CACHE_SECONDS", 0):
         return 0
-    measure_ids = set()
+    measure_ids: set[int] = set()
     for start in range(0, len(series_ids), 5000):
         chunk = series_ids[start : start + 5000]
         measure_ids.update(
@@ -355,7 +356,7 @@ def warm_after_import(series_ids: list[int]) -> int:
     kept = 0
     for measure in measures:
         for top in tops:
-            funnel_for(None, measure=measure, group=PeerGroup(within=top), everyone=True)
+            funnel_for(AnonymousUser(), measure=measure, group=PeerGroup(within=top), everyone=True)
             kept += 1
     return kept
 

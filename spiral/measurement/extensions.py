@@ -32,7 +32,7 @@ def peer_comparison(user: AnyUser, unit: Any) -> dict[int, dict[str, str]]:
 
 
 # series ids -> None: run once an import's rows are written and their analyses recomputed.
-AfterImport = Callable[[list[int]], None]
+AfterImport = Callable[[list[int]], object]
 
 _after_import: list[AfterImport] = []
 
