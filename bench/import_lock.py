@@ -97,7 +97,12 @@ def role_import(path: str, which: str, out: Path) -> None:
     from spiral.measurement import imports
 
     if which == "baseline":
-        imports._plan_and_write_staged = imports._plan_and_write  # the old path: one transaction
+        one_transaction = imports._plan_and_write
+
+        def old_path(*args: Any, progress: Any = None, **kwargs: Any) -> Any:
+            return one_transaction(*args, **kwargs)  # the old path: one transaction (no progress)
+
+        imports._plan_and_write_staged = old_path
     phases: list[tuple[str, float, float]] = []  # (step, start, end): where the longest wait fell
 
     def timed(name: str, function: Any) -> Any:
@@ -146,9 +151,11 @@ def _run(db: str, which: str, csv_path: Path, rows: int) -> dict[str, Any] | Non
     while not ready.exists():
         time.sleep(0.05)
     time.sleep(1.0)  # a second of edits before the import starts
-    subprocess.run(role("import", str(csv_path), which, str(imported)), env=env, cwd=ROOT, check=True)
-    time.sleep(1.0)
-    stop.touch()
+    try:
+        subprocess.run(role("import", str(csv_path), which, str(imported)), env=env, cwd=ROOT, check=True)
+        time.sleep(1.0)
+    finally:
+        stop.touch()  # the editor stops even when the import failed
     editor.wait(timeout=120)
     run = json.loads(imported.read_text())
     edit = json.loads(edits.read_text())
