@@ -32,6 +32,8 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/import_lock.py --postgres
+	$(BIN)/python bench/import_scale.py --postgres
+	$(BIN)/python bench/cache.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/indicator.py
 

@@ -36,9 +36,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import _scratch  # noqa: E402
+
 IMPORT_GOAL_S = 60.0
 PAGE_GOAL_MS = 200.0
-PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/bench_measurement"
 MEASURES = [  # code, chart
     ("B-XMR-1", "xmr"),
     ("B-XMR-2", "xmr"),
@@ -322,20 +324,12 @@ def worker(args: argparse.Namespace) -> None:
 
 
 def _run(db: str, csv_path: Path, args: argparse.Namespace) -> dict[str, Any] | None:
-    env = dict(os.environ)
     tmp = Path(tempfile.mkdtemp(prefix="spiral-bench-db-"))
-    env["SPIRAL_DATA_DIR"] = str(tmp)
+    # Never the database DATABASE_URL names: the benchmark's own on its server, dropped and created.
+    env = _scratch.env_for(db, tmp, "bench_measurement")
+    if env is None:
+        return None
     env["SPIRAL_IMPORT_MAX_MB"] = "500"
-    if db == "sqlite":
-        env.pop("DATABASE_URL", None)
-    else:
-        # Never the database DATABASE_URL names: only its server; the benchmark's own database is
-        # dropped and created.
-        server = (os.environ.get("DATABASE_URL") or PG_DEFAULT).rsplit("/", 1)[0]
-        url = f"{server}/bench_measurement"
-        env["DATABASE_URL"] = url
-        if not _recreate_pg(url):
-            return None
     command = [
         sys.executable,
         __file__,
@@ -359,23 +353,6 @@ def _run(db: str, csv_path: Path, args: argparse.Namespace) -> dict[str, Any] | 
     result = json.loads(line[len("RESULT ") :])
     result["wall_s"] = time.perf_counter() - started
     return result
-
-
-def _recreate_pg(url: str) -> bool:
-    try:
-        import psycopg
-    except ImportError:
-        print("PostgreSQL: psycopg is not installed; skipped", file=sys.stderr)
-        return False
-    base, name = url.rsplit("/", 1)
-    try:
-        with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        print(f"PostgreSQL at {base}: {exc}; skipped", file=sys.stderr)
-        return False
-    return True
 
 
 def report(results: list[dict[str, Any]]) -> None:

@@ -214,6 +214,9 @@ SPIRAL_IMPORT_BACKGROUND_BYTES = env_int("SPIRAL_IMPORT_BACKGROUND_BYTES", 2 * 1
 SPIRAL_API_BACKGROUND_ROWS = env_int("SPIRAL_API_BACKGROUND_ROWS", 2000)
 # How long a kept page may be shown (seconds; 0 turns kept pages off). A write ends it at once anyway.
 SPIRAL_PAGE_CACHE_SECONDS = env_int("SPIRAL_PAGE_CACHE_SECONDS", 60)
+# How long a funnel plot is kept (seconds; 0 turns it off). A write to observations, series, measures or
+# units ends it at once anyway; an import computes its indicators' default funnels ahead of the first reader.
+SPIRAL_FUNNEL_CACHE_SECONDS = env_int("SPIRAL_FUNNEL_CACHE_SECONDS", 24 * 3600)
 
 # Background work: run immediately in-process by default; `spiral worker` with SPIRAL_TASKS=database.
 # The queues (`spiral worker --queue NAME`): imports, analyses (SPC recomputation), search (indexing).

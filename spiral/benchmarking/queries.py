@@ -8,15 +8,18 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.db.models import Max, Q, QuerySet
 
 from spiral.benchmarking import funnel as fm
-from spiral.core import periods
+from spiral.core import pagecache, periods
 from spiral.core.types import AnyUser
 from spiral.measurement.models import RATIO_CHARTS, Measure, Observation, Series
 from spiral.organisations.models import OrganisationType, Unit, UnitKind, subtree_q
-from spiral.organisations.permissions import visible_to
+from spiral.organisations.permissions import Visibility, visibility_of, visible_to
 
 BEST = {"quartile": 0.25, **{f"decile{d}": d / 10 for d in (1, 2, 3, 4)}}
 BEST_LABELS = {
@@ -124,12 +127,15 @@ def check_benchmarkable(measure: Measure) -> None:
         )
 
 
-def _peer_series(user: AnyUser, measures: Measure | list[Measure], group: PeerGroup) -> QuerySet[Series]:
-    """The series of the peer group for one indicator or several."""
+def _peer_series(
+    user: AnyUser, measures: Measure | list[Measure], group: PeerGroup, *, everyone: bool = False
+) -> QuerySet[Series]:
+    """The series of the peer group for one indicator or several (`everyone`: as a signed-in person sees
+    them when series are open to all, for the funnels an import computes ahead of its first reader)."""
     of: dict[str, Any] = (
         {"measure_id__in": [m.pk for m in measures]} if isinstance(measures, list) else {"measure": measures}
     )
-    qs = visible_to(user, Series.objects.all()).filter(
+    qs = (Series.objects.all() if everyone else visible_to(user, Series.objects.all())).filter(
         subtree_q(group.within.path, "unit__"), unit__kind=group.kind, **of
     )
     if group.organisation_type:
@@ -146,10 +152,14 @@ def _is_valid(point: Point, proportion: bool) -> bool:
     return not (point.numerator < 0 or (proportion and point.numerator > point.denominator))
 
 
-def latest_period(user: AnyUser, measure: Measure, group: PeerGroup) -> dt.date | None:
+def latest_period(
+    user: AnyUser, measure: Measure, group: PeerGroup, *, everyone: bool = False
+) -> dt.date | None:
     """The latest period in which any peer of the group has a usable observation (None if none has)."""
     return (
-        Observation.objects.filter(_usable(), series__in=_peer_series(user, measure, group))
+        Observation.objects.filter(
+            _usable(), series__in=_peer_series(user, measure, group, everyone=everyone)
+        )
         .aggregate(last=Max("period_start"))
         .get("last")
     )
@@ -164,16 +174,22 @@ def parse_period(measure: Measure, value: Any) -> dt.date:
         raise ValidationError({"period": str(exc)}) from None
 
 
-def peer_data(user: AnyUser, *, measure: Measure, group: PeerGroup, period: Any = None) -> PeerData:
+def peer_data(
+    user: AnyUser, *, measure: Measure, group: PeerGroup, period: Any = None, everyone: bool = False
+) -> PeerData:
     """Every peer's numerator and denominator for `period` (default: the latest period with data)."""
     check_benchmarkable(measure)
-    start = parse_period(measure, period) if period not in (None, "") else latest_period(user, measure, group)
+    start = (
+        parse_period(measure, period)
+        if period not in (None, "")
+        else latest_period(user, measure, group, everyone=everyone)
+    )
     data = PeerData(measure=measure, group=group, period=start)
     if start is None:
         return data
     rows = (
         Observation.objects.filter(
-            _usable(), series__in=_peer_series(user, measure, group), period_start=start
+            _usable(), series__in=_peer_series(user, measure, group, everyone=everyone), period_start=start
         )
         .values_list(
             "series__unit_id",
@@ -259,6 +275,90 @@ def compute(data: PeerData, method: str = fm.DEFAULT_METHOD) -> fm.Funnel | None
 
 
 COMPARED_METHODS = ("none", "phi", "tau2")
+
+# ------------------------------------------------------------------------------------------------
+# Funnel plots kept in the cache
+#
+# A funnel plot's peers and limits are kept in the `default` cache under the figures generation
+# (spiral.core.pagecache: raised after every committed write to observations, series, measures or
+# units), the indicator, the peer group, the period
+# asked for and the method. Any write starts a new generation, so a kept funnel is never shown after its
+# data changed (explicit invalidation, no guessing which writes matter). An import computes the default
+# funnels of the indicators it touched once it has finished (`warm_after_import`, registered with
+# measurement's after-import extension), so the first person to open one after an import finds it ready.
+# Series and observations are open to every signed-in person (measurement registers them "open"), so a
+# funnel is the same for all of them and kept once; were that to change, nothing would be kept.
+
+
+def _cacheable(user: AnyUser, everyone: bool) -> bool:
+    if not getattr(settings, "SPIRAL_FUNNEL_CACHE_SECONDS", 0) or pagecache.has_unsaved_writes():
+        return False
+    if visibility_of(Series).visibility is not Visibility.OPEN:
+        return False
+    return everyone or bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def funnel_key(measure: Measure, group: PeerGroup, period: Any, method: str) -> str:
+    """The cache key of one funnel plot in the current data generation."""
+    parts = [
+        pagecache.generation(row=pagecache.FIGURES),
+        measure.pk,
+        group.within.pk,
+        group.kind,
+        group.organisation_type,
+    ]
+    return "funnel:" + ":".join(str(p) for p in [*parts, period or "", method])
+
+
+def funnel_for(
+    user: AnyUser,
+    *,
+    measure: Measure,
+    group: PeerGroup,
+    period: Any = None,
+    method: str = fm.DEFAULT_METHOD,
+    everyone: bool = False,
+) -> tuple[PeerData, fm.Funnel | None]:
+    """`peer_data` and `compute` together, kept in the cache for the data generation (see above)."""
+    if not _cacheable(user, everyone):
+        data = peer_data(user, measure=measure, group=group, period=period, everyone=everyone)
+        return data, compute(data, method)
+    key = funnel_key(measure, group, period, method)
+    cache = caches["default"]
+    kept = cache.get(key)
+    if kept is not None:
+        return cast(tuple[PeerData, fm.Funnel | None], kept)
+    data = peer_data(user, measure=measure, group=group, period=period, everyone=everyone)
+    result = compute(data, method)
+    if not pagecache.has_unsaved_writes():
+        cache.set(key, (data, result), settings.SPIRAL_FUNNEL_CACHE_SECONDS)
+    return data, result
+
+
+def warm_after_import(series_ids: list[int]) -> int:
+    """Compute and keep the default funnel plot (every top unit's organisations, the default method) of
+    each indicator among these series' measures: what the first reader after an import would compute.
+    Returns how many funnels were kept."""
+    if not series_ids or not getattr(settings, "SPIRAL_FUNNEL_CACHE_SECONDS", 0):
+        return 0
+    measure_ids: set[int] = set()
+    for start in range(0, len(series_ids), 5000):
+        chunk = series_ids[start : start + 5000]
+        measure_ids.update(
+            Series.objects.filter(pk__in=chunk).values_list("measure_id", flat=True).distinct()
+        )
+    measures = list(
+        Measure.objects.select_related("owner").filter(
+            pk__in=measure_ids, is_indicator=True, chart__in=list(RATIO_CHARTS)
+        )
+    )
+    tops = list(Unit.objects.filter(parent__isnull=True).order_by("path"))
+    kept = 0
+    for measure in measures:
+        for top in tops:
+            funnel_for(AnonymousUser(), measure=measure, group=PeerGroup(within=top), everyone=True)
+            kept += 1
+    return kept
 
 
 def compute_each_method(data: PeerData, result: fm.Funnel | None) -> dict[str, fm.Funnel]:

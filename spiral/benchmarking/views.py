@@ -67,14 +67,21 @@ def _state(request: HttpRequest, code: str) -> dict[str, Any]:
         like_for_like = bool(organisation_type)
     group = queries.PeerGroup(within=within, kind=choices["kind"], organisation_type=organisation_type)
     try:
-        data = queries.peer_data(request.user, measure=measure, group=group, period=choices["period"] or None)
+        data, result = queries.funnel_for(
+            request.user,
+            measure=measure,
+            group=group,
+            period=choices["period"] or None,
+            method=choices["method"],
+        )
     except ValidationError as exc:
         if "period" in getattr(exc, "message_dict", {}):
             form.add_error("period", exc.message_dict["period"])
-            data = queries.peer_data(request.user, measure=measure, group=group)
+            data, result = queries.funnel_for(
+                request.user, measure=measure, group=group, method=choices["method"]
+            )
         else:
             raise Http404("; ".join(exc.messages)) from None
-    result = queries.compute(data, choices["method"])
     return {
         "measure": measure, "form": form, "choices": choices, "group": group, "data": data, "result": result,
         "chosen": chosen, "like_for_like": like_for_like,

@@ -53,6 +53,13 @@ IGNORED_TABLES = frozenset(
         "measurement_stagedobservation",
     }
 )
+# Writes to these tables change figures (a funnel plot, a roll-up): they also raise the *figures*
+# generation (row 2 of the same table), which caches of figures are keyed on, so that they outlive writes
+# that cannot change them (a job's progress, a project's notes). A write to a table not recognised raises both.
+FIGURE_TABLES = frozenset(
+    {"measurement_observation", "measurement_series", "measurement_measure", "organisations_unit"}
+)
+PAGES, FIGURES = 1, 2  # the rows of core_datageneration
 _WRITE = re.compile(
     r"""\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+["`]?(\w+)""",
     re.IGNORECASE,
@@ -75,11 +82,11 @@ def _table_written(sql: str) -> str | None:
     return "" if _OTHER_WRITE.match(sql) else None
 
 
-def _bumper(alias: str) -> Callable[[], None]:
-    return _BUMPERS.setdefault(alias, functools.partial(bump, alias))
+def _bumper(alias: str, row: int = PAGES) -> Callable[[], None]:
+    return _BUMPERS.setdefault((alias, row), functools.partial(bump, alias, row))
 
 
-_BUMPERS: dict[str, Callable[[], None]] = {}
+_BUMPERS: dict[tuple[str, int], Callable[[], None]] = {}
 
 
 def watch_writes(
@@ -93,12 +100,14 @@ def watch_writes(
         return result
     connection = context["connection"]
     db.note_write(connection.alias)
-    bumper = _bumper(connection.alias)
-    if connection.in_atomic_block:
-        if not any(func is bumper for _sids, func, _robust in connection.run_on_commit):
-            transaction.on_commit(bumper, using=connection.alias)
-    else:
-        bumper()
+    rows = (PAGES, FIGURES) if table in FIGURE_TABLES or table == "" else (PAGES,)
+    for row in rows:
+        bumper = _bumper(connection.alias, row)
+        if connection.in_atomic_block:
+            if not any(func is bumper for _sids, func, _robust in connection.run_on_commit):
+                transaction.on_commit(bumper, using=connection.alias)
+        else:
+            bumper()
     return result
 
 
@@ -114,44 +123,45 @@ def _table() -> str:
     return DataGeneration._meta.db_table
 
 
-def bump(alias: str = DEFAULT_DB_ALIAS) -> None:
+def bump(alias: str = DEFAULT_DB_ALIAS, row: int = PAGES) -> None:
     """Start a new data generation (after a write has committed: never inside a transaction)."""
     try:
         with connections[alias].cursor() as cursor:
-            cursor.execute(f"UPDATE {_table()} SET n = n + 1 WHERE id = 1")  # noqa: S608
+            cursor.execute(f"UPDATE {_table()} SET n = n + 1 WHERE id = %s", [row])  # noqa: S608
             if cursor.rowcount == 0:
-                _create(cursor)
+                _create(cursor, row)
     except DatabaseError:
         # Only while migrating a new database, before core's table exists: no page has been kept yet.
         if _table() in connections[alias].introspection.table_names():
             raise
 
 
-def _create(cursor: Any) -> None:
+def _create(cursor: Any, row: int = PAGES) -> None:
     # A new token each time the row is made again (a flushed test database), so that pages kept under
     # a generation of the old row are never taken for the new one's.
     cursor.execute(
-        f"INSERT INTO {_table()} (id, n, token) VALUES (1, 1, %s)",  # noqa: S608
-        [secrets.token_hex(8)],
+        f"INSERT INTO {_table()} (id, n, token) VALUES (%s, 1, %s)",  # noqa: S608
+        [row, secrets.token_hex(8)],
     )
 
 
-def generation(alias: str = DEFAULT_DB_ALIAS) -> str:
-    """The current data generation, as text for a cache key."""
+def generation(alias: str = DEFAULT_DB_ALIAS, row: int = PAGES) -> str:
+    """The current data generation (row PAGES: any write; FIGURES: writes to FIGURE_TABLES), as text
+    for a cache key."""
     with connections[alias].cursor() as cursor:
-        cursor.execute(f"SELECT n, token FROM {_table()} WHERE id = 1")  # noqa: S608
-        row = cursor.fetchone()
-        if row is None:
-            _create(cursor)
-            cursor.execute(f"SELECT n, token FROM {_table()} WHERE id = 1")  # noqa: S608
-            row = cursor.fetchone()
-    return f"{row[1]}.{row[0]}"
+        cursor.execute(f"SELECT n, token FROM {_table()} WHERE id = %s", [row])  # noqa: S608
+        found = cursor.fetchone()
+        if found is None:
+            _create(cursor, row)
+            cursor.execute(f"SELECT n, token FROM {_table()} WHERE id = %s", [row])  # noqa: S608
+            found = cursor.fetchone()
+    return f"{found[1]}.{found[0]}"
 
 
 def has_unsaved_writes(alias: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether this connection wrote in a transaction that has not committed yet."""
     connection = connections[alias]
-    bumper = _bumper(alias)
+    bumper = _bumper(alias, PAGES)
     # django-stubs types run_on_commit as pairs; Django 5 keeps (savepoint ids, function, robust).
     return connection.in_atomic_block and any(f is bumper for _s, f, _r in connection.run_on_commit)  # type: ignore[misc]
 

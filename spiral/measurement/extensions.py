@@ -6,10 +6,13 @@ benchmarking. Instead benchmarking registers its "compared with peers" function 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from spiral.core.types import AnyUser
+
+logger = logging.getLogger(__name__)
 
 # (user, unit) -> {series id: {"text": "...", "href": "..."}} for the unit's own indicator series.
 PeerComparison = Callable[[Any, Any], dict[int, dict[str, str]]]
@@ -55,3 +58,25 @@ def indicator_positions(
     if _indicator_positions is None or not kinds:
         return {}
     return _indicator_positions(user, measure, kinds)
+
+
+# series ids -> None: run once an import's rows are written and their analyses recomputed.
+AfterImport = Callable[[list[int]], object]
+
+_after_import: list[AfterImport] = []
+
+
+def register_after_import(function: AfterImport) -> None:
+    """Let another app compute, as part of an import, what the first reader after it would otherwise
+    compute (benchmarking's funnel plots of the indicators the import touched)."""
+    if function not in _after_import:
+        _after_import.append(function)
+
+
+def after_import(series_ids: list[int]) -> None:
+    """Run every registered after-import function; one that fails is logged, the import stands."""
+    for function in _after_import:
+        try:
+            function(series_ids)
+        except Exception:  # the rows are written: a cache left cold is no reason to report a failure
+            logger.exception("measurement.extensions.after_import: %s failed", function.__qualname__)

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from spiral.core import audit, codes, limits, periods
 from spiral.core.tabular import TableError, column_letter, iter_records, read_bytes, read_table
-from spiral.measurement import analyses, services
+from spiral.measurement import analyses, extensions, services
 from spiral.measurement.models import (
     Analysis,
     Measure,
@@ -1007,6 +1007,10 @@ def _plan_and_write(planner: _Planner, *, by: User | None, dry_run: bool, valid_
 # the result of one clean run.
 
 STAGE_BATCH = 10_000  # rows per staging transaction: about 0.25 s of SQLite's write lock
+# Staged rows removed per transaction once published: a DELETE by primary key is far cheaper than the
+# INSERT that staged them (about 0.1 s of the lock for 50,000), and each transaction is followed by
+# SQLITE_PAUSE_S, so larger batches mean fewer pauses (bench/import_scale.py, docs/scale.md).
+DISCARD_BATCH = 50_000
 RECOMPUTE_BATCH = 300  # series per recompute transaction: about 0.4 s for 100 months each
 # SQLite has no queue for its write lock: a waiting writer polls (every 100 ms once it has waited a while)
 # and an import that begins its next transaction at once would take the lock again and again before it.
@@ -1082,6 +1086,8 @@ def _plan_and_write_staged(
     result.series_touched = len(touched)
     progress.update(stage="recalculating analyses")
     _finish(load, touched)
+    progress.update(stage="preparing comparisons")
+    extensions.after_import(touched)  # the first reader's funnel plots, computed now (issue 14)
     return result
 
 
@@ -1261,15 +1267,15 @@ def _finish(load: ObservationImport, touched: list[int]) -> None:
 
 
 def _discard(load: ObservationImport) -> None:
-    """Remove an import's staged rows (STAGE_BATCH per transaction), then the import itself."""
+    """Remove an import's staged rows (DISCARD_BATCH per transaction), then the import itself."""
     table = _table(StagedObservation)
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(
                 f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE load_id = %s LIMIT %s)",  # noqa: S608
-                [load.pk, STAGE_BATCH],
+                [load.pk, DISCARD_BATCH],
             )
-            if cursor.rowcount < STAGE_BATCH:
+            if cursor.rowcount < DISCARD_BATCH:
                 ObservationImport.objects.filter(pk=load.pk).delete()
                 return
         _let_others_write()

@@ -74,6 +74,7 @@ def _stale(request: HttpRequest, form_class: Any, exc: services.StaleRecord, cur
 # --- lists --------------------------------------------------------------------------------------------
 
 
+@cached_page
 def project_index(request: HttpRequest) -> HttpResponse:
     """The portfolio: every project, or a unit's and everything beneath it, with filters and counts."""
     levels = services.scale_levels(services.default_scale())
