@@ -42,9 +42,9 @@ def test_every_provider_and_month_arrives_through_the_imports(loaded: ae.Loaded)
     assert acute == {code for code, kinds in types.items() if "1" in kinds}
     stored = {
         (code, start.strftime("%Y-%m")): (int(num), int(den))
-        for code, start, num, den in Observation.objects.filter(series__measure__code=ae.TYPE1, series__derived=False).values_list(
-            "series__unit__code", "period_start", "numerator", "denominator"
-        )
+        for code, start, num, den in Observation.objects.filter(
+            series__measure__code=ae.TYPE1, series__derived=False
+        ).values_list("series__unit__code", "period_start", "numerator", "denominator")
     }
     assert stored == type1
     assert loaded.counts["observations"] == Observation.objects.filter(series__derived=False).count()

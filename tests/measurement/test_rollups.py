@@ -168,3 +168,24 @@ def test_icbs_are_compared_with_icbs(tree) -> None:
 
     rows = queries.compared_with_peers(user, tree["icb_a"])
     assert [r["measure"].code for r in rows] == ["P-1"] and rows[0]["peers"] == 2
+
+
+def test_the_funnel_api_finds_icbs_and_peers_like_for_like_by_default(tree) -> None:
+    p, (ra1, ra2, rb1) = tree["p"], tree["orgs"]
+    gp = UnitFactory(kind="organisation", parent=tree["icb_b"], code="GP1", organisation_type="gp_practice")
+    for unit, n in ((ra1, 10), (ra2, 30), (rb1, 5), (gp, 1)):
+        _record(p, unit, "2025-01", numerator=n, denominator=100)
+    user = User.objects.create_superuser("api@example.com", "pw-long-enough-1", display_name="Analyst")
+    client = client_for(user)
+
+    def units(query: str) -> list[str]:
+        body = client.get(f"/api/v1/indicators/P-1/funnel?{query}").json()
+        return sorted(point["unit"] for point in body["points"])
+
+    assert units("kind=icb") == ["QA1", "QB1"]
+    assert units("kind=region") == ["Y56"]
+    assert units("unit=RA1") == ["RA1", "RA2", "RB1"]  # acute trusts with acute trusts, as on the pages
+    assert units("unit=RA1&organisation_type=any") == ["GP1", "RA1", "RA2", "RB1"]
+    body = client.get("/api/v1/indicators/P-1/funnel?unit=RA1").json()
+    assert body["peers"].startswith("acute trusts in")
+    assert client.get("/api/v1/indicators/P-1/funnel?unit=NOPE").status_code == 400
