@@ -189,3 +189,41 @@ def test_the_funnel_api_finds_icbs_and_peers_like_for_like_by_default(tree) -> N
     body = client.get("/api/v1/indicators/P-1/funnel?unit=RA1").json()
     assert body["peers"].startswith("acute trusts in")
     assert client.get("/api/v1/indicators/P-1/funnel?unit=NOPE").status_code == 400
+
+
+def test_the_api_refuses_writes_to_a_derived_series_and_defines_a_summed_measure(tree) -> None:
+    from tests.assertions import bearer
+
+    p, ra1 = tree["p"], tree["orgs"][0]
+    _record(p, ra1, "2025-01", numerator=10, denominator=100)
+    user = User.objects.create_superuser("writer@example.com", "pw-long-enough-1", display_name="Writer")
+    client, auth = client_for(None), bearer(user)
+    sent = {
+        "observations": [
+            {"unit": "QA1", "measure": "P-1", "period": "2025-02", "numerator": 1, "denominator": 2}
+        ]
+    }
+    refused = client.post("/api/v1/observations", sent, content_type="application/json", **auth)
+    assert refused.status_code == 400 and "derived series" in refused.content.decode()
+    icb_obs = Observation.objects.get(series__unit=tree["icb_a"])
+    changed = client.patch(
+        f"/api/v1/observations/{icb_obs.pk}", {"numerator": 2}, content_type="application/json", **auth
+    )
+    assert changed.status_code in (400, 422) and "derived series" in changed.content.decode()
+    assert client.delete(f"/api/v1/observations/{icb_obs.pk}", **auth).status_code in (400, 422)
+    listed = client.get("/api/v1/series?unit=QA1", **auth).json()
+    assert [s["derived"] for s in listed["items"]] == [True]
+    made = client.post(
+        "/api/v1/measures",
+        {
+            "code": "FALLS-N",
+            "name": "Falls",
+            "owner": "ENG",
+            "chart": "c",
+            "is_indicator": True,
+            "aggregation": "sum",
+        },
+        content_type="application/json",
+        **auth,
+    )
+    assert made.status_code == 201 and made.json()["aggregation"] == "sum"
