@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from spiral.benchmarking import presenters, queries
+from spiral.benchmarking.forms import ANY_TYPE
 from spiral.core.api import Code, Name
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import UnitKind
@@ -20,7 +21,14 @@ class PeerQuery(Schema):
         None, description="Code of the unit whose units are compared (default: the top)"
     )
     kind: UnitKind = Field(UnitKind.ORGANISATION, description="Compare units of this kind")
-    organisation_type: Code | None = Field(None, description="Only organisations of this type")
+    organisation_type: Code | None = Field(
+        None,
+        description="Only organisations of this type; `any` for every type. Left out, the peers are like "
+        "for like: organisations of the highlighted unit's own type (as on the pages)",
+    )
+    unit: Code | None = Field(
+        None, description="The unit compared (highlighted): decides the like-for-like type"
+    )
     period: Name | None = Field(None, description="e.g. 2025-03; default: the latest period with data")
 
 
@@ -62,6 +70,7 @@ class FunnelOut(Schema):
     tau2: float | None
     p_value: float | None = Field(description="The χ² test of overdispersion: P(χ² on I − 1 df ≥ I·φ)")
     overdispersed: bool | None = Field(description="Whether p_value is below 0.05")
+    peers: str = Field(description="The peer group compared, e.g. 'acute trusts in England'")
     points: list[FunnelPoint]
 
 
@@ -106,7 +115,16 @@ def _data(request: HttpRequest, measure_code: Code, q: PeerQuery) -> Any:
         within = queries.top_unit(request.user)
         if within is None:
             raise Http404("There are no units yet")
-    group = queries.PeerGroup(within=within, kind=q.kind, organisation_type=q.organisation_type or "")
+    organisation_type = q.organisation_type or ""
+    if organisation_type == ANY_TYPE:
+        organisation_type = ""
+    elif not organisation_type and q.unit:
+        chosen = org_queries.unit_by_code(request.user, q.unit)
+        if chosen is None:
+            raise ValidationError({"unit": f"No unit has the code {q.unit}"})
+        if chosen.kind == q.kind:  # the pages' default (benchmarking.views._state)
+            organisation_type = queries.like_for_like(within, chosen).organisation_type
+    group = queries.PeerGroup(within=within, kind=q.kind, organisation_type=organisation_type)
     return queries.peer_data(request.user, measure=measure, group=group, period=q.period)
 
 
@@ -120,7 +138,7 @@ def funnel(request: HttpRequest, measure_code: Code, q: Query[FunnelQuery]) -> d
     if result is None:
         return {"measure": data.measure.code, "period": period, "method": q.method, "applied": None,
                 "centre": None, "phi": None, "tau2": None, "p_value": None, "overdispersed": None,
-                "points": []}  # fmt: skip
+                "peers": data.group.describe(), "points": []}  # fmt: skip
     return {
         "measure": data.measure.code,
         "period": period,
@@ -131,6 +149,7 @@ def funnel(request: HttpRequest, measure_code: Code, q: Query[FunnelQuery]) -> d
         "tau2": result.tau2,
         "p_value": result.p_value,
         "overdispersed": result.overdispersed,
+        "peers": data.group.describe(),
         "points": presenters.point_rows(data, result),
     }
 

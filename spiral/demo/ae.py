@@ -130,7 +130,7 @@ def _accounts() -> dict[str, Unit]:
     """The demo sign-ins, through the ordinary (audited) services: the nation's and the region's on the
     placeholders, a trust's on the acute trust with the most type 1 attendances in a month."""
     busiest = (
-        Observation.objects.filter(series__measure__code=TYPE1)
+        Observation.objects.filter(series__measure__code=TYPE1, series__derived=False)
         .order_by("-denominator", "series__unit__code")
         .values_list("series__unit_id", flat=True)
         .first()

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from spiral.core import periods
 from spiral.demo.builder import DemoContext
-from spiral.measurement import analyses
+from spiral.measurement import analyses, rollups
 from spiral.measurement.imports import bulk_insert_observations
 from spiral.measurement.models import Annotation, AnnotationKind, Measure, Series, Target
 from spiral.organisations.models import Unit, UnitKind
@@ -225,6 +225,8 @@ def build(ctx: DemoContext) -> None:
     bulk_insert_observations(rows)
     Annotation.objects.bulk_create(annotations, batch_size=5000)
     analyses.recompute(ids.values())
+    # The organisations' indicators added up to their ICBs, regions and the nation (derived series).
+    analyses.recompute(rollups.roll_up([m.pk for m in measures.values() if m.rolls_up]))
     ctx.counts["measures"] = len(measures)
     ctx.counts["series"] = len(ids)
     ctx.counts["observations"] = len(rows)

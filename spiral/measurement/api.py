@@ -44,6 +44,7 @@ class MeasureOut(Schema):
     denominator_definition: str
     owner: str = Field(description="The owning unit's code")
     is_indicator: bool
+    aggregation: str = Field(description="How values add up to the units above: none or sum (roll-ups)")
     targets: list[TargetOut]
     version: int
 
@@ -61,6 +62,7 @@ class MeasureIn(Schema):
     numerator_definition: Text = ""
     denominator_definition: Text = ""
     is_indicator: bool = False
+    aggregation: Literal["none", "sum"] = "none"
     target: Number | Name | None = Field(None, description="On the plotted scale: 0.95 on a p chart, not 95%")
     target_from: dt.date | None = None
 
@@ -79,6 +81,7 @@ class MeasurePatch(Schema):
     numerator_definition: Text = None
     denominator_definition: Text = None
     is_indicator: bool = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    aggregation: Literal["none", "sum"] = None  # type: ignore[assignment]  # PATCH: left out is unchanged
     target: Number | Name | None = None
     target_from: dt.date | None = None
     version: Version = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
@@ -100,6 +103,7 @@ class SeriesOut(Schema):
     measure: int
     measure_code: str
     unit: str
+    derived: bool = Field(False, description="Added up from the organisations beneath (a roll-up): read only")
     latest_period: dt.date | None = None
     latest_value: float | None = None
     target: float | None = None
@@ -265,6 +269,7 @@ def measure_out(m: Measure) -> dict[str, Any]:
         "denominator_definition": m.denominator_definition,
         "owner": m.owner.code,
         "is_indicator": m.is_indicator,
+        "aggregation": m.aggregation,
         "targets": [{"value": t.value, "valid_from": t.valid_from} for t in m.targets.all()],
         "version": m.version,
     }
@@ -277,6 +282,7 @@ def series_out(s: Series) -> dict[str, Any]:
         "measure": s.measure_id,
         "measure_code": s.measure.code,
         "unit": s.unit.code,
+        "derived": s.derived,
         "latest_period": a.latest_period if a else None,
         "latest_value": a.latest_value if a else None,
         "target": a.target if a else None,

@@ -6,7 +6,7 @@ from django import forms
 
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
-from spiral.measurement.models import AnnotationKind, Chart, Frequency, Improvement, MeasureType
+from spiral.measurement.models import Aggregation, AnnotationKind, Chart, Frequency, Improvement, MeasureType
 from spiral.organisations.models import OrganisationType, UnitKind
 
 EMPTY = [("", "Choose one")]
@@ -51,6 +51,14 @@ class MeasureForm(forms.Form):
         help_text="Optional, for a target that changes: for example 01/04/2025",
     )
     is_indicator = forms.BooleanField(required=False, label="Share with every unit beneath (an indicator)")
+    aggregation = forms.ChoiceField(
+        choices=list(Aggregation.choices),
+        initial=Aggregation.NONE,
+        label="How organisations' values add up",
+        help_text="For run, XmR and c charts of an indicator: 'a sum' adds the organisations' values up to "
+        "their ICB, region and the nation (counts of events). p and u charts always add up their "
+        "numerators and denominators",
+    )
 
 
 class ObservationForm(forms.Form):

@@ -70,6 +70,7 @@ MEASURE_OPTIONAL = (
     "numerator_definition",
     "denominator_definition",
     "is_indicator",
+    "aggregation",
 )
 PREVIEW_ROWS = 200
 NOTE_LIMIT = Observation._meta.get_field("note").max_length or limits.SHORT_TEXT
@@ -191,6 +192,7 @@ class _Planner:
         }
         self.measures: dict[str, Measure | None] = {}
         self.series_of_measure: dict[int, dict[int, int]] = {}
+        self.derived: set[int] = set()  # series added up from organisations: never written by a file
         self.keys: dict[tuple[int, int], int] = {}  # (measure id, unit id) -> key
         self.key_info: list[tuple[Measure, int, str, int | None]] = []  # measure, unit id, unit code, series
         self.pair_error: dict[tuple[int, int], str] = {}
@@ -234,9 +236,9 @@ class _Planner:
                 found = Measure.objects.select_related("owner").filter(code__iexact=code).first()
             self.measures[code] = found
             if found is not None and found.pk not in self.series_of_measure:
-                self.series_of_measure[found.pk] = dict(
-                    Series.objects.filter(measure=found).values_list("unit_id", "pk")
-                )
+                pairs = list(Series.objects.filter(measure=found).values_list("unit_id", "pk", "derived"))
+                self.series_of_measure[found.pk] = {u: pk for u, pk, _ in pairs}
+                self.derived.update(pk for _, pk, derived in pairs if derived)
         return self.measures[code]
 
     def pair(self, measure: Measure, unit_code: str) -> int | str:
@@ -250,7 +252,12 @@ class _Planner:
             return self.pair_error[pair]
         series_id = self.series_of_measure[measure.pk].get(unit_id)
         problem = None
-        if series_id is None:
+        if series_id is not None and series_id in self.derived:
+            problem = (
+                f"{measure.code} for {unit_code} is added up from the organisations beneath it (a derived "
+                "series): import the organisations' own figures, and it is recomputed from them"
+            )
+        elif series_id is None:
             if unit_id == measure.owner_id:
                 pass
             elif not (measure.is_indicator and path.startswith(measure.owner.path)):
@@ -856,6 +863,19 @@ def _write(planner: _Planner, plan: _Plan, *, by: User | None) -> None:
             chunk = touched[i : i + analyses.CHUNK]
             _audit_import(chunk, by=by)
         analyses.recompute(touched)
+        _roll_up(touched)
+
+
+def _roll_up(series_ids: list[int]) -> None:
+    """The organisations' figures changed: their indicators' roll-ups follow (measurement.rollups)."""
+    measure_ids: set[int] = set()
+    for i in range(0, len(series_ids), analyses.CHUNK):
+        for measure in Measure.objects.filter(
+            series__pk__in=series_ids[i : i + analyses.CHUNK], series__derived=False, is_indicator=True
+        ).distinct():
+            if measure.rolls_up:
+                measure_ids.add(measure.pk)
+    services.schedule_roll_up(measure_ids)
 
 
 _COLUMNS = (
@@ -1201,11 +1221,11 @@ def _publish_once(load: ObservationImport, *, by: User | None, source: str) -> l
         corrected_meanwhile = cursor.fetchone()[0]
         # A series the file starts: created now, so that a crash before this never leaves an empty one.
         cursor.execute(
-            f"INSERT INTO {series} (measure_id, unit_id, created_at) "  # noqa: S608
-            f"SELECT DISTINCT s.measure_id, s.unit_id, %s FROM {staged} s WHERE s.load_id = %s "
+            f"INSERT INTO {series} (measure_id, unit_id, created_at, derived) "  # noqa: S608
+            f"SELECT DISTINCT s.measure_id, s.unit_id, %s, %s FROM {staged} s WHERE s.load_id = %s "
             f"AND s.observation_id IS NULL AND NOT EXISTS (SELECT 1 FROM {series} x WHERE {same_series}) "
             "ON CONFLICT (measure_id, unit_id) DO NOTHING",
-            [now, load.pk],
+            [now, False, load.pk],
         )
         cursor.execute(
             f"SELECT COUNT(*) FROM {staged} s JOIN {series} x ON {same_series} "  # noqa: S608
@@ -1263,6 +1283,7 @@ def _finish(load: ObservationImport, touched: list[int]) -> None:
             analyses.recompute(touched[i : i + RECOMPUTE_BATCH])
             ObservationImport.objects.filter(pk=load.pk).update(heartbeat_at=timezone.now())
         _let_others_write()
+    _roll_up(touched)
     _discard(load)
 
 
@@ -1465,6 +1486,8 @@ def _measure_row(
     for optional in ("label", "description", "numerator_definition", "denominator_definition"):
         if optional in columns:
             values[optional] = _text(row.get(optional))
+    if "aggregation" in columns:
+        values["aggregation"] = _text(row.get("aggregation")).lower() or "none"
     existing = Measure.objects.filter(code__iexact=code).select_related("owner").first()
     try:
         with transaction.atomic():

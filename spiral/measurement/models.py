@@ -45,6 +45,14 @@ class Improvement(models.TextChoices):
     NEUTRAL = "neutral", "Neither (no direction)"
 
 
+class Aggregation(models.TextChoices):
+    """How organisations' values add up to their ICB, region and nation (roll-ups, measurement.rollups).
+    Numerators and denominators (p, p′, u, u′ charts) are always summed; this says what to do with values."""
+
+    NONE = "none", "Not added up"
+    SUM = "sum", "Added up (a sum of counts)"
+
+
 class Frequency(models.TextChoices):
     DAY = "day", "Daily"
     WEEK = "week", "Weekly"
@@ -77,6 +85,13 @@ class Measure(Versioned, Timestamped):
     is_indicator = models.BooleanField(
         default=False, help_text="Shared with every unit beneath the owner, so many units observe it"
     )
+    aggregation = models.CharField(
+        max_length=8,
+        choices=Aggregation.choices,
+        default=Aggregation.NONE,
+        help_text="How the organisations' values add up to their ICB, region and nation (run, XmR and c "
+        "charts; numerators and denominators are always summed)",
+    )
 
     class Meta:
         ordering = ["name", "id"]
@@ -96,6 +111,11 @@ class Measure(Versioned, Timestamped):
     @property
     def is_proportion(self) -> bool:
         return self.chart in PROPORTION_CHARTS
+
+    @property
+    def rolls_up(self) -> bool:
+        """Whether organisations' observations of this indicator are added up to the units above them."""
+        return self.is_indicator and (self.is_ratio or self.aggregation == Aggregation.SUM)
 
     def applies_to(self, unit: Unit) -> bool:
         """May `unit` observe this measure? Its owner always; units beneath it when it is an indicator."""
@@ -129,6 +149,10 @@ class Series(CreatedAt):
 
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="series")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="series")
+    derived = models.BooleanField(
+        default=False,
+        help_text="Added up from the organisations beneath (a roll-up): never typed or imported",
+    )
 
     class Meta:
         verbose_name_plural = "series"
@@ -153,6 +177,11 @@ class Observation(Versioned, UpdatedAt):
     numerator = models.FloatField(null=True, blank=True)
     denominator = models.FloatField(null=True, blank=True)
     note = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
+    contributors = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="A derived series: how many organisations' observations were added up",
+    )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

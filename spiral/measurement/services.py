@@ -17,6 +17,7 @@ from spiral.measurement import tasks
 from spiral.measurement.models import (
     PROPORTION_CHARTS,
     RATIO_CHARTS,
+    Aggregation,
     Analysis,
     Annotation,
     AnnotationKind,
@@ -46,7 +47,10 @@ MEASURE_FIELDS = (
     "numerator_definition",
     "denominator_definition",
     "is_indicator",
+    "aggregation",
 )
+# A change to one of these changes which series are added up to the units above (measurement.rollups).
+ROLL_UP_FIELDS = frozenset({"chart", "is_indicator", "aggregation"})
 # A change to one of these changes every analysis of the measure.
 ANALYSIS_FIELDS = frozenset({"chart", "improvement", "frequency"})
 
@@ -107,6 +111,7 @@ def clean_measure_fields(values: dict[str, Any]) -> dict[str, str]:
         ("chart", Chart.values),
         ("improvement", Improvement.values),
         ("frequency", Frequency.values),
+        ("aggregation", Aggregation.values),
     ):
         if values.get(name) not in choices:
             errors[name] = _choices_message(str(values.get(name) or ""), choices)
@@ -174,6 +179,7 @@ def create_measure(
     numerator_definition: str = "",
     denominator_definition: str = "",
     is_indicator: bool = False,
+    aggregation: str = Aggregation.NONE,
     target: Any = None,
     target_from: dt.date | None = None,
 ) -> Measure:
@@ -190,6 +196,7 @@ def create_measure(
         "numerator_definition": numerator_definition or "",
         "denominator_definition": denominator_definition or "",
         "is_indicator": bool(is_indicator),
+        "aggregation": aggregation or Aggregation.NONE,
     }
     errors = clean_measure_fields(values) | screen_measure_text(values)
     duplicate = "code" not in errors and Measure.objects.filter(code__iexact=values["code"]).exists()
@@ -290,7 +297,23 @@ def update_measure(
     )
     if ANALYSIS_FIELDS & set(changed) or "targets" in changed:
         mark_stale(measure)
+    if ROLL_UP_FIELDS & set(changed):
+        schedule_roll_up([measure.pk])
     return measure
+
+
+def schedule_roll_up(measure_ids: Any) -> None:
+    """Recompute these measures' roll-ups (their derived series) by a task, as analyses are."""
+    tasks.schedule_roll_up(measure_ids)
+
+
+def derived_error(series: Series) -> str:
+    """Why a derived series' observations cannot be written (a message for people)."""
+    return (
+        f"{series.measure.code} for {series.unit.code} is added up from the organisations beneath "
+        f"{series.unit.name} (a derived series): record or import the organisations' own figures, and "
+        "it is recomputed from them"
+    )
 
 
 def mark_stale(measure: Measure) -> None:
@@ -372,6 +395,8 @@ def record_observation(
     Returns the observation and warnings (e.g. a redacted note). Raises ValidationError per field.
     """
     measure = series.measure
+    if series.derived:
+        raise ValidationError({"series": derived_error(series)})
     errors: dict[str, str] = {}
     future = None
     try:
@@ -430,6 +455,8 @@ def record_observation(
         changes={"period": [None, start]} | audit.diff(before, after),
     )
     tasks.schedule([series.pk])
+    if measure.rolls_up:
+        schedule_roll_up([measure.pk])
     return obs, warnings
 
 
@@ -441,6 +468,8 @@ def _json(state: dict[str, Any]) -> dict[str, Any]:
 def delete_observation(*, observation: Observation, by: User | None, source: str = "page") -> None:
     """Remove one period's observation (the period becomes missing); history kept."""
     series = observation.series
+    if series.derived:
+        raise ValidationError({"series": derived_error(series)})
     before = observation_state(observation)
     ObservationChange.objects.create(
         series=series,
@@ -461,6 +490,8 @@ def delete_observation(*, observation: Observation, by: User | None, source: str
     )
     observation.delete()
     tasks.schedule([series.pk])
+    if series.measure.rolls_up:
+        schedule_roll_up([series.measure_id])
 
 
 @transaction.atomic

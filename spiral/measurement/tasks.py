@@ -21,7 +21,7 @@ from django_tasks import task
 
 from spiral.core import jobs
 from spiral.core.models import Job
-from spiral.measurement import analyses, imports
+from spiral.measurement import analyses, imports, rollups
 from spiral.measurement.models import Analysis, Series
 from spiral.organisations.models import User
 
@@ -46,6 +46,25 @@ def recompute_analyses(series_ids: list[int]) -> int:
     """Recompute these series' analyses from their observations as they are now (safe to repeat)."""
     existing = list(Series.objects.filter(pk__in=series_ids).values_list("pk", flat=True))
     return analyses.recompute(existing) if existing else 0
+
+
+def schedule_roll_up(measure_ids: Iterable[int]) -> None:
+    """Mark the derived series of these measures stale and enqueue their roll-up (measurement.rollups)."""
+    ids = sorted(set(measure_ids))
+    if not ids:
+        return
+    Analysis.objects.filter(series__measure_id__in=ids, series__derived=True, stale=False).update(stale=True)
+    roll_up.enqueue(ids)
+
+
+@task(queue_name="analyses")
+def roll_up(measure_ids: list[int]) -> int:
+    """Add up these measures' organisations' observations to their ICBs, regions and the nation, then
+    recompute the derived series' analyses (safe to repeat)."""
+    derived = rollups.roll_up(measure_ids)
+    for start in range(0, len(derived), BATCH):
+        analyses.recompute(derived[start : start + BATCH])
+    return len(derived)
 
 
 @task(queue_name="analyses")

@@ -25,7 +25,7 @@ from spiral.core.db import replica_reads
 from spiral.core.forms import submit_form
 from spiral.core.pagecache import cached_page
 from spiral.core.types import SignedInRequest
-from spiral.measurement import analyses, extensions, imports, presenters, queries, services, tasks
+from spiral.measurement import analyses, extensions, imports, presenters, queries, rollups, services, tasks
 from spiral.measurement.forms import (
     AnnotationForm,
     ImportForm,
@@ -241,10 +241,13 @@ def _record(request: SignedInRequest, series: Series, form: ObservationForm) -> 
 def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
     series = _series(request, pk)
     measure = series.measure
-    may_record = can(request.user, Permission.RECORD_DATA, series)
+    # A derived series is added up from the organisations beneath: nobody types or corrects it.
+    may_record = not series.derived and can(request.user, Permission.RECORD_DATA, series)
     correcting = None
     if request.method == "POST":
         require(request.user, Permission.RECORD_DATA, series)
+        if series.derived:
+            raise PermissionDenied(services.derived_error(series))
         form = ObservationForm(request.POST, ratio=measure.is_ratio)
         saved = submit_form(
             request,
@@ -299,6 +302,8 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "may_record": may_record,
             "chart_warnings": chart_warnings,
             "chart_names": dict(measure._meta.get_field("chart").flatchoices),
+            "may_annotate": can(request.user, Permission.RECORD_DATA, series),
+            "contributing": rollups.contributing_organisations(series) if series.derived else None,
             "correcting": correcting,
             "p": presenters,
             "breadcrumbs": [

@@ -42,12 +42,12 @@ def test_every_provider_and_month_arrives_through_the_imports(loaded: ae.Loaded)
     assert acute == {code for code, kinds in types.items() if "1" in kinds}
     stored = {
         (code, start.strftime("%Y-%m")): (int(num), int(den))
-        for code, start, num, den in Observation.objects.filter(series__measure__code=ae.TYPE1).values_list(
-            "series__unit__code", "period_start", "numerator", "denominator"
-        )
+        for code, start, num, den in Observation.objects.filter(
+            series__measure__code=ae.TYPE1, series__derived=False
+        ).values_list("series__unit__code", "period_start", "numerator", "denominator")
     }
     assert stored == type1
-    assert loaded.counts["observations"] == Observation.objects.count()
+    assert loaded.counts["observations"] == Observation.objects.filter(series__derived=False).count()
     # the demo's sign-ins are there, each with its role
     assert User.objects.filter(email="national@example.com", memberships__unit__code="ENG").exists()
 
@@ -98,3 +98,29 @@ def test_the_documented_command_loads_it(tmp_path) -> None:
         done = run_spiral(["demo", "--dataset", "ae-attendances", "--no-serve"], child_env(tmp_path, url))
     assert "A&E demo loaded" in done.stdout and "277 units, 2 indicators" in done.stdout
     assert "national@example.com" in done.stdout
+
+
+def test_the_nation_region_and_icb_series_add_up_every_trusts_breaches_and_attendances(
+    loaded: ae.Loaded,
+) -> None:
+    _, type1 = _raw()
+    months = sorted({period for _, period in type1})
+    breaches = {m: sum(b for (_, p), (b, _a) in type1.items() if p == m) for m in months}
+    attendances = {m: sum(a for (_, p), (_b, a) in type1.items() if p == m) for m in months}
+    reporting = {m: sum(1 for _, p in type1 if p == m) for m in months}
+    for code in (ae.NATION, ae.REGION, ae.ICB):
+        series = Series.objects.get(measure__code=ae.TYPE1, unit__code=code)
+        assert series.derived
+        stored = {o.period_start.strftime("%Y-%m"): o for o in series.observations.all()}
+        assert sorted(stored) == months
+        for m in months:
+            assert stored[m].numerator == breaches[m] and stored[m].denominator == attendances[m]
+            assert stored[m].value == pytest.approx(breaches[m] / attendances[m], rel=1e-12)
+            assert stored[m].contributors == reporting[m]
+    # the nation's own p chart, through the API, plots the pooled proportion of every month
+    nation = Series.objects.get(measure__code=ae.TYPE1, unit__code=ae.NATION)
+    user = User.objects.get(email="national@example.com")
+    body = client_for(user).get(f"/api/v1/series/{nation.pk}/analysis", **bearer(user)).json()
+    np.testing.assert_allclose(body["values"], [breaches[m] / attendances[m] for m in months], rtol=1e-12)
+    page = client_for(user).get(f"/measures/series/{nation.pk}/").content.decode()
+    assert f"Added up from {len({c for c, _ in type1})} organisations" in page
