@@ -433,6 +433,7 @@ def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
         "total": total,
         "matrix": presenters.summary_matrix(queries.icon_counts(everything)),
         "updating": queries.updating_count(everything),
+        "overdue": queries.overdue_count(everything),
         "f": f,
         "form": f["form"],
         "base_query": query.urlencode(),
