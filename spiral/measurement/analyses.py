@@ -471,7 +471,7 @@ def recompute_ended(today: dt.date | None = None) -> int:
         for sid, start, frequency in Analysis.objects.filter(incomplete_period__isnull=False).values_list(
             "series_id", "incomplete_period", "series__measure__frequency"
         )
-        if periods.has_ended(start, frequency, day)
+        if start is not None and periods.has_ended(start, frequency, day)
     ]
     return recompute(due, today=day)
 

@@ -6,7 +6,15 @@ from django import forms
 
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
-from spiral.measurement.models import AnnotationKind, Chart, Frequency, Improvement, MeasureType
+from spiral.measurement.models import (
+    OVERDUE_DEFAULT,
+    OVERDUE_MAX,
+    AnnotationKind,
+    Chart,
+    Frequency,
+    Improvement,
+    MeasureType,
+)
 
 EMPTY = [("", "Choose one")]
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -32,6 +40,21 @@ class MeasureForm(forms.Form):
     frequency = forms.ChoiceField(
         choices=EMPTY + list(Frequency.choices), label="How often data is collected"
     )
+    overdue_after_periods = forms.IntegerField(
+        min_value=1,
+        max_value=OVERDUE_MAX,
+        initial=OVERDUE_DEFAULT,
+        required=False,
+        label="Periods without data before a series is overdue",
+        help_text=f"A whole number from 1 to {OVERDUE_MAX}; with 2, a monthly series is overdue once "
+        "three ended months have no data (empty: 2)",
+        error_messages={
+            "required": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}",
+            "invalid": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}, like 2",
+            "min_value": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}",
+            "max_value": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}",
+        },
+    )
     numerator_definition = TextField(
         max_length=limits.TEXT, widget=forms.Textarea, required=False, label="Numerator definition"
     )
@@ -50,6 +73,10 @@ class MeasureForm(forms.Form):
         help_text="Optional, for a target that changes: for example 01/04/2025",
     )
     is_indicator = forms.BooleanField(required=False, label="Share with every unit beneath (an indicator)")
+
+    def clean_overdue_after_periods(self) -> int:
+        value = self.cleaned_data.get("overdue_after_periods")
+        return OVERDUE_DEFAULT if value is None else int(value)
 
 
 class ObservationForm(forms.Form):

@@ -244,8 +244,12 @@ def data_rows(series: Series, result: spc.Analysis, observations: list[Observati
         starts = periods.calendar(observations[0].period_start, observations[-1].period_start, frequency)
     point_types = list(result.point_type)
     rows = []
+    analysed = len(result.values)
     for i, day in enumerate(starts):
         o = by_day.get(day)
+        if i >= analysed:  # after the analysed periods: a period not yet ended (left out of the analysis)
+            rows.append(_unanalysed_row(series, day, o))
+            continue
         rows.append(
             {
                 "day": day,
@@ -261,6 +265,29 @@ def data_rows(series: Series, result: spc.Analysis, observations: list[Observati
             }
         )
     return rows
+
+
+def _unanalysed_row(series: Series, day: dt.date, o: Observation | None) -> dict[str, Any]:
+    """A table row for a period after the analysed ones: incomplete (not yet ended) or missing."""
+    value = None
+    if o is not None:
+        if series.measure.is_ratio:
+            ok = o.numerator is not None and o.denominator
+            value = o.numerator / o.denominator if ok else None  # type: ignore[operator]
+        else:
+            value = o.value
+    return {
+        "day": day,
+        "label": periods.label(day, series.measure.frequency),
+        "observation": o,
+        "value": value,
+        "centre": None,
+        "lcl": None,
+        "ucl": None,
+        "target": None,
+        "point_type": "incomplete" if o is not None else "missing",
+        "flags": [],
+    }
 
 
 def _f(x: Any) -> float | None:

@@ -88,7 +88,8 @@ def measure_index(request: HttpRequest) -> HttpResponse:
 def measure_create(request: SignedInRequest) -> HttpResponse:
     unit = _unit(request, request.GET.get("unit", ""), Permission.CHANGE_MEASURE)
     form = MeasureForm(
-        request.POST or None, initial={"is_indicator": unit.kind != "team", "frequency": "month"}
+        request.POST or None,
+        initial={"is_indicator": unit.kind != "team", "frequency": "month", "overdue_after_periods": 2},
     )
     saved = submit_form(
         request,
