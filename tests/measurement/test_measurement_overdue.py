@@ -118,6 +118,23 @@ def test_an_incomplete_period_is_left_out_of_icons_and_headline_but_kept(db, reb
     assert "January 2026 has not ended" in str(presenters.incomplete_tag(series))
 
 
+@pytest.mark.parametrize(
+    ("frequency", "first", "current", "today"),
+    [
+        ("week", D(2025, 3, 3), D(2025, 3, 24), D(2025, 3, 26)),
+        ("quarter", D(2024, 1, 1), D(2025, 1, 1), D(2025, 2, 1)),
+    ],
+)
+def test_weekly_and_quarterly_incomplete_periods_are_left_out(db, frequency, first, current, today):
+    series = SeriesFactory(measure=MeasureFactory(frequency=frequency))
+    for day in periods.calendar(first, current, frequency):
+        ObservationFactory(series=series, period_start=day, value=1.0 if day < current else 50.0)
+    analyses.recompute([series.pk], today=today)
+    a = Analysis.objects.get(series=series)
+    assert a.incomplete_period == current and a.latest_value == 1.0
+    assert a.latest_period == periods.from_index(periods.index(current, frequency) - 1, frequency)
+
+
 def test_store_one_keeps_the_incomplete_period(db):
     series = _monthly([1, 2, 3], extra={D(2025, 4, 1): 9.0})
     row = analyses.store_one(series, today=D(2025, 4, 10))
@@ -195,6 +212,7 @@ def test_pages_mark_the_overdue_series_and_the_incomplete_period(tree, member, l
     fresh_page = client.get(f"/measures/series/{fresh.pk}/").content.decode()
     assert "Overdue</strong>" not in fresh_page and "Incomplete</strong>" in fresh_page
     assert "period not ended: not on the chart or in the icons" in fresh_page  # its row in the data table
+    assert f"Not plotted: {_months_ago(0):%B %Y}, which has not ended" in fresh_page  # the chart's caption
     assert (
         '<span class="nhsuk-table-responsive__heading" aria-hidden="true">Value </span>99</td>' in fresh_page
     )
