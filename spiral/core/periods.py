@@ -129,6 +129,22 @@ def next_start(day: dt.date, frequency: str) -> dt.date:
     return from_index(index(day, frequency) + 1, frequency)
 
 
+def has_ended(start: dt.date, frequency: str, today: dt.date) -> bool:
+    """Has the period starting `start` ended by `today`? (It has once the next period has begun.)"""
+    return next_start(start, frequency) <= today
+
+
+def missing_since(latest: dt.date, frequency: str, today: dt.date) -> int:
+    """How many periods after `latest` have ended by `today` (0 when `latest` is the last ended one,
+    or later): the periods a series whose latest observation is `latest` is missing."""
+    return max(0, index(start_of(today, frequency), frequency) - index(latest, frequency) - 1)
+
+
+def is_overdue(latest: dt.date | None, frequency: str, allowed: int, today: dt.date) -> bool:
+    """More than `allowed` ended periods are missing after `latest` (docs/measurement.md, "Overdue")."""
+    return latest is not None and missing_since(latest, frequency, today) > allowed
+
+
 def calendar(first: dt.date, last: dt.date, frequency: str) -> list[dt.date]:
     """Every period start from `first` to `last` inclusive (both period starts)."""
     a, b = index(first, frequency), index(last, frequency)

@@ -4,6 +4,10 @@ Before analysis a series is laid on its full calendar of periods, from its first
 last; a period without an observation goes to spiral.spc as missing (NaN), never skipped over.
 Series without rebase points or a changing target go through `analyse_many`, one call per chart type;
 the others through `analyse`, one by one (analyse_many takes no rebase and no target trajectory).
+
+A period that has not ended by `today` (its data may still be coming in) is left out of the analysis,
+its icons and its headline; its start is kept as `Analysis.incomplete_period`, so pages show it as
+incomplete, and `recompute_ended` recomputes the analysis once the period has ended (docs/measurement.md).
 """
 
 from __future__ import annotations
@@ -46,6 +50,18 @@ class Laid:
     starts: list[dt.date]
     values: np.ndarray  # plotted values for run/XmR/c; numerators for ratio charts
     denominators: np.ndarray | None
+    incomplete: dt.date | None = None  # the latest observed period not yet ended (left out of the above)
+
+
+def _today(today: dt.date | None) -> dt.date:
+    return today or timezone.localdate()
+
+
+def split_incomplete(rows: list[Any], frequency: str, today: dt.date) -> tuple[list[Any], dt.date | None]:
+    """Rows (period_start first, in period order) of ended periods, and the latest unended period."""
+    ended = [r for r in rows if periods.has_ended(_as_date(r[0]), frequency, today)]
+    later = [_as_date(r[0]) for r in rows[len(ended) :]]
+    return ended, (later[-1] if later else None)
 
 
 def _targets_by_measure(measure_ids: Iterable[int]) -> dict[int, list[tuple[dt.date | None, float]]]:
@@ -103,6 +119,7 @@ def analyse_series(
     annotations: Sequence[Annotation] | None = None,
     targets: list[tuple[dt.date | None, float]] | None = None,
     extra_rebase: Iterable[dt.date] = (),
+    today: dt.date | None = None,
 ) -> tuple[spc.Analysis, Laid]:
     """The full analysis of one series (with its rebase points and target trajectory), for its page.
 
@@ -120,7 +137,9 @@ def analyse_series(
         )
     else:
         rows = [(o.period_start, o.value, o.numerator, o.denominator) for o in observations]
+    rows, incomplete = split_incomplete(rows, measure.frequency, _today(today))
     laid = lay_out(rows, measure.frequency, ratio)
+    laid.incomplete = incomplete
     if targets is None:
         targets = _targets_by_measure([measure.pk]).get(measure.pk, [])
     if annotations is None:
@@ -195,12 +214,13 @@ def _batch_warnings(
         row.warnings = [w.to_dict() for w in found.get(row.series_id, ())]
 
 
-def store_one(series: Series) -> Analysis:
+def store_one(series: Series, today: dt.date | None = None) -> Analysis:
     """Recompute and store one series' analysis, including its full result."""
     try:
-        result, laid = analyse_series(series)
+        result, laid = analyse_series(series, today=today)
     except spc.SPCError as exc:
         row = Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now())
+        row.incomplete_period = _incomplete_of(series.pk, series.measure.frequency, _today(today))
     else:
         row = _summary(
             series.pk,
@@ -212,6 +232,7 @@ def store_one(series: Series) -> Analysis:
         )
         row.result = result.to_dict()
         row.warnings = chart_warnings(series.measure.chart, laid.values, laid.denominators)
+        row.incomplete_period = laid.incomplete
     _save([row], with_result=True)
     return row
 
@@ -221,6 +242,7 @@ _FIELDS = [
     "assurance_icon",
     "latest_period",
     "latest_value",
+    "incomplete_period",
     "target",
     "points",
     "sparkline",
@@ -279,9 +301,36 @@ class _Columns:
     blocks: dict[int, tuple[int, int]]  # series id -> (first row, number of rows)
 
 
-def _load(ids: Sequence[int], info: dict[int, tuple[int, str, str, str]]) -> _Columns:
-    """Read the observations of these series into columns (vectorised, no Python object per row kept)."""
+def _incomplete_of(series_id: int, frequency: str, today: dt.date) -> dt.date | None:
+    from spiral.measurement.models import Observation
+
+    latest = Observation.objects.filter(series_id=series_id).order_by("-period_start").first()
+    if latest is None or periods.has_ended(latest.period_start, frequency, today):
+        return None
+    return latest.period_start
+
+
+def _load(
+    ids: Sequence[int],
+    info: dict[int, tuple[int, str, str, str]],
+    today: dt.date,
+    incomplete: dict[int, dt.date],
+) -> _Columns:
+    """Read the observations of these series into columns (vectorised, no Python object per row kept).
+    Rows of periods not ended by `today` are left out; each series' latest such period goes in
+    `incomplete`."""
     rows = list(_observations(ids))
+    if rows:
+        current = {f: periods.index(periods.start_of(today, f), f) for f in periods.FREQUENCIES}
+        cut = {f: periods.from_index(current[f], f) for f in periods.FREQUENCIES}
+        kept = []
+        for row in rows:
+            day = _as_date(row[1])
+            if day >= cut[info[row[0]][3]]:
+                incomplete[row[0]] = day  # rows are in period order: the last one wins
+            else:
+                kept.append(row)
+        rows = kept
     n = len(rows)
     if not n:
         empty = np.zeros(0)
@@ -308,7 +357,7 @@ def _load(ids: Sequence[int], info: dict[int, tuple[int, str, str, str]]) -> _Co
     )
 
 
-def recompute(series_ids: Iterable[int]) -> int:
+def recompute(series_ids: Iterable[int], today: dt.date | None = None) -> int:
     """Recompute the analyses of these series in bulk (call inside the writing transaction)."""
     ids = sorted(set(series_ids))
     if not ids:
@@ -327,7 +376,9 @@ def recompute(series_ids: Iterable[int]) -> int:
                 "series_id", flat=True
             )
         )
-    columns = _load([s for s in ids if s in info], info)
+    day = _today(today)
+    incomplete: dict[int, dt.date] = {}
+    columns = _load([s for s in ids if s in info], info, day, incomplete)
 
     rows: list[Analysis] = []
     one_by_one: list[int] = []
@@ -348,7 +399,7 @@ def recompute(series_ids: Iterable[int]) -> int:
     if one_by_one:
         for series in Series.objects.select_related("measure").filter(pk__in=one_by_one):
             try:
-                result, laid = analyse_series(series)
+                result, laid = analyse_series(series, today=day)
             except spc.SPCError as exc:
                 rows.append(Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now()))
                 continue
@@ -365,6 +416,8 @@ def recompute(series_ids: Iterable[int]) -> int:
     # In series order: two processes recomputing overlapping series lock their analyses in the same order
     # (PostgreSQL), so neither waits for the other in a cycle (a deadlock, the task failed).
     rows.sort(key=lambda row: row.series_id)
+    for row in rows:
+        row.incomplete_period = incomplete.get(row.series_id)
     _save(rows)
     return len(rows)
 
@@ -437,6 +490,20 @@ def _batch(
         )
     _batch_warnings(chart, ids, values, dens, result)
     return result
+
+
+def recompute_ended(today: dt.date | None = None) -> int:
+    """Recompute the analyses whose incomplete period has ended by `today` (the periodic sweep: the
+    period's data now count towards the icons and headline, and a newer period may be incomplete)."""
+    day = _today(today)
+    due = [
+        sid
+        for sid, start, frequency in Analysis.objects.filter(incomplete_period__isnull=False).values_list(
+            "series_id", "incomplete_period", "series__measure__frequency"
+        )
+        if start is not None and periods.has_ended(start, frequency, day)
+    ]
+    return recompute(due, today=day)
 
 
 def full_result(series: Series) -> dict[str, Any]:

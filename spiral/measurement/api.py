@@ -15,7 +15,18 @@ from ninja.pagination import paginate
 from spiral.core.api import Code, ErrorOut, Id, Name, Number, Pagination, ShortText, Text, Version, model_str
 from spiral.core.types import SignedInRequest
 from spiral.measurement import analyses, extensions, imports, queries, services, tasks
-from spiral.measurement.models import Chart, Frequency, Improvement, Measure, MeasureType, Observation, Series
+from spiral.measurement.models import (
+    OVERDUE_DEFAULT,
+    OVERDUE_MAX,
+    Chart,
+    Frequency,
+    Improvement,
+    Measure,
+    MeasureType,
+    Observation,
+    Series,
+)
+from spiral.measurement.presenters import timeliness
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import OrganisationType, UnitKind
 from spiral.organisations.permissions import Permission, get_or_deny, require
@@ -40,6 +51,7 @@ class MeasureOut(Schema):
     chart: str
     improvement: str
     frequency: str
+    overdue_after_periods: int
     numerator_definition: str
     denominator_definition: str
     owner: str = Field(description="The owning unit's code")
@@ -47,6 +59,10 @@ class MeasureOut(Schema):
     aggregation: str = Field(description="How values add up to the units above: none or sum (roll-ups)")
     targets: list[TargetOut]
     version: int
+
+
+# How many ended periods without data a series may have before it is overdue (docs/measurement.md).
+OverdueAfter = Annotated[int, Field(ge=1, le=OVERDUE_MAX, description="Whole number of periods, 1 to 24")]
 
 
 class MeasureIn(Schema):
@@ -57,6 +73,7 @@ class MeasureIn(Schema):
     chart: Chart = Chart.XMR
     improvement: Improvement = Improvement.INCREASE
     frequency: Frequency = Frequency.MONTH
+    overdue_after_periods: OverdueAfter = OVERDUE_DEFAULT
     label: model_str(Measure, "label") = ""  # type: ignore[valid-type]  # a type built at run time
     description: Text = ""
     numerator_definition: Text = ""
@@ -76,6 +93,7 @@ class MeasurePatch(Schema):
     chart: Chart = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
     improvement: Improvement = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
     frequency: Frequency = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    overdue_after_periods: OverdueAfter = None  # type: ignore[assignment]  # PATCH: left out is unchanged
     label: model_str(Measure, "label") = None  # type: ignore[valid-type]  # a type built at run time
     description: Text = None
     numerator_definition: Text = None
@@ -110,6 +128,10 @@ class SeriesOut(Schema):
     variation_icon: str | None = None
     assurance_icon: str | None = None
     points: int = 0
+    overdue: bool = Field(False, description="More ended periods lack data than the measure allows")
+    incomplete_period: dt.date | None = Field(
+        None, description="A period not yet ended: its value is left out of the icons and latest value"
+    )
     analysis_status: Literal["current", "updating"] = Field(
         "current",
         description="updating: the analysis is being recalculated after a change; its icons and latest "
@@ -164,6 +186,14 @@ class SeriesOut(Schema):
         analysis = getattr(obj, "analysis", None)
         value = getattr(analysis, name, None) if analysis is not None else None
         return value or None if name.endswith("_icon") else value
+
+    @staticmethod
+    def resolve_overdue(obj: Any) -> bool:
+        return obj["overdue"] if isinstance(obj, dict) else bool(timeliness(obj)["overdue"])
+
+    @staticmethod
+    def resolve_incomplete_period(obj: Any) -> Any:
+        return SeriesOut._analysis(obj, "incomplete_period")
 
     @staticmethod
     def resolve_latest_period(obj: Any) -> Any:
@@ -265,6 +295,7 @@ def measure_out(m: Measure) -> dict[str, Any]:
         "chart": m.chart,
         "improvement": m.improvement,
         "frequency": m.frequency,
+        "overdue_after_periods": m.overdue_after_periods,
         "numerator_definition": m.numerator_definition,
         "denominator_definition": m.denominator_definition,
         "owner": m.owner.code,
@@ -285,6 +316,8 @@ def series_out(s: Series) -> dict[str, Any]:
         "derived": s.derived,
         "latest_period": a.latest_period if a else None,
         "latest_value": a.latest_value if a else None,
+        "incomplete_period": a.incomplete_period if a else None,
+        "overdue": bool(timeliness(s)["overdue"]),
         "target": a.target if a else None,
         "variation_icon": (a.variation_icon or None) if a else None,
         "assurance_icon": (a.assurance_icon or None) if a else None,

@@ -6,7 +6,16 @@ from django import forms
 
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
-from spiral.measurement.models import Aggregation, AnnotationKind, Chart, Frequency, Improvement, MeasureType
+from spiral.measurement.models import (
+    OVERDUE_DEFAULT,
+    OVERDUE_MAX,
+    Aggregation,
+    AnnotationKind,
+    Chart,
+    Frequency,
+    Improvement,
+    MeasureType,
+)
 from spiral.organisations.models import OrganisationType, UnitKind
 
 EMPTY = [("", "Choose one")]
@@ -32,6 +41,21 @@ class MeasureForm(forms.Form):
     improvement = forms.ChoiceField(choices=EMPTY + list(Improvement.choices), label="Improvement direction")
     frequency = forms.ChoiceField(
         choices=EMPTY + list(Frequency.choices), label="How often data is collected"
+    )
+    overdue_after_periods = forms.IntegerField(
+        min_value=1,
+        max_value=OVERDUE_MAX,
+        initial=OVERDUE_DEFAULT,
+        required=False,
+        label="Periods without data before a series is overdue",
+        help_text=f"A whole number from 1 to {OVERDUE_MAX}; with 2, a monthly series is overdue once "
+        "three ended months have no data (empty: 2)",
+        error_messages={
+            "required": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}",
+            "invalid": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}, like 2",
+            "min_value": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}",
+            "max_value": f"Enter a whole number of periods from 1 to {OVERDUE_MAX}",
+        },
     )
     numerator_definition = TextField(
         max_length=limits.TEXT, widget=forms.Textarea, required=False, label="Numerator definition"
@@ -59,6 +83,10 @@ class MeasureForm(forms.Form):
         "their ICB, region and the nation (counts of events). p and u charts always add up their "
         "numerators and denominators",
     )
+
+    def clean_overdue_after_periods(self) -> int:
+        value = self.cleaned_data.get("overdue_after_periods")
+        return OVERDUE_DEFAULT if value is None else int(value)
 
 
 class ObservationForm(forms.Form):

@@ -8,6 +8,7 @@ that reads a stale (or missing) analysis recomputes it first.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -60,6 +61,9 @@ class Frequency(models.TextChoices):
     QUARTER = "quarter", "Quarterly"
 
 
+OVERDUE_DEFAULT, OVERDUE_MAX = 2, 24
+
+
 class Measure(Versioned, Timestamped):
     """A definition. Owned by a unit; an indicator is shared with every unit beneath its owner."""
 
@@ -78,6 +82,11 @@ class Measure(Versioned, Timestamped):
     chart = models.CharField(max_length=8, choices=Chart.choices, default=Chart.XMR)
     improvement = models.CharField(max_length=8, choices=Improvement.choices, default=Improvement.INCREASE)
     frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.MONTH)
+    overdue_after_periods = models.PositiveSmallIntegerField(
+        default=OVERDUE_DEFAULT,
+        validators=[MinValueValidator(1), MaxValueValidator(OVERDUE_MAX)],
+        help_text="A series is overdue when more than this many ended periods have no data (1 to 24)",
+    )
     numerator_definition = models.TextField(blank=True, max_length=limits.TEXT)
     denominator_definition = models.TextField(blank=True, max_length=limits.TEXT)
     # Units are closed, not deleted; a unit removed from the database takes its measures and data along.
@@ -270,6 +279,9 @@ class Analysis(models.Model):
     assurance_icon = models.CharField(max_length=20, blank=True)
     latest_period = models.DateField(null=True, blank=True)
     latest_value = models.FloatField(null=True, blank=True)
+    incomplete_period = models.DateField(
+        null=True, blank=True, help_text="The latest observed period not yet ended (left out of icons)"
+    )
     target = models.FloatField(null=True, blank=True, help_text="The target at the latest period")
     points = models.PositiveIntegerField(default=0, help_text="Observations (periods with a value)")
     sparkline = models.JSONField(default=list, blank=True, help_text="The last plotted values, None missing")

@@ -99,6 +99,49 @@ def analysis_of(series: Any) -> Any:
         return None
 
 
+def timeliness(series: Any, today: dt.date | None = None) -> dict[str, Any]:
+    """Whether the series is overdue (more ended periods without data after its latest observation than
+    its measure allows) and which period, if any, has not ended yet (left out of icons and headline)."""
+    from django.utils import timezone
+
+    day = today or timezone.localdate()
+    a = analysis_of(series)
+    measure = series.measure
+    latest = getattr(a, "latest_period", None) or getattr(a, "incomplete_period", None)
+    missing = periods.missing_since(latest, measure.frequency, day) if latest else 0
+    incomplete = getattr(a, "incomplete_period", None)
+    return {
+        "overdue": periods.is_overdue(latest, measure.frequency, measure.overdue_after_periods, day),
+        "missing": missing,
+        "allowed": measure.overdue_after_periods,
+        "incomplete_period": incomplete,
+        "incomplete_label": periods.long_label(incomplete, measure.frequency) if incomplete else "",
+    }
+
+
+def overdue_tag(series: Any, today: dt.date | None = None) -> Markup:
+    """A red "Overdue" tag saying how many periods are missing, or nothing."""
+    t = timeliness(series, today)
+    if not t["overdue"]:
+        return Markup("")
+    noun = series.measure.get_frequency_display().lower().removesuffix("ly").replace("dai", "day")
+    return Markup(
+        '<strong class="nhsuk-tag nhsuk-tag--red">Overdue</strong> '
+        '<span class="spiral-meta">no data for the last {} {}s (allowed: {})</span>'
+    ).format(t["missing"], noun, t["allowed"])
+
+
+def incomplete_tag(series: Any) -> Markup:
+    """A grey "Incomplete" tag naming the period not yet ended, or nothing."""
+    t = timeliness(series)
+    if not t["incomplete_period"]:
+        return Markup("")
+    return Markup(
+        '<strong class="nhsuk-tag nhsuk-tag--grey">Incomplete</strong> '
+        '<span class="spiral-meta">{} has not ended: not used for the icons or latest value</span>'
+    ).format(t["incomplete_label"])
+
+
 def is_updating(analysis: Any) -> bool:
     """Whether this analysis is missing or stale: its icons are not to be read as current."""
     # A series with no analysis yet reaches a template as None or as Jinja's Undefined: updating too.
@@ -201,8 +244,12 @@ def data_rows(series: Series, result: spc.Analysis, observations: list[Observati
         starts = periods.calendar(observations[0].period_start, observations[-1].period_start, frequency)
     point_types = list(result.point_type)
     rows = []
+    analysed = len(result.values)
     for i, day in enumerate(starts):
         o = by_day.get(day)
+        if i >= analysed:  # after the analysed periods: a period not yet ended (left out of the analysis)
+            rows.append(_unanalysed_row(series, day, o))
+            continue
         rows.append(
             {
                 "day": day,
@@ -218,6 +265,29 @@ def data_rows(series: Series, result: spc.Analysis, observations: list[Observati
             }
         )
     return rows
+
+
+def _unanalysed_row(series: Series, day: dt.date, o: Observation | None) -> dict[str, Any]:
+    """A table row for a period after the analysed ones: incomplete (not yet ended) or missing."""
+    value = None
+    if o is not None:
+        if series.measure.is_ratio:
+            ok = o.numerator is not None and o.denominator
+            value = o.numerator / o.denominator if ok else None  # type: ignore[operator]
+        else:
+            value = o.value
+    return {
+        "day": day,
+        "label": periods.label(day, series.measure.frequency),
+        "observation": o,
+        "value": value,
+        "centre": None,
+        "lcl": None,
+        "ucl": None,
+        "target": None,
+        "point_type": "incomplete" if o is not None else "missing",
+        "flags": [],
+    }
 
 
 def _f(x: Any) -> float | None:

@@ -3,11 +3,14 @@ permissions.visible_to; they never recompute: a stale analysis is read as updati
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
 
+from spiral.core import periods
 from spiral.core.types import AnyUser
 from spiral.measurement.models import Annotation, Measure, Observation, ObservationChange, Series
 from spiral.organisations.models import Unit, subtree_q
@@ -105,6 +108,22 @@ def icon_counts(qs: QuerySet[Series]) -> dict[tuple[str, str], int]:
         key = (row["analysis__variation_icon"] or "", row["analysis__assurance_icon"] or "")
         counts[key] = counts.get(key, 0) + row["n"]
     return counts
+
+
+def overdue_count(qs: QuerySet[Series], today: dt.date | None = None) -> int:
+    """How many of these series are overdue (periods.is_overdue on their latest observed period)."""
+    day = today or timezone.localdate()
+    rows = qs.order_by().values_list(
+        "analysis__latest_period",
+        "analysis__incomplete_period",
+        "measure__frequency",
+        "measure__overdue_after_periods",
+    )
+    return sum(
+        1
+        for latest, incomplete, frequency, allowed in rows.iterator()
+        if periods.is_overdue(latest or incomplete, frequency, allowed, day)
+    )
 
 
 def measure_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Measure:

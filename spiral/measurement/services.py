@@ -15,6 +15,8 @@ from spiral.core import audit, codes, limits, numbers, periods, screening
 from spiral.core.errors import Duplicate
 from spiral.measurement import tasks
 from spiral.measurement.models import (
+    OVERDUE_DEFAULT,
+    OVERDUE_MAX,
     PROPORTION_CHARTS,
     RATIO_CHARTS,
     Aggregation,
@@ -44,6 +46,7 @@ MEASURE_FIELDS = (
     "chart",
     "improvement",
     "frequency",
+    "overdue_after_periods",
     "numerator_definition",
     "denominator_definition",
     "is_indicator",
@@ -97,6 +100,16 @@ def parse_target(value: Any, chart: str) -> float | None:
     return number
 
 
+def overdue_problem(value: Any) -> str | None:
+    """Why `value` cannot be a measure's overdue_after_periods (a whole number 1 to 24), or None."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= OVERDUE_MAX:
+        return (
+            f"'{value}' is not allowed for periods before a series is overdue; give a whole number of "
+            f"periods from 1 to {OVERDUE_MAX} (the default is {OVERDUE_DEFAULT})"
+        )
+    return None
+
+
 def clean_measure_fields(values: dict[str, Any]) -> dict[str, str]:
     """Field errors for a measure's own values."""
     errors: dict[str, str] = {}
@@ -115,6 +128,10 @@ def clean_measure_fields(values: dict[str, Any]) -> dict[str, str]:
     ):
         if values.get(name) not in choices:
             errors[name] = _choices_message(str(values.get(name) or ""), choices)
+    if "overdue_after_periods" in values:
+        problem = overdue_problem(values["overdue_after_periods"])
+        if problem:
+            errors["overdue_after_periods"] = problem
     for name, message in limits.length_errors(
         Measure, {k: v for k, v in values.items() if k != "code"}
     ).items():
@@ -174,6 +191,7 @@ def create_measure(
     chart: str = Chart.XMR,
     improvement: str = Improvement.INCREASE,
     frequency: str = Frequency.MONTH,
+    overdue_after_periods: int = OVERDUE_DEFAULT,
     label: str = "",
     description: str = "",
     numerator_definition: str = "",
@@ -191,6 +209,7 @@ def create_measure(
         "chart": chart,
         "improvement": improvement,
         "frequency": frequency,
+        "overdue_after_periods": overdue_after_periods,
         "label": (label or "").strip(),
         "description": description or "",
         "numerator_definition": numerator_definition or "",

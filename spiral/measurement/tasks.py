@@ -4,7 +4,8 @@ A change marks the analyses it affects stale in its own transaction and enqueues
 (queue `analyses`). With SPIRAL_TASKS=immediate (the default) it runs at once in-process, so the change
 and its analyses are one step as before; with SPIRAL_TASKS=database a worker runs it, and until then every
 page shows those analyses as "updating", with the time they were last right, never as current.
-`recompute_stale` (run by every worker every minute) catches anything left stale, e.g. after a failure.
+`recompute_stale` (run by every worker every minute) catches anything left stale, e.g. after a failure,
+and recomputes analyses whose incomplete (not yet ended) period has since ended.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ def recompute_stale(limit: int = 20_000) -> int:
         .values_list("pk", flat=True)[:limit]
     )
     done = analyses.recompute(ids) if ids else 0
+    # An analysis that left out a period not yet ended is recomputed once that period has ended.
+    done += analyses.recompute_ended()
     if done:
         logger.info("measurement.tasks.recompute_stale series=%d", done)
     return done

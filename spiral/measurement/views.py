@@ -91,7 +91,8 @@ def measure_index(request: HttpRequest) -> HttpResponse:
 def measure_create(request: SignedInRequest) -> HttpResponse:
     unit = _unit(request, request.GET.get("unit", ""), Permission.CHANGE_MEASURE)
     form = MeasureForm(
-        request.POST or None, initial={"is_indicator": unit.kind != "team", "frequency": "month"}
+        request.POST or None,
+        initial={"is_indicator": unit.kind != "team", "frequency": "month", "overdue_after_periods": 2},
     )
     saved = submit_form(
         request,
@@ -507,6 +508,7 @@ def unit_measures(request: HttpRequest, code: str) -> HttpResponse:
         "total": page.paginator.count,
         "matrix": presenters.summary_matrix(queries.icon_counts(everything)),
         "updating": queries.updating_count(everything),
+        "overdue": queries.overdue_count(everything),
         "f": f,
         "form": f["form"],
         "base_query": query.urlencode(),

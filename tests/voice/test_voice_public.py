@@ -126,3 +126,18 @@ def test_other_staff_pages_still_need_sign_in(form: FeedbackForm) -> None:
     response = Client().get(f"/feedback/forms/{form.pk}/")
     assert response.status_code == 302
     assert UnitFactory  # the factory module stays importable for the other voice tests
+
+
+def test_an_answer_in_a_month_not_yet_ended_is_not_the_headline(form: FeedbackForm) -> None:
+    """Issue 14: one anonymous answer in a month barely begun must not become the headline figure."""
+    from django.utils import timezone
+
+    from spiral.core import periods
+    from spiral.measurement.models import Analysis, Series
+
+    Client().post(f"/f/{form.slug}/", {"rating": "poor"})
+    series = Series.objects.get(measure=form.measure)
+    analysis = Analysis.objects.get(series=series)
+    this_month = periods.start_of(timezone.localdate(), "month")
+    assert analysis.incomplete_period == this_month
+    assert (analysis.latest_period, analysis.latest_value, analysis.points) == (None, None, 0)
