@@ -28,6 +28,7 @@ urlpatterns = [
         views.observation_delete,
         name="observation-delete",
     ),
+    path("series/<int:pk>/chart/", views.series_chart, name="series-chart"),
     path("series/<int:pk>/rebase/", views.series_rebase, name="series-rebase"),
     path("series/<int:pk>/annotations/", views.annotation_add, name="annotation-add"),
     path(

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,7 +34,7 @@ from spiral.measurement.forms import (
     ObservationForm,
     SeriesFilterForm,
 )
-from spiral.measurement.models import AnnotationKind, Measure, Series
+from spiral.measurement.models import AnnotationKind, Chart, Measure, Series
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, may_import_data, require
@@ -304,6 +304,8 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "chart_warnings": chart_warnings,
             "chart_names": dict(measure._meta.get_field("chart").flatchoices),
             "may_annotate": can(request.user, Permission.RECORD_DATA, series),
+            "may_change_chart": can(request.user, Permission.CHANGE_MEASURE, measure),
+            "chart_buttons": {c: f"Use {_a_chart(c)} instead" for c in Chart.values},
             "contributing": rollups.contributing_organisations(series) if series.derived else None,
             "correcting": correcting,
             "p": presenters,
@@ -332,6 +334,55 @@ def observation_delete(request: SignedInRequest, pk: int, obs_id: int) -> HttpRe
         "has been deleted; the period is now missing.",
     )
     return redirect("measurement:series", pk=series.pk)
+
+
+@require_POST
+def series_chart(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The one-click change of the measure's chart to the one a chart warning suggests."""
+    series = _series(request, pk)
+    measure = series.measure
+    require(request.user, Permission.CHANGE_MEASURE, measure)
+    chart = request.POST.get("chart", "").strip()
+    names = dict(Chart.choices)
+    if chart not in names:
+        messages.error(
+            request,
+            f"The chart was not changed: {chart!r} is not a chart Spiral draws; "
+            f"choose one of {', '.join(names.values())}.",
+        )
+        return redirect("measurement:series", pk=series.pk)
+    try:
+        version = int(request.POST["version"]) if request.POST.get("version") else None
+    except ValueError:
+        version = None
+    try:
+        services.update_measure(measure=measure, by=request.user, version=version, chart=chart)
+    except services.StaleRecord:
+        messages.error(
+            request,
+            f"The chart was not changed: someone changed {measure.name} since you opened this page; "
+            "check its chart and warnings below and try again.",
+        )
+        return redirect("measurement:series", pk=series.pk)
+    except ValidationError as exc:
+        problems = "; ".join(m for ms in exc.message_dict.values() for m in ms)
+        messages.error(request, f"The chart was not changed: {problems}.")
+        return redirect("measurement:series", pk=series.pk)
+    messages.success(request, f"The chart is now {_a_chart(chart)}; its analyses are being recalculated.")
+    return redirect("measurement:series", pk=series.pk)
+
+
+def _chart_name(chart: str) -> str:
+    """ "p′ chart" for "p′ chart (Laney)", "XmR chart" for "XmR (individuals)", "run chart" for "Run chart"."""
+    name = str(Chart(chart).label).split(" (", 1)[0]
+    name = name if name.endswith("chart") else f"{name} chart"
+    return name[0].lower() + name[1:] if name.startswith("Run") else name
+
+
+def _a_chart(chart: str) -> str:
+    """ "a p′ chart", "an XmR chart": the chart named as a sentence names it."""
+    name = _chart_name(chart)
+    return f"{'an' if name[0] in 'AEIOUX' else 'a'} {name}"
 
 
 @require_POST

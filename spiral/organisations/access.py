@@ -254,6 +254,12 @@ PAGES: list[Route] = [
         _form(VIEW_UNIT, _r(P.RECORD_DATA)),
         "a suggested recalculation",
     ),
+    Route(
+        "measurement:series-chart",
+        "series",
+        _post(_r(P.CHANGE_MEASURE)),
+        "the suggested chart; checked on the measure's owning unit",
+    ),
     Route("measurement:annotation-add", "series", _post(_r(P.RECORD_DATA))),
     Route("measurement:annotation-delete", "annotation", _post(_r(P.RECORD_DATA))),
     Route("measurement:unit", "unit", _read(VIEW_UNIT)),

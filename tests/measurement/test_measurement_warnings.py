@@ -3,6 +3,8 @@ the bulk recomputation's batches and its one-by-one path) and the API carries it
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.test import Client
 
@@ -123,3 +125,97 @@ def test_the_measures_page_marks_a_row_whose_chart_may_mislead(tree, member) -> 
     page = client_for(member).get(f"/measures/units/{tree['org'].code}/").content.decode()
 
     assert page.count("Chart may mislead") == 1
+
+
+# --- the one-click change to the suggested chart -----------------------------------------------------
+
+
+def test_a_person_who_may_change_the_measure_swaps_to_the_suggested_chart(tree, leader) -> None:
+    from spiral.core.models import AuditEvent
+    from tests.conftest import client_for
+
+    p = _p_series(tree["org"], OVERDISPERSED)  # an A&E-like share of 20,000 attendances a month
+    client = client_for(leader)
+
+    page = client.get(f"/measures/series/{p.pk}/").content.decode()
+    assert "Use a p′ chart instead" in page
+    assert f'action="/measures/series/{p.pk}/chart/"' in page and "csrfmiddlewaretoken" in page
+
+    response = client.post(
+        f"/measures/series/{p.pk}/chart/", {"chart": "pprime", "version": p.measure.version}, follow=True
+    )
+
+    p.measure.refresh_from_db()
+    assert p.measure.chart == "pprime"
+    event = AuditEvent.objects.get(action="measure.update", object_id=str(p.measure.pk))
+    assert event.actor == leader and "chart" in event.changes
+    assert response.redirect_chain == [(f"/measures/series/{p.pk}/", 302)]
+    after = response.content.decode()
+    assert "The chart is now a p′ chart; its analyses are being recalculated." in after
+    assert 'data-code="overdispersion"' not in after and "Use a p′ chart instead" not in after
+    analyses.recompute([p.pk])
+    assert Analysis.objects.get(series=p).warnings == []
+
+
+def test_a_viewer_without_the_permission_gets_no_button_and_403(tree, member) -> None:
+    from tests.conftest import client_for
+
+    p = _p_series(tree["org"], OVERDISPERSED)
+    client = client_for(member)
+
+    page = client.get(f"/measures/series/{p.pk}/").content.decode()
+    refused = client.post(f"/measures/series/{p.pk}/chart/", {"chart": "pprime"})
+
+    assert 'data-code="overdispersion"' in page and "instead" not in page
+    assert refused.status_code == 403
+    p.measure.refresh_from_db()
+    assert p.measure.chart == "p"
+
+
+@pytest.mark.parametrize(
+    ("chart", "says"),
+    [
+        ("bogus", "'bogus' is not a chart Spiral draws"),
+        ("", "'' is not a chart Spiral draws"),
+        ("xmr", "a xmr chart needs values"),  # observations are numerators and denominators
+    ],
+)
+def test_a_bad_chart_is_refused_with_a_message_and_nothing_changes(tree, leader, chart, says) -> None:
+    from spiral.core.models import AuditEvent
+    from tests.conftest import client_for
+
+    p = _p_series(tree["org"], OVERDISPERSED)
+
+    response = client_for(leader).post(f"/measures/series/{p.pk}/chart/", {"chart": chart}, follow=True)
+
+    text = html.unescape(response.content.decode())
+    assert response.status_code == 200
+    assert "The chart was not changed" in text and says in text
+    p.measure.refresh_from_db()
+    assert p.measure.chart == "p"
+    assert not AuditEvent.objects.filter(action="measure.update").exists()
+
+
+def test_a_stale_version_is_refused_and_nothing_changes(tree, leader) -> None:
+    from tests.conftest import client_for
+
+    p = _p_series(tree["org"], OVERDISPERSED)
+    stale = p.measure.version - 1 if p.measure.version > 1 else p.measure.version + 7
+
+    response = client_for(leader).post(
+        f"/measures/series/{p.pk}/chart/", {"chart": "pprime", "version": stale}, follow=True
+    )
+
+    assert "someone changed" in response.content.decode()
+    p.measure.refresh_from_db()
+    assert p.measure.chart == "p"
+
+
+def test_the_chart_address_wants_a_post_and_an_existing_series(tree, leader) -> None:
+    from tests.conftest import client_for
+
+    p = _p_series(tree["org"], OVERDISPERSED)
+    client = client_for(leader)
+
+    assert client.get(f"/measures/series/{p.pk}/chart/").status_code == 405
+    assert client.post("/measures/series/999999/chart/", {"chart": "pprime"}).status_code == 404
