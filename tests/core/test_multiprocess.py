@@ -197,7 +197,8 @@ class FormFields(HTMLParser):
 
     def __init__(self, action: str) -> None:
         super().__init__()
-        self.action, self.inside, self.fields = action, False, {}
+        self.action, self.inside = action, False
+        self.fields: dict[str, str] = {}
         self.textarea: str | None = None
         self.select: str | None = None
 
@@ -287,9 +288,9 @@ def test_two_browsers_editing_one_project_on_two_web_workers_one_wins_the_other_
 
         url = env["DATABASE_URL"]
         with psycopg.connect(url) as conn:
-            (title, version) = conn.execute(
-                "SELECT title, version FROM projects_project WHERE id = %s", [pk]
-            ).fetchone()
+            saved = conn.execute("SELECT title, version FROM projects_project WHERE id = %s", [pk]).fetchone()
+            assert saved is not None
+            title, version = saved
             assert title == titles[winner]
             assert version == int(forms[0]["version"]) + 1
             audited = conn.execute(
