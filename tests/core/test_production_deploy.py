@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,7 @@ class Site:
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         response = requests.request(
-            method, self.base + path, headers=headers, allow_redirects=False, timeout=30, **kwargs
+            method, self.base + path, headers=headers, allow_redirects=False, timeout=90, **kwargs
         )
         self.cookies.update(response.cookies.get_dict())
         return response
@@ -63,9 +64,12 @@ class Site:
         return self.request("GET", path)
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, dict[str, str]]]:
-    data_dir = tmp_path_factory.mktemp("deploy")
+@contextmanager
+def deployment(
+    data_dir: Path, *, web_concurrency: int = 1
+) -> Iterator[tuple[Site, dict[str, str], dict[str, str]]]:
+    """deploy/Procfile's `release` then `web` lines with production settings against a database of its
+    own: yields the site, each step's output and the environment the processes run with."""
     with scratch_database_url(data_dir) as database_url:
         env = child_env(
             data_dir,
@@ -98,14 +102,14 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, d
         server = subprocess.Popen(  # noqa: S603 - the Procfile's own line
             ["/bin/sh", "-c", "exec " + PROCFILE["web"]],
             cwd=ROOT,
-            env=env | {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": "1"},
+            env=env | {"HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(web_concurrency)},
             stdout=subprocess.DEVNULL,
             stderr=log,
             start_new_session=True,
         )
         try:
             site = Site(port)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             while True:
                 try:
                     site.get("/healthz")
@@ -116,7 +120,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, d
                             "gunicorn did not start:\n" + (data_dir / "gunicorn.log").read_text()
                         ) from None
                     time.sleep(0.2)
-            yield site, {name: result.stdout + result.stderr for name, result in steps.items()}
+            yield site, {name: result.stdout + result.stderr for name, result in steps.items()}, env
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             try:
@@ -125,6 +129,12 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, d
                 os.killpg(server.pid, signal.SIGKILL)
                 server.wait()
             log.close()
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, dict[str, str]]]:
+    with deployment(tmp_path_factory.mktemp("deploy")) as (site, steps, _):
+        yield site, steps
 
 
 def sign_in(site: Site) -> requests.Response:
