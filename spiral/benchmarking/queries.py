@@ -471,17 +471,14 @@ def positions(user: AnyUser, measure: Measure, kinds: set[tuple[str, str]]) -> d
     for organisations, its type, across the hierarchy the user sees: the peers of "compared with peers"),
     by the default method at the latest period with data, for each peer group of `kinds` ((unit kind,
     organisation type) pairs): {unit id: {"judgement", "flag", "period", "group", "applied", "peers", "code"}}.
-    {} for a measure that cannot be benchmarked. Two queries a peer group, and one for the top unit."""
+    {} for a measure that cannot be benchmarked. Two queries for all the peer groups, and one for the top unit."""
     if not measure.is_indicator or measure.chart not in RATIO_CHARTS:
         return {}
     root = top_unit(user)
     if root is None:
         return {}
     out: dict[int, dict[str, Any]] = {}
-    for kind, organisation_type in sorted(kinds):
-        own_type = organisation_type if kind == UnitKind.ORGANISATION else ""
-        group = PeerGroup(within=root, kind=kind, organisation_type=own_type)
-        data = peer_data(user, measure=measure, group=group)
+    for group, data in _groups_data(user, measure, root, kinds):
         result = compute(data, fm.DEFAULT_METHOD)
         if result is None:
             continue
@@ -491,6 +488,64 @@ def positions(user: AnyUser, measure: Measure, kinds: set[tuple[str, str]]) -> d
                 "group": group, "applied": result.applied, "peers": len(result), "code": point.code,
             }  # fmt: skip
     return out
+
+
+def _groups_data(
+    user: AnyUser, measure: Measure, root: Unit, kinds: set[tuple[str, str]]
+) -> list[tuple[PeerGroup, PeerData]]:
+    """`peer_data` at each group's latest period for several peer groups of one indicator, in two queries
+    whatever the number of groups (the latest period of each, then every group's observations at it)."""
+    groups: dict[tuple[str, str], PeerGroup] = {}
+    for kind, organisation_type in sorted(kinds):
+        own_type = organisation_type if kind == UnitKind.ORGANISATION else ""
+        groups[(kind, own_type)] = PeerGroup(within=root, kind=kind, organisation_type=own_type)
+    if not groups:
+        return []
+    series = _peer_series(user, measure, next(iter(groups.values())))
+    for group in list(groups.values())[1:]:
+        series = series | _peer_series(user, measure, group)
+
+    def key(kind: str, organisation_type: str | None) -> tuple[str, str]:
+        return (kind, (organisation_type or "") if kind == UnitKind.ORGANISATION else "")
+
+    latest: dict[tuple[str, str], dt.date] = {}
+    for kind, organisation_type, last in (
+        Observation.objects.filter(_usable(), series__in=series)
+        .order_by()
+        .values_list("series__unit__kind", "series__unit__organisation_type")
+        .annotate(last=Max("period_start"))
+    ):
+        k = key(kind, organisation_type)
+        if k in groups and (k not in latest or last > latest[k]):
+            latest[k] = last
+    found: dict[tuple[str, str], PeerData] = {
+        k: PeerData(measure=measure, group=g, period=latest.get(k)) for k, g in groups.items()
+    }
+    at = Q()
+    for (kind, own_type), last in latest.items():
+        one = Q(series__unit__kind=kind, period_start=last)
+        if own_type:
+            one &= Q(series__unit__organisation_type=own_type)
+        at |= one
+    if latest:
+        rows = (
+            Observation.objects.filter(_usable(), at, series__in=series)
+            .values_list(
+                "series__unit_id", "series__unit__code", "series__unit__name", "series__unit__path",
+                "series_id", "numerator", "denominator", "series__unit__kind", "series__unit__organisation_type",
+                "period_start",
+            )
+            .order_by("series__unit__name", "series__unit__code")
+        )  # fmt: skip
+        proportion = measure.is_proportion
+        for *row, kind, organisation_type, start in rows:
+            k = key(kind, organisation_type)
+            if k not in found or latest.get(k) != start:
+                continue
+            point = Point(*row)  # type: ignore[arg-type]  # a values_list row, checked by _is_valid
+            if _is_valid(point, proportion):
+                found[k].points.append(point)
+    return [(groups[k], found[k]) for k in groups]
 
 
 def compared_with_peers(user: Any, unit: Unit) -> list[dict[str, Any]]:

@@ -78,11 +78,15 @@ class MeasureForm(forms.Form):
     aggregation = forms.ChoiceField(
         choices=list(Aggregation.choices),
         initial=Aggregation.NONE,
+        required=False,
         label="How organisations' values add up",
         help_text="For run, XmR and c charts of an indicator: 'a sum' adds the organisations' values up to "
         "their ICB, region and the nation (counts of events). p and u charts always add up their "
         "numerators and denominators",
     )
+
+    def clean_aggregation(self) -> str:
+        return self.cleaned_data.get("aggregation") or Aggregation.NONE
 
     def clean_overdue_after_periods(self) -> int:
         value = self.cleaned_data.get("overdue_after_periods")
