@@ -32,6 +32,7 @@ KNOBS = {
     "meaning_weight": "MEANING_WEIGHT",
     "semantic_min": "SEMANTIC_MIN",
     "candidates": "SEMANTIC_CANDIDATES",
+    "agreement_power": "AGREEMENT_POWER",
 }
 
 
@@ -92,6 +93,7 @@ def main() -> int:
     parser.add_argument("--meaning-weight", type=float)
     parser.add_argument("--semantic-min", type=float)
     parser.add_argument("--candidates", type=int)
+    parser.add_argument("--agreement-power", type=float)
     parser.add_argument("--verbose", action="store_true", help="list the queries not fully found")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
