@@ -31,6 +31,7 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/spc.py
 	$(BIN)/python bench/demo.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search_meaning.py
 	$(BIN)/python bench/import_lock.py --postgres
 	$(BIN)/python bench/import_scale.py --postgres
 	$(BIN)/python bench/cache.py

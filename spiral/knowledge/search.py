@@ -50,8 +50,11 @@ MAX_TERMS = 12
 FTS_CANDIDATES = 400
 SEMANTIC_CANDIDATES = 60
 # A result found by meaning alone must be at least this close (cosine) to the query.
-SEMANTIC_MIN = 0.35
-WORD_WEIGHT, MEANING_WEIGHT = 0.55, 0.45
+SEMANTIC_MIN = 0.2
+# The hybrid score: WORD_WEIGHT x (word rank / best word rank) x agreement + MEANING_WEIGHT x cosine, where
+# agreement = (cosine / best cosine) ** AGREEMENT_POWER. Tuned on bench/search_meaning.py (issue 14).
+WORD_WEIGHT, MEANING_WEIGHT = 0.2, 0.8
+AGREEMENT_POWER = 3.0
 REFRESH_SECONDS = 5.0
 # A document is embedded from its gist, at most this many tokens (the cost grows with the square).
 DOC_TOKENS = 64
@@ -841,11 +844,16 @@ def search(
     word_ranks = _word_ranks(parsed, kinds)
     meaning = _meaning_ranks(parsed, kinds, also=word_ranks)
     top_word = max((r for r, _, _ in word_ranks.values()), default=0.0) or 1.0
+    top_cosine = max((c for c, _, _ in meaning.values()), default=0.0)
     ranked: list[tuple[float, int, str, int]] = []
     for pk in set(word_ranks) | set(meaning):
         word, kind, object_id = word_ranks.get(pk) or (0.0, *meaning[pk][1:])
         if meaning:
-            score = WORD_WEIGHT * word / top_word + MEANING_WEIGHT * max(meaning.get(pk, (0.0,))[0], 0.0)
+            # A word match counts in proportion to how close the document's meaning is to the best one:
+            # a match of a corrected or expanded word in a document about something else sinks.
+            cosine = max(meaning.get(pk, (0.0,))[0], 0.0)
+            agreement = min(1.0, cosine / top_cosine) ** AGREEMENT_POWER if top_cosine > 0 else 1.0
+            score = WORD_WEIGHT * word / top_word * agreement + MEANING_WEIGHT * cosine
         else:
             score = word / top_word
         ranked.append((score, pk, kind, object_id))
