@@ -430,8 +430,8 @@ def _store(docs: list[_Doc], *, embed: bool = True) -> int:
     )
     _write_fts(new + changed)
     terms = {w for d in docs for w in words(d.title + " " + d.body) if 3 <= len(w) <= 64 and not w.isdigit()}
-    # Only the words this vocabulary lacks: the database ignores the ones it holds.
-    terms -= _vocabulary["words"]
+    # Every word, not only those the process's cached vocabulary lacks: the cache can hold words the
+    # database no longer has (a rolled-back transaction, a restore), and the database ignores the ones it holds.
     SearchTerm.objects.bulk_create(
         [SearchTerm(word=w) for w in terms], ignore_conflicts=True, batch_size=2000
     )

@@ -32,11 +32,6 @@ def test_the_leak_check_catches_a_leaking_query(monkeypatch: pytest.MonkeyPatch)
     assert any("no demo resource is titled 'No such title'" in line for line in found)
 
 
-@pytest.mark.skip(
-    reason="order-dependent on SQLite: after test_knowledge_search_quality in the same session, words-only "
-    "recall falls from 0.163 to 0.023 (some search state outlives the test's rollback); passes alone and on "
-    "PostgreSQL; to be found (bench/search_meaning.py gives the figures meanwhile)"
-)
 @pytest.mark.skipif(not embeddings.available(), reason="the embeddings model package is not installed")
 def test_hybrid_beats_words_only_and_meaning_only(tree: dict[str, Unit], member: Any) -> None:
     keys = meaning_eval.build_catalogue(tree["team"], tree["nation"])

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from spiral import cli
 from spiral.knowledge import embeddings, search
-from spiral.knowledge.models import DocKind, SearchDocument
+from spiral.knowledge.models import DocKind, SearchDocument, SearchTerm
 from spiral.organisations.models import Unit, User
 from tests.factories import ProjectFactory
 
@@ -65,3 +65,18 @@ def test_reindex_is_safe_to_run_again(projects: list[Any], capsys: pytest.Captur
     assert "removed 0 documents" in out
     if embeddings.model() is not None:
         assert "meaning: 0 documents embedded" in out
+
+
+def test_a_word_the_process_remembers_but_the_database_lacks_is_written(tree: dict[str, Any]) -> None:
+    """The in-process vocabulary can hold words the database no longer has (a rolled-back transaction,
+    a restore): indexing writes them again, so spelling correction still knows them."""
+    project = ProjectFactory(unit=tree["team"], title="Zebrafish clinic", problem="", aim="")
+    search._vocabulary["words"] = frozenset({"zebrafish", "clinic"})
+    search._vocabulary["count"] = -1
+    search.index_projects([project.pk], embed=False)
+    assert set(
+        SearchTerm.objects.filter(word__in=["zebrafish", "clinic"]).values_list("word", flat=True)
+    ) == {
+        "zebrafish",
+        "clinic",
+    }
