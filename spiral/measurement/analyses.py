@@ -214,6 +214,16 @@ def _batch_warnings(
         row.warnings = [w.to_dict() for w in found.get(row.series_id, ())]
 
 
+def _analysed_row(series: Series, result: spc.Analysis, laid: Laid) -> Analysis:
+    """The stored summary of one series' full analysis, with its chart warnings (store_one and the
+    one-by-one path of recompute)."""
+    row = _summary(
+        series.pk, result.values, laid.starts, result.variation_icon, result.assurance_icon, result.target
+    )
+    row.warnings = chart_warnings(series.measure.chart, laid.values, laid.denominators)
+    return row
+
+
 def store_one(series: Series, today: dt.date | None = None) -> Analysis:
     """Recompute and store one series' analysis, including its full result."""
     try:
@@ -222,16 +232,8 @@ def store_one(series: Series, today: dt.date | None = None) -> Analysis:
         row = Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now())
         row.incomplete_period = _incomplete_of(series.pk, series.measure.frequency, _today(today))
     else:
-        row = _summary(
-            series.pk,
-            result.values,
-            laid.starts,
-            result.variation_icon,
-            result.assurance_icon,
-            None if result.target is None else result.target,
-        )
+        row = _analysed_row(series, result, laid)
         row.result = result.to_dict()
-        row.warnings = chart_warnings(series.measure.chart, laid.values, laid.denominators)
         row.incomplete_period = laid.incomplete
     _save([row], with_result=True)
     return row
@@ -403,16 +405,7 @@ def recompute(series_ids: Iterable[int], today: dt.date | None = None) -> int:
             except spc.SPCError as exc:
                 rows.append(Analysis(series_id=series.pk, error=str(exc)[:300], computed_at=timezone.now()))
                 continue
-            row = _summary(
-                series.pk,
-                result.values,
-                laid.starts,
-                result.variation_icon,
-                result.assurance_icon,
-                None if result.target is None else result.target,
-            )
-            row.warnings = chart_warnings(series.measure.chart, laid.values, laid.denominators)
-            rows.append(row)
+            rows.append(_analysed_row(series, result, laid))
     # In series order: two processes recomputing overlapping series lock their analyses in the same order
     # (PostgreSQL), so neither waits for the other in a cycle (a deadlock, the task failed).
     rows.sort(key=lambda row: row.series_id)
