@@ -147,7 +147,7 @@ def update_resource(
 
     A stale `version` raises StaleRecord; without one the change is applied (last write wins) and audited.
     """
-    current = Resource.objects.select_for_update().get(pk=resource.pk)
+    current = Resource.objects.select_for_update(of=("self",)).get(pk=resource.pk)
     audit.refuse_stale(current, None if version is None else int(version), error=StaleRecord)
     before = audit.snapshot(current, ["title", "kind", "summary", "body"])
     for name in ("title", "kind", "summary", "body"):

@@ -83,7 +83,7 @@ def roll_up(measure_ids: Iterable[int]) -> list[int]:
     if not ids:
         return []
     # One roll-up of a measure at a time (PostgreSQL: row locks; SQLite serialises writers anyway).
-    measures = list(Measure.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    measures = list(Measure.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk"))
     owners = dict(Unit.objects.filter(pk__in={m.owner_id for m in measures}).values_list("pk", "path"))
     rolling = [m for m in measures if m.rolls_up]
     desired = _desired(rolling) if rolling else {}

@@ -259,7 +259,7 @@ def update_measure(
     unknown = set(changes) - set(MEASURE_FIELDS)
     if unknown:
         raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
-    measure = Measure.objects.select_for_update().select_related("owner").get(pk=measure.pk)
+    measure = Measure.objects.select_for_update(of=("self",)).select_related("owner").get(pk=measure.pk)
     audit.refuse_stale(measure, version, error=StaleRecord)
     before = audit.snapshot(measure, MEASURE_FIELDS)
     values = before | {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
@@ -439,7 +439,7 @@ def record_observation(
         raise ValidationError({"note": limits.too_long_message(limits.SHORT_TEXT, len(note_text))})
     cleaned_note, warning = screen_note(note_text)
     warnings = [w for w in (warning, future) if w]
-    obs = Observation.objects.select_for_update().filter(series=series, period_start=start).first()
+    obs = Observation.objects.select_for_update(of=("self",)).filter(series=series, period_start=start).first()
     before = observation_state(obs)
     after = {"value": v, "numerator": n, "denominator": d, "note": cleaned_note}
     if obs is not None:

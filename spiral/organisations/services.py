@@ -150,7 +150,7 @@ def update_unit(*, unit: Unit, by: User | None, version: int | None = None, **ch
     unknown = set(changes) - {"code", "name", "organisation_type", "opened_on", "closed_on"}
     if unknown:
         raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
-    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    unit = Unit.objects.select_for_update(of=("self",)).get(pk=unit.pk)
     audit.refuse_stale(unit, version, error=StaleVersion)
     before = audit.snapshot(unit, UNIT_FIELDS)
     values = before | {k: (v.strip() if isinstance(v, str) else v) for k, v in changes.items()}
@@ -182,7 +182,7 @@ def update_unit(*, unit: Unit, by: User | None, version: int | None = None, **ch
 @transaction.atomic
 def move_unit(*, unit: Unit, new_parent: Unit, by: User | None) -> Unit:
     """Put `unit` (and everything beneath it) under `new_parent`, rewriting every path atomically."""
-    unit = Unit.objects.select_for_update().get(pk=unit.pk)
+    unit = Unit.objects.select_for_update(of=("self",)).get(pk=unit.pk)
     new_parent = Unit.objects.get(pk=new_parent.pk)
     if new_parent.path.startswith(unit.path):
         raise ValidationError(

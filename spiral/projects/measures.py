@@ -57,7 +57,7 @@ def link_series(*, project: Project, series: Series, role: str, by: User | None)
                 f"as a {existing.get_role_display().lower()} measure; unlink it first to change its role"
             }
         )
-    project = Project.objects.select_for_update().select_related("unit").get(pk=project.pk)
+    project = Project.objects.select_for_update(of=("self",)).select_related("unit").get(pk=project.pk)
     has_aim = ProjectMeasure.objects.filter(project=project, is_aim=True).exists()
     is_aim = role == MeasureRole.OUTCOME and not has_aim
     order = (ProjectMeasure.objects.filter(project=project).aggregate(n=Max("order"))["n"] or 0) + 1
