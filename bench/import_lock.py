@@ -190,6 +190,7 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="measure one database only")
     parser.add_argument("--role", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.role:
@@ -206,6 +207,8 @@ def main() -> None:
     csv_path = Path(tempfile.mkdtemp(prefix="spiral-bench-lock-csv-")) / "observations.csv"
     written = bench_measurement.write_csv(csv_path, args.rows)
     databases = ["sqlite"] + (["postgresql"] if args.postgres or os.environ.get("DATABASE_URL") else [])
+    if args.only:
+        databases = [args.only]
     print(f"{written:,} rows; an edit every 100 ms in another process during the import", flush=True)
     print(
         f"{'database':<11} {'path':<9} {'import':>8} {'edits':>6} {'longest':>8} {'p99':>7} {'median':>7} failed"
