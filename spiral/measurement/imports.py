@@ -1210,7 +1210,11 @@ def _publish_once(load: ObservationImport, *, by: User | None, source: str) -> l
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PUBLISH_LOCK])
-        if not ObservationImport.objects.select_for_update(of=("self",)).filter(pk=load.pk, status="staging").exists():
+        if (
+            not ObservationImport.objects.select_for_update(of=("self",))
+            .filter(pk=load.pk, status="staging")
+            .exists()
+        ):
             raise ImportConflict("the import was stopped before it could be written; import the file again")
         cursor.execute(
             f"SELECT COUNT(*) FROM {staged} s LEFT JOIN {obs} o ON o.id = s.observation_id "  # noqa: S608

@@ -439,7 +439,9 @@ def record_observation(
         raise ValidationError({"note": limits.too_long_message(limits.SHORT_TEXT, len(note_text))})
     cleaned_note, warning = screen_note(note_text)
     warnings = [w for w in (warning, future) if w]
-    obs = Observation.objects.select_for_update(of=("self",)).filter(series=series, period_start=start).first()
+    obs = (
+        Observation.objects.select_for_update(of=("self",)).filter(series=series, period_start=start).first()
+    )
     before = observation_state(obs)
     after = {"value": v, "numerator": n, "denominator": d, "note": cleaned_note}
     if obs is not None:

@@ -455,7 +455,11 @@ def change_team_role(*, member: TeamMember, role: str, by: User | None) -> TeamM
     """Give a team member another project role (audited); refuses to leave the project without a lead."""
     if role not in ProjectRole.values:
         raise ValidationError({"role": _choices_message(role, ProjectRole.values)})
-    member = TeamMember.objects.select_for_update(of=("self",)).select_related("project__unit", "user").get(pk=member.pk)
+    member = (
+        TeamMember.objects.select_for_update(of=("self",))
+        .select_related("project__unit", "user")
+        .get(pk=member.pk)
+    )
     if role == member.role:
         return member
     if role != ProjectRole.LEAD:
@@ -474,7 +478,11 @@ def change_team_role(*, member: TeamMember, role: str, by: User | None) -> TeamM
 @transaction.atomic
 def remove_team_member(*, member: TeamMember, by: User | None) -> None:
     """Take a member off the project's team (audited); refuses to remove the last lead."""
-    member = TeamMember.objects.select_for_update(of=("self",)).select_related("project__unit", "user").get(pk=member.pk)
+    member = (
+        TeamMember.objects.select_for_update(of=("self",))
+        .select_related("project__unit", "user")
+        .get(pk=member.pk)
+    )
     _ensure_a_lead_remains(member)
     project = member.project
     member.delete()
@@ -890,7 +898,9 @@ def create_cycle(
     errors |= screen_fields({k: v for k, v in values.items() if k not in CYCLE_CHOICES})
     if errors:
         raise ValidationError(errors)
-    DriverNode.objects.select_for_update(of=("self",)).filter(pk=change_idea.pk).first()  # number cycles one at a time
+    DriverNode.objects.select_for_update(of=("self",)).filter(
+        pk=change_idea.pk
+    ).first()  # number cycles one at a time
     number = (PdsaCycle.objects.filter(change_idea=change_idea).aggregate(n=Max("number"))["n"] or 0) + 1
     cycle = PdsaCycle.objects.create(
         project=project,
@@ -922,7 +932,9 @@ def update_cycle(
     if unknown:
         raise ValidationError({f: "This field cannot be changed here" for f in sorted(unknown)})
     cycle = (
-        PdsaCycle.objects.select_for_update(of=("self",)).select_related("project__unit", "change_idea").get(pk=cycle.pk)
+        PdsaCycle.objects.select_for_update(of=("self",))
+        .select_related("project__unit", "change_idea")
+        .get(pk=cycle.pk)
     )
     audit.refuse_stale(cycle, version, error=StaleRecord, kind="PDSA cycle")
     before = audit.snapshot(cycle, CYCLE_FIELDS)
@@ -1016,7 +1028,9 @@ def record_score(
     is_coach = user is not None and project.team.filter(user=user, role=ProjectRole.COACH).exists()
     role = ScoreRole.COACH if is_coach else ScoreRole.SELF
     existing = (
-        ProgressScore.objects.select_for_update(of=("self",)).filter(project=project, month=first, role=role).first()
+        ProgressScore.objects.select_for_update(of=("self",))
+        .filter(project=project, month=first, role=role)
+        .first()
     )
     old = (existing.score, existing.comment) if existing else (None, None)
     if existing is None:
