@@ -17,7 +17,9 @@ then, signed in as region@example.com:
 4. embedding throughput: project gists a second;
 5. a search right after a bulk change of 1,000 projects (QuerySet.update: no service, no indexing), beside
    the baseline in the same run: re-indexing and re-embedding the changed projects in the request (up to
-   500, `search.refresh_stale`), as a search did before issue 13. Goal (issue 13): under 200 ms.
+   500, `search.refresh_stale`), as a search did before issue 13. Goal (issue 13): under 200 ms. A demo
+   with fewer than 1,000 projects (national has 320) is first topped up with copies of its projects,
+   indexed and embedded before anything is timed.
 
 Goals (issue 6): search under 100 ms at the 95th percentile on SQLite and PostgreSQL; indexing a new or
 changed project under 50 ms. Tests never assert timings: this is where they are measured.
@@ -43,6 +45,7 @@ import _scratch  # noqa: E402
 
 SEARCH_GOAL_MS = 100.0
 INDEX_GOAL_MS = 50.0
+BULK_PROJECTS = 1000
 BULK_GOAL_MS = 200.0  # issue 13: a search right after a bulk change of 1,000 projects
 QUERIES = [
     "falls",
@@ -62,6 +65,28 @@ QUERIES = [
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def _top_up_projects(wanted: int) -> int:
+    """Copy the demo's projects (new titles) until there are `wanted`; index them. Returns how many."""
+    import copy
+
+    from spiral.knowledge import search
+    from spiral.projects.models import Project
+
+    existing = list(Project.objects.order_by("pk"))
+    missing = wanted - len(existing)
+    if missing <= 0 or not existing:
+        return 0
+    copies = []
+    for i in range(missing):
+        clone = copy.copy(existing[i % len(existing)])
+        clone.pk = None
+        clone.title = f"{clone.title[:180]} (copy {i + 1})"
+        copies.append(clone)
+    made = Project.objects.bulk_create(copies, batch_size=500)
+    search.index_projects([p.pk for p in made])
+    return len(made)
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -95,6 +120,9 @@ def worker(args: argparse.Namespace) -> None:
             ctx.timings.get("knowledge.index"),
             ctx.counts,
         )
+    # The bulk change below is of 1,000 projects (issue 13): a demo with fewer is topped up with copies
+    # of its projects (other titles), indexed and embedded like the rest before anything is timed.
+    topped_up = _top_up_projects(BULK_PROJECTS)
     user = User.objects.get(email="region@example.com")
 
     def naive(query: str) -> list[Any]:
@@ -142,7 +170,7 @@ def worker(args: argparse.Namespace) -> None:
     # search did before issue 13 (re-index and re-embed up to 500 changed projects, then answer).
     from django.utils import timezone
 
-    changed = list(Project.objects.order_by("pk").values_list("pk", flat=True)[:1000])
+    changed = list(Project.objects.order_by("pk").values_list("pk", flat=True)[:BULK_PROJECTS])
     bulk_ms, inline_ms = [], []
     for n in range(3):
         Project.objects.filter(pk__in=changed).update(aim=f"Bulk change {n}", updated_at=timezone.now())
@@ -175,6 +203,7 @@ def worker(args: argparse.Namespace) -> None:
         "index_p95_ms": p95(index_ms),
         "embeddings_per_s": throughput,
         "bulk_changed": len(changed),
+        "topped_up": topped_up,
         "bulk_search_median_ms": statistics.median(bulk_ms),
         "bulk_inline_median_ms": statistics.median(inline_ms),
         "model": embeddings.available(),
@@ -228,7 +257,9 @@ def report(r: dict[str, Any]) -> None:
     )
     ok = "meets" if r["bulk_search_median_ms"] < BULK_GOAL_MS else "MISSES"
     print(
-        f"a search right after a bulk change of {r['bulk_changed']:,} projects: median "
+        f"a search right after a bulk change of {r['bulk_changed']:,} projects"
+        + (f" ({r['topped_up']:,} of them copies made for this run)" if r.get("topped_up") else "")
+        + ": median "
         f"{r['bulk_search_median_ms']:.1f} ms ({ok} the {BULK_GOAL_MS:.0f} ms goal); baseline, re-indexing "
         f"and re-embedding in the request as before issue 13: {r['bulk_inline_median_ms']:.0f} ms"
     )
