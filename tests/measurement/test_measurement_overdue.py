@@ -282,3 +282,71 @@ def test_the_measure_form_takes_the_setting(tree, leader):
     good = client.post("/measures/new/?unit=RAA", data | {"overdue_after_periods": "4"})
     assert good.status_code == 302, good.content.decode()[:500]
     assert Measure.objects.get(code="ODF").overdue_after_periods == 4
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def _csv_rows(response) -> dict[str, dict[str, str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200, response.content[:300]
+    return {r["measure_code"]: r for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+
+
+def test_the_measures_page_exports_say_overdue_and_incomplete(tree, member, late):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = client_for(member)
+    rows = _csv_rows(client.get("/measures/units/RAA-MED-01/export.csv"))
+    assert (rows["LATE"]["overdue"], rows["LATE"]["periods_missing"], rows["LATE"]["incomplete_period"]) == (
+        "yes", "13", ""
+    )  # fmt: skip
+    assert (rows["FRESH"]["overdue"], rows["FRESH"]["periods_missing"]) == ("no", "0")
+    assert rows["FRESH"]["incomplete_period"] == periods.label(_months_ago(0), "month")
+    assert rows["FRESH"]["latest_period"] == periods.label(_months_ago(1), "month")
+    book = load_workbook(io.BytesIO(client.get("/measures/units/RAA-MED-01/export.xlsx").content))
+    sheet = list(book["Measures"].iter_rows(values_only=True))
+    header, body = list(sheet[0]), {r[2]: r for r in sheet[1:]}
+    assert body["LATE"][header.index("overdue")] == "yes"
+    assert body["FRESH"][header.index("incomplete_period")] == periods.label(_months_ago(0), "month")
+
+
+def test_the_indicator_page_and_its_exports_say_overdue_and_incomplete(tree, member, late):
+    import io
+
+    from openpyxl import load_workbook
+
+    late_series, fresh = late
+    client = client_for(member)
+    for series, overdue, incomplete in (
+        (late_series, "yes", ""),
+        (fresh, "no", periods.label(_months_ago(0), "month")),
+    ):
+        base = f"/measures/{series.measure.pk}/units/RAA/across/"
+        rows = _csv_rows(client.get(base + "export.csv"))
+        row = rows[series.measure.code]
+        assert (row["unit_code"], row["overdue"], row["incomplete_period"]) == (
+            "RAA-MED-01",
+            overdue,
+            incomplete,
+        )
+        book = load_workbook(io.BytesIO(client.get(base + "export.xlsx").content))
+        sheet = list(book["Units"].iter_rows(values_only=True))
+        assert sheet[1][list(sheet[0]).index("overdue")] == overdue
+    page = client.get(f"/measures/{late_series.measure.pk}/units/RAA/across/").content.decode()
+    assert "no data for the last 13 months (allowed: 2)" in page
+    fresh_page = client.get(f"/measures/{fresh.measure.pk}/units/RAA/across/").content.decode()
+    assert "has not ended: not used for the icons or latest value" in fresh_page
+
+
+def test_both_exports_share_the_headline_columns():
+    from spiral.measurement.presenters import HEADLINE_HEADER, INDICATOR_HEADER, SUMMARY_HEADER
+
+    for header in (SUMMARY_HEADER, INDICATOR_HEADER):
+        start = header.index("latest_period")
+        assert header[start : start + len(HEADLINE_HEADER)] == HEADLINE_HEADER
+    assert {"overdue", "incomplete_period"} <= set(HEADLINE_HEADER)
