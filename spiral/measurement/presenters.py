@@ -219,8 +219,14 @@ def summary_matrix(counts: dict[tuple[str, str], int]) -> dict[str, Any]:
     }
 
 
-def chart_svg(series: Series, result: spc.Analysis, annotations: list[Annotation]) -> str:
-    """The series' SPC chart (spiral.spc.render_svg) with its annotations as numbered markers."""
+def chart_svg(
+    series: Series,
+    result: spc.Analysis,
+    annotations: list[Annotation],
+    pending: list[tuple[str, float | None]] | None = None,
+) -> str:
+    """The series' SPC chart (spiral.spc.render_svg) with its annotations as numbered markers, and the
+    periods not yet ended (`pending_points` of its data rows) drawn hollow as "incomplete"."""
     dates = list(result.dates or ())
     notes = []
     for a in annotations:
@@ -232,7 +238,14 @@ def chart_svg(series: Series, result: spc.Analysis, annotations: list[Annotation
         title=f"{series.measure.name} — {series.unit.name}",
         unit_label=series.measure.label,
         annotations=notes,
+        pending=pending,
     )
+
+
+def pending_points(rows: list[dict[str, Any]]) -> list[tuple[str, float | None]]:
+    """The data rows after the analysed periods (the incomplete period, and any missing before it) as
+    (label, value) for the chart: drawn, but not as ordinary points."""
+    return [(r["label"], r["value"]) for r in rows if r.get("pending")]
 
 
 def data_rows(series: Series, result: spc.Analysis, observations: list[Observation]) -> list[dict[str, Any]]:
@@ -262,6 +275,7 @@ def data_rows(series: Series, result: spc.Analysis, observations: list[Observati
                 "target": None if result.target is None else _f(result.target[i]),
                 "point_type": point_types[i] if o is not None else "missing",
                 "flags": result.flags[i],
+                "pending": False,
             }
         )
     return rows
@@ -287,6 +301,7 @@ def _unanalysed_row(series: Series, day: dt.date, o: Observation | None) -> dict
         "target": None,
         "point_type": "incomplete" if o is not None else "missing",
         "flags": [],
+        "pending": True,
     }
 
 

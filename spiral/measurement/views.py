@@ -293,7 +293,7 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "measure": measure,
             "unit": series.unit,
             "result": result,
-            "chart": presenters.chart_svg(series, result, annotations),
+            "chart": presenters.chart_svg(series, result, annotations, presenters.pending_points(rows)),
             "rows": rows,
             "annotations": annotations,
             "history": list(queries.history(request.user, series)[:100]),
@@ -458,10 +458,12 @@ def series_rebase(request: SignedInRequest, pk: int) -> HttpResponse:
     if suggestion is not None:
         annotations = list(series.annotations.all())
         after, _ = analyses.analyse_series(series, extra_rebase=[suggestion.period])
+        observations = list(queries.observations(request.user, series))
+        pending = presenters.pending_points(presenters.data_rows(series, result, observations))
         context |= {
             "label": suggestion.label,
-            "before": presenters.chart_svg(series, result, annotations),
-            "after": presenters.chart_svg(series, after, annotations),
+            "before": presenters.chart_svg(series, result, annotations, pending),
+            "after": presenters.chart_svg(series, after, annotations, pending),
             "before_result": result,
             "after_result": after,
         }
@@ -482,14 +484,12 @@ def series_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     series = _series(request, pk)
     result, _ = analyses.analyse_series(series)
     name = presenters.safe_filename(f"{series.unit.code}-{series.measure.code}")
+    table = presenters.data_rows(series, result, list(queries.observations(request.user, series)))
     if fmt == "svg":
         annotations = list(series.annotations.all())
-        return exports.download(
-            presenters.chart_svg(series, result, annotations), f"{name}.svg", "image/svg+xml"
-        )
-    rows = presenters.series_export_rows(
-        series, presenters.data_rows(series, result, list(queries.observations(request.user, series)))
-    )
+        svg = presenters.chart_svg(series, result, annotations, presenters.pending_points(table))
+        return exports.download(svg, f"{name}.svg", "image/svg+xml")
+    rows = presenters.series_export_rows(series, table)
     if fmt == "xlsx":
         content = exports.write_xlsx([("Series", presenters.SERIES_HEADER, rows)])
         return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)

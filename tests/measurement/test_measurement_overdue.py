@@ -211,8 +211,8 @@ def test_pages_mark_the_overdue_series_and_the_incomplete_period(tree, member, l
     assert "no data for the last 13 months" in series_page
     fresh_page = client.get(f"/measures/series/{fresh.pk}/").content.decode()
     assert "Overdue</strong>" not in fresh_page and "Incomplete</strong>" in fresh_page
-    assert "period not ended: not on the chart or in the icons" in fresh_page  # its row in the data table
-    assert f"Not plotted: {_months_ago(0):%B %Y}, which has not ended" in fresh_page  # the chart's caption
+    assert "period not ended: drawn hollow on the chart, not used for the limits or icons" in fresh_page
+    assert f"Drawn hollow and marked incomplete: {_months_ago(0):%B %Y}, which has not ended" in fresh_page
     assert (
         '<span class="nhsuk-table-responsive__heading" aria-hidden="true">Value </span>99</td>' in fresh_page
     )
@@ -350,3 +350,27 @@ def test_both_exports_share_the_headline_columns():
         start = header.index("latest_period")
         assert header[start : start + len(HEADLINE_HEADER)] == HEADLINE_HEADER
     assert {"overdue", "incomplete_period"} <= set(HEADLINE_HEADER)
+
+
+def test_the_series_chart_draws_the_incomplete_period_hollow_on_the_page_and_in_the_svg_export(
+    tree, member, late
+):
+    late_series, fresh = late
+    client = client_for(member)
+    label = periods.label(_months_ago(0), "month")
+    page = client.get(f"/measures/series/{fresh.pk}/").content.decode()
+    exported = client.get(f"/measures/series/{fresh.pk}/export.svg").content.decode()
+    for svg in (page, exported):
+        assert svg.count('class="spc-point-incomplete"') == 1
+        assert f"<title>{label}: 99; incomplete: the period has not ended" in svg
+        assert (
+            f"Incomplete, drawn hollow (the period has not ended, so not used for the limits, rules or icons): {label}: 99."
+            in svg
+        )
+        # 99 is not an ordinary point: no filled marker carries it.
+        assert f"{label}: 99; common cause" not in svg and f"{label}: 99; special cause" not in svg
+    # A series whose every period has ended has no such marker.
+    assert (
+        'class="spc-point-incomplete"'
+        not in client.get(f"/measures/series/{late_series.pk}/").content.decode()
+    )
