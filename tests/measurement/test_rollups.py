@@ -315,3 +315,74 @@ def test_the_spiral_rollup_command_refuses_an_unknown_code_with_a_fix_and_a_non_
     assert stopped.value.code != 0
     err = capsys.readouterr().err
     assert message in err and "leave out" in err and "Traceback" not in err
+
+
+# --- moving an organisation to another ICB re-runs the roll-up -----------------------------------------
+
+
+def _move(how: str, unit, new_parent) -> None:
+    """Move `unit` beneath `new_parent` the way a person does: the service, the page or the API."""
+    import json
+
+    from django.test import Client
+
+    from spiral.organisations import services as org_services
+    from tests.assertions import bearer
+
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    if how == "service":
+        org_services.move_unit(unit=unit, new_parent=new_parent, by=admin)
+    elif how == "page":
+        response = client_for(admin).post(f"/units/{unit.code}/move/", {"parent_code": new_parent.code})
+        assert response.status_code == 302, response.content.decode()[:500]
+    else:
+        response = Client().patch(
+            f"/api/v1/units/{unit.code}",
+            json.dumps({"parent": new_parent.code}),
+            content_type="application/json",
+            **bearer(admin),
+        )
+        assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("how", ["service", "page", "api"])
+def test_moving_an_organisation_to_another_icb_moves_its_figures_with_it(tree, how) -> None:
+    p, (ra1, ra2, rb1) = tree["p"], tree["orgs"]
+    _record(p, ra1, "2025-01", numerator=10, denominator=100)
+    _record(p, ra2, "2025-01", numerator=30, denominator=200)
+    _record(p, rb1, "2025-01", numerator=5, denominator=50)
+    assert _derived(p, tree["icb_a"]) == {JAN: (40, 300, 40 / 300, 2)}
+    assert _derived(p, tree["icb_b"]) == {JAN: (5, 50, 0.1, 1)}
+
+    _move(how, ra1, tree["icb_b"])
+
+    assert _derived(p, tree["icb_a"]) == {JAN: (30, 200, 0.15, 1)}  # no longer counts RA1's numbers
+    assert _derived(p, tree["icb_b"]) == {JAN: (15, 150, 0.1, 2)}  # and ICB B does
+    assert _derived(p, tree["region"]) == {JAN: (45, 350, 45 / 350, 3)}  # the region holds both: unchanged
+    for icb in ("icb_a", "icb_b"):  # their charts are current, not stale
+        analysis = Analysis.objects.get(series__measure=p, series__unit=tree[icb])
+        assert not analysis.stale and analysis.latest_value == pytest.approx(0.15 if icb == "icb_a" else 0.1)
+
+
+def test_moving_an_icbs_last_organisation_away_removes_its_derived_series(tree) -> None:
+    p, (_ra1, _ra2, rb1) = tree["p"], tree["orgs"]
+    _record(p, rb1, "2025-01", numerator=5, denominator=50)
+    assert Series.objects.filter(measure=p, unit=tree["icb_b"], derived=True).exists()
+
+    _move("service", rb1, tree["icb_a"])
+
+    assert not Series.objects.filter(measure=p, unit=tree["icb_b"]).exists()
+    assert _derived(p, tree["icb_a"]) == {JAN: (5, 50, 0.1, 1)}
+
+
+def test_moving_an_icb_to_another_region_moves_its_figures_to_that_region(tree) -> None:
+    p, (ra1, _ra2, rb1) = tree["p"], tree["orgs"]
+    north = UnitFactory(kind="region", parent=tree["nation"], code="Y60")
+    _record(p, ra1, "2025-01", numerator=10, denominator=100)
+    _record(p, rb1, "2025-01", numerator=5, denominator=50)
+
+    _move("service", tree["icb_b"], north)
+
+    assert _derived(p, tree["region"]) == {JAN: (10, 100, 0.1, 1)}
+    assert _derived(p, north) == {JAN: (5, 50, 0.1, 1)}
+    assert _derived(p, tree["nation"]) == {JAN: (15, 150, 0.1, 2)}

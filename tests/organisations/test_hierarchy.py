@@ -47,3 +47,20 @@ def test_an_empty_name_is_refused(tree, admin_user):
     with pytest.raises(ValidationError) as caught:
         services.create_unit(code="T9", name="  ", kind="team", parent=tree["org"], by=admin_user)
     assert caught.value.message_dict == {"name": ["Enter a name"]}
+
+
+def test_a_move_tells_the_apps_that_follow_the_hierarchy_once_and_a_refused_move_tells_none(
+    tree, admin_user, monkeypatch
+):
+    from spiral.organisations import extensions
+
+    heard = []
+    monkeypatch.setattr(extensions, "_unit_moved", [])
+    extensions.register_unit_moved(lambda unit, old, new: heard.append((unit.code, old.code, new.code)))
+    extensions.register_unit_moved(extensions._unit_moved[0])  # registering again changes nothing
+    services.move_unit(unit=tree["directorate"], new_parent=tree["other_org"], by=admin_user)
+    assert heard == [("RAA-MED", "RAA", "RBB")]
+    with pytest.raises(ValidationError):
+        services.move_unit(unit=tree["org"], new_parent=tree["team"], by=admin_user)
+    services.move_unit(unit=tree["directorate"], new_parent=tree["other_org"], by=admin_user)  # already there
+    assert len(heard) == 1

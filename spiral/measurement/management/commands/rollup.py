@@ -13,26 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from spiral.measurement import tasks
-from spiral.measurement.models import Measure, Series
-from spiral.organisations.models import Unit, UnitKind
+from spiral.measurement import rollups, tasks
+from spiral.measurement.models import Measure
+from spiral.organisations.models import Unit
 
 
 def measures_to_roll_up(*, measure: Measure | None = None, unit: Unit | None = None) -> QuerySet[Measure]:
-    """The measures whose roll-ups a run concerns: indicators, and any measure that still has derived
-    series (so that a measure that stopped rolling up loses them), narrowed to `measure` and to the
-    measures observed by organisations in or beneath `unit`."""
-    qs = Measure.objects.filter(Q(is_indicator=True) | Q(series__derived=True))
+    """The measures a run concerns (rollups.measures_concerned), narrowed to `measure` if given."""
+    qs = rollups.measures_concerned(unit)
     if measure is not None:
         qs = qs.filter(pk=measure.pk)
-    if unit is not None:
-        within = Series.objects.filter(unit.subtree_q("unit__")).filter(
-            Q(derived=True) | Q(derived=False, unit__kind=UnitKind.ORGANISATION, observations__isnull=False)
-        )
-        qs = qs.filter(pk__in=within.values("measure_id"))
-    return qs.distinct().order_by("code")
+    return qs.order_by("code")
 
 
 class Command(BaseCommand):
