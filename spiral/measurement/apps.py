@@ -18,7 +18,7 @@ class MeasurementConfig(AppConfig):
             register_visibility(model, "open")
 
         # A unit moved to another ICB or region: the roll-ups of what its organisations observe follow.
-        from spiral.measurement.services import roll_up_after_move
-        from spiral.organisations.extensions import register_unit_moved
+        from spiral.measurement.services import roll_up_after_moves
+        from spiral.organisations.extensions import register_units_moved
 
-        register_unit_moved(roll_up_after_move)
+        register_units_moved(roll_up_after_moves)

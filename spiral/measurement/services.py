@@ -329,13 +329,16 @@ def schedule_roll_up(measure_ids: Any) -> None:
     tasks.schedule_roll_up(measure_ids)
 
 
-def roll_up_after_move(unit: Unit, old_parent: Unit | None, new_parent: Unit) -> None:
-    """A unit moved to another parent (organisations.services.move_unit): the indicators observed by the
-    organisations in or beneath it are added up again, so their old ICB, region and nation no longer count
-    them and the new ones do (each measure is recomputed whole, at every level, by the roll-up task)."""
-    measure_ids = list(rollups.measures_concerned(unit).values_list("pk", flat=True))
+def roll_up_after_moves(units: list[Unit]) -> None:
+    """Units moved to other parents (organisations.services.move_unit): the indicators observed by the
+    organisations in or beneath them are added up again, so their old ICB, region and nation no longer
+    count them and the new ones do (each measure is recomputed whole, at every level, by the task)."""
+    measure_ids: set[int] = set()
+    # Read again: in a batch of moves, a later move may have changed an earlier unit's path.
+    for unit in Unit.objects.filter(pk__in={u.pk for u in units}):
+        measure_ids |= set(rollups.measures_concerned(unit).values_list("pk", flat=True))
     if measure_ids:
-        logger.info("measurement.roll_up_after_move unit_id=%s measures=%d", unit.pk, len(measure_ids))
+        logger.info("measurement.roll_up_after_moves units=%d measures=%d", len(units), len(measure_ids))
         schedule_roll_up(measure_ids)
 
 

@@ -218,7 +218,7 @@ def move_unit(*, unit: Unit, new_parent: Unit, by: User | None) -> Unit:
         },
     )
     # What is derived from the hierarchy follows in the same transaction (measurement's roll-ups).
-    extensions.unit_moved(unit, old_parent, new_parent)
+    extensions.units_moved([unit])
     return unit
 
 

@@ -321,7 +321,7 @@ def test_the_spiral_rollup_command_refuses_an_unknown_code_with_a_fix_and_a_non_
 
 
 def _move(how: str, unit, new_parent) -> None:
-    """Move `unit` beneath `new_parent` the way a person does: the service, the page or the API."""
+    """Move `unit` beneath `new_parent` the way a person does: the service, the page, the API or a file."""
     import json
 
     from django.test import Client
@@ -332,6 +332,14 @@ def _move(how: str, unit, new_parent) -> None:
     admin = UserFactory(is_superuser=True, is_staff=True)
     if how == "service":
         org_services.move_unit(unit=unit, new_parent=new_parent, by=admin)
+    elif how == "import":
+        from spiral.organisations.imports import import_units
+
+        row = f"{unit.code},{unit.name},{unit.kind},{new_parent.code},{unit.organisation_type}\n"
+        result = import_units(
+            ("code,name,kind,parent_code,organisation_type\n" + row).encode(), by=admin, filename="units.csv"
+        )
+        assert result.applied, result.problems
     elif how == "page":
         response = client_for(admin).post(f"/units/{unit.code}/move/", {"parent_code": new_parent.code})
         assert response.status_code == 302, response.content.decode()[:500]
@@ -345,7 +353,7 @@ def _move(how: str, unit, new_parent) -> None:
         assert response.status_code == 200, response.content
 
 
-@pytest.mark.parametrize("how", ["service", "page", "api"])
+@pytest.mark.parametrize("how", ["service", "page", "api", "import"])
 def test_moving_an_organisation_to_another_icb_moves_its_figures_with_it(tree, how) -> None:
     p, (ra1, ra2, rb1) = tree["p"], tree["orgs"]
     _record(p, ra1, "2025-01", numerator=10, denominator=100)
