@@ -337,6 +337,10 @@ def test_the_indicator_page_and_its_exports_say_overdue_and_incomplete(tree, mem
         book = load_workbook(io.BytesIO(client.get(base + "export.xlsx").content))
         sheet = list(book["Units"].iter_rows(values_only=True))
         assert sheet[1][list(sheet[0]).index("overdue")] == overdue
+        api = Client().get(f"/api/v1/measures/{series.measure.pk}/units/RAA/across", **bearer(member)).json()
+        (item,) = api["items"]
+        assert item["overdue"] is (overdue == "yes")
+        assert item["incomplete_period"] == (_months_ago(0).isoformat() if incomplete else None)
     page = client.get(f"/measures/{late_series.measure.pk}/units/RAA/across/").content.decode()
     assert "no data for the last 13 months (allowed: 2)" in page
     fresh_page = client.get(f"/measures/{fresh.measure.pk}/units/RAA/across/").content.decode()
