@@ -4,6 +4,7 @@ spiral demo [--size small|medium|national] [--dataset synthetic|ae-attendances] 
 spiral serve [--host H] [--port P] [--workers N]
 spiral worker
 spiral reindex                   (rebuild the search index, words and meaning, from the catalogue)
+spiral rollup [--measure CODE] [--unit CODE]   (add organisations' figures up to ICBs, regions, nation)
 spiral import units|measures|observations FILE [--dry-run]
 spiral token create EMAIL [--name NAME]
 spiral spc FILE [...]            (see `spiral spc --help`)

@@ -16,3 +16,9 @@ class MeasurementConfig(AppConfig):
         # annotations are open for learning to every signed-in person.
         for model in (Measure, Series, Observation, Annotation):
             register_visibility(model, "open")
+
+        # A unit moved to another ICB or region: the roll-ups of what its organisations observe follow.
+        from spiral.measurement.services import roll_up_after_moves
+        from spiral.organisations.extensions import register_units_moved
+
+        register_units_moved(roll_up_after_moves)

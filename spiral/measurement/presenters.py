@@ -219,8 +219,14 @@ def summary_matrix(counts: dict[tuple[str, str], int]) -> dict[str, Any]:
     }
 
 
-def chart_svg(series: Series, result: spc.Analysis, annotations: list[Annotation]) -> str:
-    """The series' SPC chart (spiral.spc.render_svg) with its annotations as numbered markers."""
+def chart_svg(
+    series: Series,
+    result: spc.Analysis,
+    annotations: list[Annotation],
+    pending: list[tuple[str, float | None]] | None = None,
+) -> str:
+    """The series' SPC chart (spiral.spc.render_svg) with its annotations as numbered markers, and the
+    periods not yet ended (`pending_points` of its data rows) drawn hollow as "incomplete"."""
     dates = list(result.dates or ())
     notes = []
     for a in annotations:
@@ -232,7 +238,14 @@ def chart_svg(series: Series, result: spc.Analysis, annotations: list[Annotation
         title=f"{series.measure.name} — {series.unit.name}",
         unit_label=series.measure.label,
         annotations=notes,
+        pending=pending,
     )
+
+
+def pending_points(rows: list[dict[str, Any]]) -> list[tuple[str, float | None]]:
+    """The data rows after the analysed periods (the incomplete period, and any missing before it) as
+    (label, value) for the chart: drawn, but not as ordinary points."""
+    return [(r["label"], r["value"]) for r in rows if r.get("pending")]
 
 
 def data_rows(series: Series, result: spc.Analysis, observations: list[Observation]) -> list[dict[str, Any]]:
@@ -262,6 +275,7 @@ def data_rows(series: Series, result: spc.Analysis, observations: list[Observati
                 "target": None if result.target is None else _f(result.target[i]),
                 "point_type": point_types[i] if o is not None else "missing",
                 "flags": result.flags[i],
+                "pending": False,
             }
         )
     return rows
@@ -287,6 +301,7 @@ def _unanalysed_row(series: Series, day: dt.date, o: Observation | None) -> dict
         "target": None,
         "point_type": "incomplete" if o is not None else "missing",
         "flags": [],
+        "pending": True,
     }
 
 
@@ -335,43 +350,58 @@ def series_export_rows(series: Series, rows: list[dict[str, Any]]) -> list[list[
     return out
 
 
-SUMMARY_HEADER = [
-    "unit_code",
-    "unit",
-    "measure_code",
-    "measure",
-    "type",
-    "label",
+# The columns every export of series rows shares (the measures page's and the indicator page's): the
+# headline of the series' analysis and whether its data are late or its last period is still open, as the
+# pages mark them (overdue tag, incomplete tag).
+HEADLINE_HEADER = [
     "latest_period",
     "latest_value",
     "target",
     "variation",
     "assurance",
     "points",
+    "overdue",
+    "periods_missing",
+    "incomplete_period",
 ]
 
 
-def summary_export_rows(rows: list[Series]) -> list[list[Any]]:
-    out = []
-    for s in rows:
-        a = getattr(s, "analysis", None)
-        out.append(
-            [
-                s.unit.code,
-                s.unit.name,
-                s.measure.code,
-                s.measure.name,
-                s.measure.measure_type,
-                s.measure.label,
-                periods.label(a.latest_period, s.measure.frequency) if a and a.latest_period else "",
-                a.latest_value if a else None,
-                a.target if a else None,
-                icon_text("variation", a.variation_icon if a else ""),
-                icon_text("assurance", a.assurance_icon if a else ""),
-                a.points if a else 0,
-            ]
-        )
-    return out
+def headline_cells(s: Series, today: dt.date | None = None) -> list[Any]:
+    """A series' HEADLINE_HEADER cells: latest ended period and value, target, icons, points, whether it
+    is overdue ("yes"/"no", with how many ended periods lack data) and the period not yet ended, if any."""
+    a = analysis_of(s)
+    frequency = s.measure.frequency
+    t = timeliness(s, today)
+    return [
+        periods.label(a.latest_period, frequency) if a and a.latest_period else "",
+        a.latest_value if a else None,
+        a.target if a else None,
+        icon_text("variation", a.variation_icon if a else ""),
+        icon_text("assurance", a.assurance_icon if a else ""),
+        a.points if a else 0,
+        "yes" if t["overdue"] else "no",
+        t["missing"],
+        periods.label(t["incomplete_period"], frequency) if t["incomplete_period"] else "",
+    ]
+
+
+SUMMARY_HEADER = ["unit_code", "unit", "measure_code", "measure", "type", "label", *HEADLINE_HEADER]
+
+
+def summary_export_rows(rows: Iterable[Series], today: dt.date | None = None) -> list[list[Any]]:
+    """The measures page's rows for CSV/XLSX: one series each."""
+    return [
+        [
+            s.unit.code,
+            s.unit.name,
+            s.measure.code,
+            s.measure.name,
+            s.measure.measure_type,
+            s.measure.label,
+            *headline_cells(s, today),
+        ]
+        for s in rows
+    ]
 
 
 INDICATOR_HEADER = [
@@ -380,12 +410,7 @@ INDICATOR_HEADER = [
     "kind",
     "organisation_type",
     "measure_code",
-    "latest_period",
-    "latest_value",
-    "target",
-    "variation",
-    "assurance",
-    "points",
+    *HEADLINE_HEADER,
     "funnel_position",
     "funnel_limit",
     "funnel_period",
@@ -417,11 +442,10 @@ def position_tag(position: dict[str, Any] | None) -> Markup:
     )
 
 
-def indicator_export_rows(rows: Iterable[Series]) -> list[list[Any]]:
+def indicator_export_rows(rows: Iterable[Series], today: dt.date | None = None) -> list[list[Any]]:
     """The indicator page's rows for CSV/XLSX: one unit each, with its funnel position if placed."""
     out = []
     for s in rows:
-        a = analysis_of(s)
         position = getattr(s, "position", None) or {}
         period = position.get("period")
         out.append(
@@ -431,12 +455,7 @@ def indicator_export_rows(rows: Iterable[Series]) -> list[list[Any]]:
                 s.unit.kind,
                 s.unit.organisation_type,
                 s.measure.code,
-                periods.label(a.latest_period, s.measure.frequency) if a and a.latest_period else "",
-                a.latest_value if a else None,
-                a.target if a else None,
-                icon_text("variation", a.variation_icon if a else ""),
-                icon_text("assurance", a.assurance_icon if a else ""),
-                a.points if a else 0,
+                *headline_cells(s, today),
                 position.get("judgement", ""),
                 position.get("flag", ""),
                 periods.label(period, s.measure.frequency) if period else "",

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from spiral.measurement.models import RATIO_CHARTS, Analysis, Measure, Observation, Series
@@ -166,6 +166,19 @@ def roll_up(measure_ids: Iterable[int]) -> list[int]:
     for i in range(0, len(deletes), 2000):
         Observation.objects.filter(pk__in=deletes[i : i + 2000]).delete()
     return sorted(series.values())
+
+
+def measures_concerned(unit: Unit | None = None) -> QuerySet[Measure]:
+    """The measures a roll-up would change: indicators, and any measure that still has derived series (so
+    one that stopped rolling up loses them); with `unit`, only those observed by an organisation in or
+    beneath it, or with a derived series there."""
+    qs = Measure.objects.filter(Q(is_indicator=True) | Q(series__derived=True))
+    if unit is not None:
+        within = Series.objects.filter(unit.subtree_q("unit__")).filter(
+            Q(derived=True) | Q(derived=False, unit__kind=UnitKind.ORGANISATION, observations__isnull=False)
+        )
+        qs = qs.filter(pk__in=within.values("measure_id"))
+    return qs.distinct()
 
 
 def contributing_organisations(series: Series) -> int:

@@ -6,6 +6,7 @@ current."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.db import transaction
 
 from spiral.core import audit, codes, limits, numbers, periods, screening
 from spiral.core.errors import Duplicate
-from spiral.measurement import tasks
+from spiral.measurement import rollups, tasks
 from spiral.measurement.models import (
     OVERDUE_DEFAULT,
     OVERDUE_MAX,
@@ -36,6 +37,8 @@ from spiral.measurement.models import (
 from spiral.measurement.values import check_observation
 from spiral.organisations.models import Unit, User
 from spiral.organisations.services import StaleVersion
+
+logger = logging.getLogger(__name__)
 
 MEASURE_FIELDS = (
     "code",
@@ -324,6 +327,19 @@ def update_measure(
 def schedule_roll_up(measure_ids: Any) -> None:
     """Recompute these measures' roll-ups (their derived series) by a task, as analyses are."""
     tasks.schedule_roll_up(measure_ids)
+
+
+def roll_up_after_moves(units: list[Unit]) -> None:
+    """Units moved to other parents (organisations.services.move_unit): the indicators observed by the
+    organisations in or beneath them are added up again, so their old ICB, region and nation no longer
+    count them and the new ones do (each measure is recomputed whole, at every level, by the task)."""
+    measure_ids: set[int] = set()
+    # Read again: in a batch of moves, a later move may have changed an earlier unit's path.
+    for unit in Unit.objects.filter(pk__in={u.pk for u in units}):
+        measure_ids |= set(rollups.measures_concerned(unit).values_list("pk", flat=True))
+    if measure_ids:
+        logger.info("measurement.roll_up_after_moves units=%d measures=%d", len(units), len(measure_ids))
+        schedule_roll_up(measure_ids)
 
 
 def derived_error(series: Series) -> str:

@@ -39,6 +39,10 @@ from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, may_import_data, require
 
+# Rows a page of a long table shows (the measures, a measure's series, a unit's measures), within the
+# 25-50 the NHS pages keep a table to.
+PAGE_ROWS = 50
+
 
 def _crumbs(request: HttpRequest, unit: Unit | None = None) -> list[dict[str, str]]:
     crumbs = [{"href": "/", "text": "Home"}]
@@ -74,14 +78,16 @@ def _series(request: HttpRequest, pk: int) -> Series:
 
 def measure_index(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
-    found = list(queries.measures(request.user, q=q or None)[:500])
+    page = Paginator(queries.measures(request.user, q=q or None), PAGE_ROWS).get_page(request.GET.get("page"))
     return render(
         request,
         "measurement/measure_index.jinja",
         {
             "page_title": "Measures",
             "active_nav": "measures",
-            "measures": found,
+            "measures": list(page.object_list),
+            "page": page,
+            "total": page.paginator.count,
             "q": q,
             "breadcrumbs": _crumbs(request),
         },
@@ -120,7 +126,8 @@ def measure_create(request: SignedInRequest) -> HttpResponse:
 def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     measure = _measure(request, pk)
     qs = queries.series_queryset(request.user, measure=measure, sort="unit")
-    series = list(qs[:500])
+    # 50 a page, as the unit's measures page (the pagination links keep the rest of the query string).
+    page = Paginator(qs, PAGE_ROWS).get_page(request.GET.get("page"))
     return render(
         request,
         "measurement/measure_detail.jinja",
@@ -128,8 +135,9 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "page_title": measure.name,
             "active_nav": "measures",
             "measure": measure,
-            "series": series,
-            "series_count": len(series) if len(series) < 500 else qs.count(),
+            "series": list(page.object_list),
+            "page": page,
+            "series_count": page.paginator.count,
             "targets": list(measure.targets.all()),
             "p": presenters,
             "breadcrumbs": _crumbs(request, measure.owner),
@@ -293,7 +301,7 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "measure": measure,
             "unit": series.unit,
             "result": result,
-            "chart": presenters.chart_svg(series, result, annotations),
+            "chart": presenters.chart_svg(series, result, annotations, presenters.pending_points(rows)),
             "rows": rows,
             "annotations": annotations,
             "history": list(queries.history(request.user, series)[:100]),
@@ -458,10 +466,12 @@ def series_rebase(request: SignedInRequest, pk: int) -> HttpResponse:
     if suggestion is not None:
         annotations = list(series.annotations.all())
         after, _ = analyses.analyse_series(series, extra_rebase=[suggestion.period])
+        observations = list(queries.observations(request.user, series))
+        pending = presenters.pending_points(presenters.data_rows(series, result, observations))
         context |= {
             "label": suggestion.label,
-            "before": presenters.chart_svg(series, result, annotations),
-            "after": presenters.chart_svg(series, after, annotations),
+            "before": presenters.chart_svg(series, result, annotations, pending),
+            "after": presenters.chart_svg(series, after, annotations, pending),
             "before_result": result,
             "after_result": after,
         }
@@ -482,14 +492,12 @@ def series_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     series = _series(request, pk)
     result, _ = analyses.analyse_series(series)
     name = presenters.safe_filename(f"{series.unit.code}-{series.measure.code}")
+    table = presenters.data_rows(series, result, list(queries.observations(request.user, series)))
     if fmt == "svg":
         annotations = list(series.annotations.all())
-        return exports.download(
-            presenters.chart_svg(series, result, annotations), f"{name}.svg", "image/svg+xml"
-        )
-    rows = presenters.series_export_rows(
-        series, presenters.data_rows(series, result, list(queries.observations(request.user, series)))
-    )
+        svg = presenters.chart_svg(series, result, annotations, presenters.pending_points(table))
+        return exports.download(svg, f"{name}.svg", "image/svg+xml")
+    rows = presenters.series_export_rows(series, table)
     if fmt == "xlsx":
         content = exports.write_xlsx([("Series", presenters.SERIES_HEADER, rows)])
         return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
@@ -520,10 +528,6 @@ def _filters(request: HttpRequest) -> dict[str, Any]:
         else ("unit" if data.get("beneath") else "measure"),
         "descending": request.GET.get("dir") == "desc",
     }
-
-
-# Series a page of the unit's measures page shows (within the 25-50 the NHS pages keep a table to).
-PAGE_ROWS = 50
 
 
 @cached_page

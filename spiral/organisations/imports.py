@@ -7,6 +7,7 @@ Parents may appear after their children; re-importing the same file changes noth
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -15,7 +16,7 @@ from django.db import transaction
 
 from spiral.core import audit, periods
 from spiral.core.tabular import Problem, Table, TableError, read_table
-from spiral.organisations import services
+from spiral.organisations import extensions, services
 from spiral.organisations.models import Unit, UnitKind, User
 from spiral.organisations.permissions import may_import_units_beneath
 
@@ -254,6 +255,16 @@ def apply_unit_import(result: UnitImportResult, *, by: User | None) -> UnitImpor
             units[code] = Unit.objects.get(code=code)
         return units[code]
 
+    # The apps that follow the hierarchy (measurement's roll-ups) hear of every move once, at the end.
+    with extensions.moves_batched():
+        _apply(result, units, unit_for, by=by)
+    result.applied = True
+    return result
+
+
+def _apply(
+    result: UnitImportResult, units: dict[str, Unit], unit_for: Callable[[str], Unit], *, by: User | None
+) -> None:
     for plan in _depth_order(result.planned):
         parent = unit_for(plan.parent_code) if plan.parent_code else None
         if plan.action == "create":
@@ -282,8 +293,6 @@ def apply_unit_import(result: UnitImportResult, *, by: User | None) -> UnitImpor
             if "parent_code" in plan.changes and parent is not None:
                 services.move_unit(unit=unit, new_parent=parent, by=by)
                 units.clear()  # paths beneath the moved unit changed: read them again
-    result.applied = True
-    return result
 
 
 def import_units(

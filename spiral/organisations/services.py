@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from spiral.core import audit, codes, limits
 from spiral.core.errors import Duplicate
+from spiral.organisations import extensions
 from spiral.organisations.models import (
     ALLOWED_PARENTS,
     ApiToken,
@@ -216,6 +217,8 @@ def move_unit(*, unit: Unit, new_parent: Unit, by: User | None) -> Unit:
             "path": [old_path, new_path],
         },
     )
+    # What is derived from the hierarchy follows in the same transaction (measurement's roll-ups).
+    extensions.units_moved([unit])
     return unit
 
 

@@ -3,7 +3,9 @@
 Common-cause points grey, improvement blue, concern orange, neutral special cause purple (the
 NHSRplotthedots palette); mean solid, process limits dashed, target dotted red; limits step at a
 rebase; one <title> tooltip per point (date, value, signals); the two MDC icons as small badges
-with their meaning in text; the whole chart titled and described for screen readers.
+with their meaning in text; the whole chart titled and described for screen readers. Periods after the
+analysed ones that have not ended yet (`pending`) are drawn as hollow markers on a dashed line, labelled
+"incomplete", outside the limits, the rules and the icons.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ COLOURS = {
     "axis": "#425563",
     "text": "#212b32",
     "grid": "#e8edee",
+    "incomplete": "#425563",
 }
+INCOMPLETE_TEXT = "incomplete: the period has not ended, so it is not used for the limits, rules or icons"
 
 RULE_TEXT = {
     "outside_limits": "outside the process limits",
@@ -184,7 +188,28 @@ def _badge(cx: float, cy: float, colour_key: str, symbol: str, label: str, kind:
     )
 
 
-def _describe(analysis: Analysis, title: str, unit_label: str, percent: bool, notes: list[str]) -> str:
+def _pending(pending: Sequence[tuple[Any, Any]] | None) -> list[tuple[str, float]]:
+    """Periods after the analysed ones as (label, value), NaN where nothing was observed."""
+    out: list[tuple[str, float]] = []
+    for position, item in enumerate(pending or ()):
+        try:
+            label, value = item
+            number = math.nan if value is None else float(value)
+        except (TypeError, ValueError):
+            raise SPCError(f"pending[{position}]: give (label, value), value a number or None") from None
+        label = label.isoformat() if hasattr(label, "isoformat") else str(label)
+        out.append((label, number))
+    return out
+
+
+def _describe(
+    analysis: Analysis,
+    title: str,
+    unit_label: str,
+    percent: bool,
+    notes: list[str],
+    pending: Sequence[tuple[str, float]] = (),
+) -> str:
     n = len(analysis)
     valid = np.flatnonzero(~np.isnan(analysis.values))
     chart_names = {
@@ -219,6 +244,13 @@ def _describe(analysis: Analysis, title: str, unit_label: str, percent: bool, no
         parts.append(VARIATION_TEXT[analysis.variation_icon][0] + ".")
     if analysis.assurance_icon:
         parts.append(ASSURANCE_TEXT[analysis.assurance_icon][0] + ".")
+    shown = [(label, v) for label, v in pending if math.isfinite(v)]
+    if shown:
+        listed = "; ".join(f"{label}: {format_number(v, percent=percent)}{unit_label}" for label, v in shown)
+        parts.append(
+            f"Incomplete, drawn hollow ({'the period has' if len(shown) == 1 else 'these periods have'} "
+            f"not ended, so not used for the limits, rules or icons): {listed}."
+        )
     if analysis.runs is not None and analysis.runs.n_useful:
         r = analysis.runs
         verdict = "non-random variation" if r.signal else "no sign of non-random variation"
@@ -230,6 +262,43 @@ def _describe(analysis: Analysis, title: str, unit_label: str, percent: bool, no
     return " ".join(parts)
 
 
+def _incomplete_points(
+    values: np.ndarray, later: list[tuple[str, float]], frame: _Frame, percent: bool, unit_suffix: str
+) -> str:
+    """The periods not yet ended: a dashed line on from the last analysed value, hollow markers, each
+    labelled "incomplete" and with a tooltip saying why it is not an ordinary point."""
+    n = len(values)
+    chain = np.concatenate([values[-1:], [v for _, v in later]]) if n else np.array([v for _, v in later])
+    offset = n - 1 if n else 0
+    parts: list[str] = []
+    pen_down = False
+    for k, value in enumerate(chain.tolist()):
+        if not math.isfinite(value):
+            pen_down = False
+            continue
+        parts.append(f"{'L' if pen_down else 'M'}{frame.x(offset + k):.2f},{frame.y(value):.2f}")
+        pen_down = True
+    out = ['<g class="spc-incomplete">']
+    if sum(p.startswith("L") for p in parts):
+        out.append(
+            f'<path d="{"".join(parts)}" fill="none" stroke="{COLOURS["line"]}" stroke-width="1.5" '
+            f'stroke-dasharray="4 3"/>'
+        )
+    for k, (label, value) in enumerate(later):
+        if not math.isfinite(value):
+            continue
+        x, y = frame.x(n + k), frame.y(value)
+        tip = f"{label}: {format_number(value, percent=percent)}{unit_suffix}; {INCOMPLETE_TEXT}"
+        out.append(
+            f'<circle class="spc-point-incomplete" cx="{x:.2f}" cy="{y:.2f}" r="4.5" fill="#ffffff" '
+            f'stroke="{COLOURS["incomplete"]}" stroke-width="2"><title>{_esc(tip)}</title></circle>'
+            f'<text x="{x:.2f}" y="{y - 9:.2f}" text-anchor="middle" font-size="10" '
+            f'fill="{COLOURS["incomplete"]}">incomplete</text>'
+        )
+    out.append("</g>")
+    return "".join(out)
+
+
 def render_svg(
     analysis: Analysis,
     *,
@@ -238,14 +307,20 @@ def render_svg(
     annotations: Sequence[Mapping[str, Any] | Any] | None = None,
     width: int = 760,
     height: int = 380,
+    pending: Sequence[tuple[Any, Any]] | None = None,
 ) -> str:
     """Render `analysis` as a standalone SVG document (a str of well-formed XML).
 
     annotations: items with `text` and either `index` (0-based point) or `date` (a label from
     `analysis.dates`), as dicts or objects; drawn as numbered markers with their text as tooltip.
+    pending: the periods after the analysed ones that have not ended yet, as (label, value or None),
+    in order: each value is drawn as a hollow "incomplete" marker, never as an ordinary point.
     Handles empty and all-missing series, a single point, and run charts (no limits).
     """
     n = len(analysis)
+    later = _pending(pending)
+    later_values = np.array([v for _, v in later], dtype=float)
+    total = n + len(later)
     percent = analysis.chart in ("p", "pprime")
     unit_suffix = "" if percent or not unit_label else f" {unit_label}"
     notes = [_annotation_index(note, i, analysis) for i, note in enumerate(annotations or [])]
@@ -265,8 +340,9 @@ def render_svg(
     finite = [a[np.isfinite(a)] for a in (values, analysis.centre, analysis.lcl, analysis.ucl)]
     if target is not None:
         finite.append(target[np.isfinite(target)])
+    finite.append(later_values[np.isfinite(later_values)])
     pool = np.concatenate(finite) if finite else np.zeros(0)
-    has_data = bool(np.isfinite(values).any())
+    has_data = bool(np.isfinite(values).any() or np.isfinite(later_values).any())
     if len(pool):
         low, high = float(pool.min()), float(pool.max())
     else:
@@ -281,9 +357,9 @@ def render_svg(
     ticks = nice_ticks(low, high)
 
     left, right, top, bottom = 72, width - 24, 100, height - 58
-    frame = _Frame(max(n, 1), low, high, (left, top, right, bottom))
+    frame = _Frame(max(total, 1), low, high, (left, top, right, bottom))
     desc = _describe(
-        analysis, title, unit_suffix, percent, [f"Note at point {i + 1}: {t}." for i, t in notes]
+        analysis, title, unit_suffix, percent, [f"Note at point {i + 1}: {t}." for i, t in notes], later
     )
 
     out: list[str] = [
@@ -330,6 +406,14 @@ def render_svg(
                     short[kind],
                 )
             )
+    if np.isfinite(later_values).any():
+        items.append(
+            (
+                f'<circle cx="{{x5}}" cy="{{y}}" r="4.5" fill="#ffffff" stroke="{COLOURS["incomplete"]}" '
+                f'stroke-width="2"/><text x="{{x27}}" y="{{y4}}" fill="{COLOURS["text"]}">incomplete</text>',
+                "incomplete",
+            )
+        )
     out.append('<g class="spc-legend" font-size="12">')
     x: float
     y: float
@@ -355,10 +439,13 @@ def render_svg(
         f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{COLOURS["axis"]}"/>'
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{COLOURS["axis"]}"/>'
     )
-    label_every = max(1, math.ceil(n / 12))
-    for i in range(0, n, label_every):
-        label = analysis.dates[i] if analysis.dates is not None else i + 1  # type: ignore[assignment]  # str below
-        label = label.isoformat() if hasattr(label, "isoformat") else label
+    label_every = max(1, math.ceil(total / 12))
+    for i in range(0, total, label_every):
+        if i >= n:
+            label = later[i - n][0]
+        else:
+            label = analysis.dates[i] if analysis.dates is not None else i + 1  # type: ignore[assignment]  # str below
+            label = label.isoformat() if hasattr(label, "isoformat") else label
         out.append(f'<text x="{frame.x(i):.2f}" y="{bottom + 16}" text-anchor="middle">{_esc(label)}</text>')
     y_label = unit_label or ("proportion" if percent else "value")
     out.append(
@@ -416,6 +503,8 @@ def render_svg(
             f'<circle cx="{frame.x(i):.2f}" cy="{frame.y(values[i]):.2f}" r="4.5" fill="{COLOURS[types[i]]}" '
             f'stroke="#ffffff" stroke-width="1"><title>{_esc(tip)}</title></circle>'
         )
+    if np.isfinite(later_values).any():
+        out.append(_incomplete_points(values, later, frame, percent, unit_suffix))
     if not has_data:
         out.append(
             f'<text x="{(left + right) / 2:.1f}" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '

@@ -211,8 +211,8 @@ def test_pages_mark_the_overdue_series_and_the_incomplete_period(tree, member, l
     assert "no data for the last 13 months" in series_page
     fresh_page = client.get(f"/measures/series/{fresh.pk}/").content.decode()
     assert "Overdue</strong>" not in fresh_page and "Incomplete</strong>" in fresh_page
-    assert "period not ended: not on the chart or in the icons" in fresh_page  # its row in the data table
-    assert f"Not plotted: {_months_ago(0):%B %Y}, which has not ended" in fresh_page  # the chart's caption
+    assert "period not ended: drawn hollow on the chart, not used for the limits or icons" in fresh_page
+    assert f"Drawn hollow and marked incomplete: {_months_ago(0):%B %Y}, which has not ended" in fresh_page
     assert (
         '<span class="nhsuk-table-responsive__heading" aria-hidden="true">Value </span>99</td>' in fresh_page
     )
@@ -282,3 +282,99 @@ def test_the_measure_form_takes_the_setting(tree, leader):
     good = client.post("/measures/new/?unit=RAA", data | {"overdue_after_periods": "4"})
     assert good.status_code == 302, good.content.decode()[:500]
     assert Measure.objects.get(code="ODF").overdue_after_periods == 4
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def _csv_rows(response) -> dict[str, dict[str, str]]:
+    import csv
+    import io
+
+    assert response.status_code == 200, response.content[:300]
+    return {r["measure_code"]: r for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
+
+
+def test_the_measures_page_exports_say_overdue_and_incomplete(tree, member, late):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = client_for(member)
+    rows = _csv_rows(client.get("/measures/units/RAA-MED-01/export.csv"))
+    assert (rows["LATE"]["overdue"], rows["LATE"]["periods_missing"], rows["LATE"]["incomplete_period"]) == (
+        "yes", "13", ""
+    )  # fmt: skip
+    assert (rows["FRESH"]["overdue"], rows["FRESH"]["periods_missing"]) == ("no", "0")
+    assert rows["FRESH"]["incomplete_period"] == periods.label(_months_ago(0), "month")
+    assert rows["FRESH"]["latest_period"] == periods.label(_months_ago(1), "month")
+    book = load_workbook(io.BytesIO(client.get("/measures/units/RAA-MED-01/export.xlsx").content))
+    sheet = list(book["Measures"].iter_rows(values_only=True))
+    header, body = list(sheet[0]), {r[2]: r for r in sheet[1:]}
+    assert body["LATE"][header.index("overdue")] == "yes"
+    assert body["FRESH"][header.index("incomplete_period")] == periods.label(_months_ago(0), "month")
+
+
+def test_the_indicator_page_and_its_exports_say_overdue_and_incomplete(tree, member, late):
+    import io
+
+    from openpyxl import load_workbook
+
+    late_series, fresh = late
+    client = client_for(member)
+    for series, overdue, incomplete in (
+        (late_series, "yes", ""),
+        (fresh, "no", periods.label(_months_ago(0), "month")),
+    ):
+        base = f"/measures/{series.measure.pk}/units/RAA/across/"
+        rows = _csv_rows(client.get(base + "export.csv"))
+        row = rows[series.measure.code]
+        assert (row["unit_code"], row["overdue"], row["incomplete_period"]) == (
+            "RAA-MED-01",
+            overdue,
+            incomplete,
+        )
+        book = load_workbook(io.BytesIO(client.get(base + "export.xlsx").content))
+        sheet = list(book["Units"].iter_rows(values_only=True))
+        assert sheet[1][list(sheet[0]).index("overdue")] == overdue
+        api = Client().get(f"/api/v1/measures/{series.measure.pk}/units/RAA/across", **bearer(member)).json()
+        (item,) = api["items"]
+        assert item["overdue"] is (overdue == "yes")
+        assert item["incomplete_period"] == (_months_ago(0).isoformat() if incomplete else None)
+    page = client.get(f"/measures/{late_series.measure.pk}/units/RAA/across/").content.decode()
+    assert "no data for the last 13 months (allowed: 2)" in page
+    fresh_page = client.get(f"/measures/{fresh.measure.pk}/units/RAA/across/").content.decode()
+    assert "has not ended: not used for the icons or latest value" in fresh_page
+
+
+def test_both_exports_share_the_headline_columns():
+    from spiral.measurement.presenters import HEADLINE_HEADER, INDICATOR_HEADER, SUMMARY_HEADER
+
+    for header in (SUMMARY_HEADER, INDICATOR_HEADER):
+        start = header.index("latest_period")
+        assert header[start : start + len(HEADLINE_HEADER)] == HEADLINE_HEADER
+    assert {"overdue", "incomplete_period"} <= set(HEADLINE_HEADER)
+
+
+def test_the_series_chart_draws_the_incomplete_period_hollow_on_the_page_and_in_the_svg_export(
+    tree, member, late
+):
+    late_series, fresh = late
+    client = client_for(member)
+    label = periods.label(_months_ago(0), "month")
+    page = client.get(f"/measures/series/{fresh.pk}/").content.decode()
+    exported = client.get(f"/measures/series/{fresh.pk}/export.svg").content.decode()
+    for svg in (page, exported):
+        assert svg.count('class="spc-point-incomplete"') == 1
+        assert f"<title>{label}: 99; incomplete: the period has not ended" in svg
+        assert (
+            f"Incomplete, drawn hollow (the period has not ended, so not used for the limits, rules or icons): {label}: 99."
+            in svg
+        )
+        # 99 is not an ordinary point: no filled marker carries it.
+        assert f"{label}: 99; common cause" not in svg and f"{label}: 99; special cause" not in svg
+    # A series whose every period has ended has no such marker.
+    assert (
+        'class="spc-point-incomplete"'
+        not in client.get(f"/measures/series/{late_series.pk}/").content.decode()
+    )

@@ -231,3 +231,48 @@ def test_uploads_left_unconfirmed_for_a_day_are_removed(tree, member, series, se
     client_for(member).post("/measures/import/", {"what": "observations", "file": upload})
     assert not stale.exists()
     assert len(list(folder.iterdir())) == 1
+
+
+# --- long lists are paged, 50 a page (the measure's series, the measures) ----------------------------
+
+
+def _rows(html: str) -> int:
+    body = html.split('<tbody class="nhsuk-table__body">', 1)[1].split("</tbody>", 1)[0]
+    return body.count('<tr class="nhsuk-table__row">')
+
+
+def test_the_measure_page_pages_its_series_50_at_a_time(tree, member):
+    from tests.factories import UnitFactory
+
+    measure = MeasureFactory(code="MANY", name="Many units", owner=tree["org"], is_indicator=True)
+    for i in range(53):
+        unit = UnitFactory(kind="team", code=f"T{i:03d}", name=f"Team {i:03d}", parent=tree["directorate"])
+        SeriesFactory(measure=measure, unit=unit)
+    client = client_for(member)
+    first = client.get(f"/measures/{measure.pk}/").content.decode()
+    assert _rows(first) == 50
+    assert "53 units observe Many units; 1 to 50 shown (page 1 of 2)" in first
+    assert 'class="nhsuk-pagination"' in first and "?page=2" in first
+    second = client.get(f"/measures/{measure.pk}/", {"page": 2}).content.decode()
+    assert _rows(second) == 3 and "51 to 53 shown (page 2 of 2)" in second
+    assert "T052" in second and "T052" not in first
+    # Past the end or not a number: the nearest page, never an error.
+    assert _rows(client.get(f"/measures/{measure.pk}/", {"page": 99}).content.decode()) == 3
+    assert _rows(client.get(f"/measures/{measure.pk}/", {"page": "x"}).content.decode()) == 50
+
+
+def test_one_series_reads_as_one_unit_and_has_no_pagination(tree, member, series):
+    html = client_for(member).get(f"/measures/{series.measure.pk}/").content.decode()
+    assert "1 unit observes Waiting time</caption>" in html and 'class="nhsuk-pagination"' not in html
+
+
+def test_the_measures_list_is_paged_and_keeps_the_search_in_its_page_links(tree, member):
+    for i in range(52):
+        MeasureFactory(code=f"FALL{i:02d}", name=f"Falls {i:02d}", owner=tree["org"])
+    MeasureFactory(code="OTHER", name="Something else", owner=tree["org"])
+    client = client_for(member)
+    first = client.get("/measures/", {"q": "Falls"}).content.decode()
+    assert _rows(first) == 50 and "52 measures; 1 to 50 shown (page 1 of 2)" in first
+    assert "?q=Falls&amp;page=2" in first
+    second = client.get("/measures/", {"q": "Falls", "page": 2}).content.decode()
+    assert _rows(second) == 2 and "Something else" not in second

@@ -227,3 +227,170 @@ def test_the_api_refuses_writes_to_a_derived_series_and_defines_a_summed_measure
         **auth,
     )
     assert made.status_code == 201 and made.json()["aggregation"] == "sum"
+
+
+# --- `spiral rollup`: the roll-up by hand ------------------------------------------------------------
+
+
+def _typed_without_roll_up(measure, unit, period, numerator, denominator):
+    """An observation written straight to the table (as a restore or a raw load would): no roll-up ran."""
+    from tests.factories import ObservationFactory, SeriesFactory
+
+    series = Series.objects.filter(measure=measure, unit=unit, derived=False).first() or SeriesFactory(
+        measure=measure, unit=unit
+    )
+    ObservationFactory(
+        series=series,
+        period_start=period,
+        numerator=numerator,
+        denominator=denominator,
+        value=numerator / denominator,
+    )
+
+
+def _rollup(*args: str) -> str:
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("rollup", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_rollup_command_adds_up_what_no_roll_up_has_seen_and_then_changes_nothing(tree) -> None:
+    p, (ra1, ra2, rb1) = tree["p"], tree["orgs"]
+    _typed_without_roll_up(p, ra1, JAN, 10, 100)
+    _typed_without_roll_up(p, ra2, JAN, 30, 200)
+    _typed_without_roll_up(p, rb1, JAN, 5, 50)
+    assert _derived(p, tree["icb_a"]) == {}
+
+    out = _rollup()
+    assert "Rolled up 1 measure (P-1): 4 derived series now held." in out
+    assert _derived(p, tree["icb_a"]) == {JAN: (40, 300, 40 / 300, 2)}
+    assert _derived(p, tree["nation"]) == {JAN: (45, 350, 45 / 350, 3)}
+    nation = Analysis.objects.get(series__measure=p, series__unit=tree["nation"])
+    assert not nation.stale and nation.points == 1  # the charts are recomputed, as the task does
+    versions = list(Observation.objects.filter(series__derived=True).values_list("pk", "version"))
+    _rollup()
+    assert list(Observation.objects.filter(series__derived=True).values_list("pk", "version")) == versions
+
+
+def test_the_rollup_command_takes_one_measure_or_one_unit(tree) -> None:
+    p, (ra1, _ra2, rb1) = tree["p"], tree["orgs"]
+    other = MeasureFactory(code="P-2", owner=tree["nation"], is_indicator=True, chart="p")
+    _typed_without_roll_up(p, ra1, JAN, 10, 100)
+    _typed_without_roll_up(other, rb1, JAN, 5, 50)
+
+    assert "Rolled up 1 measure (P-2)" in _rollup("--measure", "P-2")
+    assert _derived(other, tree["icb_b"]) == {JAN: (5, 50, 0.1, 1)} and _derived(p, tree["icb_a"]) == {}
+    assert "Rolled up 1 measure (P-1)" in _rollup("--unit", "QA1")  # only P-1 is observed beneath QA1
+    assert _derived(p, tree["icb_a"]) == {JAN: (10, 100, 0.1, 1)}
+    assert "Nothing to roll up: no indicator observed in or beneath RA1-T1" in _rollup("--unit", "RA1-T1")
+
+
+def test_the_rollup_command_says_when_a_measure_is_not_added_up(tree) -> None:
+    MeasureFactory(code="TEAM-ONLY", owner=tree["nation"], is_indicator=False)
+    out = _rollup("--measure", "TEAM-ONLY")
+    assert "TEAM-ONLY is not added up to the units above: only an indicator is" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--measure", "NOPE"], "No measure has the code 'NOPE'. Give the code of a measure as on its page"),
+        (
+            ["--unit", "ZZZ"],
+            "No unit has the code 'ZZZ'. Give the code of a unit as on its page under /units/",
+        ),
+    ],
+)
+def test_the_spiral_rollup_command_refuses_an_unknown_code_with_a_fix_and_a_non_zero_exit(
+    tree, capsys, args, message
+) -> None:
+    from spiral.cli import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["rollup", *args])
+    assert stopped.value.code != 0
+    err = capsys.readouterr().err
+    assert message in err and "leave out" in err and "Traceback" not in err
+
+
+# --- moving an organisation to another ICB re-runs the roll-up -----------------------------------------
+
+
+def _move(how: str, unit, new_parent) -> None:
+    """Move `unit` beneath `new_parent` the way a person does: the service, the page, the API or a file."""
+    import json
+
+    from django.test import Client
+
+    from spiral.organisations import services as org_services
+    from tests.assertions import bearer
+
+    admin = UserFactory(is_superuser=True, is_staff=True)
+    if how == "service":
+        org_services.move_unit(unit=unit, new_parent=new_parent, by=admin)
+    elif how == "import":
+        from spiral.organisations.imports import import_units
+
+        row = f"{unit.code},{unit.name},{unit.kind},{new_parent.code},{unit.organisation_type}\n"
+        result = import_units(
+            ("code,name,kind,parent_code,organisation_type\n" + row).encode(), by=admin, filename="units.csv"
+        )
+        assert result.applied, result.problems
+    elif how == "page":
+        response = client_for(admin).post(f"/units/{unit.code}/move/", {"parent_code": new_parent.code})
+        assert response.status_code == 302, response.content.decode()[:500]
+    else:
+        response = Client().patch(
+            f"/api/v1/units/{unit.code}",
+            json.dumps({"parent": new_parent.code}),
+            content_type="application/json",
+            **bearer(admin),
+        )
+        assert response.status_code == 200, response.content
+
+
+@pytest.mark.parametrize("how", ["service", "page", "api", "import"])
+def test_moving_an_organisation_to_another_icb_moves_its_figures_with_it(tree, how) -> None:
+    p, (ra1, ra2, rb1) = tree["p"], tree["orgs"]
+    _record(p, ra1, "2025-01", numerator=10, denominator=100)
+    _record(p, ra2, "2025-01", numerator=30, denominator=200)
+    _record(p, rb1, "2025-01", numerator=5, denominator=50)
+    assert _derived(p, tree["icb_a"]) == {JAN: (40, 300, 40 / 300, 2)}
+    assert _derived(p, tree["icb_b"]) == {JAN: (5, 50, 0.1, 1)}
+
+    _move(how, ra1, tree["icb_b"])
+
+    assert _derived(p, tree["icb_a"]) == {JAN: (30, 200, 0.15, 1)}  # no longer counts RA1's numbers
+    assert _derived(p, tree["icb_b"]) == {JAN: (15, 150, 0.1, 2)}  # and ICB B does
+    assert _derived(p, tree["region"]) == {JAN: (45, 350, 45 / 350, 3)}  # the region holds both: unchanged
+    for icb in ("icb_a", "icb_b"):  # their charts are current, not stale
+        analysis = Analysis.objects.get(series__measure=p, series__unit=tree[icb])
+        assert not analysis.stale and analysis.latest_value == pytest.approx(0.15 if icb == "icb_a" else 0.1)
+
+
+def test_moving_an_icbs_last_organisation_away_removes_its_derived_series(tree) -> None:
+    p, (_ra1, _ra2, rb1) = tree["p"], tree["orgs"]
+    _record(p, rb1, "2025-01", numerator=5, denominator=50)
+    assert Series.objects.filter(measure=p, unit=tree["icb_b"], derived=True).exists()
+
+    _move("service", rb1, tree["icb_a"])
+
+    assert not Series.objects.filter(measure=p, unit=tree["icb_b"]).exists()
+    assert _derived(p, tree["icb_a"]) == {JAN: (5, 50, 0.1, 1)}
+
+
+def test_moving_an_icb_to_another_region_moves_its_figures_to_that_region(tree) -> None:
+    p, (ra1, _ra2, rb1) = tree["p"], tree["orgs"]
+    north = UnitFactory(kind="region", parent=tree["nation"], code="Y60")
+    _record(p, ra1, "2025-01", numerator=10, denominator=100)
+    _record(p, rb1, "2025-01", numerator=5, denominator=50)
+
+    _move("service", tree["icb_b"], north)
+
+    assert _derived(p, tree["region"]) == {JAN: (10, 100, 0.1, 1)}
+    assert _derived(p, north) == {JAN: (5, 50, 0.1, 1)}
+    assert _derived(p, tree["nation"]) == {JAN: (15, 150, 0.1, 2)}

@@ -47,3 +47,50 @@ def test_an_empty_name_is_refused(tree, admin_user):
     with pytest.raises(ValidationError) as caught:
         services.create_unit(code="T9", name="  ", kind="team", parent=tree["org"], by=admin_user)
     assert caught.value.message_dict == {"name": ["Enter a name"]}
+
+
+def test_a_move_tells_the_apps_that_follow_the_hierarchy_once_and_a_refused_move_tells_none(
+    tree, admin_user, monkeypatch
+):
+    from spiral.organisations import extensions
+
+    heard = []
+    monkeypatch.setattr(extensions, "_units_moved", [])
+    extensions.register_units_moved(lambda units: heard.append([u.code for u in units]))
+    extensions.register_units_moved(extensions._units_moved[0])  # registering again changes nothing
+    services.move_unit(unit=tree["directorate"], new_parent=tree["other_org"], by=admin_user)
+    assert heard == [["RAA-MED"]]
+    with pytest.raises(ValidationError):
+        services.move_unit(unit=tree["org"], new_parent=tree["team"], by=admin_user)
+    services.move_unit(unit=tree["directorate"], new_parent=tree["other_org"], by=admin_user)  # already there
+    assert len(heard) == 1
+
+
+def test_a_units_import_tells_of_all_its_moves_once_at_the_end(tree, admin_user, monkeypatch):
+    from spiral.organisations import extensions
+    from spiral.organisations.imports import import_units
+
+    heard = []
+    monkeypatch.setattr(extensions, "_units_moved", [])
+    extensions.register_units_moved(lambda units: heard.append(sorted(u.code for u in units)))
+    data = (
+        b"code,name,kind,parent_code,organisation_type\n"
+        b"RAA-MED,Medicine,directorate,RBB,\n"
+        b"RBB-T1,District nurses,team,RAA-MED,\n"
+    )
+    result = import_units(data, by=admin_user, filename="units.csv")
+    assert result.applied, result.problems
+    assert heard == [["RAA-MED", "RBB-T1"]]
+    assert Unit.objects.get(code="RBB-T1").path.startswith(Unit.objects.get(code="RAA-MED").path)
+
+
+def test_a_failed_batch_of_moves_tells_nobody(tree, admin_user, monkeypatch):
+    from spiral.organisations import extensions
+
+    heard = []
+    monkeypatch.setattr(extensions, "_units_moved", [])
+    extensions.register_units_moved(heard.append)
+    with pytest.raises(ValidationError), extensions.moves_batched():
+        services.move_unit(unit=tree["directorate"], new_parent=tree["other_org"], by=admin_user)
+        services.move_unit(unit=tree["org"], new_parent=tree["team"], by=admin_user)
+    assert heard == []

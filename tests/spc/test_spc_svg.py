@@ -143,3 +143,58 @@ def test_run_chart_states_the_runs_verdict() -> None:
 
     assert "Non-random variation: a long run" in shifted
     assert "Random variation" in render_svg(analyse([5, 3, 6, 2, 7, 4, 8, 1, 6, 3], chart="run"), title="r")
+
+
+def _incomplete(root: ET.Element) -> list[ET.Element]:
+    return [c for c in root.iter(f"{SVG}circle") if c.get("class") == "spc-point-incomplete"]
+
+
+def test_a_pending_period_is_a_hollow_incomplete_marker_not_an_ordinary_point() -> None:
+    dates = [f"2025-{m:02d}" for m in range(1, 11)]
+    plain = parse(render_svg(analyse(WORKED, dates=dates), title="Falls"))
+    svg = render_svg(
+        analyse(WORKED, dates=dates), title="Falls", unit_label="falls", pending=[("2025-11", 99)]
+    )
+    root = parse(svg)
+
+    # The ten analysed points are as before, and one more marker stands apart from them.
+    ordinary = [
+        c for c in root.iter(f"{SVG}circle") if c.get("class") is None and c.find(f"{SVG}title") is not None
+    ]
+    assert len(ordinary) == len(point_titles(plain)) == 10
+    (marker,) = _incomplete(root)
+    assert marker.get("fill") == "#ffffff" and marker.get("stroke")  # hollow
+    assert marker.find(f"{SVG}title").text.startswith(
+        "2025-11: 99 falls; incomplete: the period has not ended"
+    )
+    # After the last analysed point.
+    assert float(marker.get("cx")) > max(float(c.get("cx")) for c in ordinary)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "incomplete" in texts  # on the chart, and in the legend
+    assert "2025-11" in texts  # the x axis reaches it
+    desc = root.find(f"{SVG}desc").text
+    assert "Latest (2025-10): 22 falls" in desc  # the headline is still the latest ended period
+    assert (
+        "Incomplete, drawn hollow (the period has not ended, so not used for the limits, rules or icons): 2025-11: 99 falls."
+        in desc
+    )
+    # The value does not count: limits, signals and icons read as on the chart without it.
+    alone = parse(render_svg(analyse(WORKED, dates=dates), title="Falls", unit_label="falls"))
+    assert desc.split(" Incomplete, drawn hollow")[0] == alone.find(f"{SVG}desc").text
+    assert "ncomplete" not in alone.find(f"{SVG}desc").text
+
+
+def test_without_pending_periods_nothing_is_marked_incomplete() -> None:
+    svg = render_svg(analyse(WORKED), title="Falls", pending=[("2025-11", None)])
+    assert not _incomplete(parse(svg)) and "incomplete" not in svg.lower()
+
+
+def test_a_chart_of_only_an_incomplete_period_draws_it_and_not_no_data() -> None:
+    root = parse(render_svg(analyse([]), title="Falls", pending=[("2025-11", 4)]))
+    assert len(_incomplete(root)) == 1
+    assert "No data to plot" not in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_a_bad_pending_item_is_a_clear_error() -> None:
+    with pytest.raises(SPCError, match=r"pending\[0\]: give \(label, value\)"):
+        render_svg(analyse(WORKED), title="Falls", pending=[("2025-11", "lots")])
