@@ -193,14 +193,14 @@ if __name__ == "__main__":  # setuptools runs this file as __main__; tests impor
         def run(self) -> None:
             super().run()
             try:
-                origin = place_model(IN_TREE)
+                origin = f"source tree: {place_model(IN_TREE)}"
             except OSError as error:  # a read-only checkout: the wheel still gets the model
                 if self.editable_mode:
                     raise ModelError(f"cannot place the search model in {IN_TREE}: {error}") from error
-                origin = f"not in the source tree ({error})"
+                origin = f"source tree: not written ({error})"
             if not self.editable_mode:
                 dest = Path(self.build_lib) / "spiral" / "knowledge" / "minilm"
-                origin = f"{origin}; {place_model(dest, reuse=IN_TREE)} into the wheel"
+                origin = f"{origin}; wheel: {place_model(dest, reuse=IN_TREE)}"
             print(f"spiral: search model in place ({origin})", file=sys.stderr)
 
     setup(cmdclass={"build_py": BuildPyWithModel})
