@@ -115,6 +115,27 @@ def test_cache_url_selects_redis_and_anything_else_is_refused(tmp_path):
     assert "must be a Redis address" in bad.stderr
 
 
+def _redis_running() -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", 6379)) == 0
+
+
+@pytest.mark.skipif(not _redis_running(), reason="no Redis on 127.0.0.1:6379 (.ci/run starts one)")
+def test_with_cache_url_kept_pages_and_counters_round_trip_through_redis(tmp_path):
+    """The Redis client is installed with Spiral: CACHE_URL alone makes a working shared cache."""
+    expression = (
+        "__import__('django.core.cache', fromlist=['caches']).caches['pages'].set('spiral-t', 'kept', 30), "
+        "__import__('django.core.cache', fromlist=['caches']).caches['pages'].get('spiral-t'), "
+        "__import__('django.core.cache', fromlist=['caches']).caches['default'].add('spiral-c', 1, 30)"
+    )
+    result = settings_of({"CACHE_URL": "redis://127.0.0.1:6379/8"}, tmp_path, expression)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith("(None, 'kept', ")
+
+
 def test_media_storage_s3_stores_uploads_in_a_private_bucket(tmp_path):
     env = {"MEDIA_STORAGE": "s3", "AWS_STORAGE_BUCKET_NAME": "spiral-uploads"}
     result = settings_of(
