@@ -75,8 +75,14 @@ PRODUCTION = {
 SETTINGS = dict(PRODUCTION)  # replaced by development settings with DEBUG off when collectstatic fails
 
 
+CACHE: dict[str, str] = {}  # CACHE_URL for gunicorn (--cache redis), empty for the database cache
+
+
 def _env(url: str, data_dir: Path, cache_off: bool) -> dict[str, str]:
     env = dict(os.environ, DATABASE_URL=url, SPIRAL_DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    env.pop("CACHE_URL", None)
+    env.pop("REDIS_URL", None)
+    env.update(CACHE)
     env.update(SETTINGS, SECURE_SSL_REDIRECT="0", DEBUG="0")
     env.pop("SPIRAL_DEMO", None)
     if cache_off:
@@ -190,7 +196,19 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="keep the demo in bench_load from an earlier run"
     )
+    parser.add_argument(
+        "--cache",
+        choices=("redis", "database"),
+        default="redis",
+        help="the shared cache of kept pages: Redis (REDIS_URL, default redis://127.0.0.1:6379/7, flushed "
+        "first), as a deployment of several machines has, or the database cache of the embedded default",
+    )
     args = parser.parse_args()
+    if args.cache == "redis":
+        CACHE["CACHE_URL"] = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/7"
+        import redis
+
+        redis.Redis.from_url(CACHE["CACHE_URL"]).flushdb()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
     server = (os.environ.get("DATABASE_URL") or PG_DEFAULT).rsplit("/", 1)[0]
@@ -236,7 +254,7 @@ def main() -> None:
             proc.wait(timeout=30)
     shutil.rmtree(data_dir, ignore_errors=True)
     load = os.getloadavg()
-    print(settings_name)
+    print(settings_name + f"; kept pages in {CACHE.get('CACHE_URL') or 'the database cache'}")
     print(
         f"gunicorn {args.workers} sync workers, PostgreSQL, wrk 2 threads x {args.connections} connections, "
         f"{args.seconds} s per page; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores"
