@@ -174,6 +174,19 @@ def parse_period(measure: Measure, value: Any) -> dt.date:
         raise ValidationError({"period": str(exc)}) from None
 
 
+# A peer's observation as `Point` takes it (in its fields' order), and the order peers are listed in.
+POINT_COLUMNS = (
+    "series__unit_id",
+    "series__unit__code",
+    "series__unit__name",
+    "series__unit__path",
+    "series_id",
+    "numerator",
+    "denominator",
+)
+BY_UNIT_NAME = ("series__unit__name", "series__unit__code")
+
+
 def peer_data(
     user: AnyUser, *, measure: Measure, group: PeerGroup, period: Any = None, everyone: bool = False
 ) -> PeerData:
@@ -191,16 +204,8 @@ def peer_data(
         Observation.objects.filter(
             _usable(), series__in=_peer_series(user, measure, group, everyone=everyone), period_start=start
         )
-        .values_list(
-            "series__unit_id",
-            "series__unit__code",
-            "series__unit__name",
-            "series__unit__path",
-            "series_id",
-            "numerator",
-            "denominator",
-        )
-        .order_by("series__unit__name", "series__unit__code")
+        .values_list(*POINT_COLUMNS)
+        .order_by(*BY_UNIT_NAME)
     )
     proportion = measure.is_proportion
     data.points.extend(point for point in (Point(*row) for row in rows) if _is_valid(point, proportion))  # type: ignore[arg-type]  # nulls: dropped by _is_valid
@@ -229,17 +234,8 @@ def peer_data_many(user: AnyUser, *, measures: list[Measure], group: PeerGroup) 
         at |= Q(series__measure_id=measure_id, period_start=last)
     rows = (
         Observation.objects.filter(_usable(), at, series__in=qs)
-        .values_list(
-            "series__measure_id",
-            "series__unit_id",
-            "series__unit__code",
-            "series__unit__name",
-            "series__unit__path",
-            "series_id",
-            "numerator",
-            "denominator",
-        )
-        .order_by("series__unit__name", "series__unit__code")
+        .values_list("series__measure_id", *POINT_COLUMNS)
+        .order_by(*BY_UNIT_NAME)
     )
     for measure_id, *row in rows:
         data = out[measure_id]
@@ -531,12 +527,10 @@ def _groups_data(
         rows = (
             Observation.objects.filter(_usable(), at, series__in=series)
             .values_list(
-                "series__unit_id", "series__unit__code", "series__unit__name", "series__unit__path",
-                "series_id", "numerator", "denominator", "series__unit__kind", "series__unit__organisation_type",
-                "period_start",
+                *POINT_COLUMNS, "series__unit__kind", "series__unit__organisation_type", "period_start"
             )
-            .order_by("series__unit__name", "series__unit__code")
-        )  # fmt: skip
+            .order_by(*BY_UNIT_NAME)
+        )
         proportion = measure.is_proportion
         for *row, kind, organisation_type, start in rows:
             k = key(kind, organisation_type)
