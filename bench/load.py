@@ -38,6 +38,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+import _scratch  # noqa: E402
+
 PG_DEFAULT = "postgres://postgres@127.0.0.1:5432/bench_load"
 GOAL_RPS, GOAL_P95_MS = 200.0, 250.0  # issue 13: against 2 gunicorn workers, cached pages
 PERSON, PASSWORD = "lead@example.com", "demo"
@@ -50,15 +53,6 @@ done = function(summary, latency, requests)
     latency:percentile(95) / 1000, latency:percentile(99) / 1000, bad))
 end
 """
-
-
-def _recreate(url: str) -> None:
-    import psycopg
-
-    base, name = url.rsplit("/", 1)
-    with psycopg.connect(base + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _free_port() -> int:
@@ -211,13 +205,13 @@ def main() -> None:
         redis.Redis.from_url(CACHE["CACHE_URL"]).flushdb()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    server = (os.environ.get("DATABASE_URL") or PG_DEFAULT).rsplit("/", 1)[0]
-    if not server.startswith("postgres"):
-        server = PG_DEFAULT.rsplit("/", 1)[0]
-    url = f"{server}/bench_load"
+    url = _scratch.pg_url("bench_load")
+    if not url.startswith("postgres"):  # DATABASE_URL names SQLite: the default server
+        url = PG_DEFAULT
     data_dir = Path(tempfile.mkdtemp(prefix="spiral-bench-load-"))
+    if not args.reuse and not _scratch.recreate_pg(url):
+        raise SystemExit(f"cannot create {url}")
     if not args.reuse:
-        _recreate(url)
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "spiral.cli", "demo", "--size", "medium", "--no-serve", "--no-embeddings"],
