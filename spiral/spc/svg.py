@@ -165,14 +165,15 @@ def _step_path(values: np.ndarray, frame: _Frame, periods: np.ndarray) -> str:
     return "".join(parts)
 
 
-def _value_path(values: np.ndarray, frame: _Frame) -> str:
+def _value_path(values: np.ndarray, frame: _Frame, start: int = 0) -> str:
+    """The line through the values (the first at period `start`), lifted over missing ones."""
     parts: list[str] = []
     pen_down = False
     for i, value in enumerate(values.tolist()):
         if not math.isfinite(value):
             pen_down = False
             continue
-        parts.append(f"{'L' if pen_down else 'M'}{frame.x(i):.2f},{frame.y(value):.2f}")
+        parts.append(f"{'L' if pen_down else 'M'}{frame.x(start + i):.2f},{frame.y(value):.2f}")
         pen_down = True
     return "".join(parts)
 
@@ -270,18 +271,11 @@ def _incomplete_points(
     n = len(values)
     chain = np.concatenate([values[-1:], [v for _, v in later]]) if n else np.array([v for _, v in later])
     offset = n - 1 if n else 0
-    parts: list[str] = []
-    pen_down = False
-    for k, value in enumerate(chain.tolist()):
-        if not math.isfinite(value):
-            pen_down = False
-            continue
-        parts.append(f"{'L' if pen_down else 'M'}{frame.x(offset + k):.2f},{frame.y(value):.2f}")
-        pen_down = True
+    line = _value_path(np.asarray(chain, dtype=float), frame, start=offset)
     out = ['<g class="spc-incomplete">']
-    if sum(p.startswith("L") for p in parts):
+    if "L" in line:
         out.append(
-            f'<path d="{"".join(parts)}" fill="none" stroke="{COLOURS["line"]}" stroke-width="1.5" '
+            f'<path d="{line}" fill="none" stroke="{COLOURS["line"]}" stroke-width="1.5" '
             f'stroke-dasharray="4 3"/>'
         )
     for k, (label, value) in enumerate(later):
