@@ -52,7 +52,8 @@ def _nested_keys(node: nodes.Node) -> Iterator[str]:
         for pair in node.items:
             if isinstance(pair.key, nodes.Const) and isinstance(pair.key.value, str):
                 yield pair.key.value
-            yield from _nested_keys(pair.value)
+            if not (isinstance(pair.key, nodes.Const) and pair.key.value == "attributes"):
+                yield from _nested_keys(pair.value)  # an element's own HTML attributes are free
     elif isinstance(node, nodes.List | nodes.Tuple):
         for item in node.items:
             yield from _nested_keys(item)
