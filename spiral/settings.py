@@ -274,7 +274,15 @@ if MEDIA_STORAGE == "s3":
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Security headers. The NHS font comes from assets.nhs.uk (offline it falls back to Arial).
+# The NHS font (Frutiger) is served by assets.nhs.uk, another origin: by default no page asks for it, so
+# nothing leaves the site's origin and a self-hosted, offline or locked-down deployment does not wait for a
+# host it cannot reach (text is set in the fallback stack: a local Frutiger, else Arial, else sans-serif).
+# SPIRAL_NHS_FONT=1 links the font's stylesheet (vendor/nhsuk/nhsuk-fonts.css, split out by `make assets`)
+# and lets the CSP load fonts from that host.
+NHS_FONT = env_bool("SPIRAL_NHS_FONT", False)
+NHS_FONT_ORIGIN = "https://assets.nhs.uk"
+
+# Security headers.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -283,7 +291,7 @@ CONTENT_SECURITY_POLICY = {
         # and the NHS.UK script sets styles through the CSSOM (element.style), which it allows too.
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        "font-src": [SELF, "https://assets.nhs.uk"],
+        "font-src": [SELF, NHS_FONT_ORIGIN] if NHS_FONT else [SELF],
         "connect-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],
