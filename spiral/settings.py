@@ -3,8 +3,9 @@
 Variables: SPIRAL_ENV (development|production), SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASE_URL,
 SPIRAL_DATA_DIR (default ./var), DATABASE_REPLICA_URLS, DATABASE_POOL_MAX, CACHE_URL or REDIS_URL (optional
 shared cache), MEDIA_STORAGE (filesystem|s3), SPIRAL_TASKS (immediate|database),
-SPIRAL_DEMO (set by `spiral demo`: allows the fixed demo sign-ins), SPIRAL_SESSION_MAX_AGE and
-SPIRAL_SESSION_IDLE (seconds), SPIRAL_BEHIND_PROXY, SECURE_HSTS_SECONDS, CSRF_TRUSTED_ORIGINS.
+SPIRAL_DEMO (set by `spiral demo`: allows the fixed demo sign-ins, and DEBUG is off unless set),
+SPIRAL_SESSION_MAX_AGE and SPIRAL_SESSION_IDLE (seconds), SPIRAL_BEHIND_PROXY, SECURE_HSTS_SECONDS,
+CSRF_TRUSTED_ORIGINS, SPIRAL_NHS_FONT (load the NHS font from assets.nhs.uk).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ if PRODUCTION:
 else:
     # Development only: a fixed key is fine on a laptop and never used in production (above).
     SECRET_KEY = env_str("SECRET_KEY", "development-only-secret-key-not-for-production-use-0123456789")
-    DEBUG = env_bool("DEBUG", True)
+    # The demo shows Spiral to people: it answers as a deployment does, with Spiral's own error pages,
+    # never Django's debug page listing every address (DEBUG=1 still turns that on). Static files are
+    # served by WhiteNoise from the source folders either way (WHITENOISE_USE_FINDERS below).
+    DEBUG = env_bool("DEBUG", not env_bool("SPIRAL_DEMO", False))
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 DEMO_MODE = env_bool("SPIRAL_DEMO", False) and not PRODUCTION
