@@ -7,6 +7,7 @@ Debian's Chromium through Playwright, as tests/e2e/test_browser.py; skipped with
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import time
@@ -34,6 +35,20 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: make test installs it"
 )
 expect = sync_api.expect
+
+
+@pytest.fixture(autouse=True)
+def _default_scale(transactional_db: Any) -> None:
+    """A transactional test empties every table after it, the progress scale its data migration made
+    too: put it back (the projects these tests make need it)."""
+    from django.apps import apps
+
+    from spiral.projects.models import ProgressScale
+
+    if not ProgressScale.objects.filter(is_default=True).exists():
+        importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi").add_ihi_scale(
+            apps, None
+        )
 
 
 @pytest.fixture
@@ -88,7 +103,7 @@ def _sign_in(page: Any, base: str, email: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_no_page_requests_anything_from_another_origin(
     live_server: Any, tree: dict[str, Any], recorded: tuple[Any, list[str]]
 ) -> None:
@@ -116,7 +131,7 @@ def test_no_page_requests_anything_from_another_origin(
     print("page load times (s):", {p: round(t, 3) for p, t in timings.items()})
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_starting_a_project_lists_overlapping_work_as_the_aim_is_typed(
     live_server: Any, tree: dict[str, Any], recorded: tuple[Any, list[str]]
 ) -> None:
