@@ -151,11 +151,13 @@ def _work_like(request: HttpRequest, data: Any) -> list[extensions.SimilarWork] 
     return extensions.work_like(request.user, unit, draft)
 
 
+@require_POST
 def project_new_similar(request: SignedInRequest) -> HttpResponse:
-    """The start-a-project form's list of similar work, alone: the form's script asks for it as the
-    title and aim are typed (without JavaScript the form's button re-renders the whole form)."""
+    """The start-a-project form's list of similar work, alone: the form's script sends the form here as
+    the title and aim are typed (without JavaScript the form's button re-renders the whole form). A POST,
+    so what is typed stays out of addresses and access logs; nothing is saved."""
     require(request.user, Permission.CREATE_PROJECT)
-    return render(request, "projects/_similar_work.jinja", {"similar": _work_like(request, request.GET)})
+    return render(request, "projects/_similar_work.jinja", {"similar": _work_like(request, request.POST)})
 
 
 def project_new(request: SignedInRequest) -> HttpResponse:

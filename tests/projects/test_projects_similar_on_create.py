@@ -78,7 +78,7 @@ def test_the_fragment_lists_similar_work_for_the_forms_script(
     alike: dict[str, Project], member: User
 ) -> None:
     query = {k: v for k, v in DRAFT.items() if k in ("unit", "title", "aim")}
-    response = client_for(member).get("/projects/new/similar/", query)
+    response = client_for(member).post("/projects/new/similar/", query)
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html  # a fragment, not a page
@@ -89,14 +89,14 @@ def test_the_fragment_lists_similar_work_for_the_forms_script(
 
 
 def test_the_fragment_says_when_nothing_is_alike(alike: dict[str, Project], member: User) -> None:
-    html = client_for(member).get("/projects/new/similar/", {"title": "Zebra crossings"}).content.decode()
+    html = client_for(member).post("/projects/new/similar/", {"title": "Zebra crossings"}).content.decode()
     assert "No saved project looks like this one yet." in html
 
 
 def test_the_fragment_without_a_unit_lists_everything_as_elsewhere(
     alike: dict[str, Project], member: User
 ) -> None:
-    html = client_for(member).get("/projects/new/similar/", {"title": DRAFT["title"]}).content.decode()
+    html = client_for(member).post("/projects/new/similar/", {"title": DRAFT["title"]}).content.decode()
     assert "Others nearby" not in html
     assert "Text message reminders for missed appointments" in html
 
@@ -104,9 +104,14 @@ def test_the_fragment_without_a_unit_lists_everything_as_elsewhere(
 def test_the_fragment_refuses_anonymous_and_people_who_may_not_start_projects(
     alike: dict[str, Project],
 ) -> None:
-    assert client_for(None).get("/projects/new/similar/", {"title": "x"}).status_code == 302
+    assert client_for(None).post("/projects/new/similar/", {"title": "x"}).status_code == 302
     nobody = UserFactory()
-    assert client_for(nobody).get("/projects/new/similar/", {"title": "x"}).status_code == 403
+    assert client_for(nobody).post("/projects/new/similar/", {"title": "x"}).status_code == 403
+
+
+def test_the_fragment_takes_what_is_typed_by_post_only(alike: dict[str, Project], member: User) -> None:
+    # Typed text stays out of addresses (and so out of access logs).
+    assert client_for(member).get("/projects/new/similar/", {"title": "x"}).status_code == 405
 
 
 def test_a_form_sent_with_errors_shows_similar_work_too(alike: dict[str, Project], member: User) -> None:

@@ -12,16 +12,16 @@ if (similar && similar.dataset.similarUrl) {
   let timer = null;
   let asked = "";
   const refresh = async () => {
-    const query = new URLSearchParams();
-    for (const name of fields) {
-      const field = form.elements.namedItem(name);
-      if (field && field.value) query.set(name, field.value);
-    }
-    const wanted = query.toString();
+    // The form as typed (with its CSRF token), sent by POST: nothing typed goes into an address.
+    const body = new FormData(form);
+    body.delete("check_similar");
+    const wanted = fields.map((name) => body.get(name) || "").join("\u0000");
     if (wanted === asked) return;
     asked = wanted;
     try {
-      const response = await fetch(`${similar.dataset.similarUrl}?${wanted}`, {
+      const response = await fetch(similar.dataset.similarUrl, {
+        method: "POST",
+        body,
         credentials: "same-origin",
         headers: { Accept: "text/html" },
       });
