@@ -35,6 +35,7 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: make test installs it"
 )
 expect = sync_api.expect
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
 
 
 @pytest.fixture(autouse=True)
@@ -156,3 +157,6 @@ def test_starting_a_project_lists_overlapping_work_as_the_aim_is_typed(
     assert page.url == f"{base}/projects/new/"  # nothing was sent: the form is as typed
     assert page.input_value("#id_title") == "Text reminders for missed outpatient appointments"
     assert _foreign(requested, base) == []
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python missing")
+    results = axe.Axe().run(page, options=AXE_OPTIONS)
+    assert not results.response["violations"], results.generate_report()
