@@ -42,6 +42,11 @@ def alike(tree: dict[str, Unit]) -> dict[str, Project]:
             unit=tree["directorate"], title="Car parking", aim="More parking spaces for staff"
         ),
     }
+    # Unrelated work around them, as in any catalogue: ranking by words needs a corpus in which the
+    # shared words are rare (on three documents every word is common and BM25 weighs it at nothing).
+    for topic in ("Pressure ulcers", "Sepsis screening", "Falls at night", "Discharge before noon",
+                  "Insulin errors", "Staff wellbeing", "Hand hygiene", "Sleep on the ward"):  # fmt: skip
+        ProjectFactory(unit=far_org, title=topic, aim=f"Improve {topic.lower()} by spring")
     search.rebuild()
     return made
 
