@@ -68,10 +68,18 @@ audit: $(BIN)/.installed-test
 # The compiled CSS asks for /assets/images/...; WhiteNoise serves $(VENDOR)/root at the site root.
 # The source maps are copied too: the CSS and JavaScript end by naming theirs, and `collectstatic`
 # (WhiteNoise's manifest storage) stops when a file that a stylesheet or script refers to is missing.
+# The compiled CSS's @font-face rules fetch Frutiger from assets.nhs.uk: where that host is unreachable
+# every page waits for it. They are moved to nhsuk-fonts.css, which pages link only when the deployment
+# sets SPIRAL_NHS_FONT=1; by default nothing leaves the site's origin and text is set at once in the
+# stack's fallback (Frutiger if installed locally, else Arial, else the system sans-serif).
+NHSUK_DIST := node_modules/nhsuk-frontend/dist/nhsuk
 $(VENDOR)/.installed: package.json Makefile
 	npm install --no-package-lock --no-audit --no-fund --loglevel=error
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/nhsuk $(VENDOR)/root
-	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
+	sed -E 's/@font-face\{[^}]*\}//g' $(NHSUK_DIST)/nhsuk-frontend.min.css > $(VENDOR)/nhsuk/nhsuk-frontend.min.css
+	grep -oE '@font-face\{[^}]*\}' $(NHSUK_DIST)/nhsuk-frontend.min.css > $(VENDOR)/nhsuk/nhsuk-fonts.css
+	! grep -qE 'url\(.?(https?:)?//' $(VENDOR)/nhsuk/nhsuk-frontend.min.css
+	cp $(NHSUK_DIST)/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css.map node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js.map $(VENDOR)/nhsuk/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/root/assets
 	touch $@

@@ -3,8 +3,9 @@
 Variables: SPIRAL_ENV (development|production), SECRET_KEY, DEBUG, ALLOWED_HOSTS, DATABASE_URL,
 SPIRAL_DATA_DIR (default ./var), DATABASE_REPLICA_URLS, DATABASE_POOL_MAX, CACHE_URL or REDIS_URL (optional
 shared cache), MEDIA_STORAGE (filesystem|s3), SPIRAL_TASKS (immediate|database),
-SPIRAL_DEMO (set by `spiral demo`: allows the fixed demo sign-ins), SPIRAL_SESSION_MAX_AGE and
-SPIRAL_SESSION_IDLE (seconds), SPIRAL_BEHIND_PROXY, SECURE_HSTS_SECONDS, CSRF_TRUSTED_ORIGINS.
+SPIRAL_DEMO (set by `spiral demo`: allows the fixed demo sign-ins, and DEBUG is off unless set),
+SPIRAL_SESSION_MAX_AGE and SPIRAL_SESSION_IDLE (seconds), SPIRAL_BEHIND_PROXY, SECURE_HSTS_SECONDS,
+CSRF_TRUSTED_ORIGINS, SPIRAL_NHS_FONT (load the NHS font from assets.nhs.uk).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ if PRODUCTION:
 else:
     # Development only: a fixed key is fine on a laptop and never used in production (above).
     SECRET_KEY = env_str("SECRET_KEY", "development-only-secret-key-not-for-production-use-0123456789")
-    DEBUG = env_bool("DEBUG", True)
+    # The demo shows Spiral to people: it answers as a deployment does, with Spiral's own error pages,
+    # never Django's debug page listing every address (DEBUG=1 still turns that on). Static files are
+    # served by WhiteNoise from the source folders either way (WHITENOISE_USE_FINDERS below).
+    DEBUG = env_bool("DEBUG", not env_bool("SPIRAL_DEMO", False))
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 
 DEMO_MODE = env_bool("SPIRAL_DEMO", False) and not PRODUCTION
@@ -274,7 +278,15 @@ if MEDIA_STORAGE == "s3":
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# Security headers. The NHS font comes from assets.nhs.uk (offline it falls back to Arial).
+# The NHS font (Frutiger) is served by assets.nhs.uk, another origin: by default no page asks for it, so
+# nothing leaves the site's origin and a self-hosted, offline or locked-down deployment does not wait for a
+# host it cannot reach (text is set in the fallback stack: a local Frutiger, else Arial, else sans-serif).
+# SPIRAL_NHS_FONT=1 links the font's stylesheet (vendor/nhsuk/nhsuk-fonts.css, split out by `make assets`)
+# and lets the CSP load fonts from that host.
+NHS_FONT = env_bool("SPIRAL_NHS_FONT", False)
+NHS_FONT_ORIGIN = "https://assets.nhs.uk"
+
+# Security headers.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -283,7 +295,7 @@ CONTENT_SECURITY_POLICY = {
         # and the NHS.UK script sets styles through the CSSOM (element.style), which it allows too.
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        "font-src": [SELF, "https://assets.nhs.uk"],
+        "font-src": [SELF, NHS_FONT_ORIGIN] if NHS_FONT else [SELF],
         "connect-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],

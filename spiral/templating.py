@@ -37,6 +37,18 @@ def get_messages(request: Any) -> list[Any]:
     return list(messages.get_messages(request))
 
 
+class TemplateSettings:
+    """The few settings templates may read (`settings.NHS_FONT`), read when used: not the whole module,
+    which holds secrets, and not a copy taken at start-up, which a test's override would not reach."""
+
+    NAMES = frozenset({"DEMO_MODE", "DEBUG", "NHS_FONT"})
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.NAMES:
+            raise AttributeError(name)
+        return getattr(settings, name)
+
+
 def environment(**options: Any) -> Environment:
     options.pop("loader", None)
     options["undefined"] = ChainableUndefined
@@ -55,7 +67,7 @@ def environment(**options: Any) -> Environment:
         can=permissions.can,
         P=permissions.Permission,
         get_messages=get_messages,
-        settings={"DEMO_MODE": settings.DEMO_MODE, "DEBUG": settings.DEBUG},
+        settings=TemplateSettings(),
     )
     env.filters.update(date=fmt_date, number=fmt_number)
     return env

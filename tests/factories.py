@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 import factory
@@ -101,6 +103,43 @@ class TeamMemberFactory(factory.django.DjangoModelFactory):
     project = factory.SubFactory(ProjectFactory)
     user = factory.SubFactory(UserFactory)
     role = "member"
+
+
+class ChangeIdeaFactory(factory.django.DjangoModelFactory):
+    """A change idea: the driver diagram node PDSA cycles test."""
+
+    class Meta:
+        model = "projects.DriverNode"
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = "change_idea"
+    text = factory.Sequence(lambda n: f"Change idea {n}")
+
+
+class PdsaCycleFactory(factory.django.DjangoModelFactory):
+    """A PDSA cycle of a change idea; give `started_on` / `planned_start` for when it happened (the row's
+    `created_at` is when it was recorded, which may be much later)."""
+
+    class Meta:
+        model = "projects.PdsaCycle"
+
+    change_idea = factory.SubFactory(ChangeIdeaFactory)
+    project = factory.LazyAttribute(lambda c: c.change_idea.project)
+    number = factory.Sequence(lambda n: n + 1)
+    objective = "Test the change on one shift"
+
+
+class ProgressScoreFactory(factory.django.DjangoModelFactory):
+    """One month's self-assessed progress score."""
+
+    class Meta:
+        model = "projects.ProgressScore"
+
+    project = factory.SubFactory(ProjectFactory)
+    month = factory.LazyFunction(lambda: dt.date.today().replace(day=1))
+    score = Decimal("2.0")
+    role = "self"
+    scale = factory.LazyAttribute(lambda s: s.project.scale)
 
 
 # --- measurement ------------------------------------------------------------------------------------

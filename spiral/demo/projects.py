@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -270,8 +271,9 @@ class _Builder:
         self.topic_links.append(Project.topics.through(project_id=pk, topic_id=self.topics[topic].pk))
         self.team(project, team, n)
         idea_nodes = self.diagram(project, drivers, ideas)
-        self.ramps(project, idea_nodes, stage, start)
-        self.progress(project, stage, start, stuck=n % 9 == 4)
+        stuck = n % 9 == 4
+        self.ramps(project, idea_nodes, stage, start, stuck=stuck)
+        self.progress(project, stage, start, stuck=stuck)
 
     def team(self, project: Project, team: Any, n: int) -> None:
         rng = self.rng
@@ -334,10 +336,13 @@ class _Builder:
             out.append(idea)
         return out
 
-    def ramps(self, project: Project, ideas: list[DriverNode], stage: str, start: dt.date) -> None:
+    def ramps(
+        self, project: Project, ideas: list[DriverNode], stage: str, start: dt.date, *, stuck: bool = False
+    ) -> None:
         if stage in ("scoping", "diagnosing") or not ideas:
             return
         rng = self.rng
+        first = len(self.cycles)
         depth = {"testing": 2, "implementing": 3, "sustaining": 4, "spreading": 4}[stage]
         day = start + dt.timedelta(days=30)
         for idea in ideas[: rng.randint(1, min(3, len(ideas)))]:
@@ -384,6 +389,41 @@ class _Builder:
                     )
                 )
                 day += dt.timedelta(days=7 * number + rng.randint(7, 21))
+        own = self.cycles[first:]
+        if own and not stuck and project.status == "active" and stage in ("testing", "implementing"):
+            self._cycle_under_way(project, own)
+
+    def _cycle_under_way(self, project: Project, own: list[PdsaCycle]) -> None:
+        """A team at work tests all the time: its latest cycle started in the last six weeks (a coach sees
+        "no PDSA cycle in 60 days" only on the stuck ones). Its own random stream, so the rest of the
+        demo is as it was for the seed."""
+        latest = max(own, key=lambda c: c.started_on or dt.date.min)
+        if latest.started_on and (self.today - latest.started_on).days <= 45:
+            return
+        rng = random.Random(project.pk)
+        day = self.today - dt.timedelta(days=rng.randint(5, 40))
+        number = 1 + max(c.number for c in own if c.change_idea_id == latest.change_idea_id)
+        self.cycles.append(
+            PdsaCycle(
+                pk=next(self.ids["cycle"]),
+                project_id=project.pk,
+                change_idea_id=latest.change_idea_id,
+                number=number,
+                purpose="implement",
+                objective=f"{OBJECTIVES[min(number, 4) - 1]}: the next scale up",
+                questions="Is it done reliably at the larger scale?",
+                prediction=f"It will be done for at least {min(95, 60 + 10 * number)}% of patients",
+                predicted_at=timezone.make_aware(dt.datetime.combine(day, dt.time(9))),
+                plan_who="Nurse in charge",
+                plan_when="Day and night shifts",
+                plan_where=project.unit.name,
+                data_to_collect="Tally of eligible patients and how many got the change",
+                scale_of_test=SCALES[min(number, 4) - 1],
+                planned_start=day,
+                planned_end=day + dt.timedelta(days=28),
+                started_on=day,
+            )
+        )
 
     def progress(self, project: Project, stage: str, start: dt.date, *, stuck: bool) -> None:
         if project.status == "draft":
@@ -391,6 +431,7 @@ class _Builder:
         first = start.replace(day=1)
         months = (self.today.year - first.year) * 12 + self.today.month - first.month
         final = STAGE_SCORE[stage]
+        climbing = not stuck and project.status == "active" and stage in ("testing", "implementing")
         score = 1.0
         latest = None
         for i in range(months + 1):
@@ -404,7 +445,10 @@ class _Builder:
                 pass  # the same score for the last months: a coach signal
             elif score < final and self.rng.random() < 0.6 + 0.1 * (remaining < 3):
                 score = min(final, score + 0.5)
-            latest = Decimal(f"{score:.1f}")
+            # Still climbing: the last months rise towards the stage's score, not level at it (the
+            # score shown, not the one drawn, so the seed's random stream is as it was).
+            shown = max(1.0, min(score, final - 0.5 * remaining)) if climbing else score
+            latest = Decimal(f"{shown:.1f}")
             self.scores.append(
                 ProgressScore(
                     pk=next(self.ids["score"]),

@@ -48,3 +48,9 @@ class KnowledgeConfig(AppConfig):
         audit.on_change(
             ("projects.Project", "projects.DriverNode", "projects.PdsaCycle"), tasks.projects_changed
         )
+
+        from spiral.knowledge import queries
+        from spiral.projects import extensions
+
+        # The start-a-project form shows saved projects like the one being written.
+        extensions.register_work_like(queries.work_like_for_form)

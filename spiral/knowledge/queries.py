@@ -27,6 +27,7 @@ from spiral.measurement import presenters as m_presenters
 from spiral.measurement.models import Series
 from spiral.organisations.models import Unit, UnitKind, User
 from spiral.organisations.permissions import Permission, get_or_deny, visible_to
+from spiral.projects.extensions import SimilarWork
 from spiral.projects.models import (
     AimAchieved,
     PdsaCycle,
@@ -274,6 +275,91 @@ def coherence(user: AnyUser, project: Project, *, limit: int = 10) -> list[Overl
     for p in nearby.filter(pk__in=list(close)):
         out.setdefault(p.pk, Overlap(p, f"a very similar aim ({close[p.pk]:.0%} alike)"))
     return list(out.values())[:limit]
+
+
+@dataclass
+class DraftMatch:
+    """A saved project like one being written: `nearby` when it is active in the same organisation or
+    system (the overlap to talk about before starting), else a project elsewhere to learn from."""
+
+    project: Project
+    similarity: float
+    nearby: bool
+    reason: str
+    improvement_shown: bool
+
+
+DRAFT_SIMILARITY = 0.35  # below this (relative word rank, or cosine with the model) a match is noise
+
+
+def work_like(
+    user: AnyUser,
+    *,
+    title: str,
+    aim: str = "",
+    problem: str = "",
+    aim_measure: str = "",
+    unit: Unit | None = None,
+    limit: int = 6,
+) -> list[DraftMatch]:
+    """Projects the user may see that look like one not yet saved (the start-a-project form): those
+    nearby first (active or draft in the unit's organisation or system), then the closest elsewhere.
+    The same signals as `coherence` and `similar_projects`, from the text typed so far."""
+    text = " ".join(p.strip() for p in (title, aim, problem[:300]) if p and p.strip())
+    pairs = search.similar_to_text(DocKind.PROJECT, text, limit=limit * 4)
+    close = {i: s for i, s in pairs if s >= DRAFT_SIMILARITY}
+    visible = visible_to(user, Project.objects.select_related("unit"))
+    nearby_qs = visible.none()
+    if unit is not None:
+        nearby_qs = visible.filter(
+            _system_of(unit).subtree_q("unit__"), status__in=[Status.ACTIVE, Status.DRAFT]
+        )
+    same_measure = (
+        set(nearby_qs.filter(aim_measure__iexact=aim_measure.strip()).values_list("pk", flat=True)[:limit])
+        if aim_measure.strip()
+        else set()
+    )
+    near = set(nearby_qs.filter(pk__in=list(close)).values_list("pk", flat=True)) | same_measure
+    found = {p.pk: p for p in visible.filter(pk__in=[*close, *same_measure])}
+    improving = set(
+        Project.objects.filter(pk__in=list(found))
+        .filter(search.improvement_shown_q())
+        .values_list("pk", flat=True)
+    )
+    out = []
+    for pk, project in found.items():
+        if pk in same_measure:
+            reason = "the same outcome measure"
+        elif pk in near:
+            reason = f"a similar aim ({close[pk]:.0%} alike)"
+        else:
+            reason = ""
+        out.append(DraftMatch(project, round(close.get(pk, 1.0), 3), pk in near, reason, pk in improving))
+    out.sort(key=lambda m: (not m.nearby, -m.similarity, m.project.title))
+    return out[:limit]
+
+
+def work_like_for_form(user: AnyUser, unit: Unit | None, draft: dict[str, str]) -> list[SimilarWork]:
+    """`work_like` as the projects app's extension point wants it (spiral.projects.extensions)."""
+    return [
+        SimilarWork(
+            title=m.project.title,
+            href=f"/projects/{m.project.pk}/",
+            where=m.project.unit.name,
+            stage=m.project.get_stage_display(),
+            nearby=m.nearby,
+            reason=m.reason,
+            improvement_shown=m.improvement_shown,
+        )
+        for m in work_like(
+            user,
+            unit=unit,
+            title=draft.get("title", ""),
+            aim=draft.get("aim", ""),
+            problem=draft.get("problem", ""),
+            aim_measure=draft.get("aim_measure", ""),
+        )
+    ]
 
 
 # --- field tests --------------------------------------------------------------------------------------

@@ -1005,6 +1005,28 @@ def similar_documents(kind: str, object_id: int, *, limit: int = 10) -> list[tup
             return [(int(v.object_ids[i]), float(sims[i])) for i in order if int(v.ids[i]) != doc.pk][:limit]
     ranks = _word_ranks(parse(doc.title + " " + doc.body[:200], correct=False), [kind])
     ranks.pop(doc.pk, None)
+    return _relative(ranks)[:limit]
+
+
+def similar_to_text(kind: str, text: str, *, limit: int = 10) -> list[tuple[int, float]]:
+    """(object id, similarity) of the documents of `kind` nearest in meaning to a text that is not
+    indexed (a project being written, before it is saved): as `similar_documents`, the text embedded
+    with the model, else its first words as the query."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    if embeddings.available():
+        v = vectors(kind)
+        query = embeddings.encode([text]) if len(v.ids) else None
+        if query is not None:
+            with embeddings.one_blas_thread():
+                sims = v.matrix @ query[0]
+            order = np.argsort(-sims)[:limit]
+            return [(int(v.object_ids[i]), float(sims[i])) for i in order]
+    return _relative(_word_ranks(parse(text[:300], correct=False), [kind]))[:limit]
+
+
+def _relative(ranks: dict[int, tuple[float, str, int]]) -> list[tuple[int, float]]:
+    """Word ranks as (object id, rank relative to the best), best first."""
     top = max((r for r, _, _ in ranks.values()), default=1.0) or 1.0
-    pairs = sorted(((oid, r / top) for r, _, oid in ranks.values()), key=lambda x: -x[1])
-    return pairs[:limit]
+    return sorted(((oid, r / top) for r, _, oid in ranks.values()), key=lambda x: -x[1])

@@ -216,6 +216,7 @@ PAGES: list[Route] = [
     Route("projects:mine", "", _read(VIEW_PROJECT)),
     Route("projects:coaching", "", _read(VIEW_PROJECT)),
     Route("projects:new", "", _form(_any(P.CREATE_PROJECT)), "and on the unit chosen"),
+    Route("projects:new-similar", "", _post(_any(P.CREATE_PROJECT)), "lists only projects one may see"),
     Route("projects:unit", "unit", _read(VIEW_PROJECT), "redirects to the portfolio of the unit"),
     Route("projects:detail", "project", _read(VIEW_PROJECT)),
     Route("projects:edit", "project", _form(CHANGE_PROJECT)),

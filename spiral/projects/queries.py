@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from spiral.core.types import AnyUser
@@ -36,6 +37,11 @@ from spiral.projects.models import (
 NO_CYCLE_DAYS = 60
 UNCHANGED_SCORE_MONTHS = 3
 NO_DATA_PERIODS = 2
+
+# The stages whose work is PDSA cycles, where a month without one or a score standing still means the
+# project is stuck. Sustaining and spreading hold a gain that has been made: cycles are no longer
+# expected and a steady score is the point; there a falling score is the warning (as it is everywhere).
+CYCLING_STAGES = frozenset({Stage.SCOPING, Stage.DIAGNOSING, Stage.TESTING, Stage.IMPLEMENTING})
 
 
 def projects(
@@ -272,7 +278,12 @@ class CoachedProject:
 
 
 def coached_projects(user: User, *, today: dt.date | None = None) -> list[CoachedProject]:
-    """Every open project the user coaches (project role coach), with signals of a stuck project."""
+    """Every open project the user coaches (project role coach), with signals of a stuck project.
+
+    Signals come from what happened, not from when it was recorded: a cycle counts from the day it
+    started (or was planned to start, until it is marked started), never from when its record was made,
+    and a cycle planned for the future has not happened yet. Each signal applies to the stages where it
+    means something (CYCLING_STAGES; drafts are still shaping their aim and get no cycle signal)."""
     from spiral.projects import measures
 
     today = today or timezone.localdate()
@@ -283,31 +294,36 @@ def coached_projects(user: User, *, today: dt.date | None = None) -> list[Coache
         .order_by("title", "id")
     )
     ids = [p.pk for p in qs]
-    last_cycle: dict[int, dt.date] = {}
-    for row in (
+    last_cycle: dict[int, dt.date] = dict(
         PdsaCycle.objects.filter(project_id__in=ids)
+        .annotate(began=Coalesce("started_on", "planned_start"))
+        .filter(began__lte=today)
         .values("project_id")
-        .annotate(started=Max("started_on"), planned=Max("planned_start"), created=Max("created_at"))
-    ):
-        dates = [d for d in (row["started"], row["planned"]) if d] + [timezone.localdate(row["created"])]
-        last_cycle[row["project_id"]] = max(dates)
+        .annotate(last=Max("began"))
+        .values_list("project_id", "last")
+    )
     recent: dict[int, dict[dt.date, Decimal]] = {}
     since = (today.replace(day=1) - dt.timedelta(days=31 * UNCHANGED_SCORE_MONTHS)).replace(day=1)
     for pid, month, score in ProgressScore.objects.filter(
-        project_id__in=ids, role=ScoreRole.SELF, month__gte=since
+        project_id__in=ids, role=ScoreRole.SELF, month__gte=since, month__lte=today
     ).values_list("project_id", "month", "score"):
         recent.setdefault(pid, {})[month] = score
     missing_data = measures.projects_without_recent_outcome_data(ids, periods=NO_DATA_PERIODS, today=today)
     out = []
     for project in qs:
         signals = []
+        cycling = project.stage in CYCLING_STAGES
         last = last_cycle.get(project.pk)
-        if last is None or (today - last).days > NO_CYCLE_DAYS:
+        # With no cycle yet, the clock runs from the project's start: a project begun last week is not stuck.
+        began = project.start_date or timezone.localdate(project.created_at)
+        if cycling and project.status == Status.ACTIVE and (today - (last or began)).days > NO_CYCLE_DAYS:
             signals.append(f"No PDSA cycle in {NO_CYCLE_DAYS} days")
         months = sorted(recent.get(project.pk, {}).items())[-UNCHANGED_SCORE_MONTHS:]
         values = [s for _, s in months]
-        if len(values) == UNCHANGED_SCORE_MONTHS and len(set(values)) == 1:
+        if cycling and len(values) == UNCHANGED_SCORE_MONTHS and len(set(values)) == 1:
             signals.append(f"Score unchanged for {UNCHANGED_SCORE_MONTHS} months")
+        if len(values) > 1 and values[-1] < max(values[:-1]):
+            signals.append(f"Score fell from {max(values[:-1])} to {values[-1]}")
         if project.pk in missing_data:
             signals.append(f"No data for the outcome measure in {NO_DATA_PERIODS} periods")
         out.append(CoachedProject(project=project, last_cycle=last, scores=values, signals=signals))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("mine/", views.project_mine, name="mine"),
     path("coaching/", views.project_coaching, name="coaching"),
     path("new/", views.project_new, name="new"),
+    path("new/similar/", views.project_new_similar, name="new-similar"),
     path("unit/<code:code>/", views.unit_projects, name="unit"),
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),

@@ -19,7 +19,7 @@ from spiral.measurement import queries as m_queries
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, require
-from spiral.projects import measures, presenters, queries, services
+from spiral.projects import extensions, measures, presenters, queries, services
 from spiral.projects.forms import (
     ChangeIdeaForm,
     CloseForm,
@@ -133,9 +133,51 @@ def project_coaching(request: SignedInRequest) -> HttpResponse:
 # --- a project ----------------------------------------------------------------------------------------
 
 
+DRAFT_FIELDS = ("title", "aim", "problem", "aim_measure")
+
+
+def _work_like(request: HttpRequest, data: Any) -> list[extensions.SimilarWork] | None:
+    """Saved projects like the one being written (the form's "Check for similar work"), or None when
+    nothing has been written yet to compare. The unit, when given and visible, decides what is nearby."""
+    draft = {f: str(data.get(f, ""))[:2000] for f in DRAFT_FIELDS}
+    if not (draft["title"].strip() or draft["aim"].strip() or draft["problem"].strip()):
+        return None
+    code = str(data.get("unit", "")).strip()[:32]
+    unit = (
+        (org_queries.unit_by_code(request.user, code) or org_queries.unit_by_code(request.user, code.upper()))
+        if code
+        else None
+    )
+    return extensions.work_like(request.user, unit, draft)
+
+
+@require_POST
+def project_new_similar(request: SignedInRequest) -> HttpResponse:
+    """The start-a-project form's list of similar work, alone: the form's script sends the form here as
+    the title and aim are typed (without JavaScript the form's button re-renders the whole form). A POST,
+    so what is typed stays out of addresses and access logs; nothing is saved."""
+    require(request.user, Permission.CREATE_PROJECT)
+    return render(request, "projects/_similar_work.jinja", {"similar": _work_like(request, request.POST)})
+
+
 def project_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CREATE_PROJECT)
     initial = {"unit": request.GET.get("unit", "")}
+    if request.method == "POST" and "check_similar" in request.POST:
+        # Only looking: the form again with what was typed, unsaved and unjudged, and the similar work.
+        typed = {k: request.POST.get(k, "") for k in NewProjectForm.base_fields if k in request.POST}
+        return _page(
+            request,
+            "project_form.jinja",
+            None,
+            page_title="Start a project",
+            heading="Start a project",
+            form=NewProjectForm(initial=initial | typed),
+            similar=_work_like(request, request.POST),
+            checks_similar=True,
+            submit="Save project",
+            cancel="/projects/mine/",
+        )
     form = NewProjectForm(request.POST or None, initial=initial)
 
     def start(cleaned: dict[str, Any]) -> Project:
@@ -164,6 +206,8 @@ def project_new(request: SignedInRequest) -> HttpResponse:
         page_title="Start a project",
         heading="Start a project",
         form=form,
+        similar=_work_like(request, request.POST) if request.method == "POST" else None,
+        checks_similar=True,
         submit="Save project",
         cancel="/projects/mine/",
     )

@@ -67,6 +67,8 @@ def test_my_work_lists_my_projects_cycles_due_and_unscored_projects(full, lead, 
 
 
 def test_the_coach_sees_signals_of_a_stuck_project(project, coach):
+    # Begun three months ago and still without a cycle (a project begun today is not stuck).
+    Project.objects.filter(pk=project.pk).update(start_date=timezone.localdate() - dt.timedelta(days=90))
     html = page(coach, "/projects/coaching/")
     assert "Fewer falls on Ward 1" in html and "No PDSA cycle in 60 days" in html
 
