@@ -59,6 +59,7 @@ def environment(**options: Any) -> Environment:
         autoescape=True,
         **options,
     )
+    from spiral.core.screening import flagged_words
     from spiral.organisations import permissions  # the templates ask the one permission module
 
     env.globals.update(
@@ -69,5 +70,6 @@ def environment(**options: Any) -> Environment:
         get_messages=get_messages,
         settings=TemplateSettings(),
     )
-    env.filters.update(date=fmt_date, number=fmt_number)
+    # `flagged`: what screening removed or held, in words ("An NHS number was removed."), never identifiers.
+    env.filters.update(date=fmt_date, number=fmt_number, flagged=flagged_words)
     return env

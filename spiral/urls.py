@@ -9,6 +9,7 @@ from spiral.api import api
 from spiral.core.views import healthz
 from spiral.organisations import views as org
 from spiral.organisations.forms import SignInForm
+from spiral.reporting import views as reporting
 
 
 class SignInView(auth_views.LoginView):
@@ -42,7 +43,7 @@ people = [
 ]
 
 urlpatterns = [
-    path("", org.home, name="home"),
+    path("", reporting.home, name="home"),
     path("sign-in/", SignInView.as_view(), name="sign-in"),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("password/", org.password_change, name="password-change"),

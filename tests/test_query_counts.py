@@ -12,6 +12,7 @@ import pytest
 from django.db import transaction
 from django.test import Client, override_settings
 
+from spiral.demo.accounts import DEMO_ACCOUNTS
 from spiral.demo.builder import build_demo
 from spiral.measurement.models import Measure, Series
 from spiral.organisations.models import Membership, User
@@ -108,3 +109,14 @@ def test_a_main_page_makes_at_most_twenty_queries(demo, django_assert_max_num_qu
     with django_assert_max_num_queries(MAX_QUERIES):
         response = client.get(url)
     assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize("email", [a.email for a in DEMO_ACCOUNTS])
+def test_every_demo_persons_home_makes_at_most_twenty_queries(demo, django_assert_max_num_queries, email):
+    client = Client()
+    client.force_login(User.objects.get(email=email))
+    assert client.get("/").status_code == 200  # warm
+    with django_assert_max_num_queries(MAX_QUERIES) as counted:
+        response = client.get("/")
+    assert response.status_code == 200
+    print(email, len(counted.captured_queries))  # noqa: T201 - shown with -s

@@ -38,16 +38,22 @@ from spiral.core.screening_words import (
 
 REDACTED = "[redacted]"
 
-KIND_NAMES = {
-    "nhs_number": "an NHS number",
-    "email": "an email address",
-    "phone": "a phone number",
-    "postcode": "a postcode",
-    "date_of_birth": "a date of birth",
-    "address": "a street address",
-    "name": "a name",
+# The one mapping from a kind of personal data to words (one of it, several of it): every page, message and
+# export that names a kind says it this way, never with the identifier (`nhs_number`).
+KIND_WORDS: dict[str, tuple[str, str]] = {
+    "nhs_number": ("an NHS number", "NHS numbers"),
+    "email": ("an email address", "email addresses"),
+    "phone": ("a phone number", "phone numbers"),
+    "postcode": ("a postcode", "postcodes"),
+    "date_of_birth": ("a date of birth", "dates of birth"),
+    "address": ("a street address", "street addresses"),
+    "name": ("a name", "names"),
 }
+KIND_NAMES = {kind: one for kind, (one, _several) in KIND_WORDS.items()}
 KINDS = tuple(KIND_NAMES)
+# How an answer's `redacted` list records a kind held for review but left in the text (voice.services.unsure).
+UNSURE_PREFIX = "unsure: "
+_COUNTS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 
 @dataclass(frozen=True)
@@ -624,6 +630,50 @@ def describe(kinds: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def kind_words(kind: str, count: int = 1) -> str:
+    """'an NHS number', 'two phone numbers': one kind, as many times as it was found. An unknown kind is
+    shown as words made of its identifier ('some_kind' -> 'some kind'), never as the identifier."""
+    one, several = KIND_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ")))
+    if count == 1:
+        return one
+    return f"{_COUNTS[count] if count < len(_COUNTS) else f'{count:,}'} {several}"
+
+
+def count_kinds(kinds: Iterable[str]) -> str:
+    """'an NHS number and two phone numbers' (each kind once, with how often it appears; '' for none)."""
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return _and([kind_words(k, n) for k, n in counts.items()]) if counts else ""
+
+
+def flagged_words(entries: Iterable[str]) -> str:
+    """What screening did to a text, in a sentence, from a stored list of kinds (an answer's `redacted`:
+    kinds removed, and kinds held for review as 'unsure: <kind>'):
+    'An NHS number and a phone number were removed. A name may be there: it was left as written.'
+    '' when the list is empty."""
+    entries = list(entries)
+    removed = [e for e in entries if not e.startswith(UNSURE_PREFIX)]
+    doubts = [e[len(UNSURE_PREFIX) :] for e in entries if e.startswith(UNSURE_PREFIX)]
+    sentences = []
+    if removed:
+        words = count_kinds(removed)
+        several = len(removed) > 1
+        sentences.append(f"{words[0].upper()}{words[1:]} {'were' if several else 'was'} removed.")
+    if doubts:
+        words = count_kinds(doubts)
+        several = len(doubts) > 1
+        sentences.append(
+            f"{words[0].upper()}{words[1:]} may be there: {'they were' if several else 'it was'} left as "
+            "written for a person to check."
+        )
+    return " ".join(sentences)
+
+
 def refusal_message(label: str, kinds: Iterable[str]) -> str:
     """The one wording of a refusal: the field, what it seems to hold, and what to do."""
     return (
@@ -656,14 +706,19 @@ def refuse_personal_data(values: Mapping[str, Any], labels: Mapping[str, str] | 
 __all__ = [
     "KINDS",
     "KIND_NAMES",
+    "KIND_WORDS",
     "REDACTED",
+    "UNSURE_PREFIX",
     "Finding",
     "Screened",
     "check_fields",
+    "count_kinds",
     "describe",
     "find_all",
     "find_personal_data",
+    "flagged_words",
     "is_valid_nhs_number",
+    "kind_words",
     "redact",
     "refusal_message",
     "refuse_personal_data",

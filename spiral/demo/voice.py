@@ -35,6 +35,9 @@ from spiral.voice.models import (
 END = dt.date(2025, 9, 1)
 MONTHS = 12
 ANSWERS_A_MONTH = {"small": 40, "medium": 25, "national": 6}
+# Every ward and team has its own patient form too (issue 15), answered less often than its organisation's;
+# the national demo's ~20,000 team forms start empty, so that building it stays within minutes.
+TEAM_ANSWERS_A_MONTH = {"small": 6, "medium": 3, "national": 0}
 STORIES = {"small": 4, "medium": 3, "national": 1}
 
 GOOD = {
@@ -124,6 +127,11 @@ def build(ctx: DemoContext) -> None:
                 question=DEFAULT_QUESTION[audience],
                 own_questions=["Was there anything about your visit that surprised you?"] if audience == "patient" else [],
             ))  # fmt: skip
+    for team in ctx.units.get(UnitKind.TEAM, []):
+        forms.append(FeedbackForm(
+            unit=team, audience=Audience.PATIENT, title=f"{team.name}: tell us about your care"[:200],
+            slug=f"{ctx.rng.getrandbits(48):012x}", question=DEFAULT_QUESTION[Audience.PATIENT],
+        ))  # fmt: skip
     FeedbackForm.objects.bulk_create(forms, batch_size=2000)
     forms = list(FeedbackForm.objects.select_related("unit").order_by("id"))
     measures = [
@@ -157,9 +165,13 @@ def build(ctx: DemoContext) -> None:
         good_bank, better_bank = (
             (GOOD, BETTER) if f.audience == Audience.PATIENT else (STAFF_GOOD, STAFF_BETTER)
         )
-        personal_left = 2 if size != "national" else int(rng.random() < 0.3)
+        is_team = f.unit.kind == UnitKind.TEAM
+        expected = TEAM_ANSWERS_A_MONTH[size] if is_team else per_month
+        if not expected:
+            continue
+        personal_left = 0 if is_team else 2 if size != "national" else int(rng.random() < 0.3)
         for m, month in enumerate(months):
-            count = max(3, int(rng.poisson(per_month)))
+            count = max(1 if is_team else 3, int(rng.poisson(expected)))
             positive = rng.random(count) < shares[m]
             ratings = np.where(
                 positive, np.where(rng.random(count) < 0.72, "very_good", "good"),

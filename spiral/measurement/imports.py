@@ -722,6 +722,7 @@ def _sample_row(planner: _Planner, i: int, old: dict[str, Any] | None = None) ->
         "row": planner.rows[i],
         "unit": unit_code,
         "measure": measure.code,
+        "measure_name": measure.name,
         "period": periods.label(dt.date.fromordinal(planner.day[i]), measure.frequency),
         "value": _num(planner.value[i]),
         "numerator": _num(planner.numerator[i]),
@@ -767,6 +768,12 @@ def _summarise(planner: _Planner, plan: _Plan) -> None:
                 "note": ex["note"][j],
             }
         result.samples[bucket].append(_sample_row(planner, i, old))
+    # The preview shows each unit's name beside its code: one query for the few hundred rows sampled.
+    codes = {row["unit"] for rows in result.samples.values() for row in rows}
+    names = dict(Unit.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    for rows in result.samples.values():
+        for row in rows:
+            row["unit_name"] = names.get(row["unit"], "")
     result.rejected.sort(key=lambda p: (p.row or 0, p.column or ""))
     result.warnings.sort(key=lambda p: (p.row or 0, p.column or ""))
 
@@ -1364,6 +1371,7 @@ class MeasureImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # code -> name, for the preview
     applied: bool = False
 
     @property
@@ -1493,6 +1501,7 @@ def _measure_row(
     if "aggregation" in columns:
         values["aggregation"] = _text(row.get("aggregation")).lower() or "none"
     existing = Measure.objects.filter(code__iexact=code).select_related("owner").first()
+    result.names[code] = values["name"] or (existing.name if existing else "")
     try:
         with transaction.atomic():
             if existing is None:

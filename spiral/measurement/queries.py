@@ -8,12 +8,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from spiral.core import periods
 from spiral.core.types import AnyUser
 from spiral.measurement.models import Annotation, Measure, Observation, ObservationChange, Series
-from spiral.organisations.models import Unit, subtree_q
+from spiral.organisations.models import PATH_WIDTH, Unit, subtree_q
 from spiral.organisations.permissions import Permission, get_or_deny, visible_to
 
 SORTS = {
@@ -108,6 +109,28 @@ def icon_counts(qs: QuerySet[Series]) -> dict[tuple[str, str], int]:
         key = (row["analysis__variation_icon"] or "", row["analysis__assurance_icon"] or "")
         counts[key] = counts.get(key, 0) + row["n"]
     return counts
+
+
+def icon_counts_by_branch(user: AnyUser, unit: Unit) -> dict[str, dict[str, int]]:
+    """For each child of `unit` (by its path), the current series beneath it by the tone of their
+    variation icon ("improvement", "concern", "common", "neither", "none"): one grouped query, for the
+    comparison of the units beneath a regional or national lead."""
+    width = len(unit.path) + PATH_WIDTH  # every child's path: the unit's path and one segment
+    rows = (
+        visible_to(user, Series.objects.filter(subtree_q(unit.path, "unit__")))
+        .exclude(unit=unit)
+        .filter(analysis__stale=False)
+        .annotate(branch=Substr("unit__path", 1, width))
+        .order_by()
+        .values("branch", "analysis__variation_icon")
+        .annotate(n=Count("id"))
+    )
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        tone = (row["analysis__variation_icon"] or "none").split("_")[0]  # improvement_high -> improvement
+        tones = out.setdefault(row["branch"], {})
+        tones[tone] = tones.get(tone, 0) + row["n"]
+    return out
 
 
 def overdue_count(qs: QuerySet[Series], today: dt.date | None = None) -> int:

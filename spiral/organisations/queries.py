@@ -205,6 +205,11 @@ def _start_of(day: dt.date) -> dt.datetime:
 ROLE_CHOICES = Role.choices
 
 
+def jobs_started_by(user: User, *, limit: int = 5) -> list[Job]:
+    """The background work (large imports) the user started, newest first."""
+    return list(Job.objects.filter(started_by=user).order_by("-id")[:limit])
+
+
 def job_for(user: AnyUser, job_id: int) -> Job:
     """Background work the user started (404 for anyone else's, as if it did not exist)."""
     return get_or_deny(user, Permission.VIEW_JOB, Job.objects.all(), pk=job_id)

@@ -19,7 +19,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from spiral.core.forms import submit_form
-from spiral.core.pagecache import cached_page
 from spiral.core.types import SignedInRequest
 from spiral.organisations import imports, queries, services
 from spiral.organisations.forms import (
@@ -52,22 +51,6 @@ def _crumbs(request: HttpRequest, unit: Unit, *, include_self: bool = False) -> 
 
 def _unit(request: HttpRequest, code: str, permission: Permission = Permission.VIEW_UNIT) -> Unit:
     return queries.unit_for(request.user, code, permission)
-
-
-@cached_page
-def home(request: SignedInRequest) -> HttpResponse:
-    user = request.user
-    memberships = queries.memberships_of_person(user, user)
-    return render(
-        request,
-        "organisations/home.jinja",
-        {
-            "page_title": "Home",
-            "active_nav": "home",
-            "my_units": queries.my_units(user),
-            "memberships": memberships,
-        },
-    )
 
 
 def unit_index(request: HttpRequest) -> HttpResponse:

@@ -37,6 +37,7 @@ class FftImportResult:
     updated: int = 0
     unchanged: int = 0
     forms_created: list[str] = field(default_factory=list)
+    unit_names: dict[str, str] = field(default_factory=dict)  # code -> name, for the preview
     applied: bool = False
 
     @property
@@ -180,6 +181,7 @@ def _forms_for(
         found.setdefault(form.unit.code, form)
     for code in sorted(codes - set(found)):
         result.forms_created.append(code)
+        result.unit_names[code] = units[code].name
         if dry_run:
             found[code] = FeedbackForm(unit=units[code], title=IMPORTED_TITLE)
             continue

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from spiral.core import periods
 from spiral.core.types import AnyUser
-from spiral.organisations.models import Unit, UnitKind, subtree_q
+from spiral.organisations.models import PATH_WIDTH, Unit, UnitKind, subtree_q
 from spiral.organisations.permissions import Permission, scopes, visible_to
 from spiral.voice import services
 from spiral.voice.models import Answer, Audience, FeedbackForm, FeedbackLink, Moderation, Story, Theme
@@ -29,6 +29,27 @@ def forms(user: AnyUser, *, unit: Unit | None = None, beneath: bool = False) -> 
 def form_by_id(user: AnyUser, pk: int) -> FeedbackForm | None:
     """The feedback form with this id, if the user may see it (None otherwise)."""
     return forms(user).filter(pk=pk).first()
+
+
+def nearest_patient_forms(user: AnyUser, units: list[Unit]) -> dict[int, FeedbackForm]:
+    """{unit id: the open patient form of the unit, or else of the unit nearest above it that has one}
+    (one query): where a patient partner of a project gives feedback on its service."""
+    paths = {unit.path[:end] for unit in units for end in range(PATH_WIDTH, len(unit.path) + 1, PATH_WIDTH)}
+    candidates = (
+        visible_to(user, FeedbackForm.objects.select_related("unit"))
+        .filter(unit__path__in=paths, is_open=True, audience=Audience.PATIENT)
+        .order_by("unit__depth", "id")
+    )
+    by_path: dict[str, FeedbackForm] = {}
+    for form in candidates:
+        by_path.setdefault(form.unit.path, form)  # the first (oldest) form of each unit
+    out: dict[int, FeedbackForm] = {}
+    for unit in units:
+        for end in range(len(unit.path), 0, -PATH_WIDTH):  # the unit first, then each unit above it
+            if unit.path[:end] in by_path:
+                out[unit.pk] = by_path[unit.path[:end]]
+                break
+    return out
 
 
 def open_form_by_slug(slug: str) -> FeedbackForm | None:

@@ -83,7 +83,7 @@ def screen_text(text: Any, *, field: str, label: str) -> tuple[str, list[str], l
 
 def unsure(kinds: Iterable[str]) -> list[str]:
     """How an answer's `redacted` list records a kind that was held for review but not removed."""
-    return [f"unsure: {kind}" for kind in dict.fromkeys(kinds)]
+    return [f"{screening.UNSURE_PREFIX}{kind}" for kind in dict.fromkeys(kinds)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -309,7 +309,7 @@ def submit_answer(
     )
     # The answer's words are not audited (they may still hold what screening missed): only the facts.
     audit.record(action="answer.create", obj=answer, by=by, scope_path=form.unit.path,
-                 changes={"rating": [None, rating], "redacted": [None, ", ".join(answer.redacted)]})  # fmt: skip
+                 changes={"rating": [None, rating], "redacted": [None, screening.flagged_words(answer.redacted)]})  # fmt: skip
     logger.info("voice.answer form_id=%s answer_id=%s flagged=%s", form.pk, answer.pk, bool(kinds or doubts))
     refresh_series(form=form, periods=[answer.period_start], by=by, source="feedback answers")
     return answer

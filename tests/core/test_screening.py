@@ -10,7 +10,9 @@ from spiral.core.screening import (
     REDACTED,
     check_fields,
     describe,
+    flagged_words,
     is_valid_nhs_number,
+    kind_words,
     redact,
     refuse_personal_data,
     screen,
@@ -117,6 +119,23 @@ def test_uncertain_findings_do_not_refuse_staff_text() -> None:
 
 def test_text_without_personal_data_passes_the_refusal_check() -> None:
     refuse_personal_data({"aim": "Reduce falls on Ward 7 by 50% by March 2026", "count": 3, "empty": ""})
+
+
+def test_kind_words_say_one_or_several_of_a_kind() -> None:
+    assert kind_words("nhs_number") == "an NHS number"
+    assert kind_words("phone", 2) == "two phone numbers"
+    assert kind_words("date_of_birth", 12) == "12 dates of birth"
+    assert kind_words("new_kind") == "new kind"  # never the identifier
+
+
+def test_flagged_words_say_what_was_removed_and_what_was_left_with_the_verb_agreeing() -> None:
+    assert flagged_words(["nhs_number", "phone"]) == "An NHS number and a phone number were removed."
+    assert flagged_words(["email"]) == "An email address was removed."
+    assert flagged_words(["phone", "phone"]) == "Two phone numbers were removed."
+    assert flagged_words(["postcode", "unsure: name"]) == (
+        "A postcode was removed. A name may be there: it was left as written for a person to check."
+    )
+    assert flagged_words([]) == ""
 
 
 def test_describe_lists_kinds_once_each() -> None:

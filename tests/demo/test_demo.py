@@ -120,3 +120,17 @@ def test_discharges_before_noon_is_offered_a_recalculation_from_its_first_pdsa_c
         assert found.annotation.kind == AnnotationKind.CHANGE
         assert found.period == first.period_start  # the first cycle: the demo's shift starts after it
     assert not Annotation.objects.filter(series__in=noon, kind=AnnotationKind.REBASE).exists()
+
+
+def test_every_ward_and_team_in_the_demo_has_an_open_patient_feedback_form(demo):
+    from spiral.voice.models import FeedbackForm
+
+    teams = set(Unit.objects.filter(kind="team").values_list("pk", flat=True))
+    with_form = set(
+        FeedbackForm.objects.filter(unit__kind="team", audience="patient", is_open=True).values_list(
+            "unit_id", flat=True
+        )
+    )
+    assert teams and teams == with_form
+    answered = FeedbackForm.objects.filter(unit__kind="team", answers__isnull=False).distinct().count()
+    assert answered == len(teams)  # the small demo's team forms have answers and a chart

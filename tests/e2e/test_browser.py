@@ -93,7 +93,7 @@ def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violati
     page.click("button:has-text('Sign in')")
     page.wait_for_url(f"{live_server.url}/")
     expect(page.locator("h2", has_text="My units")).to_be_visible()
-    expect(page.locator("a", has_text=tree["team"].name)).to_be_visible()
+    expect(page.locator("#my-units + ul a", has_text=tree["team"].name)).to_be_visible()
     assert_accessible(page)
 
     page.click(".nhsuk-header__navigation-link:has-text('Units')")
@@ -131,3 +131,90 @@ def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violati
     page.wait_for_load_state()
     expect(page.locator(".nhsuk-error-summary a[href='#id_display_name']")).to_be_visible()
     assert_accessible(page)
+
+
+def _sign_in(page: Any, base: str, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/sign-in/")
+    page.fill("#id_username", email)
+    page.fill("#id_password", "correct horse battery")
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(f"{base}/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_board_member_reaches_the_matrix_and_stories_from_home_and_a_partner_gives_feedback_from_home(
+    live_server: Any, tree: dict[str, Any], browser_page: Any
+) -> None:
+    import datetime as dt
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    from spiral.measurement import analyses
+    from spiral.projects.models import ProgressScale
+    from spiral.voice import services as voice
+    from spiral.voice.models import Answer
+    from tests.factories import (
+        FeedbackFormFactory,
+        MeasureFactory,
+        ObservationFactory,
+        ProjectFactory,
+        SeriesFactory,
+        TeamMemberFactory,
+    )
+
+    # A transactional test before this one empties every table, the data migrations' rows included.
+    if not ProgressScale.objects.filter(is_default=True).exists():
+        import importlib
+
+        importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi").add_ihi_scale(
+            apps, None
+        )
+
+    board = UserFactory(email="board@example.nhs.uk", display_name="Bea Board")
+    MembershipFactory(user=board, unit=tree["org"], role=Role.LEADER)
+    partner = UserFactory(email="partner@example.nhs.uk", display_name="Pat Partner")
+    MembershipFactory(user=partner, unit=tree["team"], role=Role.PATIENT_PARTNER)
+    project = ProjectFactory(unit=tree["team"], title="Quieter nights on Ward 1")
+    TeamMemberFactory(project=project, user=partner, role="patient_partner")
+    series = SeriesFactory(measure=MeasureFactory(owner=tree["team"], name="Falls on the ward"))
+    for i, value in enumerate([5.0, 6, 5, 7, 6, 5, 6, 5, 6, 7, 5, 6]):
+        ObservationFactory(series=series, period_start=dt.date(2025, i + 1, 1), value=value)
+    analyses.recompute([series.pk])
+    voice.create_story(
+        unit=tree["org"], by=None, title="A night on the ward", teller="patient", about="an older man",
+        text="The nurses listened.", consent_given_on=timezone.localdate(),
+    )  # fmt: skip
+    form = FeedbackFormFactory(unit=tree["team"], title="Ward 1: tell us about your care")
+    page, base = browser_page, live_server.url
+
+    # A board member: home, then one click to the integrated performance report and its summary matrix.
+    _sign_in(page, base, "board@example.nhs.uk")
+    expect(page.locator("h2", has_text="Riverside Hospitals: for the board")).to_be_visible()
+    assert_accessible(page)
+    page.click("a:has-text('The board’s integrated performance report')")
+    page.wait_for_url("**/measures/units/RAA/?beneath=on")
+    expect(page.locator("table.spiral-matrix")).to_be_visible()
+    expect(page.locator("a", has_text="Falls on the ward")).to_be_visible()
+    assert_accessible(page)
+    page.goto(f"{base}/")
+    page.click("a:has-text('Stories for the board of Riverside Hospitals')")
+    page.wait_for_url("**/feedback/units/RAA/stories/")
+    expect(page.get_by_text("A night on the ward").first).to_be_visible()
+    assert_accessible(page)
+
+    # A patient partner: home, then the form of their project's ward; what they write is screened.
+    _sign_in(page, base, "partner@example.nhs.uk")
+    expect(page.locator("a", has_text="Quieter nights on Ward 1")).to_be_visible()
+    assert_accessible(page)
+    page.click("a:has-text('Give feedback on Ward 1')")
+    page.wait_for_url(f"**/f/{form.slug}/")
+    assert_accessible(page)
+    page.check("input[name='rating'][value='good']")
+    page.fill("#id_better", "Quieter nights please, ring me on 07700 900123")
+    page.click("button:has-text('Send your feedback')")
+    expect(page.get_by_text("a member of staff will check it")).to_be_visible()
+    assert_accessible(page)
+    answer = Answer.objects.get(form=form)
+    assert answer.better == "Quieter nights please, ring me on [redacted]" and answer.status == "review"

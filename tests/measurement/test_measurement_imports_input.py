@@ -230,3 +230,37 @@ def test_the_web_import_preview_lists_the_refusal_of_a_header_only_file(measures
 def test_a_u_chart_denominator_may_be_an_exposure_with_decimals(measures):
     result = run(HEADER + "RAA-MED-01,INFECT,2025-01,,3,1.5,\n")
     assert result.ok and Observation.objects.get().value == pytest.approx(2.0)
+
+
+def test_the_web_import_preview_shows_unit_and_measure_names_beside_their_codes(measures, tree):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import client_for, user_with_role
+
+    measures["xmr"].name = "Minutes waited for a bed"
+    measures["xmr"].save()
+    analyst = user_with_role("analyst", tree["org"])
+    upload = SimpleUploadedFile("obs.csv", (HEADER + "RAA-MED-01,WAIT,2025-01,4,,,\n").encode())
+    html = (
+        client_for(analyst)
+        .post("/measures/import/", {"what": "observations", "file": upload})
+        .content.decode()
+    )
+    team = tree["team"]
+    assert f'{team.name} <span class="spiral-meta">{team.code}</span>' in html
+    assert 'Minutes waited for a bed <span class="spiral-meta">WAIT</span>' in html
+
+
+def test_the_measure_import_preview_names_each_measure_beside_its_code(tree):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import client_for, user_with_role
+
+    analyst = user_with_role("analyst", tree["org"])
+    text = "code,name,owner_unit_code,measure_type,chart,improvement,frequency\n"
+    text += f"NEWM,Falls with harm,{tree['team'].code},outcome,c,decrease,month\n"
+    upload = SimpleUploadedFile("measures.csv", text.encode())
+    html = (
+        client_for(analyst).post("/measures/import/", {"what": "measures", "file": upload}).content.decode()
+    )
+    assert "To create: Falls with harm (NEWM)." in html

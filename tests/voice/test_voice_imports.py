@@ -98,3 +98,12 @@ def test_the_import_page_reports_problems(tree: dict[str, Unit]) -> None:
     upload = SimpleUploadedFile("fft.csv", (HEADER + "RAA,2025-03,1,1,1,1,1,1,7\n").encode())
     html = client_for(analyst).post("/feedback/import/", {"file": upload}).content.decode()
     assert "Nothing was imported" in html and "the counts add up to 6 but the total is 7" in html
+
+
+def test_the_import_page_names_the_units_it_makes_forms_for(tree: dict[str, Unit]) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    analyst = user_with_role(Role.ANALYST, tree["icb"])
+    upload = SimpleUploadedFile("fft.csv", (HEADER + "RBB,2025-03,1,1,0,0,0,0,\n").encode())
+    html = client_for(analyst).post("/feedback/import/", {"file": upload}).content.decode()
+    assert "made for Hillside Trust (RBB)" in html

@@ -45,10 +45,37 @@ def test_the_review_page_lists_flagged_answers_and_a_moderator_shows_one(
     )
     client = client_for(lead)
     html = client.get("/feedback/units/RAA/review/").content.decode()
-    assert "Ring [redacted]" in html and "flagged: phone" in html
+    assert "Ring [redacted]" in html and "A phone number was removed." in html
     client.post(f"/feedback/answers/{answer.pk}/moderate/", {"decision": "show"})
     answer.refresh_from_db()
     assert answer.status == "published"
+
+
+def test_the_review_page_names_what_was_removed_in_words_not_identifiers(
+    tree: dict[str, Unit], lead: object
+) -> None:
+    services.submit_answer(
+        form=FeedbackFormFactory(unit=tree["org"]),
+        rating="poor",
+        better="My NHS number is 943 476 5919, ring 07700 900123",
+    )
+    html = client_for(lead).get("/feedback/units/RAA/review/").content.decode()
+    assert "An NHS number and a phone number were removed." in html
+    assert "nhs_number" not in html and "flagged:" not in html
+
+
+def test_an_answer_page_says_what_screening_was_unsure_of_in_words(
+    tree: dict[str, Unit], lead: object
+) -> None:
+    answer = services.submit_answer(
+        form=FeedbackFormFactory(unit=tree["org"]),
+        rating="good",
+        good="I'm Zephyrine and the night staff were wonderful",
+    )
+    assert answer.redacted == ["unsure: name"]  # held, not removed
+    html = client_for(lead).get(f"/feedback/answers/{answer.pk}/").content.decode()
+    assert "may be there: it was left as written for a person to check." in html
+    assert "unsure:" not in html
 
 
 def test_staff_tag_an_answer_from_suggestions(tree: dict[str, Unit], lead: object) -> None:
