@@ -16,18 +16,25 @@ import importlib
 import os
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connections
+from django.utils import timezone
 
 from spiral.measurement.models import Observation
 from spiral.organisations.models import Role
 from tests.factories import (
+    ChangeIdeaFactory,
     MeasureFactory,
     MembershipFactory,
     ObservationFactory,
+    PdsaCycleFactory,
+    ProgressScoreFactory,
+    ProjectFactory,
     SeriesFactory,
+    TeamMemberFactory,
     UserFactory,
 )
 
@@ -219,4 +226,59 @@ def test_a_lead_imports_a_file_with_a_bad_row_then_the_corrected_file(
     chart = page.locator("figure.spiral-chart svg")
     expect(chart).to_be_visible()
     assert chart.locator("circle").count() >= 15
+    assert_accessible(page)
+
+
+# --- a coach's signals ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_coach_sees_a_stuck_projects_signal_and_follows_it(
+    live_server: Any, tree: dict[str, Any], browser_page: Any
+) -> None:
+    today = timezone.localdate()
+    coach = UserFactory(email="coach@example.nhs.uk", display_name="Cora Coach")
+    MembershipFactory(user=coach, unit=tree["org"], role=Role.COACH)
+    # Stuck: testing changes, but the last cycle started 90 days ago.
+    stuck = ProjectFactory(
+        unit=tree["team"], title="Fewer falls at night", stage="testing",
+        start_date=today - dt.timedelta(days=200),
+    )  # fmt: skip
+    TeamMemberFactory(project=stuck, user=coach, role="coach")
+    idea = ChangeIdeaFactory(project=stuck, text="Hourly checks after 10pm")
+    PdsaCycleFactory(change_idea=idea, started_on=today - dt.timedelta(days=90))
+    ProgressScoreFactory(project=stuck, month=today.replace(day=1), score=Decimal("2.0"))
+    # Moving: a cycle started a fortnight ago; no signal.
+    moving = ProjectFactory(
+        unit=tree["directorate"], title="Quicker discharge letters", stage="testing",
+        start_date=today - dt.timedelta(days=200),
+    )  # fmt: skip
+    TeamMemberFactory(project=moving, user=coach, role="coach")
+    PdsaCycleFactory(change_idea=ChangeIdeaFactory(project=moving), started_on=today - dt.timedelta(days=14))
+    page, base = browser_page, live_server.url
+
+    _sign_in(page, base, "coach@example.nhs.uk")
+    expect(page.locator("h1", has_text="Welcome")).to_be_visible()
+    assert_accessible(page)
+
+    page.click("a:has-text('My work')")
+    page.wait_for_url("**/projects/mine/")
+    assert_accessible(page)
+    page.click("a:has-text('Projects I coach')")
+    page.wait_for_url("**/projects/coaching/")
+    expect(page.locator("h1", has_text="Projects I coach")).to_be_visible()
+    rows = page.locator("table tbody tr")
+    expect(rows).to_have_count(2)
+    stuck_row = rows.filter(has_text="Fewer falls at night")
+    expect(stuck_row.locator(".spiral-signal", has_text="No PDSA cycle in 60 days")).to_be_visible()
+    began = today - dt.timedelta(days=90)
+    expect(stuck_row).to_contain_text(f"{began.day} {began:%B %Y}")  # the last cycle started
+    moving_row = rows.filter(has_text="Quicker discharge letters")
+    expect(moving_row.locator(".spiral-signal")).to_have_count(0)
+    assert_accessible(page)
+
+    stuck_row.locator("a", has_text="Fewer falls at night").click()
+    page.wait_for_url(f"**/projects/{stuck.pk}/")
+    expect(page.locator("h1", has_text="Fewer falls at night")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Hourly checks after 10pm")
     assert_accessible(page)
