@@ -150,6 +150,16 @@ def _data_periods(page: Any) -> list[str]:
     return out
 
 
+def _open_series(page: Any, measure: str, unit: str, pk: int) -> None:
+    """The way a person finds a series: Measures in the header, the measure, then the unit's series."""
+    page.click(".nhsuk-header__navigation-link:has-text('Measures')")
+    page.wait_for_url("**/measures/")
+    page.click(f"a:has-text('{measure}')")
+    page.wait_for_url("**/measures/*/")
+    page.click(f"td a:has-text('{unit}')")
+    page.wait_for_url(f"**/measures/series/{pk}/")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_lead_imports_a_file_with_a_bad_row_then_the_corrected_file(
     live_server: Any, tree: dict[str, Any], browser_page: Any, settings: Any, tmp_path: Any
@@ -191,14 +201,20 @@ def test_a_lead_imports_a_file_with_a_bad_row_then_the_corrected_file(
     expect(page.get_by_role("button", name="Import", exact=True)).to_have_count(0)
     assert_accessible(page)
 
+    # The lead chooses another file rather than importing part of this one.
+    page.click("a:has-text('Choose another file')")
+    expect(page.get_by_role("button", name="Check file")).to_be_visible()
+
     # Nothing was written: not in the database, and not on the series page.
     assert Observation.objects.filter(series=series).count() == 12
     assert not Observation.objects.filter(series=series, period_start__year=2025).exists()
-    page.goto(f"{base}/measures/series/{series.pk}/")
+    _open_series(page, falls.name, tree["team"].name, series.pk)
     assert _data_periods(page)[-1] == "2024-12"
 
     # The corrected file: previewed with nothing rejected, then confirmed.
-    page.goto(f"{base}/measures/import/")
+    page.click(".nhsuk-header__navigation-link:has-text('Measures')")
+    page.click("a:has-text('Import measures or observations from a file')")
+    page.wait_for_url("**/measures/import/")
     _upload(page, "falls-corrected.csv", GOOD_FILE)
     expect(page.locator(".nhsuk-error-summary")).to_have_count(0)
     expect(page.locator("h2", has_text="Check what will change")).to_be_visible()
@@ -213,12 +229,7 @@ def test_a_lead_imports_a_file_with_a_bad_row_then_the_corrected_file(
     assert_accessible(page)
     assert Observation.objects.filter(series=series, period_start__year=2025).count() == 3
 
-    # The lead finds the series the way a person would: the measure, then the ward's series.
-    page.click(".nhsuk-header__navigation-link:has-text('Measures')")
-    page.click("a:has-text('Falls per 1,000 bed days')")
-    page.wait_for_url(f"**/measures/{falls.pk}/")
-    page.click(f"a:has-text('{tree['team'].name}')")
-    page.wait_for_url(f"**/measures/series/{series.pk}/")
+    _open_series(page, falls.name, tree["team"].name, series.pk)
     expect(page.locator("h1", has_text="Falls per 1,000 bed days")).to_be_visible()
     assert _data_periods(page)[-3:] == ["2025-01", "2025-02", "2025-03"]
     expect(page.locator("td", has_text="night checks began")).to_be_visible()
