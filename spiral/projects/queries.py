@@ -249,6 +249,17 @@ def my_projects(user: User) -> QuerySet[Project]:
     )
 
 
+def coaches_a_project(user: User) -> bool:
+    """Is the user the coach of an open project (so My work points to the projects they coach)?"""
+    # One filter() call: the same team row is the user's and a coach's (two calls would join twice).
+    return (
+        visible_to(user, Project.objects.all())
+        .filter(team__user=user, team__role=ProjectRole.COACH)
+        .exclude(status=Status.CLOSED)
+        .exists()
+    )
+
+
 def cycles_due(user: User, *, within_days: int = 7) -> QuerySet[PdsaCycle]:
     """Cycles of my open projects due (planned end) within a week, or overdue, with no decision yet."""
     horizon = timezone.localdate() + dt.timedelta(days=within_days)

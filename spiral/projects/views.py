@@ -116,6 +116,7 @@ def project_mine(request: SignedInRequest) -> HttpResponse:
         cycles_due=list(queries.cycles_due(user)),
         unscored=list(queries.scores_not_updated(user)),
         may_create=can(user, Permission.CREATE_PROJECT),
+        coaching=queries.coaches_a_project(user),
     )
 
 

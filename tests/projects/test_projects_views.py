@@ -66,6 +66,16 @@ def test_my_work_lists_my_projects_cycles_due_and_unscored_projects(full, lead, 
     assert "Score Fewer falls on Ward 1" in page(partner, "/projects/mine/") or True
 
 
+def test_my_work_leads_a_coach_to_the_projects_they_coach(project, coach, lead, partner):
+    # The way a coach finds their signals from home: Home, My work, Projects I coach.
+    assert 'href="/projects/coaching/"' in page(coach, "/projects/mine/")
+    # Not for the rest of the team: the project has a coach, but it is not them.
+    assert 'href="/projects/coaching/"' not in page(lead, "/projects/mine/")
+    assert 'href="/projects/coaching/"' not in page(partner, "/projects/mine/")
+    Project.objects.filter(pk=project.pk).update(status="closed")
+    assert 'href="/projects/coaching/"' not in page(coach, "/projects/mine/")
+
+
 def test_the_coach_sees_signals_of_a_stuck_project(project, coach):
     # Begun three months ago and still without a cycle (a project begun today is not stuck).
     Project.objects.filter(pk=project.pk).update(start_date=timezone.localdate() - dt.timedelta(days=90))
