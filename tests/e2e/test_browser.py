@@ -218,3 +218,21 @@ def test_a_board_member_reaches_the_matrix_and_stories_from_home_and_a_partner_g
     assert_accessible(page)
     answer = Answer.objects.get(form=form)
     assert answer.better == "Quieter nights please, ring me on [redacted]" and answer.status == "review"
+
+    # ...and, as a member of the project's team, writes in its journal: from home to the project, then
+    # its journal; what they write is screened there too.
+    page.goto(f"{base}/")
+    page.click("a:has-text('Quieter nights on Ward 1')")
+    page.click("a:has-text('The journal')")
+    assert_accessible(page)
+    page.fill("#id_text", "Patients told us the 2am observations wake them; call Mrs Jones on 07700 900123")
+    page.click("button:has-text('Add the update')")
+    # Identifying details are refused, saying why; nothing is saved until they are taken out.
+    expect(page.locator(".nhsuk-error-summary")).to_contain_text("a name and a phone number")
+    assert_accessible(page)
+    page.fill("#id_text", "Patients told us the 2am observations wake them")
+    page.click("button:has-text('Add the update')")
+    expect(page.get_by_text("The update has been added to the journal.")).to_be_visible()
+    expect(page.get_by_text("Patients told us the 2am observations wake them")).to_be_visible()
+    assert "07700 900123" not in page.content()
+    assert_accessible(page)
