@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
+from spiral.organisations import choices
+from spiral.organisations.choices import PersonChoiceField
 from spiral.organisations.models import OrganisationType, Role, Unit, UnitKind, User
 
 EMPTY = [("", "Choose one")]
@@ -90,22 +92,52 @@ class GrantableRoleField(forms.ChoiceField):
 
 
 class AddMemberForm(forms.Form):
-    email = forms.EmailField(label="Email address of the person")
+    """A role for someone on a unit: the person chosen from the organisation's people, or anyone who uses
+    Spiral by their email address; the roles offered are those the person adding may grant."""
+
+    person = PersonChoiceField(
+        label="Person",
+        required=False,
+        help_text="People who hold a role in this organisation: start typing a name",
+        error_messages={"invalid_choice": "Choose a person from the list"},
+    )
+    email = forms.EmailField(
+        label="Or the email address of someone else",
+        required=False,
+        help_text="Anyone who uses Spiral, in another organisation too",
+        error_messages={"invalid": "Enter an email address like name@nhs.net"},
+    )
     role = GrantableRoleField(
-        choices=EMPTY + list(Role.choices), error_messages={"required": "Choose a role"}
+        choices=EMPTY + list(Role.choices), error_messages={"required": "Choose the role to give them"}
     )
 
-    def __init__(self, *args: Any, roles: list[Role] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, roles: list[Role] | None = None, user: Any = None, unit: Unit | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         if roles is not None:
             self.fields["role"].choices = EMPTY + [(r.value, r.label) for r in roles]  # type: ignore[attr-defined]  # a ChoiceField
+        if unit is not None:
+            field: PersonChoiceField = self.fields["person"]  # type: ignore[assignment]
+            field.offer(choices.offer_people(user, unit))
 
-    def clean_email(self) -> User:
-        email = self.cleaned_data["email"].strip().lower()
+    def clean_email(self) -> User | None:
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        if not email:
+            return None
         user = User.objects.filter(email=email, is_active=True).first()
         if user is None:
             raise forms.ValidationError(f"No one with the email address {email} uses Spiral yet")
         return user
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = data.get("person") or data.get("email")
+        if chosen is None and not self.has_error("person") and not self.has_error("email"):
+            self.add_error("person", "Choose the person to give the role to, or give their email address")
+        data["chosen"] = chosen
+        return data
 
 
 class ProfileForm(forms.Form):

@@ -135,8 +135,10 @@ def project_coaching(request: SignedInRequest) -> HttpResponse:
 
 def project_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CREATE_PROJECT)
-    initial = {"unit": request.GET.get("unit", "")}
-    form = NewProjectForm(request.POST or None, initial=initial)
+    initial = {"unit": request.GET.get("unit", "").strip()}
+    form = NewProjectForm(
+        request.POST or None, initial=initial, user=request.user, find=request.GET.get("find", "")
+    )
 
     def start(cleaned: dict[str, Any]) -> Project:
         data = dict(cleaned)
@@ -275,18 +277,21 @@ def project_close(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def project_team(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
-    form = TeamMemberForm(request.POST or None)
+    team = list(queries.team(request.user, project))
+    form = TeamMemberForm(
+        request.POST or None, user=request.user, unit=project.unit, exclude=[m.user_id for m in team]
+    )
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
         saved = submit_form(
             request,
             form,
             save=lambda data: services.add_team_member(
-                project=project, user=data["email"], role=data["role"], by=request.user
+                project=project, user=data["chosen"], role=data["role"], by=request.user
             ),
             success_url=reverse("projects:team", kwargs={"pk": project.pk}),
-            message=lambda _: f"{form.cleaned_data['email'].display_name} has joined the team.",
-            field_map={"user": "email"},
+            message=lambda _: f"{form.cleaned_data['chosen'].display_name} has joined the team.",
+            field_map={"user": "person"},
         )
         if saved is not None:
             return saved
@@ -295,7 +300,7 @@ def project_team(request: SignedInRequest, pk: int) -> HttpResponse:
         "team.jinja",
         project,
         page_title=f"Team of {project.title}",
-        team=list(queries.team(request.user, project)),
+        team=team,
         form=form,
     )
 
