@@ -18,7 +18,13 @@ YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 
 
 def _unit_field(label: str = "Unit code", help_text: str = "", required: bool = False) -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=32, help_text=help_text)
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=32,
+        help_text=help_text,
+        error_messages={"required": "Enter the code of a unit, for example RAA-MED-01"},
+    )
 
 
 def clean_unit_code(code: str, *, required: bool = False) -> Unit | None:
@@ -90,10 +96,15 @@ class SearchForm(forms.Form):
 
 
 class ResourceForm(forms.Form):
-    title = TextField(max_length=limits.NAME)
-    kind = forms.ChoiceField(label="Kind of resource", choices=[("", "Choose one"), *ResourceKind.choices])
+    title = TextField(error_messages={"required": "Enter the resource's title"}, max_length=limits.NAME)
+    kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of resource"},
+        label="Kind of resource",
+        choices=[("", "Choose one"), *ResourceKind.choices],
+    )
     unit = _unit_field("Owning unit", "The unit that keeps this resource up to date", required=True)
     summary = TextField(
+        error_messages={"required": "Enter a summary: what it is and who it helps"},
         max_length=limits.SHORT_TEXT,
         widget=forms.Textarea,
         help_text="What it is and who it helps, in a few lines",
@@ -114,7 +125,7 @@ class ResourceForm(forms.Form):
 
 
 class CommunityForm(forms.Form):
-    name = TextField(max_length=limits.NAME)
+    name = TextField(error_messages={"required": "Enter the community's name"}, max_length=limits.NAME)
     unit = _unit_field("Host unit", required=True)
     topic = forms.CharField(required=False, max_length=60)
     description = TextField(max_length=limits.TEXT, widget=forms.Textarea, required=False)
@@ -124,12 +135,22 @@ class CommunityForm(forms.Form):
 
 
 class ThreadForm(forms.Form):
-    title = TextField(max_length=limits.NAME)
-    body = TextField(max_length=limits.LONG_TEXT, label="Your message", widget=forms.Textarea)
+    title = TextField(error_messages={"required": "Enter a title for the thread"}, max_length=limits.NAME)
+    body = TextField(
+        error_messages={"required": "Write your message"},
+        max_length=limits.LONG_TEXT,
+        label="Your message",
+        widget=forms.Textarea,
+    )
 
 
 class ReplyForm(forms.Form):
-    body = TextField(max_length=limits.LONG_TEXT, label="Your reply", widget=forms.Textarea)
+    body = TextField(
+        error_messages={"required": "Write your reply"},
+        max_length=limits.LONG_TEXT,
+        label="Your reply",
+        widget=forms.Textarea,
+    )
 
 
 class SiteForm(forms.Form):

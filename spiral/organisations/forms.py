@@ -31,16 +31,24 @@ class SignInForm(AuthenticationForm):
 
 
 class SpiralPasswordChangeForm(PasswordChangeForm):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, message in (
+            ("old_password", "Enter your current password"),
+            ("new_password1", "Enter a new password"),
+            ("new_password2", "Enter the new password again"),
+        ):
+            self.fields[name].error_messages["required"] = message
 
 
 class UnitForm(forms.Form):
     code = forms.CharField(
+        error_messages={"required": "Enter the unit's code, for example RJ1 or RJ1-W12"},
         max_length=32,
         validators=[codes.CodeValidator(codes.ODS, max_length=32)],
         help_text="The ODS code or a local code: letters, digits and -, for example RJ1 or RJ1-W12",
     )
-    name = TextField(max_length=limits.NAME)
+    name = TextField(error_messages={"required": "Enter the unit's name"}, max_length=limits.NAME)
     organisation_type = forms.ChoiceField(
         choices=EMPTY + list(OrganisationType.choices),
         required=False,
@@ -55,7 +63,11 @@ class UnitForm(forms.Form):
 
 
 class NewUnitForm(UnitForm):
-    kind = forms.ChoiceField(choices=EMPTY + list(UnitKind.choices), label="Kind of unit")
+    kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of unit"},
+        choices=EMPTY + list(UnitKind.choices),
+        label="Kind of unit",
+    )
 
     field_order = ["kind", "code", "name", "organisation_type", "opened_on", "closed_on"]
 
@@ -68,7 +80,11 @@ class NewUnitForm(UnitForm):
 
 
 class MoveUnitForm(forms.Form):
-    parent_code = forms.CharField(label="Code of the new parent unit", max_length=32)
+    parent_code = forms.CharField(
+        error_messages={"required": "Enter the code of the new parent unit"},
+        label="Code of the new parent unit",
+        max_length=32,
+    )
 
     def clean_parent_code(self) -> Unit:
         code = self.cleaned_data["parent_code"].strip()
@@ -141,19 +157,28 @@ class AddMemberForm(forms.Form):
 
 
 class ProfileForm(forms.Form):
-    display_name = TextField(max_length=150, label="Your name", help_text="As colleagues know you")
+    display_name = TextField(
+        error_messages={"required": "Enter your name as colleagues know you"},
+        max_length=150,
+        label="Your name",
+        help_text="As colleagues know you",
+    )
     job_title = TextField(max_length=150, required=False)
     profession = TextField(max_length=100, required=False)
 
 
 class TokenForm(forms.Form):
     name = TextField(
-        max_length=100, label="Token name", help_text="What the token is for, e.g. nightly data load"
+        error_messages={"required": "Enter a name saying what the token is for"},
+        max_length=100,
+        label="Token name",
+        help_text="What the token is for, e.g. nightly data load",
     )
 
 
 class UnitImportForm(forms.Form):
     file = forms.FileField(
+        error_messages={"required": "Choose the units file to import"},
         label="Units file (CSV or XLSX)",
         help_text=(
             "Columns: code, name, kind, parent_code, organisation_type. The first row names the columns."

@@ -75,6 +75,7 @@ class ProjectForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices, initial=Stage.SCOPING, required=False)
     start_date = _date("Start date", "Today if left blank")
     status = forms.ChoiceField(
+        error_messages={"required": "Choose the project's status: draft or active"},
         choices=[
             (Status.DRAFT, "Draft: still shaping the aim"),
             (Status.ACTIVE, "Active: the work has begun"),
@@ -187,11 +188,17 @@ class TeamMemberForm(forms.Form):
 
 class NodeForm(forms.Form):
     kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of node"},
         label="Kind of node",
         choices=EMPTY + [(k, label) for k, label in NodeKind.choices if k != NodeKind.AIM],
     )
-    text = TextField(label="Text", max_length=500)
-    parent = forms.TypedChoiceField(label="Sits beneath", coerce=int, choices=EMPTY)
+    text = TextField(error_messages={"required": "Enter the node's text"}, label="Text", max_length=500)
+    parent = forms.TypedChoiceField(
+        error_messages={"required": "Choose where it sits beneath"},
+        label="Sits beneath",
+        coerce=int,
+        choices=EMPTY,
+    )
 
     def __init__(self, *args: Any, parents: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -199,7 +206,7 @@ class NodeForm(forms.Form):
 
 
 class EditNodeForm(forms.Form):
-    text = TextField(label="Text", max_length=500)
+    text = TextField(error_messages={"required": "Enter the node's text"}, label="Text", max_length=500)
     description = TextField(
         max_length=limits.TEXT, label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -213,7 +220,12 @@ class EditNodeForm(forms.Form):
 
 
 class ChangeIdeaForm(forms.Form):
-    title = TextField(label="Change idea", max_length=500, help_text="A specific, testable change")
+    title = TextField(
+        error_messages={"required": "Enter the change idea"},
+        label="Change idea",
+        max_length=500,
+        help_text="A specific, testable change",
+    )
     description = TextField(
         max_length=limits.TEXT, label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -278,7 +290,12 @@ class CycleForm(forms.Form):
 
 
 class NewCycleForm(CycleForm):
-    change_idea = forms.TypedChoiceField(label="Change idea", coerce=int, choices=EMPTY)
+    change_idea = forms.TypedChoiceField(
+        error_messages={"required": "Choose the change idea this cycle tests"},
+        label="Change idea",
+        coerce=int,
+        choices=EMPTY,
+    )
 
     def __init__(self, *args: Any, ideas: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -286,7 +303,12 @@ class NewCycleForm(CycleForm):
 
 
 class ScoreForm(forms.Form):
-    score = forms.ChoiceField(label="Progress score", widget=forms.RadioSelect, choices=[])
+    score = forms.ChoiceField(
+        error_messages={"required": "Choose a score on the scale"},
+        label="Progress score",
+        widget=forms.RadioSelect,
+        choices=[],
+    )
     month = forms.CharField(
         label="Month",
         required=False,
@@ -303,7 +325,6 @@ class ScoreForm(forms.Form):
     def __init__(self, *args: Any, levels: list[ProgressLevel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["score"].choices = [(str(lv.score), f"{lv.score} {lv.label}") for lv in levels]  # type: ignore[attr-defined]
-        self.fields["score"].error_messages["required"] = "Choose a score on the scale"
         self.levels = levels
 
 
