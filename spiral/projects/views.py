@@ -500,7 +500,15 @@ def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpRespon
     if cycle is None:
         raise Http404("No such PDSA cycle in this project")
     current = {f: getattr(cycle, f) for f in services.CYCLE_FIELDS}
-    form = CycleForm(request.POST or None, initial=current | {"version": cycle.version})
+    # Once the test has begun the prediction cannot change (services refuses it): it is shown as text.
+    fixed = services.prediction_fixed(cycle) and can(request.user, Permission.CHANGE_PROJECT, project)
+
+    def fix(form: CycleForm) -> CycleForm:
+        if fixed:
+            del form.fields["prediction"]
+        return form
+
+    form = fix(CycleForm(request.POST or None, initial=current | {"version": cycle.version}))
     comparison: list[dict[str, str]] = []
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
@@ -514,6 +522,7 @@ def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpRespon
             nonlocal form, comparison
             stored = {f: getattr(exc.current, f) for f in services.CYCLE_FIELDS}
             form, comparison = _stale(request, CycleForm, exc, stored)
+            fix(form)
 
         saved = submit_form(
             request,
@@ -533,6 +542,27 @@ def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpRespon
         form=form,
         cycle=cycle,
         comparison=comparison,
+        prediction_fixed=fixed,
+    )
+
+
+def cycle_record(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
+    """A PDSA cycle as a record to read and print: its change idea's ramp, every cycle one after another
+    (Plan, Do, Study, Act as text), this one marked; a print stylesheet leaves out the navigation."""
+    project = _project(request, pk)
+    cycle = queries.cycle(request.user, project, cycle_id)
+    if cycle is None:
+        raise Http404("No such PDSA cycle in this project")
+    ramp = list(queries.cycles(request.user, project, change_idea=cycle.change_idea))
+    labels = CycleForm().labels()
+    return _page(
+        request,
+        "cycle_record.jinja",
+        project,
+        page_title=f"Record of cycle {cycle.number}: {cycle.change_idea.text}",
+        cycle=cycle,
+        ramp=[(c, presenters.cycle_record(c, CycleForm.PHASES, labels)) for c in ramp],
+        drivers=queries.parents(request.user, project, cycle.change_idea),
     )
 
 

@@ -32,3 +32,9 @@ if (selects.length) {
   script.addEventListener("load", () => selects.forEach(enhance));
   document.head.appendChild(script);
 }
+
+// A record page's print button (hidden without JavaScript: the browser's Print does the same).
+document.querySelectorAll("button[data-spiral-print]").forEach((button) => {
+  button.hidden = false;
+  button.addEventListener("click", () => window.print());
+});
