@@ -52,7 +52,7 @@ class FunnelForm(forms.Form):
         label="Potential", choices=list(BEST_LABELS.items()), initial="quartile", required=False
     )
 
-    def __init__(self, *args: Any, user: AnyUser = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         within: CodeChoiceField = self.fields["within"]  # type: ignore[assignment]
         groups = Unit.objects.filter(kind__in=GROUP_KINDS)

@@ -48,7 +48,7 @@ class Offered:
         return self.total > len(self.choices)
 
 
-def own_unit_ids(user: AnyUser) -> set[int]:
+def own_unit_ids(user: AnyUser | None) -> set[int]:
     """The units where the user holds a role, and every unit above them: "their own" units."""
     if not isinstance(user, User):
         return set()
@@ -83,7 +83,7 @@ def _narrow(qs: QuerySet[Unit], query: str, selected: str, own: set[int]) -> Que
 
 
 def offer_units(
-    qs: QuerySet[Unit], user: AnyUser, *, query: str = "", selected: str = "", limit: int = LIMIT
+    qs: QuerySet[Unit], user: AnyUser | None, *, query: str = "", selected: str = "", limit: int = LIMIT
 ) -> Offered:
     """The units of `qs` as choices (code, "Name (CODE)"), the user's own first; narrowed by `query`
     (words of the name, or the code) when there are more than `limit`."""
@@ -150,7 +150,7 @@ class UnitChoiceField(forms.ChoiceField):
     def valid_value(self, value: Any) -> bool:
         return True  # clean() looks the code up in `allowed`
 
-    def clean(self, value: Any) -> Unit | None:  # type: ignore[override]  # a Unit, not the code
+    def clean(self, value: Any) -> Unit | None:  # a Unit, not the code
         code = super().clean(value)
         if not code:
             return None
@@ -191,7 +191,7 @@ class PersonChoiceField(forms.ChoiceField):
     def valid_value(self, value: Any) -> bool:
         return True  # clean() looks the person up
 
-    def clean(self, value: Any) -> User | None:  # type: ignore[override]  # a User, not the id
+    def clean(self, value: Any) -> User | None:  # a User, not the id
         raw = super().clean(value)
         if not raw:
             return None
