@@ -55,13 +55,14 @@ class FunnelForm(forms.Form):
     def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         within: CodeChoiceField = self.fields["within"]  # type: ignore[assignment]
+        own = choices.own_unit_ids(user)
         groups = Unit.objects.filter(kind__in=GROUP_KINDS)
-        offered = choices.offer_units(groups, user, selected=str(self["within"].value() or ""))
+        offered = choices.offer_units(groups, user, selected=str(self["within"].value() or ""), own=own)
         within.choices = [("", "The whole country"), *offered.choices]
         unit: CodeChoiceField = self.fields["unit"]  # type: ignore[assignment]
         kind = str(self["kind"].value() or "organisation")
         peers = Unit.objects.filter(kind=kind if kind in dict(PEER_KINDS) else "organisation")
-        offered = choices.offer_units(peers, user, selected=str(self["unit"].value() or ""))
+        offered = choices.offer_units(peers, user, selected=str(self["unit"].value() or ""), own=own)
         unit.choices = [("", "None"), *offered.choices]
 
 

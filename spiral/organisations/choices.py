@@ -83,14 +83,23 @@ def _narrow(qs: QuerySet[Unit], query: str, selected: str, own: set[int]) -> Que
 
 
 def offer_units(
-    qs: QuerySet[Unit], user: AnyUser | None, *, query: str = "", selected: str = "", limit: int = LIMIT
+    qs: QuerySet[Unit],
+    user: AnyUser | None,
+    *,
+    query: str = "",
+    selected: str = "",
+    limit: int = LIMIT,
+    own: set[int] | None = None,
 ) -> Offered:
-    """The units of `qs` as choices (code, "Name (CODE)"), the user's own first; narrowed by `query`
-    (words of the name, or the code) when there are more than `limit`."""
+    """The units of `qs` as choices (code, "Name (CODE)"), the user's own first (`own`: their ids, when
+    the caller has them already); narrowed by `query` (words of the name, or the code) when there are
+    more than `limit`. One query for a list that fits (two with the user's own units)."""
+    own = own_unit_ids(user) if own is None else own
+    units = list(_own_first(qs, own)[: limit + 1])
+    if len(units) <= limit:
+        return Offered([(u.code, unit_label(u)) for u in units], len(units), query.strip())
     total = qs.count()
-    own = own_unit_ids(user)
-    chosen = qs if total <= limit else _narrow(qs, query, selected, own)
-    units = list(_own_first(chosen, own)[:limit])
+    units = list(_own_first(_narrow(qs, query, selected, own), own)[:limit])
     return Offered([(u.code, unit_label(u)) for u in units], total, query.strip())
 
 
