@@ -107,8 +107,7 @@ class NewProjectForm(ProjectForm):
         help_text="The team or service the project belongs to: start typing its name",
         error_messages={
             "required": "Choose the team this project belongs to",
-            "invalid_choice": "Choose a team or service from the list: you may start projects only where "
-            "you hold a role",
+            "invalid_choice": "No team or service has that code: choose one from the list",
         },
     )
 
@@ -120,7 +119,8 @@ class NewProjectForm(ProjectForm):
         selected = str((self.data if self.is_bound else self.initial).get("unit") or "")
         offered = choices.offer_units(allowed, user, query=find, selected=selected)
         field: UnitChoiceField = self.fields["unit"]  # type: ignore[assignment]
-        field.offer(allowed, offered)
+        # Any real unit is read (the page says when the person may not start a project there).
+        field.offer(Unit.objects.all(), offered)
         if not selected and len(offered.choices) == 1 and not self.is_bound:
             self.initial["unit"] = offered.choices[0][0]  # the one unit the person may use
         self.unit_offer = offered

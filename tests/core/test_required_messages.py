@@ -54,7 +54,8 @@ def every_form() -> list[type[forms.BaseForm]]:
             continue
         mod = importlib.import_module(module.name)
         for cls in vars(mod).values():
-            if inspect.isclass(cls) and issubclass(cls, forms.BaseForm) and cls.__module__ == mod.__name__:
+            ours = inspect.isclass(cls) and issubclass(cls, forms.BaseForm) and cls.__module__ == mod.__name__
+            if ours and cls.base_fields:  # a base class without fields is no form to fill in
                 found.append(cls)
     return found
 

@@ -59,7 +59,9 @@ def test_a_unit_outside_the_persons_roles_is_refused_in_words(tree, member):
     response = client_for(member).post("/projects/new/", {"unit": "RBB", "status": "draft", "title": "X"})
     html = response.content.decode()
     assert response.status_code == 200 and not Project.objects.exists()
-    assert "you may start projects only where you hold a role" in html
+    assert "You have no role in Hillside Trust or above it, so cannot start a project there" in html
+    html = client_for(member).post("/projects/new/", {"unit": "NOPE", "status": "draft"}).content.decode()
+    assert "No team or service has that code: choose one from the list" in html
 
 
 def test_a_project_without_a_unit_says_which_field_is_missing(tree, leader):
@@ -160,3 +162,22 @@ def test_the_funnel_form_offers_regions_and_organisations_not_a_code_box(tree, m
     assert "RBB" in units and "RAA-MED-01" not in units  # peers of the kind compared
     assert re.search(r'<option value="RAA" selected', html)  # what the address chose
     assert "data-spiral-autocomplete" in select_tag(html, "within")
+
+
+def test_adopting_a_change_offers_the_units_where_the_person_may_start_a_project(tree, member, lead):
+    from tests.factories import ProjectFactory
+
+    source = ProjectFactory(unit=tree["other_team"])
+    client = client_for(member)
+    html = client.get(f"/projects/{source.pk}/adopt/?unit=RAA-MED-01").content.decode()
+    assert options(html, "unit") == ["", "RAA-MED-01"]
+    assert re.search(r'<option value="RAA-MED-01" selected', html)
+    html = client.post(f"/projects/{source.pk}/adopt/", {"unit": ""}).content.decode()
+    assert "Choose the team that will adopt the change" in html
+
+
+def test_starting_a_community_offers_the_units_that_may_host_it(tree, leader):
+    html = client_for(leader).get("/communities/new/").content.decode()
+    offered = options(html, "unit")
+    assert "RAA" in offered and "RBB" not in offered
+    assert "data-spiral-autocomplete" in select_tag(html, "unit")
