@@ -38,7 +38,7 @@ def _chosen_unit(label: str, help_text: str, missing: str) -> UnitChoiceField:
         help_text=help_text,
         error_messages={
             "required": missing,
-            "invalid_choice": "No unit has that code: choose one from the list",
+            "invalid_choice": "No unit has the code %(value)s: choose one from the list",
         },
     )
 

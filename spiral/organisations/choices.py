@@ -163,9 +163,12 @@ class UnitChoiceField(forms.ChoiceField):
         code = super().clean(value)
         if not code:
             return None
-        unit = self.allowed.filter(code__iexact=str(code).strip()).first()
+        code = str(code).strip()
+        unit = self.allowed.filter(code__iexact=code).first()
         if unit is None:
-            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": code}
+            )
         return unit
 
 

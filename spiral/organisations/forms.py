@@ -11,8 +11,9 @@ from django.utils import timezone
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
 from spiral.organisations import choices
-from spiral.organisations.choices import PersonChoiceField
+from spiral.organisations.choices import PersonChoiceField, UnitChoiceField
 from spiral.organisations.models import OrganisationType, Role, Unit, UnitKind, User
+from spiral.organisations.permissions import Permission
 
 EMPTY = [("", "Choose one")]
 
@@ -80,18 +81,35 @@ class NewUnitForm(UnitForm):
 
 
 class MoveUnitForm(forms.Form):
-    parent_code = forms.CharField(
-        error_messages={"required": "Enter the code of the new parent unit"},
-        label="Code of the new parent unit",
-        max_length=32,
+    """The new parent of a unit, chosen from the units where the person may add units (of a kind the unit
+    may sit under, not beneath the unit itself); any real unit is read, and the page refuses one they
+    may not change."""
+
+    parent_code = UnitChoiceField(
+        label="The new parent unit",
+        help_text="Units where you may add units, of a kind this unit can sit under: start typing a name",
+        error_messages={
+            "required": "Choose the unit to move it beneath",
+            "invalid_choice": "No unit has the code %(value)s: choose one from the list",
+        },
     )
 
-    def clean_parent_code(self) -> Unit:
-        code = self.cleaned_data["parent_code"].strip()
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None:
-            raise forms.ValidationError(f"No unit has the code {code}; check the code and try again")
-        return unit
+    def __init__(self, *args: Any, user: Any = None, unit: Unit | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from spiral.organisations.models import ALLOWED_PARENTS
+
+        offered = Unit.objects.none()
+        if unit is not None and user is not None:
+            kinds = [k for k in ALLOWED_PARENTS[unit.kind] if k]
+            offered = (
+                choices.permitted_units(user, Permission.CHANGE_UNIT)
+                .filter(kind__in=kinds)
+                .exclude(unit.subtree_q())
+                .exclude(pk=unit.parent_id)
+            )
+        field: UnitChoiceField = self.fields["parent_code"]  # type: ignore[assignment]
+        selected = str((self.data if self.is_bound else self.initial).get("parent_code") or "")
+        field.offer(Unit.objects.all(), choices.offer_units(offered, user, selected=selected))
 
 
 class GrantableRoleField(forms.ChoiceField):

@@ -174,7 +174,7 @@ def unit_add_child(request: SignedInRequest, code: str) -> HttpResponse:
 
 def unit_move(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.CHANGE_UNIT)
-    form = MoveUnitForm(request.POST or None)
+    form = MoveUnitForm(request.POST or None, user=request.user, unit=unit)
     status = 200
 
     def move(data: dict[str, Any]) -> Unit:

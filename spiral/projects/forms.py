@@ -107,7 +107,7 @@ class NewProjectForm(ProjectForm):
         help_text="The team or service the project belongs to: start typing its name",
         error_messages={
             "required": "Choose the team this project belongs to",
-            "invalid_choice": "No team or service has that code: choose one from the list",
+            "invalid_choice": "No team or service has the code %(value)s: choose one from the list",
         },
     )
 

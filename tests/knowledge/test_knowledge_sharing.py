@@ -78,7 +78,7 @@ def test_the_resource_form_says_what_is_missing(tree: dict[str, Unit], leader: U
     html = client_for(leader).post("/resources/new/", {"title": "", "unit": "NOPE"}).content.decode()
     assert "nhsuk-error-summary" in html
     assert 'href="#id_title"' in html
-    assert "No unit has that code: choose one from the list" in html
+    assert "No unit has the code NOPE" in html
 
 
 # --- communities --------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_a_unit_outside_the_persons_roles_is_refused_in_words(tree, member):
     assert response.status_code == 200 and not Project.objects.exists()
     assert "You have no role in Hillside Trust or above it, so cannot start a project there" in html
     html = client_for(member).post("/projects/new/", {"unit": "NOPE", "status": "draft"}).content.decode()
-    assert "No team or service has that code: choose one from the list" in html
+    assert "No team or service has the code NOPE: choose one from the list" in html
 
 
 def test_a_project_without_a_unit_says_which_field_is_missing(tree, leader):
@@ -181,3 +181,13 @@ def test_starting_a_community_offers_the_units_that_may_host_it(tree, leader):
     offered = options(html, "unit")
     assert "RAA" in offered and "RBB" not in offered
     assert "data-spiral-autocomplete" in select_tag(html, "unit")
+
+
+def test_moving_a_unit_offers_the_parents_the_person_may_add_beneath(tree, leader):
+    html = client_for(leader).get("/units/RAA-MED-01/move/").content.decode()
+    offered = options(html, "parent_code")
+    assert offered == ["", "RAA"]  # not its own parent, not the other trust, not a team
+    response = client_for(leader).post("/units/RAA-MED-01/move/", {"parent_code": "RAA"})
+    assert response.status_code == 302
+    tree["team"].refresh_from_db()
+    assert tree["team"].parent == tree["org"]
