@@ -105,7 +105,7 @@ class MoveUnitForm(forms.Form):
                 choices.permitted_units(user, Permission.CHANGE_UNIT)
                 .filter(kind__in=kinds)
                 .exclude(unit.subtree_q())
-                .exclude(pk=unit.parent_id)
+                .exclude(pk=unit.parent_id or 0)
             )
         field: UnitChoiceField = self.fields["parent_code"]  # type: ignore[assignment]
         selected = str((self.data if self.is_bound else self.initial).get("parent_code") or "")
