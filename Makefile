@@ -64,7 +64,9 @@ lock: $(BIN)/.installed-test
 audit: $(BIN)/.installed-test
 	$(BIN)/python .ci/audit
 
-# The NHS.UK design system: CSS, JavaScript and images from the npm package, copied into static files.
+# The NHS.UK design system: CSS, JavaScript and images from the npm package, copied into static files;
+# beside it accessible-autocomplete, the NHS.UK pattern for choosing from a long <select> (nhsuk-frontend
+# ships no autocomplete of its own), which spiral/init.js loads only on pages that have one.
 # The compiled CSS asks for /assets/images/...; WhiteNoise serves $(VENDOR)/root at the site root.
 # The source maps are copied too: the CSS and JavaScript end by naming theirs, and `collectstatic`
 # (WhiteNoise's manifest storage) stops when a file that a stylesheet or script refers to is missing.
@@ -82,6 +84,9 @@ $(VENDOR)/.installed: package.json Makefile
 	cp $(NHSUK_DIST)/nhsuk-frontend.min.js $(VENDOR)/nhsuk/
 	cp node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.css.map node_modules/nhsuk-frontend/dist/nhsuk/nhsuk-frontend.min.js.map $(VENDOR)/nhsuk/
 	cp -r node_modules/nhsuk-frontend/dist/nhsuk/assets $(VENDOR)/root/assets
+	mkdir -p $(VENDOR)/autocomplete
+	cp node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.js node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.js.map $(VENDOR)/autocomplete/
+	cp node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.css node_modules/accessible-autocomplete/dist/accessible-autocomplete.min.css.map $(VENDOR)/autocomplete/
 	touch $@
 
 clean:

@@ -95,6 +95,8 @@ PAGES: dict[str, Callable[[User], str]] = {
     "indicator across every unit": _across,
     "indicator across every unit, by funnel position": lambda p: _across(p) + "?sort=position",
     "person's page": lambda p: f"/people/{p.pk}/",
+    "start a project": lambda p: "/projects/new/",
+    "project's team": lambda p: f"/projects/{_project(p).pk}/team/",
 }
 
 

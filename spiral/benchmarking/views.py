@@ -42,7 +42,7 @@ def _state(request: HttpRequest, code: str) -> dict[str, Any]:
     measure = queries.indicator_by_code(request.user, code)
     if measure is None:
         raise Http404("No indicator has that code")
-    form = FunnelForm(request.GET or None)
+    form = FunnelForm(request.GET or None, user=request.user)
     choices: dict[str, Any] = with_defaults(form)
     within = queries.top_unit(request.user)
     if choices["within"]:

@@ -8,9 +8,13 @@ from django import forms
 
 from spiral.core import limits, periods
 from spiral.core.forms import TextField, WindowedDateField
+from spiral.core.types import AnyUser
 from spiral.knowledge.models import DocKind, ResourceKind
 from spiral.knowledge.search import Filters
+from spiral.organisations import choices
+from spiral.organisations.choices import UnitChoiceField
 from spiral.organisations.models import OrganisationType, Unit
+from spiral.organisations.permissions import Permission
 from spiral.projects.models import Stage
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -18,7 +22,42 @@ YES_NO = [("", "Any"), ("yes", "Yes"), ("no", "No")]
 
 
 def _unit_field(label: str = "Unit code", help_text: str = "", required: bool = False) -> forms.CharField:
-    return forms.CharField(label=label, required=required, max_length=32, help_text=help_text)
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=32,
+        help_text=help_text,
+        error_messages={"required": "Enter the code of a unit, for example RAA-MED-01"},
+    )
+
+
+def _chosen_unit(label: str, help_text: str, missing: str) -> UnitChoiceField:
+    """A unit chosen from those where the person's roles allow the form's action (never a typed code)."""
+    return UnitChoiceField(
+        label=label,
+        help_text=help_text,
+        error_messages={
+            "required": missing,
+            "invalid_choice": "No unit has the code %(value)s: choose one from the list",
+        },
+    )
+
+
+class UnitChoosingForm(forms.Form):
+    """A form whose `unit` is chosen from the units where `user` has `PERMISSION`, pre-filled from
+    `initial` (the page's unit or ?unit=CODE)."""
+
+    PERMISSION: Permission
+
+    def __init__(self, *args: Any, user: AnyUser | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        permitted = (
+            choices.permitted_units(user, self.PERMISSION) if user is not None else Unit.objects.none()
+        )
+        selected = str((self.data if self.is_bound else self.initial).get("unit") or "")
+        field: UnitChoiceField = self.fields["unit"]  # type: ignore[assignment]
+        # Any real unit is read (the page refuses one without the role, 403); the permitted are offered.
+        field.offer(Unit.objects.all(), choices.offer_units(permitted, user, selected=selected))
 
 
 def clean_unit_code(code: str, *, required: bool = False) -> Unit | None:
@@ -89,11 +128,22 @@ class SearchForm(forms.Form):
         )
 
 
-class ResourceForm(forms.Form):
-    title = TextField(max_length=limits.NAME)
-    kind = forms.ChoiceField(label="Kind of resource", choices=[("", "Choose one"), *ResourceKind.choices])
-    unit = _unit_field("Owning unit", "The unit that keeps this resource up to date", required=True)
+class ResourceForm(UnitChoosingForm):
+    PERMISSION = Permission.CURATE_RESOURCE
+
+    title = TextField(error_messages={"required": "Enter the resource's title"}, max_length=limits.NAME)
+    kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of resource"},
+        label="Kind of resource",
+        choices=[("", "Choose one"), *ResourceKind.choices],
+    )
+    unit = _chosen_unit(
+        "Owning unit",
+        "The unit that keeps this resource up to date: start typing its name",
+        "Choose the unit that keeps this resource up to date",
+    )
     summary = TextField(
+        error_messages={"required": "Enter a summary: what it is and who it helps"},
         max_length=limits.SHORT_TEXT,
         widget=forms.Textarea,
         help_text="What it is and who it helps, in a few lines",
@@ -109,40 +159,57 @@ class ResourceForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def clean_unit(self) -> Unit | None:
-        return clean_unit_code(self.cleaned_data["unit"], required=True)
 
+class CommunityForm(UnitChoosingForm):
+    PERMISSION = Permission.CREATE_COMMUNITY
 
-class CommunityForm(forms.Form):
-    name = TextField(max_length=limits.NAME)
-    unit = _unit_field("Host unit", required=True)
+    name = TextField(error_messages={"required": "Enter the community's name"}, max_length=limits.NAME)
+    unit = _chosen_unit(
+        "Host unit",
+        "The unit that hosts the community: start typing its name",
+        "Choose the unit that hosts the community",
+    )
     topic = forms.CharField(required=False, max_length=60)
     description = TextField(max_length=limits.TEXT, widget=forms.Textarea, required=False)
 
-    def clean_unit(self) -> Unit | None:
-        return clean_unit_code(self.cleaned_data["unit"], required=True)
-
 
 class ThreadForm(forms.Form):
-    title = TextField(max_length=limits.NAME)
-    body = TextField(max_length=limits.LONG_TEXT, label="Your message", widget=forms.Textarea)
+    title = TextField(error_messages={"required": "Enter a title for the thread"}, max_length=limits.NAME)
+    body = TextField(
+        error_messages={"required": "Write your message"},
+        max_length=limits.LONG_TEXT,
+        label="Your message",
+        widget=forms.Textarea,
+    )
 
 
 class ReplyForm(forms.Form):
-    body = TextField(max_length=limits.LONG_TEXT, label="Your reply", widget=forms.Textarea)
-
-
-class SiteForm(forms.Form):
-    unit = _unit_field(
-        "Your unit's code", "The unit that will test the change: a project starts there", required=True
+    body = TextField(
+        error_messages={"required": "Write your reply"},
+        max_length=limits.LONG_TEXT,
+        label="Your reply",
+        widget=forms.Textarea,
     )
 
-    def clean_unit(self) -> Unit | None:
-        return clean_unit_code(self.cleaned_data["unit"], required=True)
+
+class SiteForm(UnitChoosingForm):
+    PERMISSION = Permission.CREATE_PROJECT
+
+    unit = _chosen_unit(
+        "Your team or service",
+        "The unit that will test the change: a project starts there",
+        "Choose the team that will test the change",
+    )
 
 
-class AdoptForm(forms.Form):
-    unit = _unit_field("Adopting unit's code", "A project linked to this one starts there", required=True)
+class AdoptForm(UnitChoosingForm):
+    PERMISSION = Permission.CREATE_PROJECT
+
+    unit = _chosen_unit(
+        "Adopting team or service",
+        "A project linked to this one starts there: start typing its name",
+        "Choose the team that will adopt the change",
+    )
     idea = forms.ChoiceField(label="What to adopt", required=False)
     adaptation = TextField(
         max_length=limits.TEXT,
@@ -157,6 +224,3 @@ class AdoptForm(forms.Form):
         self.fields["idea"].choices = [("", "The whole project (all its change ideas)")] + [  # type: ignore[attr-defined]
             (str(pk), text) for pk, text in ideas
         ]
-
-    def clean_unit(self) -> Unit | None:
-        return clean_unit_code(self.cleaned_data["unit"], required=True)

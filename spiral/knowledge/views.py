@@ -103,7 +103,8 @@ def adopt(request: SignedInRequest, pk: int) -> HttpResponse:
     ideas = [
         (n.pk, n.text) for n in project_queries.nodes(request.user, project) if n.kind == NodeKind.CHANGE_IDEA
     ]
-    form = AdoptForm(request.POST or None, ideas=ideas, initial={"idea": request.GET.get("idea", "")})
+    initial = {"idea": request.GET.get("idea", ""), "unit": request.GET.get("unit", "")}
+    form = AdoptForm(request.POST or None, ideas=ideas, initial=initial, user=request.user)
 
     def adopt_it(data: dict[str, Any]) -> Any:
         require(request.user, Permission.CREATE_PROJECT, data["unit"])
@@ -160,7 +161,7 @@ def _resource_form_page(request: SignedInRequest, resource: Resource | None) -> 
             "body": resource.body, "topics": ", ".join(t.name for t in resource.topics.all()),
             "version": resource.version,
         }  # fmt: skip
-    form = ResourceForm(request.POST or None, initial=initial)
+    form = ResourceForm(request.POST or None, initial=initial, user=request.user)
 
     def publish(d: dict[str, Any]) -> Resource:
         require(request.user, Permission.CURATE_RESOURCE, d["unit"])
@@ -236,7 +237,9 @@ def community_index(request: HttpRequest) -> HttpResponse:
 
 def community_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CREATE_COMMUNITY)
-    form = CommunityForm(request.POST or None)
+    form = CommunityForm(
+        request.POST or None, initial={"unit": request.GET.get("unit", "")}, user=request.user
+    )
 
     def start(d: dict[str, Any]) -> Community:
         require(request.user, Permission.CREATE_COMMUNITY, d["unit"])
@@ -373,14 +376,14 @@ def field_test_detail(request: HttpRequest, pk: int) -> HttpResponse:
         test=test,
         sites=sites,
         improving=sum(s.improving for s in sites),
-        form=SiteForm(),
+        form=SiteForm(user=request.user),
         breadcrumbs=_crumbs(("/field-tests/", "Field tests")),
     )
 
 
 def field_test_join(request: SignedInRequest, pk: int) -> HttpResponse:
     test = queries.field_test_for(request.user, pk)
-    form = SiteForm(request.POST or None)
+    form = SiteForm(request.POST or None, initial={"unit": request.GET.get("unit", "")}, user=request.user)
 
     def join(data: dict[str, Any]) -> Any:
         require(request.user, Permission.CREATE_PROJECT, data["unit"])

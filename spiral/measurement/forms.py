@@ -24,23 +24,36 @@ DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
 class MeasureForm(forms.Form):
     code = forms.CharField(
+        error_messages={"required": "Enter a code for the measure, for example FALLS-1000BD"},
         max_length=64,
         validators=[codes.CodeValidator(codes.MEASURE, max_length=64)],
         help_text="Unique across Spiral: letters, digits, -, _ and ., for example FALLS-1000BD",
     )
-    name = TextField(max_length=limits.NAME)
+    name = TextField(error_messages={"required": "Enter the measure's name"}, max_length=limits.NAME)
     description = TextField(max_length=limits.TEXT, widget=forms.Textarea, required=False)
-    measure_type = forms.ChoiceField(choices=EMPTY + list(MeasureType.choices), label="Type of measure")
+    measure_type = forms.ChoiceField(
+        error_messages={"required": "Choose the type of measure"},
+        choices=EMPTY + list(MeasureType.choices),
+        label="Type of measure",
+    )
     label = TextField(
         max_length=64,
         required=False,
         label="Unit of measurement",
         help_text="Shown on charts: %, per 1,000 bed days",
     )
-    chart = forms.ChoiceField(choices=EMPTY + list(Chart.choices), label="Chart")
-    improvement = forms.ChoiceField(choices=EMPTY + list(Improvement.choices), label="Improvement direction")
+    chart = forms.ChoiceField(
+        error_messages={"required": "Choose the chart"}, choices=EMPTY + list(Chart.choices), label="Chart"
+    )
+    improvement = forms.ChoiceField(
+        error_messages={"required": "Choose which direction is an improvement"},
+        choices=EMPTY + list(Improvement.choices),
+        label="Improvement direction",
+    )
     frequency = forms.ChoiceField(
-        choices=EMPTY + list(Frequency.choices), label="How often data is collected"
+        error_messages={"required": "Choose how often the data is collected"},
+        choices=EMPTY + list(Frequency.choices),
+        label="How often data is collected",
     )
     overdue_after_periods = forms.IntegerField(
         min_value=1,
@@ -95,6 +108,7 @@ class MeasureForm(forms.Form):
 
 class ObservationForm(forms.Form):
     period = forms.CharField(
+        error_messages={"required": "Enter the period, for example 2025-04 for April 2025"},
         max_length=32,
         help_text="The first day of the period (01/04/2025), or 2025-04 for a month, 2025-W14 for a week",
     )
@@ -120,10 +134,20 @@ class ObservationForm(forms.Form):
 
 class AnnotationForm(forms.Form):
     period = forms.CharField(
-        max_length=32, help_text="The period it applies from, like 01/04/2025 or 2025-04"
+        error_messages={"required": "Enter the period it applies from, for example 2025-04"},
+        max_length=32,
+        help_text="The period it applies from, like 01/04/2025 or 2025-04",
     )
-    kind = forms.ChoiceField(choices=EMPTY + list(AnnotationKind.choices), label="Kind of annotation")
-    text = TextField(max_length=500, label="What happened or changed")
+    kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of annotation"},
+        choices=EMPTY + list(AnnotationKind.choices),
+        label="Kind of annotation",
+    )
+    text = TextField(
+        error_messages={"required": "Say what happened or changed"},
+        max_length=500,
+        label="What happened or changed",
+    )
     reason = TextField(
         max_length=limits.SHORT_TEXT,
         required=False,
@@ -134,12 +158,14 @@ class AnnotationForm(forms.Form):
 
 class ImportForm(forms.Form):
     what = forms.ChoiceField(
+        error_messages={"required": "Choose what the file holds"},
         choices=[("observations", "Observations"), ("measures", "Measure definitions")],
         widget=forms.RadioSelect,
         initial="observations",
         label="What the file holds",
     )
     file = forms.FileField(
+        error_messages={"required": "Choose the file to import"},
         label="File (CSV or XLSX)",
         help_text="Observations: unit_code, measure_code, period, value, numerator, denominator, note",
     )

@@ -231,6 +231,7 @@ PAGES: list[Route] = [
     Route("projects:idea", "idea", _read(VIEW_PROJECT)),
     Route("projects:cycle-new", "project", _form(CHANGE_PROJECT)),
     Route("projects:cycle", "cycle", _form(VIEW_PROJECT, CHANGE_PROJECT)),
+    Route("projects:cycle-record", "cycle", _read(VIEW_PROJECT)),
     Route("projects:measures", "project", _form(VIEW_PROJECT, CHANGE_PROJECT)),
     Route("projects:measure-unlink", "project_measure", _post(CHANGE_PROJECT)),
     Route("projects:measure-aim", "project_measure", _post(CHANGE_PROJECT)),

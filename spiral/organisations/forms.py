@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from spiral.core import codes, limits, periods
 from spiral.core.forms import TextField, WindowedDateField
+from spiral.organisations import choices
+from spiral.organisations.choices import PersonChoiceField, UnitChoiceField
 from spiral.organisations.models import OrganisationType, Role, Unit, UnitKind, User
+from spiral.organisations.permissions import Permission
 
 EMPTY = [("", "Choose one")]
 
@@ -29,16 +32,24 @@ class SignInForm(AuthenticationForm):
 
 
 class SpiralPasswordChangeForm(PasswordChangeForm):
-    pass
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, message in (
+            ("old_password", "Enter your current password"),
+            ("new_password1", "Enter a new password"),
+            ("new_password2", "Enter the new password again"),
+        ):
+            self.fields[name].error_messages["required"] = message
 
 
 class UnitForm(forms.Form):
     code = forms.CharField(
+        error_messages={"required": "Enter the unit's code, for example RJ1 or RJ1-W12"},
         max_length=32,
         validators=[codes.CodeValidator(codes.ODS, max_length=32)],
         help_text="The ODS code or a local code: letters, digits and -, for example RJ1 or RJ1-W12",
     )
-    name = TextField(max_length=limits.NAME)
+    name = TextField(error_messages={"required": "Enter the unit's name"}, max_length=limits.NAME)
     organisation_type = forms.ChoiceField(
         choices=EMPTY + list(OrganisationType.choices),
         required=False,
@@ -53,7 +64,11 @@ class UnitForm(forms.Form):
 
 
 class NewUnitForm(UnitForm):
-    kind = forms.ChoiceField(choices=EMPTY + list(UnitKind.choices), label="Kind of unit")
+    kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of unit"},
+        choices=EMPTY + list(UnitKind.choices),
+        label="Kind of unit",
+    )
 
     field_order = ["kind", "code", "name", "organisation_type", "opened_on", "closed_on"]
 
@@ -66,14 +81,35 @@ class NewUnitForm(UnitForm):
 
 
 class MoveUnitForm(forms.Form):
-    parent_code = forms.CharField(label="Code of the new parent unit", max_length=32)
+    """The new parent of a unit, chosen from the units where the person may add units (of a kind the unit
+    may sit under, not beneath the unit itself); any real unit is read, and the page refuses one they
+    may not change."""
 
-    def clean_parent_code(self) -> Unit:
-        code = self.cleaned_data["parent_code"].strip()
-        unit = Unit.objects.filter(code=code).first()
-        if unit is None:
-            raise forms.ValidationError(f"No unit has the code {code}; check the code and try again")
-        return unit
+    parent_code = UnitChoiceField(
+        label="The new parent unit",
+        help_text="Units where you may add units, of a kind this unit can sit under: start typing a name",
+        error_messages={
+            "required": "Choose the unit to move it beneath",
+            "invalid_choice": "No unit has the code %(value)s: choose one from the list",
+        },
+    )
+
+    def __init__(self, *args: Any, user: Any = None, unit: Unit | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from spiral.organisations.models import ALLOWED_PARENTS
+
+        offered = Unit.objects.none()
+        if unit is not None and user is not None:
+            kinds = [k for k in ALLOWED_PARENTS[unit.kind] if k]
+            offered = (
+                choices.permitted_units(user, Permission.CHANGE_UNIT)
+                .filter(kind__in=kinds)
+                .exclude(unit.subtree_q())
+                .exclude(pk=unit.parent_id or 0)
+            )
+        field: UnitChoiceField = self.fields["parent_code"]  # type: ignore[assignment]
+        selected = str((self.data if self.is_bound else self.initial).get("parent_code") or "")
+        field.offer(Unit.objects.all(), choices.offer_units(offered, user, selected=selected))
 
 
 class GrantableRoleField(forms.ChoiceField):
@@ -90,38 +126,77 @@ class GrantableRoleField(forms.ChoiceField):
 
 
 class AddMemberForm(forms.Form):
-    email = forms.EmailField(label="Email address of the person")
+    """A role for someone on a unit: the person chosen from the organisation's people, or anyone who uses
+    Spiral by their email address; the roles offered are those the person adding may grant."""
+
+    person = PersonChoiceField(
+        label="Person",
+        required=False,
+        help_text="People who hold a role in this organisation: start typing a name",
+        error_messages={"invalid_choice": "Choose a person from the list"},
+    )
+    email = forms.EmailField(
+        label="Or the email address of someone else",
+        required=False,
+        help_text="Anyone who uses Spiral, in another organisation too",
+        error_messages={"invalid": "Enter an email address like name@nhs.net"},
+    )
     role = GrantableRoleField(
-        choices=EMPTY + list(Role.choices), error_messages={"required": "Choose a role"}
+        choices=EMPTY + list(Role.choices), error_messages={"required": "Choose the role to give them"}
     )
 
-    def __init__(self, *args: Any, roles: list[Role] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, roles: list[Role] | None = None, user: Any = None, unit: Unit | None = None,
+        **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(*args, **kwargs)
         if roles is not None:
             self.fields["role"].choices = EMPTY + [(r.value, r.label) for r in roles]  # type: ignore[attr-defined]  # a ChoiceField
+        if unit is not None:
+            field: PersonChoiceField = self.fields["person"]  # type: ignore[assignment]
+            field.offer(choices.offer_people(user, unit))
 
-    def clean_email(self) -> User:
-        email = self.cleaned_data["email"].strip().lower()
+    def clean_email(self) -> User | None:
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        if not email:
+            return None
         user = User.objects.filter(email=email, is_active=True).first()
         if user is None:
             raise forms.ValidationError(f"No one with the email address {email} uses Spiral yet")
         return user
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = data.get("person") or data.get("email")
+        if chosen is None and not self.has_error("person") and not self.has_error("email"):
+            self.add_error("person", "Choose the person to give the role to, or give their email address")
+        data["chosen"] = chosen
+        return data
+
 
 class ProfileForm(forms.Form):
-    display_name = TextField(max_length=150, label="Your name", help_text="As colleagues know you")
+    display_name = TextField(
+        error_messages={"required": "Enter your name as colleagues know you"},
+        max_length=150,
+        label="Your name",
+        help_text="As colleagues know you",
+    )
     job_title = TextField(max_length=150, required=False)
     profession = TextField(max_length=100, required=False)
 
 
 class TokenForm(forms.Form):
     name = TextField(
-        max_length=100, label="Token name", help_text="What the token is for, e.g. nightly data load"
+        error_messages={"required": "Enter a name saying what the token is for"},
+        max_length=100,
+        label="Token name",
+        help_text="What the token is for, e.g. nightly data load",
     )
 
 
 class UnitImportForm(forms.Form):
     file = forms.FileField(
+        error_messages={"required": "Choose the units file to import"},
         label="Units file (CSV or XLSX)",
         help_text=(
             "Columns: code, name, kind, parent_code, organisation_type. The first row names the columns."

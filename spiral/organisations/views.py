@@ -157,7 +157,7 @@ def unit_add_child(request: SignedInRequest, code: str) -> HttpResponse:
 
 def unit_move(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.CHANGE_UNIT)
-    form = MoveUnitForm(request.POST or None)
+    form = MoveUnitForm(request.POST or None, user=request.user, unit=unit)
     status = 200
 
     def move(data: dict[str, Any]) -> Unit:
@@ -201,10 +201,12 @@ def unit_move(request: SignedInRequest, code: str) -> HttpResponse:
 def member_add(request: SignedInRequest, code: str) -> HttpResponse:
     unit = _unit(request, code, Permission.MANAGE_MEMBERS)
     # Only the roles this person may grant here are offered; the service checks again.
-    form = AddMemberForm(request.POST or None, roles=grantable_roles(request.user, unit))
+    form = AddMemberForm(
+        request.POST or None, roles=grantable_roles(request.user, unit), user=request.user, unit=unit
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
-        person = form.cleaned_data["email"]
+        person = form.cleaned_data["chosen"]
         try:
             services.add_membership(user=person, unit=unit, role=form.cleaned_data["role"], by=request.user)
         except PermissionDenied as exc:

@@ -8,7 +8,11 @@ from django import forms
 
 from spiral.core import limits, periods
 from spiral.core.forms import NumberField, TextField, WindowedDateField
+from spiral.core.types import AnyUser
+from spiral.organisations import choices
+from spiral.organisations.choices import PersonChoiceField, UnitChoiceField
 from spiral.organisations.models import Unit, User
+from spiral.organisations.permissions import Permission
 from spiral.projects.models import (
     AimAchieved,
     CarriedOut,
@@ -71,6 +75,7 @@ class ProjectForm(forms.Form):
     stage = forms.ChoiceField(choices=Stage.choices, initial=Stage.SCOPING, required=False)
     start_date = _date("Start date", "Today if left blank")
     status = forms.ChoiceField(
+        error_messages={"required": "Choose the project's status: draft or active"},
         choices=[
             (Status.DRAFT, "Draft: still shaping the aim"),
             (Status.ACTIVE, "Active: the work has begun"),
@@ -95,18 +100,30 @@ class ProjectForm(forms.Form):
 
 
 class NewProjectForm(ProjectForm):
-    unit = forms.CharField(
-        label="Unit code", max_length=32, help_text="The team or service the project belongs to"
+    """A new project: its unit chosen from those where the person may start one (never a typed code)."""
+
+    unit = UnitChoiceField(
+        label="Team or service",
+        help_text="The team or service the project belongs to: start typing its name",
+        error_messages={
+            "required": "Choose the team this project belongs to",
+            "invalid_choice": "No team or service has the code %(value)s: choose one from the list",
+        },
     )
 
     field_order = ["unit", "title"]
 
-    def clean_unit(self) -> Unit:
-        code = self.cleaned_data["unit"].strip()
-        unit = Unit.objects.filter(code__iexact=code).first()
-        if unit is None:
-            raise forms.ValidationError(f"No unit has the code {code}; check the code on the unit's page")
-        return unit
+    def __init__(self, *args: Any, user: AnyUser, find: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        allowed = choices.permitted_units(user, Permission.CREATE_PROJECT)
+        selected = str((self.data if self.is_bound else self.initial).get("unit") or "")
+        offered = choices.offer_units(allowed, user, query=find, selected=selected)
+        field: UnitChoiceField = self.fields["unit"]  # type: ignore[assignment]
+        # Any real unit is read (the page says when the person may not start a project there).
+        field.offer(Unit.objects.all(), offered)
+        if not selected and len(offered.choices) == 1 and not self.is_bound:
+            self.initial["unit"] = offered.choices[0][0]  # the one unit the person may use
+        self.unit_offer = offered
 
 
 class CloseForm(forms.Form):
@@ -124,24 +141,64 @@ class CloseForm(forms.Form):
 
 
 class TeamMemberForm(forms.Form):
-    email = forms.EmailField(label="Email address of the person")
-    role = forms.ChoiceField(choices=EMPTY + list(ProjectRole.choices), label="Role on the project")
+    """Someone joins a project's team: chosen from the people of the project's organisation, or anyone
+    who uses Spiral by their email address."""
 
-    def clean_email(self) -> User:
-        email = self.cleaned_data["email"].strip().lower()
+    person = PersonChoiceField(
+        label="Person",
+        required=False,
+        help_text="People who hold a role in this organisation: start typing a name",
+        error_messages={"invalid_choice": "Choose a person from the list"},
+    )
+    email = forms.EmailField(
+        label="Or the email address of someone else",
+        required=False,
+        help_text="Anyone who uses Spiral, in another organisation too",
+        error_messages={"invalid": "Enter an email address like name@nhs.net"},
+    )
+    role = forms.ChoiceField(
+        choices=EMPTY + list(ProjectRole.choices),
+        label="Role on the project",
+        error_messages={"required": "Choose the person's role on the project"},
+    )
+
+    def __init__(self, *args: Any, user: AnyUser, unit: Unit, exclude: list[int] | None = None,
+                 **kwargs: Any) -> None:  # fmt: skip
+        super().__init__(*args, **kwargs)
+        field: PersonChoiceField = self.fields["person"]  # type: ignore[assignment]
+        field.offer(choices.offer_people(user, unit, exclude=exclude))
+
+    def clean_email(self) -> User | None:
+        email = (self.cleaned_data.get("email") or "").strip().lower()
+        if not email:
+            return None
         user = User.objects.filter(email=email, is_active=True).first()
         if user is None:
             raise forms.ValidationError(f"No one with the email address {email} uses Spiral yet")
         return user
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = data.get("person") or data.get("email")
+        if chosen is None and not self.has_error("person") and not self.has_error("email"):
+            self.add_error("person", "Choose the person to add to the team, or give their email address")
+        data["chosen"] = chosen
+        return data
+
 
 class NodeForm(forms.Form):
     kind = forms.ChoiceField(
+        error_messages={"required": "Choose the kind of node"},
         label="Kind of node",
         choices=EMPTY + [(k, label) for k, label in NodeKind.choices if k != NodeKind.AIM],
     )
-    text = TextField(label="Text", max_length=500)
-    parent = forms.TypedChoiceField(label="Sits beneath", coerce=int, choices=EMPTY)
+    text = TextField(error_messages={"required": "Enter the node's text"}, label="Text", max_length=500)
+    parent = forms.TypedChoiceField(
+        error_messages={"required": "Choose where it sits beneath"},
+        label="Sits beneath",
+        coerce=int,
+        choices=EMPTY,
+    )
 
     def __init__(self, *args: Any, parents: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -149,7 +206,7 @@ class NodeForm(forms.Form):
 
 
 class EditNodeForm(forms.Form):
-    text = TextField(label="Text", max_length=500)
+    text = TextField(error_messages={"required": "Enter the node's text"}, label="Text", max_length=500)
     description = TextField(
         max_length=limits.TEXT, label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -163,7 +220,12 @@ class EditNodeForm(forms.Form):
 
 
 class ChangeIdeaForm(forms.Form):
-    title = TextField(label="Change idea", max_length=500, help_text="A specific, testable change")
+    title = TextField(
+        error_messages={"required": "Enter the change idea"},
+        label="Change idea",
+        max_length=500,
+        help_text="A specific, testable change",
+    )
     description = TextField(
         max_length=limits.TEXT, label="Description", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -228,7 +290,12 @@ class CycleForm(forms.Form):
 
 
 class NewCycleForm(CycleForm):
-    change_idea = forms.TypedChoiceField(label="Change idea", coerce=int, choices=EMPTY)
+    change_idea = forms.TypedChoiceField(
+        error_messages={"required": "Choose the change idea this cycle tests"},
+        label="Change idea",
+        coerce=int,
+        choices=EMPTY,
+    )
 
     def __init__(self, *args: Any, ideas: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -236,7 +303,12 @@ class NewCycleForm(CycleForm):
 
 
 class ScoreForm(forms.Form):
-    score = forms.ChoiceField(label="Progress score", widget=forms.RadioSelect, choices=[])
+    score = forms.ChoiceField(
+        error_messages={"required": "Choose a score on the scale"},
+        label="Progress score",
+        widget=forms.RadioSelect,
+        choices=[],
+    )
     month = forms.CharField(
         label="Month",
         required=False,
@@ -253,7 +325,6 @@ class ScoreForm(forms.Form):
     def __init__(self, *args: Any, levels: list[ProgressLevel], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["score"].choices = [(str(lv.score), f"{lv.score} {lv.label}") for lv in levels]  # type: ignore[attr-defined]
-        self.fields["score"].error_messages["required"] = "Choose a score on the scale"
         self.levels = levels
 
 

@@ -281,3 +281,30 @@ def _shown(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+CYCLE_CHOICE_FIELDS = ("purpose", "carried_out", "prediction_confirmed", "decision")
+CYCLE_DATE_FIELDS = ("planned_start", "planned_end", "started_on", "ended_on")
+
+
+def cycle_record(
+    cycle: Any, phases: Sequence[tuple[str, Sequence[str]]], labels: Mapping[str, str]
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """A PDSA cycle as text, phase by phase: [(phase, [(label, text), ...]), ...]; what is not recorded
+    yet says so. Choices read as their labels, dates as "3 March 2026"."""
+    from django.utils.formats import date_format
+
+    record = []
+    for phase, names in phases:
+        rows = []
+        for name in names:
+            value = getattr(cycle, name)
+            if name in CYCLE_CHOICE_FIELDS:
+                text = getattr(cycle, f"get_{name}_display")() if value else ""
+            elif name in CYCLE_DATE_FIELDS:
+                text = date_format(value, "j F Y") if value else ""
+            else:
+                text = str(value or "")
+            rows.append((labels.get(name, name), text or "Not recorded yet"))
+        record.append((phase, rows))
+    return record

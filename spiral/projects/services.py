@@ -814,6 +814,16 @@ def create_change_idea(
 # --- PDSA cycles --------------------------------------------------------------------------------------
 
 
+def prediction_fixed(values: Mapping[str, Any] | PdsaCycle) -> bool:
+    """Whether a cycle's prediction can no longer change: it was written and the test has begun (any of
+    the Do fields is recorded). `values` is a cycle's fields (a PdsaCycle's, or a mapping of them)."""
+
+    def get(name: str) -> Any:
+        return values.get(name) if isinstance(values, Mapping) else getattr(values, name)
+
+    return bool(get("prediction")) and any(get(f) for f in DO_FIELDS)
+
+
 def _validate_cycle(values: dict[str, Any], before: Mapping[str, Any] | None) -> dict[str, str]:
     errors: dict[str, str] = {}
     if not values["objective"]:
@@ -828,7 +838,7 @@ def _validate_cycle(values: dict[str, Any], before: Mapping[str, Any] | None) ->
             "is made before the test"
         )
     changed_prediction = before is not None and values["prediction"] != before["prediction"]
-    if changed_prediction and before["prediction"] and any(before[f] for f in DO_FIELDS):  # type: ignore[index]
+    if changed_prediction and before is not None and prediction_fixed(before):
         errors["prediction"] = (
             "The prediction cannot change once the test has begun; record what you found under Study"
         )

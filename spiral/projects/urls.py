@@ -28,6 +28,7 @@ urlpatterns = [
     path("<int:pk>/ideas/<int:idea_id>/", views.idea_detail, name="idea"),
     path("<int:pk>/cycles/new/", views.cycle_new, name="cycle-new"),
     path("<int:pk>/cycles/<int:cycle_id>/", views.cycle_detail, name="cycle"),
+    path("<int:pk>/cycles/<int:cycle_id>/record/", views.cycle_record, name="cycle-record"),
     path("<int:pk>/measures/", views.project_measures, name="measures"),
     path("<int:pk>/measures/<int:link_id>/remove/", views.measure_unlink, name="measure-unlink"),
     path("<int:pk>/measures/<int:link_id>/aim/", views.measure_aim, name="measure-aim"),

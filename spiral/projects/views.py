@@ -163,7 +163,8 @@ def project_new_similar(request: SignedInRequest) -> HttpResponse:
 
 def project_new(request: SignedInRequest) -> HttpResponse:
     require(request.user, Permission.CREATE_PROJECT)
-    initial = {"unit": request.GET.get("unit", "")}
+    initial = {"unit": request.GET.get("unit", "").strip()}
+    find = request.GET.get("find", "")
     if request.method == "POST" and "check_similar" in request.POST:
         # Only looking: the form again with what was typed, unsaved and unjudged, and the similar work.
         typed = {k: request.POST.get(k, "") for k in NewProjectForm.base_fields if k in request.POST}
@@ -173,13 +174,13 @@ def project_new(request: SignedInRequest) -> HttpResponse:
             None,
             page_title="Start a project",
             heading="Start a project",
-            form=NewProjectForm(initial=initial | typed),
+            form=NewProjectForm(initial=initial | typed, user=request.user, find=find),
             similar=_work_like(request, request.POST),
             checks_similar=True,
             submit="Save project",
             cancel="/projects/mine/",
         )
-    form = NewProjectForm(request.POST or None, initial=initial)
+    form = NewProjectForm(request.POST or None, initial=initial, user=request.user, find=find)
 
     def start(cleaned: dict[str, Any]) -> Project:
         data = dict(cleaned)
@@ -320,18 +321,21 @@ def project_close(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def project_team(request: SignedInRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
-    form = TeamMemberForm(request.POST or None)
+    team = list(queries.team(request.user, project))
+    form = TeamMemberForm(
+        request.POST or None, user=request.user, unit=project.unit, exclude=[m.user_id for m in team]
+    )
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
         saved = submit_form(
             request,
             form,
             save=lambda data: services.add_team_member(
-                project=project, user=data["email"], role=data["role"], by=request.user
+                project=project, user=data["chosen"], role=data["role"], by=request.user
             ),
             success_url=reverse("projects:team", kwargs={"pk": project.pk}),
-            message=lambda _: f"{form.cleaned_data['email'].display_name} has joined the team.",
-            field_map={"user": "email"},
+            message=lambda _: f"{form.cleaned_data['chosen'].display_name} has joined the team.",
+            field_map={"user": "person"},
         )
         if saved is not None:
             return saved
@@ -340,7 +344,7 @@ def project_team(request: SignedInRequest, pk: int) -> HttpResponse:
         "team.jinja",
         project,
         page_title=f"Team of {project.title}",
-        team=list(queries.team(request.user, project)),
+        team=team,
         form=form,
     )
 
@@ -540,7 +544,15 @@ def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpRespon
     if cycle is None:
         raise Http404("No such PDSA cycle in this project")
     current = {f: getattr(cycle, f) for f in services.CYCLE_FIELDS}
-    form = CycleForm(request.POST or None, initial=current | {"version": cycle.version})
+    # Once the test has begun the prediction cannot change (services refuses it): it is shown as text.
+    fixed = services.prediction_fixed(cycle) and can(request.user, Permission.CHANGE_PROJECT, project)
+
+    def fix(form: CycleForm) -> CycleForm:
+        if fixed:
+            del form.fields["prediction"]
+        return form
+
+    form = fix(CycleForm(request.POST or None, initial=current | {"version": cycle.version}))
     comparison: list[dict[str, str]] = []
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
@@ -554,6 +566,7 @@ def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpRespon
             nonlocal form, comparison
             stored = {f: getattr(exc.current, f) for f in services.CYCLE_FIELDS}
             form, comparison = _stale(request, CycleForm, exc, stored)
+            fix(form)
 
         saved = submit_form(
             request,
@@ -573,6 +586,27 @@ def cycle_detail(request: SignedInRequest, pk: int, cycle_id: int) -> HttpRespon
         form=form,
         cycle=cycle,
         comparison=comparison,
+        prediction_fixed=fixed,
+    )
+
+
+def cycle_record(request: HttpRequest, pk: int, cycle_id: int) -> HttpResponse:
+    """A PDSA cycle as a record to read and print: its change idea's ramp, every cycle one after another
+    (Plan, Do, Study, Act as text), this one marked; a print stylesheet leaves out the navigation."""
+    project = _project(request, pk)
+    cycle = queries.cycle(request.user, project, cycle_id)
+    if cycle is None:
+        raise Http404("No such PDSA cycle in this project")
+    ramp = list(queries.cycles(request.user, project, change_idea=cycle.change_idea))
+    labels = CycleForm().labels()
+    return _page(
+        request,
+        "cycle_record.jinja",
+        project,
+        page_title=f"Record of cycle {cycle.number}: {cycle.change_idea.text}",
+        cycle=cycle,
+        ramp=[(c, presenters.cycle_record(c, CycleForm.PHASES, labels)) for c in ramp],
+        drivers=queries.parents(request.user, project, cycle.change_idea),
     )
 
 

@@ -62,8 +62,17 @@ class AnswerForm(forms.Form):
 
 
 class FeedbackFormForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="For example 'Ward 1: tell us about your stay'")
-    audience = forms.ChoiceField(choices=Audience.choices, widget=forms.RadioSelect, initial=Audience.PATIENT)
+    title = forms.CharField(
+        error_messages={"required": "Enter the form's title"},
+        max_length=200,
+        help_text="For example 'Ward 1: tell us about your stay'",
+    )
+    audience = forms.ChoiceField(
+        error_messages={"required": "Choose who the form is for"},
+        choices=Audience.choices,
+        widget=forms.RadioSelect,
+        initial=Audience.PATIENT,
+    )
     question = forms.CharField(
         max_length=300, required=False, help_text="Leave empty for the Friends and Family Test question"
     )
@@ -92,16 +101,34 @@ class TagForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    project = forms.IntegerField(label="Project number", help_text="The number in the project's address")
+    project = forms.IntegerField(
+        error_messages={"required": "Enter the project's number, from its page's address"},
+        label="Project number",
+        help_text="The number in the project's address",
+    )
     theme = forms.IntegerField(required=False, widget=forms.HiddenInput)
     note = TextField(label="What was done", max_length=300, required=False)
 
 
 class StoryForm(forms.Form):
-    title = forms.CharField(max_length=200)
-    teller = forms.ChoiceField(label="Told by", choices=Teller.choices, widget=forms.RadioSelect)
-    about = forms.CharField(max_length=200, help_text="Who it is about, in general terms")
-    text = TextField(max_length=limits.TEXT, label="The story", widget=forms.Textarea)
+    title = forms.CharField(error_messages={"required": "Enter the story's title"}, max_length=200)
+    teller = forms.ChoiceField(
+        error_messages={"required": "Choose who told the story"},
+        label="Told by",
+        choices=Teller.choices,
+        widget=forms.RadioSelect,
+    )
+    about = forms.CharField(
+        error_messages={"required": "Say who the story is about, in general terms"},
+        max_length=200,
+        help_text="Who it is about, in general terms",
+    )
+    text = TextField(
+        error_messages={"required": "Write the story"},
+        max_length=limits.TEXT,
+        label="The story",
+        widget=forms.Textarea,
+    )
     quote = TextField(
         max_length=limits.SHORT_TEXT,
         label="An anonymised quote (optional)",
@@ -109,6 +136,7 @@ class StoryForm(forms.Form):
         required=False,
     )
     consent_given_on = WindowedDateField(
+        error_messages={"required": "Enter the date consent was given, for example 14/03/2025"},
         window=periods.RECORD_DATE,
         label="Consent given on",
         help_text="For example 2025-03-14",
@@ -119,6 +147,7 @@ class StoryForm(forms.Form):
 
 class FftImportForm(forms.Form):
     file = forms.FileField(
+        error_messages={"required": "Choose the file of FFT returns"},
         label="FFT returns (CSV or XLSX)",
         help_text="Columns: unit_code, period, very_good, good, neither, poor, very_poor, dont_know (and total)",
     )
