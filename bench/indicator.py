@@ -122,6 +122,33 @@ def main() -> int:
             f"{measure.code}: {units} units report it; {everything} series in all. {args.repeat} requests each."
         )
         results: list[tuple[str, dict[str, float]]] = []
+        # The funnel, default method: the first request after the import (the import computed the
+        # funnel, so the reader does not), then kept; baseline, same run: the request computes it (the
+        # figures generation raised before each, as a write to observations would).
+        from spiral.core import pagecache
+
+        funnel = f"/benchmarking/{measure.code}/"
+        other = Measure.objects.filter(is_indicator=True).exclude(pk=measure.pk).order_by("code").first()
+        if other is not None:  # the process warmed (templates compiled, modules imported), not the data
+            request_ms(client, f"/benchmarking/{other.code}/")
+        first_ms = request_ms(client, funnel)
+        kept = timed(client, funnel, args.repeat)
+
+        def computed_ms() -> float:
+            pagecache.bump(row=pagecache.FIGURES)
+            return request_ms(client, funnel)
+
+        computed = sorted(computed_ms() for _ in range(args.repeat))
+        results.append(
+            ("funnel page, first request after the import (once)", {"median": first_ms, "p95": first_ms,
+                                                           "queries": kept["queries"]})
+        )  # fmt: skip
+        results.append(("  funnel page, later requests", kept))
+        results.append(
+            ("  baseline: the request computes the funnel", {"median": statistics.median(computed),
+             "p95": computed[min(len(computed) - 1, round(0.95 * (len(computed) - 1)))],
+             "queries": kept["queries"]})
+        )  # fmt: skip
         results.append(
             ("indicator page, every organisation (page 1 of 50)", timed(client, across, args.repeat))
         )
@@ -139,11 +166,14 @@ def main() -> int:
         print(f"\n{'page':<{width}}  {'median ms':>9}  {'p95 ms':>7}  {'queries':>7}")
         for label, r in results:
             print(f"{label:<{width}}  {r['median']:>9.1f}  {r['p95']:>7.1f}  {int(r['queries']):>7}")
-        page = results[0][1]["median"]
+        page = next(r for label, r in results if label.startswith("indicator page"))["median"]
         print(f"\nratio: baseline / indicator page = {baseline['median'] / page:.1f}x")
         verdict = "met" if page < GOAL_MS else "NOT met"
         print(f"goal: indicator page under {GOAL_MS:.0f} ms: {verdict} ({page:.1f} ms median)")
-        return 0 if page < GOAL_MS else 1
+        verdict = "met" if first_ms < GOAL_MS else "NOT met"
+        print(f"goal: the funnel, default method, under {GOAL_MS:.0f} ms cold after the import: {verdict} "
+              f"({first_ms:.1f} ms; {statistics.median(computed):.1f} ms when the request computes it)")  # fmt: skip
+        return 0 if page < GOAL_MS and first_ms < GOAL_MS else 1
     finally:
         if args.reuse is None and not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)

@@ -121,5 +121,5 @@ def test_the_fragment_takes_what_is_typed_by_post_only(alike: dict[str, Project]
 
 def test_a_form_sent_with_errors_shows_similar_work_too(alike: dict[str, Project], member: User) -> None:
     html = client_for(member).post("/projects/new/", DRAFT | {"unit": "NOPE"}).content.decode()
-    assert "No unit has the code NOPE" in html
+    assert "No team or service has the code NOPE" in html
     assert "Text message reminders for missed appointments" in html
