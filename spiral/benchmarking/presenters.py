@@ -403,9 +403,9 @@ def funnel_svg(
     # Points, from left to right (so a tooltip, to the left of its point, lies over the points before it):
     # each links to the unit's series.
     out.append('<g class="spiral-funnel__points">')
-    chosen_mark = ""
+    chosen_mark = chosen_name = ""
     url_of = series_url_maker()
-    band = Bounds(4, 4, width - 4, top - 4)  # the tooltips' strip, over the heading
+    band = Bounds(4, 4, width - 4, top - 10)  # the tooltips' strip, over the heading
     for i in sorted(range(len(data.points)), key=lambda k: float(n[k])):
         p = data.points[i]
         flag = str(result.flags[i])
@@ -435,7 +435,8 @@ def funnel_svg(
         dot = point(dot, cx, cy, tip, band=band, font_size=fs_text, href=url_of(p.series_id))
         if is_chosen:
             at_right = cx > left + plot_w / 2
-            chosen_mark = dot + (
+            chosen_mark = dot
+            chosen_name = (
                 f'<text x="{cx - 10 if at_right else cx + 10:.1f}" y="{cy - 9:.1f}" '
                 f'text-anchor="{"end" if at_right else "start"}" font-size="13" font-weight="bold" '
                 f'fill="#003087" aria-hidden="true">{escape(p.name)}</text>'
@@ -444,6 +445,8 @@ def funnel_svg(
         out.append(dot)
     out.append(chosen_mark)  # drawn last, on top
     out.append("</g>")
+    if chosen_name:  # its name before the points, so no tooltip is hidden by it
+        out.insert(out.index('<g class="spiral-funnel__points">'), chosen_name)
     out.append("</svg>")
     return "".join(out)
 

@@ -491,7 +491,7 @@ def render_svg(
         height = top + (220 if narrow else 222) + 58
     bottom = height - 58
     frame = _Frame(max(total, 1), low, high, (left, top, right, bottom))
-    band = Bounds(4, 4, width - 4, top - 6)  # the tooltips' strip, over the heading
+    band = Bounds(4, 4, width - 4, top - 10)  # the tooltips' strip, over the heading
     desc = _describe(
         analysis, title, unit_suffix, percent, [f"Note at point {i + 1}: {t}." for i, t in notes], later
     )
