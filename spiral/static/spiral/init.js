@@ -23,3 +23,17 @@ for (const chart of document.querySelectorAll("svg")) {
     next.focus();
   });
 }
+
+// A table's scroll box (.spiral-table-scroll) is a tab stop only while it has something to scroll, so a
+// keyboard can scroll it on a phone without an empty stop on a wide screen.
+const scrollBoxes = [...document.querySelectorAll(".spiral-table-scroll")];
+const fitScrollBoxes = () => {
+  for (const box of scrollBoxes) {
+    if (box.scrollWidth > box.clientWidth + 1) box.setAttribute("tabindex", "0");
+    else box.removeAttribute("tabindex");
+  }
+};
+if (scrollBoxes.length) {
+  fitScrollBoxes();
+  window.addEventListener("resize", fitScrollBoxes);
+}
