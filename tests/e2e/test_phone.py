@@ -97,7 +97,9 @@ def _sign_in(page: Any, live_server: Any, email: str) -> None:
 def test_on_a_phone_no_main_page_scrolls_sideways_and_charts_stay_readable(
     live_server: Any,
     browser_page: Any,  # noqa: F811 - the fixture imported above
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("SPIRAL_EMBEDDINGS", "off")  # search on words: the widths do not need the model
     build_demo(size="small", seed=1)
     pages = _pages()
     page = browser_page
