@@ -106,8 +106,9 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
         context["rows"] = rows
         context["method_sentence"] = presenters.method_sentence(result, data.group.plural())
         context["by_method"] = queries.compute_each_method(data, result)
-        svg = presenters.funnel_svg(data, result, title=title, chosen=chosen.code if chosen else None)
-        context["svg"] = Markup(svg)  # noqa: S704 - funnel_svg escapes every text it interpolates
+        context["svg"] = presenters.funnel_html(
+            data, result, title=title, chosen=chosen.code if chosen else None
+        )
         context["distribution"] = fm.distribution(result.values)
         context["chosen_row"] = next((r for r in rows if chosen and r["unit"] == chosen.code), None)
         if context["chosen_row"]:
@@ -125,7 +126,7 @@ def funnel_page(request: HttpRequest, code: str) -> HttpResponse:
             context["spc_svg"] = _spc_chart(request, context["chosen_row"]["series_id"])
         trend = queries.trend(request.user, data=data, unit=chosen)
         context["trend"] = trend
-        context["trend_svg"] = presenters.trend_svg(
+        context["trend_svg"] = presenters.trend_html(
             trend,
             title=f"{chosen.name if chosen else 'Peers'}: {measure.name} beside the peers' median, by period",
             proportion=data.kind == "proportion",
@@ -144,10 +145,9 @@ def _spc_chart(request: HttpRequest, series_id: int) -> Markup | None:
         return None
     try:
         result, _ = analyses.analyse_series(series)
-        svg = measurement_presenters.chart_svg(series, result, list(series.annotations.all()))
+        return measurement_presenters.chart_html(series, result, list(series.annotations.all()))
     except Exception:  # noqa: BLE001 - the funnel page stands without the unit's own chart
         return None
-    return Markup(svg)  # noqa: S704 - spiral.spc.render_svg escapes what it draws
 
 
 def funnel_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:

@@ -430,7 +430,7 @@ def comparison(user: AnyUser, test: FieldTest, *, charts: bool = True) -> list[S
             elif result is not None:
                 icon = result.variation_icon or ""
             if charts and result is not None:
-                svg = m_presenters.chart_svg(s, result, [])
+                svg = m_presenters.chart_svg(s, result, [], narrow=True)  # small multiples: the narrow layout
         lessons = learning.get(site.project_id, [])
         if site.project.lessons:
             lessons = [*lessons, site.project.lessons]

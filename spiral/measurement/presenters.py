@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from spiral import spc
 from spiral.core import periods
 from spiral.core.axes import linear_scale
+from spiral.core.chartpoints import both_widths
 from spiral.measurement.models import PROPORTION_CHARTS, Annotation, Measure, Observation, Series
 
 VARIATION = {
@@ -224,9 +225,12 @@ def chart_svg(
     result: spc.Analysis,
     annotations: list[Annotation],
     pending: list[tuple[str, float | None]] | None = None,
+    *,
+    narrow: bool = False,
 ) -> str:
     """The series' SPC chart (spiral.spc.render_svg) with its annotations as numbered markers, and the
-    periods not yet ended (`pending_points` of its data rows) drawn hollow as "incomplete"."""
+    periods not yet ended (`pending_points` of its data rows) drawn hollow as "incomplete"; `narrow`, its
+    phone layout. One standalone SVG (the export); a page shows `chart_html`."""
     dates = list(result.dates or ())
     notes = []
     for a in annotations:
@@ -239,7 +243,21 @@ def chart_svg(
         unit_label=series.measure.label,
         annotations=notes,
         pending=pending,
+        narrow=narrow,
     )
+
+
+def chart_html(
+    series: Series,
+    result: spc.Analysis,
+    annotations: list[Annotation],
+    pending: list[tuple[str, float | None]] | None = None,
+) -> Markup:
+    """The series' chart for a page: its wide layout and its phone layout, one shown at a time by the
+    stylesheet (spiral.core.chartpoints.both_widths)."""
+    wide = chart_svg(series, result, annotations, pending)
+    narrow = chart_svg(series, result, annotations, pending, narrow=True)
+    return Markup(both_widths(wide, narrow))  # noqa: S704 - render_svg escapes every text it draws
 
 
 def pending_points(rows: list[dict[str, Any]]) -> list[tuple[str, float | None]]:

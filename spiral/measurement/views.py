@@ -301,7 +301,7 @@ def series_detail(request: SignedInRequest, pk: int) -> HttpResponse:
             "measure": measure,
             "unit": series.unit,
             "result": result,
-            "chart": presenters.chart_svg(series, result, annotations, presenters.pending_points(rows)),
+            "chart": presenters.chart_html(series, result, annotations, presenters.pending_points(rows)),
             "rows": rows,
             "annotations": annotations,
             "history": list(queries.history(request.user, series)[:100]),
@@ -470,8 +470,8 @@ def series_rebase(request: SignedInRequest, pk: int) -> HttpResponse:
         pending = presenters.pending_points(presenters.data_rows(series, result, observations))
         context |= {
             "label": suggestion.label,
-            "before": presenters.chart_svg(series, result, annotations, pending),
-            "after": presenters.chart_svg(series, after, annotations, pending),
+            "before": presenters.chart_html(series, result, annotations, pending),
+            "after": presenters.chart_html(series, after, annotations, pending),
             "before_result": result,
             "after_result": after,
         }

@@ -278,7 +278,7 @@ def linked_charts(project: Any) -> list[LinkedChart]:
             LinkedChart(
                 link=link,
                 series=series,
-                svg=m_presenters.chart_svg(series, result, annotations),
+                svg=m_presenters.chart_html(series, result, annotations),
                 caption=f"{role}: {series.measure.name}, {series.unit.name}",
                 rows=_table(series, m_presenters.data_rows(series, result, observations)),
                 annotations=annotations,

@@ -4,6 +4,7 @@ the progress history as a step line, and the two versions of a record after a st
 from __future__ import annotations
 
 import datetime as dt
+import math
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from html import escape
 from typing import Any
 
 from spiral.core.axes import linear_scale
+from spiral.core.chartpoints import Bounds, both_widths, point
 from spiral.projects.models import NODE_LEVEL, DriverEdge, DriverNode, NodeKind, ProgressScore
 
 
@@ -190,9 +192,15 @@ def _month_add(month: dt.date, n: int) -> dt.date:
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-def progress_svg(scores: Sequence[ProgressScore], levels: Sequence[Decimal], *, title: str) -> str:
-    """The team's monthly scores as a step line (coach scores as diamonds), 0.5 to 5 on the y axis."""
-    width, height, left, right, top, bottom = 720, 300, 48, 16, 20, 40
+def progress_svg(
+    scores: Sequence[ProgressScore], levels: Sequence[Decimal], *, title: str, narrow: bool = False
+) -> str:
+    """The team's monthly scores as a step line (coach scores as diamonds), 0.5 to 5 on the y axis;
+    `narrow`, the phone layout (340 wide, drawn at its own size: type of 13 px, fewer months named)."""
+    width, height, left, right, top, bottom = (
+        (340, 260, 40, 24, 20, 40) if narrow else (720, 300, 48, 24, 20, 40)
+    )
+    uid = "pg-n" if narrow else "pg"  # (a right margin of 24: half the widest month label, "Nov 26")
     selfs = [s for s in scores if s.role == "self"]
     coach = [s for s in scores if s.role == "coach"]
     low, high = float(min(levels, default=Decimal("0.5"))), float(max(levels, default=Decimal(5)))
@@ -216,17 +224,19 @@ def progress_svg(scores: Sequence[ProgressScore], levels: Sequence[Decimal], *, 
     )
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-        f'height="{height}" role="img" aria-labelledby="pg-title pg-desc" font-family="Arial, sans-serif" '
-        'font-size="12">',
-        f'<title id="pg-title">{escape(title)}</title><desc id="pg-desc">{escape(summary)}</desc>',
+        f'height="{height}" role="group" aria-labelledby="{uid}-title" aria-describedby="{uid}-desc" '
+        f'font-family="Arial, sans-serif" font-size="{13 if narrow else 12}">',
+        f'<title id="{uid}-title">{escape(title)}</title><desc id="{uid}-desc">{escape(summary)}</desc>',
     ]
+    band = Bounds(4, height - bottom + 2, width - 4, height - 2)  # the tooltips' strip: over the months
+    out.append('<g aria-hidden="true">')
     for level in levels:
         yy = y(float(level))
         out.append(
             f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="#e8edee"/>'
             f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end" fill="#4c6272">{level}</text>'
         )
-    step = max(1, span // 12)
+    step = max(1, math.ceil(span / (4 if narrow else 12)))
     for i in range(0, span + 1, step):
         month = _month_add(first, i)
         out.append(
@@ -240,20 +250,31 @@ def progress_svg(scores: Sequence[ProgressScore], levels: Sequence[Decimal], *, 
             d.append(f"H{x1:.1f}V{y1:.1f}")
         d.append(f"H{x(_month_add(selfs[-1].month, 1)):.1f}")
         out.append(f'<path d="{"".join(d)}" fill="none" stroke="#005eb8" stroke-width="3"/>')
-        for s, (px, py) in zip(selfs, points, strict=True):
-            out.append(
-                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="#005eb8">'
-                f"<title>{s.month:%B %Y}: {s.score} (team)</title></circle>"
-            )
+    out.append("</g>")
+    # Each score a focusable point named by its tooltip (spiral.core.chartpoints), coach scores after.
+    font_size = 13 if narrow else 12
+    for s, (px, py) in zip(selfs, [(x(s.month), y(float(s.score))) for s in selfs], strict=True):
+        tip = f"{s.month:%B %Y}: {s.score} (team)"
+        marker = f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="#005eb8"><title>{tip}</title></circle>'
+        out.append(point(marker, px, py, tip, band=band, font_size=font_size))
     for s in coach:
         px, py = x(s.month), y(float(s.score))
-        out.append(
+        tip = f"{s.month:%B %Y}: {s.score} (coach)"
+        marker = (
             f'<path d="M{px:.1f},{py - 6:.1f}L{px + 6:.1f},{py:.1f}'
             f'L{px:.1f},{py + 6:.1f}L{px - 6:.1f},{py:.1f}Z" '
-            f'fill="#ffb81c" stroke="#212b32"><title>{s.month:%B %Y}: {s.score} (coach)</title></path>'
+            f'fill="#ffb81c" stroke="#212b32"><title>{tip}</title></path>'
         )
+        out.append(point(marker, px, py, tip, band=band, font_size=font_size))
     out.append("</svg>")
     return "".join(out)
+
+
+def progress_html(scores: Sequence[ProgressScore], levels: Sequence[Decimal], *, title: str) -> str:
+    """The progress chart for a page: its wide and its phone layout, one shown at a time (spiral.css)."""
+    wide = progress_svg(scores, levels, title=title)
+    narrow = progress_svg(scores, levels, title=title, narrow=True)
+    return both_widths(wide, narrow)
 
 
 # --- stale saves --------------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ideas=list(queries.change_ideas(request.user, project)),
         recent_cycles=list(queries.cycles(request.user, project).order_by("-created_at")[:5]),
         scores=scores,
-        progress_svg=presenters.progress_svg(scores, levels, title=f"Progress scores of {project.title}"),
+        progress_svg=presenters.progress_html(scores, levels, title=f"Progress scores of {project.title}"),
         charts=measures.linked_charts(project),
         journal=list(queries.journal(request.user, project)[:3]),
     )
@@ -727,7 +727,7 @@ def progress(request: SignedInRequest, pk: int) -> HttpResponse:
         form=form,
         levels=levels,
         scores=scores,
-        svg=presenters.progress_svg(
+        svg=presenters.progress_html(
             scores, [lv.score for lv in levels], title=f"Progress scores of {project.title}"
         ),
     )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from spiral.core.axes import linear_scale, nice_ticks
+from spiral.core.chartpoints import CHAR_WIDTH, Bounds, point, text_width, wrap
 
 from ._analysis import Analysis
 from ._constants import RULES
@@ -264,7 +265,14 @@ def _describe(
 
 
 def _incomplete_points(
-    values: np.ndarray, later: list[tuple[str, float]], frame: _Frame, percent: bool, unit_suffix: str
+    values: np.ndarray,
+    later: list[tuple[str, float]],
+    frame: _Frame,
+    percent: bool,
+    unit_suffix: str,
+    *,
+    band: Bounds,
+    font_size: float,
 ) -> str:
     """The periods not yet ended: a dashed line on from the last analysed value, hollow markers, each
     labelled "incomplete" and with a tooltip saying why it is not an ordinary point."""
@@ -283,14 +291,20 @@ def _incomplete_points(
             continue
         x, y = frame.x(n + k), frame.y(value)
         tip = f"{label}: {format_number(value, percent=percent)}{unit_suffix}; {INCOMPLETE_TEXT}"
-        out.append(
+        marker = (
             f'<circle class="spc-point-incomplete" cx="{x:.2f}" cy="{y:.2f}" r="4.5" fill="#ffffff" '
             f'stroke="{COLOURS["incomplete"]}" stroke-width="2"><title>{_esc(tip)}</title></circle>'
-            f'<text x="{x:.2f}" y="{y - 9:.2f}" text-anchor="middle" font-size="10" '
-            f'fill="{COLOURS["incomplete"]}">incomplete</text>'
+        )
+        out.append(point(marker, x, y, tip, band=band, font_size=font_size))
+        out.append(
+            f'<text x="{x:.2f}" y="{y - 9:.2f}" text-anchor="middle" font-size="{font_size - 1:g}" '
+            f'fill="{COLOURS["incomplete"]}" aria-hidden="true">incomplete</text>'
         )
     out.append("</g>")
     return "".join(out)
+
+
+NARROW_WIDTH = 340  # a phone's width less the page's margins: drawn at its own size, the type stays readable
 
 
 def render_svg(
@@ -299,9 +313,10 @@ def render_svg(
     title: str,
     unit_label: str = "",
     annotations: Sequence[Mapping[str, Any] | Any] | None = None,
-    width: int = 760,
-    height: int = 380,
+    width: int | None = None,
+    height: int | None = None,
     pending: Sequence[tuple[Any, Any]] | None = None,
+    narrow: bool = False,
 ) -> str:
     """Render `analysis` as a standalone SVG document (a str of well-formed XML).
 
@@ -309,8 +324,13 @@ def render_svg(
     `analysis.dates`), as dicts or objects; drawn as numbered markers with their text as tooltip.
     pending: the periods after the analysed ones that have not ended yet, as (label, value or None),
     in order: each value is drawn as a hollow "incomplete" marker, never as an ordinary point.
+    narrow: the phone layout of the same chart: 340 wide (unless `width` says otherwise), the title
+    wrapped, fewer axis labels, type of 13 px or more, as tall as it needs (unless `height` is given).
+    Each point takes focus and is named for screen readers (spiral.core.chartpoints); the tick labels
+    set the margins, so none is cut off.
     Handles empty and all-missing series, a single point, and run charts (no limits).
     """
+    width = width or (NARROW_WIDTH if narrow else 760)
     n = len(analysis)
     later = _pending(pending)
     later_values = np.array([v for _, v in later], dtype=float)
@@ -321,7 +341,9 @@ def render_svg(
     digest = hashlib.sha1(
         (title + repr(analysis.values.tolist())).encode("utf-8"), usedforsecurity=False
     ).hexdigest()[:10]
-    uid = f"spc-{digest}"
+    uid = f"spc-{digest}{'-n' if narrow else ''}"
+    # Type sizes: at least 12 px wide, 13 px narrow (drawn at its own size on a phone).
+    fs_title, fs_legend, fs_axis = (15, 13, 13) if narrow else (17, 12, 12)
 
     values = analysis.values
     periods = analysis.periods
@@ -348,26 +370,44 @@ def render_svg(
     low, high = low - pad, high + pad
     if percent:
         low, high = max(low, 0.0), min(high, 1.0)
-    ticks = nice_ticks(low, high)
+    ticks = nice_ticks(low, high, 4 if narrow else 5)
+    tick_labels = [format_number(t, percent=percent) for t in ticks]
 
-    left, right, top, bottom = 72, width - 24, 100, height - 58
-    frame = _Frame(max(total, 1), low, high, (left, top, right, bottom))
-    desc = _describe(
-        analysis, title, unit_suffix, percent, [f"Note at point {i + 1}: {t}." for i, t in notes], later
+    def x_label(i: int) -> str:
+        if i >= n:
+            return later[i - n][0]
+        label = analysis.dates[i] if analysis.dates is not None else i + 1
+        return str(label.isoformat() if hasattr(label, "isoformat") else label)
+
+    x_labels = [x_label(i) for i in range(total)]
+    widest_x = max((text_width(t, fs_axis) for t in x_labels), default=0.0)
+
+    # Margins from the labels: the y axis's title (rotated, at x=16), then the widest tick label; on the
+    # right, half the widest date (the last label is centred on its point).
+    left = max(
+        52 if narrow else 72, math.ceil(30 + max((text_width(t, fs_axis) for t in tick_labels), default=0))
+    )
+    right = width - max(12 if narrow else 24, math.ceil(widest_x / 2) + 4 - 10)
+    heading_x = 12 if narrow else left
+
+    # The heading: the title (wrapped on a phone), clear of the icons at the top right.
+    icons = sum(1 for icon in (analysis.variation_icon, analysis.assurance_icon) if icon)
+    icons_width = 44 * icons + 10 if icons else 0
+    if narrow:
+        per_line = max(12, int((width - heading_x - icons_width - 8) / ((CHAR_WIDTH + 0.04) * fs_title)))
+        title_lines = wrap(title, per_line) or [""]
+    else:
+        title_lines = [title]
+    title_ys = [26 + 19 * k for k in range(len(title_lines))]
+
+    out: list[str] = []
+    title_markup = "".join(
+        f'<text x="{heading_x}" y="{ty}" font-size="{fs_title}" font-weight="bold" fill="{COLOURS["text"]}">'
+        f"{_esc(line)}</text>"
+        for line, ty in zip(title_lines, title_ys, strict=True)
     )
 
-    out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-labelledby="{uid}-title {uid}-desc" '
-        f'font-family="Frutiger, Arial, sans-serif" class="spc-chart spc-{analysis.chart}">',
-        f'<title id="{uid}-title">{_esc(title)}</title>',
-        f'<desc id="{uid}-desc">{_esc(desc)}</desc>',
-        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-        f'<text x="{left}" y="26" font-size="17" font-weight="bold" fill="{COLOURS["text"]}">'
-        f"{_esc(title)}</text>",
-    ]
-
-    # Legend (one line under the title).
+    # Legend (one line under the title; more on a phone).
     legend = [("mean" if analysis.chart != "run" else "median", "solid")]
     if analysis.chart != "run":
         legend.append(("process limits", "dashed"))
@@ -408,50 +448,91 @@ def render_svg(
                 "incomplete",
             )
         )
-    out.append('<g class="spc-legend" font-size="12">')
+    legend_out = [f'<g class="spc-legend" font-size="{fs_legend}" aria-hidden="true">']
     x: float
     y: float
-    x, y = left, 48
+    line_gap = fs_legend + 7
+    x, y = heading_x, max(48, title_ys[-1] + 22)
     for markup, label in items:
-        advance = 36 + 7 * len(label)
-        if x + advance > width - 110:  # keep clear of the icons; wrap to a second line
-            x, y = left, y + 18
-        out.append(markup.format(x=x, x5=x + 11, x22=x + 22, x27=x + 27, y=y, y4=y + 4))
+        advance = 36 + CHAR_WIDTH * fs_legend * len(label)
+        clear_of_icons = width - (icons_width + 8 if y < 60 else 8)
+        if x > heading_x and x + advance > clear_of_icons:  # wrap to another line
+            x, y = heading_x, y + line_gap
+        legend_out.append(markup.format(x=x, x5=x + 11, x22=x + 22, x27=x + 27, y=y, y4=y + 4))
         x += advance
-    out.append("</g>")
+    legend_out.append("</g>")
+
+    # Run charts: the Anhøj verdict in words where the icons would be (on a phone, under the legend).
+    verdict_markup = ""
+    if analysis.runs is not None and analysis.runs.n_useful:
+        r = analysis.runs
+        reasons = [w for w, on in (("a long run", r.long_run), ("few crossings", r.few_crossings)) if on]
+        verdict = "Non-random variation: " + " and ".join(reasons) if reasons else "Random variation"
+        if narrow:
+            y += line_gap + 2
+            verdict_markup = (
+                f'<text class="spc-runs" x="{heading_x}" y="{y + 4}" font-size="{fs_legend}" '
+                f'fill="{COLOURS["text"]}">{_esc(verdict)}</text>'
+            )
+        else:
+            verdict_markup = (
+                f'<text class="spc-runs" x="{right}" y="26" text-anchor="end" font-size="13" '
+                f'fill="{COLOURS["text"]}">{_esc(verdict)}</text>'
+            )
+
+    top = max(100, int(y) + 52) if not narrow else int(y) + 40
+    if height is None:
+        height = top + (220 if narrow else 222) + 58
+    bottom = height - 58
+    frame = _Frame(max(total, 1), low, high, (left, top, right, bottom))
+    band = Bounds(4, 4, width - 4, top - 10)  # the tooltips' strip, over the heading
+    desc = _describe(
+        analysis, title, unit_suffix, percent, [f"Note at point {i + 1}: {t}." for i, t in notes], later
+    )
+
+    # A group, not an image: its points take focus (an image's children are presentational).
+    out += [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="group" aria-labelledby="{uid}-title" '
+        f'aria-describedby="{uid}-desc" font-family="Frutiger, Arial, sans-serif" '
+        f'class="spc-chart spc-{analysis.chart}{" spc-narrow" if narrow else ""}">',
+        f'<title id="{uid}-title">{_esc(title)}</title>',
+        f'<desc id="{uid}-desc">{_esc(desc)}</desc>',
+        f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<g aria-hidden="true">{title_markup}</g>',
+        *legend_out,
+    ]
 
     # Axes and grid.
-    out.append(f'<g class="spc-axes" font-size="11" fill="{COLOURS["text"]}">')
-    for tick in ticks:
+    out.append(f'<g class="spc-axes" font-size="{fs_axis}" fill="{COLOURS["text"]}" aria-hidden="true">')
+    for tick, text in zip(ticks, tick_labels, strict=True):
         y = frame.y(tick)
         out.append(
             f'<line x1="{left}" y1="{y:.2f}" x2="{right}" y2="{y:.2f}" stroke="{COLOURS["grid"]}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end">'
-            f"{_esc(format_number(tick, percent=percent))}</text>"
+            f'<text x="{left - 6}" y="{y + 4:.2f}" text-anchor="end">{_esc(text)}</text>'
         )
     out.append(
         f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="{COLOURS["axis"]}"/>'
         f'<line x1="{left}" y1="{top}" x2="{left}" y2="{bottom}" stroke="{COLOURS["axis"]}"/>'
     )
-    label_every = max(1, math.ceil(total / 12))
+    # As many date labels as fit side by side (at most 12), evenly spaced.
+    fit = max(1, int((right - left) / (widest_x + 10))) if widest_x else 12
+    label_every = max(1, math.ceil(total / min(12, fit)))
     for i in range(0, total, label_every):
-        if i >= n:
-            label = later[i - n][0]
-        else:
-            label = analysis.dates[i] if analysis.dates is not None else i + 1  # type: ignore[assignment]  # str below
-            label = label.isoformat() if hasattr(label, "isoformat") else label
-        out.append(f'<text x="{frame.x(i):.2f}" y="{bottom + 16}" text-anchor="middle">{_esc(label)}</text>')
+        out.append(
+            f'<text x="{frame.x(i):.2f}" y="{bottom + 17}" text-anchor="middle">{_esc(x_labels[i])}</text>'
+        )
     y_label = unit_label or ("proportion" if percent else "value")
     out.append(
         f'<text transform="translate(16 {(top + bottom) / 2:.1f}) rotate(-90)" text-anchor="middle" '
-        f'font-size="12">{_esc(y_label)}</text>'
-        f'<text x="{(left + right) / 2:.1f}" y="{height - 14}" text-anchor="middle" font-size="12">'
+        f'font-size="{fs_axis}">{_esc(y_label)}</text>'
+        f'<text x="{(left + right) / 2:.1f}" y="{height - 14}" text-anchor="middle" font-size="{fs_axis}">'
         f"{'Date' if analysis.dates is not None else 'Point'}</text>"
     )
     out.append("</g>")
 
     # Lines: limits dashed, mean solid, target dotted; all stepped at rebases.
-    out.append('<g class="spc-lines" fill="none">')
+    out.append('<g class="spc-lines" fill="none" aria-hidden="true">')
     for key in ("lcl", "ucl"):
         path = _step_path(lines[key], frame, periods)
         if path:
@@ -477,38 +558,10 @@ def render_svg(
         )
     out.append("</g>")
 
-    # Data: the value line, then one point per value with its tooltip.
-    out.append('<g class="spc-data">')
-    path = _value_path(values, frame)
-    if path:
-        out.append(f'<path d="{path}" fill="none" stroke="{COLOURS["line"]}" stroke-width="1.5"/>')
-    flags = analysis.flags
-    types = analysis.point_type
-    for i in np.flatnonzero(np.isfinite(values)).tolist():
-        label = analysis.dates[i] if analysis.dates is not None else f"Point {i + 1}"
-        label = label.isoformat() if hasattr(label, "isoformat") else label
-        signal = TYPE_TEXT[types[i]]
-        if flags[i]:
-            signal += " (" + ", ".join(RULE_TEXT[r] for r in RULES if r in flags[i]) + ")"
-        tip = f"{label}: {format_number(values[i], percent=percent)}{unit_suffix}; {signal}"
-        if target is not None and math.isfinite(target[i]):
-            tip += f"; target {format_number(target[i], percent=percent)}"
-        out.append(
-            f'<circle cx="{frame.x(i):.2f}" cy="{frame.y(values[i]):.2f}" r="4.5" fill="{COLOURS[types[i]]}" '
-            f'stroke="#ffffff" stroke-width="1"><title>{_esc(tip)}</title></circle>'
-        )
-    if np.isfinite(later_values).any():
-        out.append(_incomplete_points(values, later, frame, percent, unit_suffix))
-    if not has_data:
-        out.append(
-            f'<text x="{(left + right) / 2:.1f}" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
-            f'font-size="14" fill="{COLOURS["text"]}">No data to plot</text>'
-        )
-    out.append("</g>")
-
-    # Annotations: numbered markers at the top of the plot, the text as tooltip.
+    # Annotations: numbered markers at the top of the plot, the text as tooltip (drawn before the
+    # points, so a point's tooltip lies over their lines; the notes are in the description too).
     if notes:
-        out.append('<g class="spc-annotations" font-size="11">')
+        out.append(f'<g class="spc-annotations" font-size="{fs_axis - 1}" aria-hidden="true">')
         for number, (i, text) in enumerate(notes, start=1):
             x = frame.x(i)
             out.append(
@@ -520,18 +573,11 @@ def render_svg(
             )
         out.append("</g>")
 
-    # Run charts: the Anhøj verdict in words where the icons would be.
-    if analysis.runs is not None and analysis.runs.n_useful:
-        r = analysis.runs
-        reasons = [w for w, on in (("a long run", r.long_run), ("few crossings", r.few_crossings)) if on]
-        verdict = "Non-random variation: " + " and ".join(reasons) if reasons else "Random variation"
-        out.append(
-            f'<text class="spc-runs" x="{right}" y="26" text-anchor="end" font-size="13" '
-            f'fill="{COLOURS["text"]}">{_esc(verdict)}</text>'
-        )
+    if verdict_markup:
+        out.append(verdict_markup)
 
-    # Icons (top right): variation, then assurance.
-    cx = width - 32
+    # Icons (top right): variation, then assurance (before the points: a tooltip lies over them).
+    cx = width - (26 if narrow else 32)
     if analysis.assurance_icon:
         text, colour, symbol = ASSURANCE_TEXT[analysis.assurance_icon]
         out.append(_badge(cx, 34, colour, symbol, text, "assurance"))
@@ -539,5 +585,40 @@ def render_svg(
     if analysis.variation_icon:
         text, colour, symbol = VARIATION_TEXT[analysis.variation_icon]
         out.append(_badge(cx, 34, colour, symbol, text, "variation"))
+
+    # Data: the value line, then one point per value: its tooltip on hover (title) and on focus.
+    out.append('<g class="spc-data">')
+    path = _value_path(values, frame)
+    if path:
+        out.append(
+            f'<path d="{path}" fill="none" stroke="{COLOURS["line"]}" stroke-width="1.5" aria-hidden="true"/>'
+        )
+    flags = analysis.flags
+    types = analysis.point_type
+    for i in np.flatnonzero(np.isfinite(values)).tolist():
+        label = analysis.dates[i] if analysis.dates is not None else f"Point {i + 1}"
+        label = label.isoformat() if hasattr(label, "isoformat") else label
+        signal = TYPE_TEXT[types[i]]
+        if flags[i]:
+            signal += " (" + ", ".join(RULE_TEXT[r] for r in RULES if r in flags[i]) + ")"
+        tip = f"{label}: {format_number(values[i], percent=percent)}{unit_suffix}; {signal}"
+        if target is not None and math.isfinite(target[i]):
+            tip += f"; target {format_number(target[i], percent=percent)}"
+        px, py = frame.x(i), frame.y(values[i])
+        marker = (
+            f'<circle cx="{px:.2f}" cy="{py:.2f}" r="{5.5 if narrow else 4.5}" fill="{COLOURS[types[i]]}" '
+            f'stroke="#ffffff" stroke-width="1"><title>{_esc(tip)}</title></circle>'
+        )
+        out.append(point(marker, px, py, tip, band=band, font_size=fs_axis))
+    if np.isfinite(later_values).any():
+        out.append(
+            _incomplete_points(values, later, frame, percent, unit_suffix, band=band, font_size=fs_axis)
+        )
+    if not has_data:
+        out.append(
+            f'<text x="{(left + right) / 2:.1f}" y="{(top + bottom) / 2:.1f}" text-anchor="middle" '
+            f'font-size="14" fill="{COLOURS["text"]}">No data to plot</text>'
+        )
+    out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)

@@ -15,7 +15,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-from markupsafe import Markup
 
 from spiral.benchmarking import presenters as peer_presenters
 from spiral.benchmarking import queries as peers
@@ -177,10 +176,9 @@ def unit_page(request: HttpRequest, code: str) -> HttpResponse:
             "result": result,
             "rows": list(zip(shares, result.flags.tolist(), strict=True)),
         }
-        svg = peer_presenters.funnel_svg(
+        context["funnel_svg"] = peer_presenters.funnel_html(
             data, result, title=f"Positive answers, organisations in {unit.name}, {period:%B %Y}"
         )
-        context["funnel_svg"] = Markup(svg)  # noqa: S704 - funnel_svg escapes every text it interpolates
     return render(request, "voice/unit.jinja", context)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -278,3 +279,55 @@ def test_the_unit_comparison_uses_like_peers_and_the_funnels_default_method_and_
     assert "acute trusts in England, like for like" in html
     assert "(among 7 acute trusts)" in html
     assert "method=auto" in html and "method=tau2" not in html
+
+
+# --- The funnel plot people can read: focusable points, no nested interactive, a phone layout ----------
+
+
+def _funnel_root(html: str, narrow: bool = False) -> ET.Element:
+    marker = 'class="spiral-funnel spiral-funnel--narrow"' if narrow else 'class="spiral-funnel"'
+    start = html.rindex("<svg", 0, html.index(marker))
+    svg = html[start : html.index("</svg>", start) + len("</svg>")]
+    return ET.fromstring(svg.replace("&nbsp;", " "))  # noqa: S314 - our own output
+
+
+def test_funnel_points_are_named_links_in_a_group_not_links_inside_an_image(
+    indicator: Measure, viewer: object
+) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03").content.decode()
+    for narrow in (False, True):
+        root = _funnel_root(html, narrow)
+        assert root.get("role") == "group"  # was role="img" around links: axe's nested-interactive
+        assert not [e for e in root.iter() if e.get("role") == "img" and e.find(".//{*}a") is not None]
+        links = list(root.iter("{http://www.w3.org/2000/svg}a"))
+        assert len(links) == 8
+        for link in links:
+            assert link.get("href", "").startswith("/measures/series/")
+            label = link.get("aria-label")
+            assert label and label == link.find(".//{*}circle/{*}title").text
+            tip = link.find("{*}g[@class='spiral-svg-tip']")
+            assert tip.get("visibility") == "hidden"
+            assert " ".join(t.text for t in tip.iter("{http://www.w3.org/2000/svg}tspan")) == label
+        # From left to right (by denominator), so a tooltip is drawn after the points beneath it.
+        xs = [float(link.find(".//{*}circle").get("cx")) for link in links]
+        assert xs == sorted(xs)
+    assert "Riverside Hospitals (RAA): 60.0%, 120 of 200" in html
+
+
+def test_funnel_has_a_phone_layout_with_readable_type(indicator: Measure, viewer: object) -> None:
+    html = client_for(viewer).get("/benchmarking/SEPSIS/?period=2025-03").content.decode()
+    wide, narrow = _funnel_root(html), _funnel_root(html, narrow=True)
+    assert '<div class="spiral-svg-wide">' in html and '<div class="spiral-svg-narrow">' in html
+    assert narrow.get("width") == "340" and narrow.get("viewBox").startswith("0 0 340 ")
+    assert wide.get("aria-labelledby") != narrow.get("aria-labelledby")  # both on the page: ids differ
+
+    def sizes(element: ET.Element, inherited: float = 16) -> list[float]:
+        size = float(element.get("font-size") or inherited)
+        own = [size] if element.tag.endswith("}text") else []
+        return own + [s for child in element for s in sizes(child, size)]
+
+    assert min(sizes(narrow)) >= 13 and min(sizes(wide)) >= 12
+    # Every line of the heading fits the narrow chart (the stats sentence is wrapped, not cut off).
+    for text in narrow.iter("{http://www.w3.org/2000/svg}text"):
+        if text.get("x") == "12" and text.text:
+            assert 12 + len(text.text) * 0.56 * float(text.get("font-size") or 13) <= 340 + 4

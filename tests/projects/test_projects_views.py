@@ -165,3 +165,28 @@ def test_closing_a_project_asks_what_was_learned(project, lead):
     )
     assert response.status_code == 302
     assert Project.objects.get().status == "closed"
+
+
+def test_progress_chart_points_take_focus_with_their_score_as_name_and_a_phone_layout() -> None:
+    import datetime as dt
+    import xml.etree.ElementTree as ET
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from spiral.projects.presenters import progress_html, progress_svg
+
+    scores = [
+        SimpleNamespace(month=dt.date(2025, m, 1), score=Decimal(s), role=r)
+        for m, s, r in ((1, "1.5", "self"), (2, "2", "self"), (3, "3", "self"), (3, "2.5", "coach"))
+    ]
+    levels = [Decimal(v) / 2 for v in range(1, 11)]
+    for narrow in (False, True):
+        root = ET.fromstring(progress_svg(scores, levels, title="Progress", narrow=narrow))  # noqa: S314
+        assert root.get("role") == "group"  # its points take focus: not inside an image
+        marks = [g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("tabindex") == "0"]
+        names = [g.get("aria-label") for g in marks]
+        assert names == ["January 2025: 1.5 (team)", "February 2025: 2 (team)", "March 2025: 3 (team)",
+                         "March 2025: 2.5 (coach)"]  # fmt: skip
+        assert all(g.get("role") == "img" for g in marks)
+    html = progress_html(scores, levels, title="Progress")
+    assert 'width="340"' in html and 'width="720"' in html and html.count('id="pg-n-title"') == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -29,7 +30,11 @@ def test_chart_is_well_formed_xml_with_title_and_description() -> None:
     assert root.find(f"{SVG}title").text == "Falls per 1,000 bed days"
     desc = root.find(f"{SVG}desc").text
     assert "XmR chart" in desc and "Common cause variation" in desc and "consistently miss the target" in desc
-    assert root.get("role") == "img" and root.get("aria-labelledby")
+    # A group, not an image: its points take focus, and an image's children are presentational.
+    assert root.get("role") == "group"
+    ids = {e.get("id"): e for e in root.iter() if e.get("id")}
+    assert ids[root.get("aria-labelledby")].tag == f"{SVG}title"
+    assert ids[root.get("aria-describedby")].tag == f"{SVG}desc"
 
 
 def test_title_and_labels_are_escaped() -> None:
@@ -198,3 +203,126 @@ def test_a_chart_of_only_an_incomplete_period_draws_it_and_not_no_data() -> None
 def test_a_bad_pending_item_is_a_clear_error() -> None:
     with pytest.raises(SPCError, match=r"pending\[0\]: give \(label, value\)"):
         render_svg(analyse(WORKED), title="Falls", pending=[("2025-11", "lots")])
+
+
+# --- Points people can reach with a keyboard and a screen reader; the phone layout; margins --------------
+
+INTERACTIVE = ("a",)
+
+
+def _local(tag: str) -> str:
+    return tag.split("}")[-1]
+
+
+def nested_interactive(root: ET.Element) -> list[ET.Element]:
+    """Focusable elements inside an element whose children are presentational (role img): axe's
+    nested-interactive failure."""
+    found = []
+    for image in root.iter():
+        if image.get("role") != "img":
+            continue
+        for inner in image.iter():
+            if inner is not image and (inner.get("tabindex") is not None or _local(inner.tag) in INTERACTIVE):
+                found.append(inner)
+    return found
+
+
+def points(root: ET.Element) -> list[ET.Element]:
+    return [g for g in root.iter(f"{SVG}g") if "spiral-svg-point" in (g.get("class") or "")]
+
+
+def font_sizes(root: ET.Element) -> list[float]:
+    """The font size each <text> is drawn at (its own, else its nearest ancestor's)."""
+    sizes = []
+
+    def walk(element: ET.Element, inherited: float) -> None:
+        size = float(element.get("font-size") or inherited)
+        if _local(element.tag) == "text":
+            sizes.append(size)
+        for child in element:
+            walk(child, size)
+
+    walk(root, 16)
+    return sizes
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_each_point_takes_focus_and_is_named_with_its_tooltip(narrow: bool) -> None:
+    values = [10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 40]
+    dates = [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01"]
+    root = parse(
+        render_svg(
+            analyse(values, dates=dates, baseline=12),
+            title="Falls",
+            unit_label="falls",
+            pending=[("2026-02", 12)],
+            narrow=narrow,
+        )
+    )
+
+    marks = points(root)
+    assert len(marks) == 14  # 13 analysed points and the incomplete one
+    for mark in marks:
+        assert mark.get("tabindex") == "0" and mark.get("role") == "img"
+        circle = mark.find(f"{SVG}circle")
+        assert mark.get("aria-label") == circle.find(f"{SVG}title").text  # the hover tooltip says the same
+        tip = mark.find(f"{SVG}g[@class='spiral-svg-tip']")
+        assert tip.get("visibility") == "hidden" and tip.get("aria-hidden") == "true"  # until focused
+        shown = " ".join(t.text for t in tip.iter(f"{SVG}tspan"))
+        assert shown == mark.get("aria-label")  # the drawn tooltip has all of it
+    assert marks[-2].get("aria-label").startswith("2026-01: 40 falls; special cause, improvement")
+    assert marks[-1].get("aria-label").startswith("2026-02: 12 falls; incomplete")
+    assert nested_interactive(root) == []
+
+
+def test_the_drawn_tooltip_fits_the_chart() -> None:
+    root = parse(render_svg(analyse(WORKED, target=35), title="Falls", narrow=True))
+    width = float(root.get("width"))
+    for mark in points(root):
+        rect = mark.find(f"{SVG}g/{SVG}rect")
+        x, w = float(rect.get("x")), float(rect.get("width"))
+        assert x >= 0 and x + w <= width
+
+
+def test_the_narrow_layout_is_phone_width_with_readable_type_and_fewer_labels() -> None:
+    dates = [f"{2022 + m // 12}-{m % 12 + 1:02d}" for m in range(36)]
+    title = "Falls on the ward per 1,000 occupied bed days — Ward 1 (acute medicine)"
+    wide = parse(render_svg(analyse(list(range(36)), dates=dates, target=20), title=title))
+    narrow = parse(render_svg(analyse(list(range(36)), dates=dates, target=20), title=title, narrow=True))
+
+    assert narrow.get("width") == "340" and narrow.get("viewBox").startswith("0 0 340 ")
+    assert min(font_sizes(narrow)) >= 12 and min(font_sizes(wide)) >= 12
+    # Drawn at its own size on a 390 px phone, so these are the sizes people see; most are 13.
+    assert sorted(font_sizes(narrow))[len(font_sizes(narrow)) // 10] >= 13
+    # The long title is wrapped, each line inside the chart.
+    lines = [t for t in narrow.iter(f"{SVG}text") if t.get("font-size") == "15" and t.get("x") == "12"]
+    assert len(lines) >= 2 and " ".join(t.text for t in lines) == title
+    assert all(float(t.get("x")) + len(t.text) * 0.56 * 15 <= 340 - 80 for t in lines)  # clear of the icons
+    # Fewer dates along the axis, no two overlapping.
+    axis = next(g for g in narrow.iter(f"{SVG}g") if g.get("class") == "spc-axes")
+    dates_drawn = [t for t in axis.iter(f"{SVG}text") if t.text in dates]
+    assert 2 <= len(dates_drawn) <= 5
+    xs = [float(t.get("x")) for t in dates_drawn]
+    assert min(b - a for a, b in itertools.pairwise(xs)) > 7 * 0.56 * 13
+    # Ids differ from the wide layout's: both are on the page.
+    assert narrow.find(f"{SVG}title").get("id") != wide.find(f"{SVG}title").get("id")
+
+
+@pytest.mark.parametrize("narrow", [False, True])
+def test_long_tick_labels_widen_the_margin_rather_than_being_cut_off(narrow: bool) -> None:
+    values = [12_345_678 + 1_000_000 * (i % 3) for i in range(12)]
+    root = parse(render_svg(analyse(values), title="Bed days", narrow=narrow))
+
+    axis = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "spc-axes")
+    size = float(axis.get("font-size"))
+    ticks = [t for t in axis.iter(f"{SVG}text") if t.get("text-anchor") == "end"]
+    assert ticks and any(len(t.text) >= 10 for t in ticks)  # "13,000,000"
+    for t in ticks:
+        starts = float(t.get("x")) - len(t.text) * 0.56 * size
+        assert starts >= 20  # clear of the edge and of the axis title at x=16
+    # The dates at either end of the x axis are inside the chart too.
+    width = float(root.get("width"))
+    for t in axis.iter(f"{SVG}text"):
+        if t.get("text-anchor") == "middle" and t.get("x"):
+            half = len(t.text or "") * 0.56 * size / 2
+            assert float(t.get("x")) - half >= 0 and float(t.get("x")) + half <= width
