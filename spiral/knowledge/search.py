@@ -158,6 +158,8 @@ class ParsedQuery:
     # What was asked for, one entry per typed word or phrase: the alternatives that match it (its
     # synonyms, its correction). A document matching none of a query's concepts is no match by words.
     concepts: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # For each concept, the words of a typed phrase that also match it when all are in a document, apart.
+    loose: tuple[tuple[str, ...], ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -196,6 +198,8 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
     tokens = words(text)
     groups, index = synonym_groups()
     concepts: list[list[tuple[str, ...]]] = []
+    loose: list[tuple[str, ...]] = []
+    extra: list[tuple[str, ...]] = []  # the words of typed phrases, searched for too (for ranking)
     added: list[str] = []
     vocab = vocabulary() if correct else frozenset()
     i = 0
@@ -205,8 +209,9 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
             if len(phrase) == size and phrase in index:
                 concepts.append(list(groups[index[phrase]]))
                 added += [" ".join(alt) for alt in groups[index[phrase]] if alt != phrase]
-                if size > 1:
-                    concepts += [[(w,)] for w in phrase if w not in STOP_WORDS and len(w) > 2]
+                own = tuple(w for w in phrase if w not in STOP_WORDS) if size > 1 else ()
+                loose.append(own)
+                extra += [(w,) for w in own]
                 i += size
                 break
         else:
@@ -223,9 +228,14 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
                 if (fixed,) in index:
                     concept.extend(groups[index[(fixed,)]])
             concepts.append(concept)
-    kept = [tuple(dict.fromkeys(a for a in c if a and not all(w in STOP_WORDS for w in a))) for c in concepts]
-    kept = [c for c in dict.fromkeys(kept) if c][:MAX_TERMS]
-    unique = tuple(dict.fromkeys(a for c in kept for a in c))[: MAX_TERMS * 3]
+            loose.append(())
+    pairs: dict[tuple[tuple[str, ...], ...], tuple[str, ...]] = {}
+    for c, own in zip(concepts, loose, strict=True):
+        kept_c = tuple(dict.fromkeys(a for a in c if a and not all(w in STOP_WORDS for w in a)))
+        if kept_c:
+            pairs.setdefault(kept_c, own)
+    kept = list(pairs)[:MAX_TERMS]
+    unique = tuple(dict.fromkeys([*(a for c in kept for a in c), *extra]))[: MAX_TERMS * 3]
     # Highlight what was typed, and synonyms in other words ("bed sores" marks "pressure ulcers"), but not
     # the extra words of a longer phrase holding a typed word ("falls" does not mark "prevention").
     typed = {stem(w) for w in tokens}
@@ -241,6 +251,7 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
         highlight=highlight,
         expansion=", ".join(dict.fromkeys(added[:6])),
         concepts=tuple(kept),
+        loose=tuple(pairs[c] for c in kept),
     )
 
 
@@ -290,16 +301,20 @@ def _concept_matches(parsed: ParsedQuery, kinds: Sequence[str]) -> tuple[list[se
     kind_marks = ", ".join(["%s"] * len(kinds))
     out: list[set[int]] = []
     with connection.cursor() as cursor:
-        for concept in parsed.concepts:
+        for concept, own in zip(parsed.concepts, parsed.loose or [()] * len(parsed.concepts), strict=True):
             if connection.vendor == "postgresql":
-                tsquery = " || ".join(["websearch_to_tsquery('english', %s)"] * len(concept))
+                # A quoted phrase, or (the loose words) every word anywhere: only letters and digits.
+                texts = ['"' + " ".join(a) + '"' for a in concept] + ([" ".join(own)] if own else [])
+                tsquery = " || ".join(["websearch_to_tsquery('english', %s)"] * len(texts))
                 cursor.execute(
                     f"SELECT d.id FROM knowledge_searchdocument d WHERE d.kind IN ({kind_marks}) "  # noqa: S608
                     f"AND {TSVECTOR} @@ ({tsquery})",
-                    [*kinds, *('"' + " ".join(a) + '"' for a in concept)],
+                    [*kinds, *texts],
                 )
             else:
                 expression = _fts5_expression(ParsedQuery("", concept, frozenset(), ""))
+                if own:
+                    expression += " OR (" + " AND ".join(f'"{w}"' for w in own) + ")"
                 sql = f"""
                     SELECT d.id FROM knowledge_fts JOIN knowledge_searchdocument d ON d.id = knowledge_fts.rowid
                     WHERE knowledge_fts MATCH %s AND d.kind IN ({kind_marks})
@@ -364,10 +379,12 @@ def _join(*parts: Any) -> str:
 def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
     projects = Project.objects.filter(pk__in=project_ids).prefetch_related("topics")
     ideas: dict[int, list[DriverNode]] = {}
-    for node in DriverNode.objects.filter(project_id__in=project_ids, kind=NodeKind.CHANGE_IDEA).order_by(
-        "order", "id"
-    ):
-        ideas.setdefault(node.project_id, []).append(node)
+    drivers: dict[int, list[str]] = {}
+    for node in DriverNode.objects.filter(project_id__in=project_ids).order_by("order", "id"):
+        if node.kind == NodeKind.CHANGE_IDEA:
+            ideas.setdefault(node.project_id, []).append(node)
+        elif node.kind != NodeKind.AIM:  # the drivers say what the work is about too
+            drivers.setdefault(node.project_id, []).append(_join(node.text, node.description))
     cycles: dict[int, list[PdsaCycle]] = {}
     for c in PdsaCycle.objects.filter(project_id__in=project_ids).only(
         "project_id", "change_idea_id", "objective", "what_happened", "results", "learning", "next_steps"
@@ -387,7 +404,16 @@ def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
                 p.pk,
                 p.unit_id,
                 p.title,
-                _join(p.problem, p.aim, p.aim_measure, topics, *idea_text, *cycle_text, p.lessons),
+                _join(
+                    p.problem,
+                    p.aim,
+                    p.aim_measure,
+                    topics,
+                    *drivers.get(p.pk, []),
+                    *idea_text,
+                    *cycle_text,
+                    p.lessons,
+                ),
                 # The gist that is embedded: what the work is about, not every cycle's notes.
                 _join(p.title, topics, p.aim, p.problem[:300]),
             )
