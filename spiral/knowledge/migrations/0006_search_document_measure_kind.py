@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('knowledge', '0005_text_length_limits'),
+        ("knowledge", "0005_text_length_limits"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='searchdocument',
-            name='kind',
-            field=models.CharField(choices=[('project', 'Project'), ('change_idea', 'Change idea'), ('resource', 'Resource'), ('community', 'Community'), ('measure', 'Measure or indicator')], max_length=12),
+            model_name="searchdocument",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("project", "Project"),
+                    ("change_idea", "Change idea"),
+                    ("resource", "Resource"),
+                    ("community", "Community"),
+                    ("measure", "Measure or indicator"),
+                ],
+                max_length=12,
+            ),
         ),
     ]
