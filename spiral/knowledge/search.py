@@ -54,7 +54,10 @@ SEMANTIC_CANDIDATES = 60
 SEMANTIC_MIN = 0.2
 # A good match (issue 15): this close in meaning, or holding by words a concept of the query that at most
 # COMMON_SHARE of the documents searched hold (at least COMMON_MIN_DOCUMENTS), or every concept of it.
-MEANING_GOOD = 0.4
+# By meaning, "this close" is MEANING_GOOD when the words found no good match, and MEANING_BESIDE_WORDS
+# when they did (a document that neither holds the words nor means much the same is filler beside them),
+# or as close as the closest word match if that is less.
+MEANING_GOOD, MEANING_BESIDE_WORDS = 0.25, 0.45
 COMMON_SHARE, COMMON_MIN_DOCUMENTS = 0.3, 10
 # With no good match, the few nearest are offered as weak matches.
 WEAK_SHOWN = 5
@@ -154,12 +157,14 @@ class ParsedQuery:
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     highlight: frozenset[str]
-    expansion: str  # the synonyms added, appended to the text that is embedded
+    expansion: str  # the synonyms and corrections added, appended to the text that is embedded
     # What was asked for, one entry per typed word or phrase: the alternatives that match it (its
     # synonyms, its correction). A document matching none of a query's concepts is no match by words.
     concepts: tuple[tuple[tuple[str, ...], ...], ...] = ()
     # For each concept, the words of a typed phrase that also match it when all are in a document, apart.
     loose: tuple[tuple[str, ...], ...] = ()
+    # For each concept, whether it is a guess (the correction of a word the index does not hold).
+    guessed: tuple[bool, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -199,6 +204,7 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
     groups, index = synonym_groups()
     concepts: list[list[tuple[str, ...]]] = []
     loose: list[tuple[str, ...]] = []
+    guessed: list[bool] = []
     extra: list[tuple[str, ...]] = []  # the words of typed phrases, searched for too (for ranking)
     added: list[str] = []
     vocab = vocabulary() if correct else frozenset()
@@ -211,6 +217,7 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
                 added += [" ".join(alt) for alt in groups[index[phrase]] if alt != phrase]
                 own = tuple(w for w in phrase if w not in STOP_WORDS) if size > 1 else ()
                 loose.append(own)
+                guessed.append(False)
                 extra += [(w,) for w in own]
                 i += size
                 break
@@ -222,18 +229,21 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
             concept = [(word,)]
             fixed = _correct(word, vocab) if correct and vocab else None
             if fixed:
-                concept.append((fixed,))
-                # A corrected word may itself have synonyms ("presure" -> "pressure" is not a phrase,
-                # but "sepsiss" -> "sepsis" is).
+                # The word typed is not in the index: the concept is the guess (and, for ranking, the
+                # word). A corrected word may itself have synonyms ("sepsiss" -> "sepsis" is a phrase).
+                concept = [(fixed,)]
+                added.append(fixed)  # what is embedded says what was meant too
                 if (fixed,) in index:
                     concept.extend(groups[index[(fixed,)]])
+                extra.append((word,))
             concepts.append(concept)
             loose.append(())
-    pairs: dict[tuple[tuple[str, ...], ...], tuple[str, ...]] = {}
-    for c, own in zip(concepts, loose, strict=True):
+            guessed.append(bool(fixed))
+    pairs: dict[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], bool]] = {}
+    for c, own, guess in zip(concepts, loose, guessed, strict=True):
         kept_c = tuple(dict.fromkeys(a for a in c if a and not all(w in STOP_WORDS for w in a)))
         if kept_c:
-            pairs.setdefault(kept_c, own)
+            pairs.setdefault(kept_c, (own, guess))
     kept = list(pairs)[:MAX_TERMS]
     unique = tuple(dict.fromkeys([*(a for c in kept for a in c), *extra]))[: MAX_TERMS * 3]
     # Highlight what was typed, and synonyms in other words ("bed sores" marks "pressure ulcers"), but not
@@ -251,7 +261,8 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
         highlight=highlight,
         expansion=", ".join(dict.fromkeys(added[:6])),
         concepts=tuple(kept),
-        loose=tuple(pairs[c] for c in kept),
+        loose=tuple(pairs[c][0] for c in kept),
+        guessed=tuple(pairs[c][1] for c in kept),
     )
 
 
@@ -1010,8 +1021,9 @@ def search_results(
 
     Only good matches are results: a document holding a distinctive concept of the query (one that at most
     COMMON_SHARE of the documents hold), or every concept of it, or one whose meaning is at least
-    MEANING_GOOD close. Words that nearly every document holds ("patients") or a meaning only a little
-    closer than any other are weak: when nothing matches well, `no_good_match` says so.
+    MEANING_GOOD close (MEANING_BESIDE_WORDS beside word matches). Words that nearly every
+    document holds ("patients") or a meaning only a little closer than any other are weak: when nothing
+    matches well, `no_good_match` says so.
     """
     filters = filters or Filters()
     limit = max(1, min(int(limit), 100))
@@ -1029,9 +1041,32 @@ def search_results(
     meaning = _meaning_ranks(parsed, kinds, also=word_ranks)
     matches, documents = _concept_matches(parsed, kinds) if word_ranks else ([], 0)
     common = max(COMMON_SHARE * documents, COMMON_MIN_DOCUMENTS)
+    # By words, a good match holds at least half the query's distinctive concepts (those absent from the
+    # index count too: "diabetes foot checks" is not matched by "checks" alone), or all of its concepts.
     distinctive = [m for m in matches if len(m) <= common]
+    needed = (len(distinctive) + 1) // 2
+    held: dict[int, int] = {}
+    for m in distinctive:
+        for pk in m:
+            held[pk] = held.get(pk, 0) + 1
+    by_words = {pk for pk, n in held.items() if n >= needed}
+    if matches and all(matches):
+        by_words |= set.intersection(*matches)
+    if matches and meaning and any(parsed.guessed):
+        # A document found only by a guessed correction ("weather" -> "whether") must mean something
+        # like the query.
+        sure = [m for m, guess in zip(matches, parsed.guessed, strict=True) if not guess]
+        by_words = {
+            pk
+            for pk in by_words
+            if meaning.get(pk, (0.0,))[0] >= SEMANTIC_MIN or any(pk in m for m in sure if len(m) <= common)
+        }
     top_word = max((r for r, _, _ in word_ranks.values()), default=0.0) or 1.0
     top_cosine = max((c for c, _, _ in meaning.values()), default=0.0)
+    # Meaning alone makes a good match when the words found none; beside word matches, only when close,
+    # or as close as the closest of them (words found in documents about something else do not raise it).
+    closest_by_words = max((meaning[pk][0] for pk in by_words if pk in meaning), default=0.0)
+    meaning_bar = max(MEANING_GOOD, min(MEANING_BESIDE_WORDS, closest_by_words)) if by_words else MEANING_GOOD
     ranked: list[tuple[float, int, str, int, bool]] = []
     for pk in set(word_ranks) | set(meaning):
         word, kind, object_id = word_ranks.get(pk) or (0.0, *meaning[pk][1:])
@@ -1043,11 +1078,7 @@ def search_results(
             score = WORD_WEIGHT * word / top_word * agreement + MEANING_WEIGHT * cosine
         else:
             score = word / top_word
-        good = (
-            cosine >= MEANING_GOOD
-            or any(pk in m for m in distinctive)
-            or (bool(matches) and all(pk in m for m in matches))
-        )
+        good = pk in by_words or cosine >= meaning_bar
         ranked.append((score, pk, kind, object_id, good))
     ranked.sort(key=lambda x: (-x[0], x[1]))
     good_ranked = [r for r in ranked if r[4]]

@@ -228,14 +228,15 @@ def test_the_api_pages_through_results(catalogue: dict[str, Any], member: User, 
 
 
 @pytest.mark.parametrize(
-    "query", ["xyzzy plover", "quantum chromodynamics lattice", "patients stranded xyzzy"]
+    "query", ["xyzzy plover", "quantum chromodynamics lattice", "patients quantum chromodynamics"]
 )
 def test_no_good_match_rather_than_filler(
     catalogue: dict[str, Any], member: User, mode: str, query: str
 ) -> None:
     results = search.search_results(member, query)
     if query.startswith("patients"):
-        # "patients" is in most documents and the rest of the query in none: only weak matches.
+        # "patients" is in most documents, the rest of the query in none, and nothing means much the
+        # same: only weak matches.
         assert results.weak
     assert results.hits == [] and results.total == 0 and results.no_good_match
     html = client_for(member).get("/search/", {"q": query}).content.decode()
