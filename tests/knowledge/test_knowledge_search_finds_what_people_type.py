@@ -271,3 +271,10 @@ def test_a_measure_the_person_may_not_see_is_not_found(
     assert ("measure", hidden.pk) in found(member, "hand hygiene")
     anonymous = search.search_results(AnonymousUser(), "hand hygiene")
     assert anonymous.hits == [] and anonymous.weak == []
+
+
+def test_the_page_shows_a_measure_with_its_code_and_link(catalogue: dict[str, Any], member: User) -> None:
+    html = client_for(member).get("/search/", {"q": "AKI", "type": "measure"}).content.decode()
+    pk = catalogue["measures"]["aki"]
+    assert f'href="/measures/{pk}/"' in html
+    assert "Indicator AKI-REVIEW" in html
