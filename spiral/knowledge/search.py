@@ -226,7 +226,7 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
             i += 1
             if word in STOP_WORDS:
                 continue
-            concept = [(word,)]
+            concept: list[tuple[str, ...]] = [(word,)]
             fixed = _correct(word, vocab) if correct and vocab else None
             if fixed:
                 # The word typed is not in the index: the concept is the guess (and, for ranking, the
@@ -1137,7 +1137,7 @@ def _querysets(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -
 
     out: dict[str, QuerySet[Any]] = {}
     if by_kind.get(DocKind.PROJECT):
-        qs = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
+        qs: QuerySet[Any] = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
         out[DocKind.PROJECT] = qs.filter(pk__in=by_kind[DocKind.PROJECT])
     if by_kind.get(DocKind.CHANGE_IDEA):
         projects = filter_projects(visible_to(user, Project.objects.all()), filters)
