@@ -56,8 +56,8 @@ SEMANTIC_MIN = 0.2
 # COMMON_SHARE of the documents searched hold (at least COMMON_MIN_DOCUMENTS), or every concept of it.
 # By meaning, "this close" is MEANING_GOOD when the words found no good match, and MEANING_BESIDE_WORDS
 # when they did (a document that neither holds the words nor means much the same is filler beside them),
-# or as close as the closest word match if that is less.
-MEANING_GOOD, MEANING_BESIDE_WORDS = 0.25, 0.45
+# or MEANING_MARGIN closer than the closest word match if that is less.
+MEANING_GOOD, MEANING_BESIDE_WORDS, MEANING_MARGIN = 0.25, 0.45, 0.05
 COMMON_SHARE, COMMON_MIN_DOCUMENTS = 0.3, 10
 # With no good match, the few nearest are offered as weak matches.
 WEAK_SHOWN = 5
@@ -1066,7 +1066,11 @@ def search_results(
     # Meaning alone makes a good match when the words found none; beside word matches, only when close,
     # or as close as the closest of them (words found in documents about something else do not raise it).
     closest_by_words = max((meaning[pk][0] for pk in by_words if pk in meaning), default=0.0)
-    meaning_bar = max(MEANING_GOOD, min(MEANING_BESIDE_WORDS, closest_by_words)) if by_words else MEANING_GOOD
+    meaning_bar = (
+        max(MEANING_GOOD, min(MEANING_BESIDE_WORDS, closest_by_words + MEANING_MARGIN))
+        if by_words
+        else MEANING_GOOD
+    )
     ranked: list[tuple[float, int, str, int, bool]] = []
     for pk in set(word_ranks) | set(meaning):
         word, kind, object_id = word_ranks.get(pk) or (0.0, *meaning[pk][1:])
