@@ -33,6 +33,10 @@ KNOBS = {
     "semantic_min": "SEMANTIC_MIN",
     "candidates": "SEMANTIC_CANDIDATES",
     "agreement_power": "AGREEMENT_POWER",
+    "meaning_good": "MEANING_GOOD",
+    "meaning_beside_words": "MEANING_BESIDE_WORDS",
+    "meaning_margin": "MEANING_MARGIN",
+    "common_share": "COMMON_SHARE",
 }
 
 
@@ -94,6 +98,10 @@ def main() -> int:
     parser.add_argument("--semantic-min", type=float)
     parser.add_argument("--candidates", type=int)
     parser.add_argument("--agreement-power", type=float)
+    parser.add_argument("--meaning-good", type=float, help="the cosine of a good match by meaning alone")
+    parser.add_argument("--meaning-beside-words", type=float, help="the same beside good word matches")
+    parser.add_argument("--meaning-margin", type=float, help="how much closer than the closest word match")
+    parser.add_argument("--common-share", type=float, help="the share of documents a distinctive word is in")
     parser.add_argument("--verbose", action="store_true", help="list the queries not fully found")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

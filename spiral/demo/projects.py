@@ -71,7 +71,8 @@ THEMES: tuple[tuple[Any, ...], ...] = (
     ),
     (
         "flow", "Earlier discharges from {team}",
-        "Only {b}% of discharges happen before noon, so the emergency department waits for beds.",
+        "Only {b}% of discharges happen before noon, so the emergency department waits for beds while "
+        "patients ready to go home wait for medicines and transport (delayed discharges).",
         "Increase discharges before noon on {team} from {b}% to {t}% by {date}",
         "Discharges before noon (%)", 15.0, 33.0,
         [("Planning from admission", ["Expected date of discharge set", "Board rounds"]),
@@ -102,7 +103,7 @@ THEMES: tuple[tuple[Any, ...], ...] = (
         "Reduce the median wait for a first appointment from {b} to {t} days by {date}",
         "Median wait (days)", 42.0, 21.0,
         [("Demand matched to capacity", ["Weekly demand review", "Flexible clinic templates"]),
-         ("Fewer wasted slots", ["Reminders", "Patient-initiated follow-up"])],
+         ("Fewer missed appointments", ["Reminders", "Patient-initiated follow-up"])],
         ["Text reminders two days before", "Patient-initiated follow-up", "Group first appointments"],
     ),
     (

@@ -1,7 +1,8 @@
 """API for the catalogue search, similar work, resources, communities, field tests and spread.
 
 Handlers are thin: the same queries and services as the pages. docs/reference/interfaces.md §3: one result per
-object; search answers {"results": [...]} with at most `limit`.
+object; search answers {"results": [...], "total", "offset", "limit", "next_offset", "no_good_match",
+"weak"} with at most `limit` results from `offset`.
 """
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
@@ -74,7 +75,7 @@ if not TYPE_CHECKING:
 
 class SearchFilters(Schema):
     q: SearchText = Field("", description="Words, abbreviations or a description of the work")
-    type: Literal["project", "change_idea", "resource", "community"] | None = Field(
+    type: Literal["project", "change_idea", "resource", "community", "measure"] | None = Field(
         None, description="Only this type (change ideas are results only when asked for)"
     )
     unit: Code | None = Field(None, description="This unit code and everything beneath it")
@@ -87,6 +88,7 @@ class SearchFilters(Schema):
     since: dt.date | None = None
     until: dt.date | None = None
     limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0, le=search.MAX_OFFSET, description="Skip this many results (pages)")
 
 
 class SearchResult(Schema):
@@ -102,6 +104,15 @@ class SearchResult(Schema):
 
 class SearchOut(Schema):
     results: list[SearchResult]
+    total: int = Field(description="Good matches in all (a page of them is in results)")
+    offset: int
+    limit: int
+    next_offset: int | None = Field(description="The offset of the next page, or null on the last")
+    no_good_match: bool = Field(
+        description="Words were given but nothing matched them well: results is empty, weak lists the "
+        "nearest few"
+    )
+    weak: list[SearchResult] = Field(default_factory=list)
 
 
 @router.get("/search", response=SearchOut, summary="Search the catalogue")
@@ -120,26 +131,36 @@ def search_catalogue(request: SignedInRequest, filters: Query[SearchFilters]) ->
             since=filters.since,
             until=filters.until,
         )
-        hits = search.search(
+        found = search.search_results(
             request.auth,
             filters.q,
             types=[filters.type] if filters.type else None,
             filters=chosen,
             limit=filters.limit,
+            offset=filters.offset,
         )
-        results = []
-        for h in hits:
-            item: dict[str, Any] = {
-                "type": h.type,
-                "id": h.id,
-                "title": h.title,
-                "unit": h.unit.code if h.unit else None,
-                "score": h.score,
-            }
-            if h.type == "project":
-                item |= {"progress": h.progress, "stage": h.stage, "improvement_shown": h.improvement_shown}
-            results.append(item)
-        return {"results": results}
+        return {
+            "results": [_search_result(h) for h in found.hits],
+            "total": found.total,
+            "offset": found.offset,
+            "limit": found.limit,
+            "next_offset": found.offset + len(found.hits) if found.has_next else None,
+            "no_good_match": found.no_good_match,
+            "weak": [_search_result(h) for h in found.weak],
+        }
+
+
+def _search_result(h: search.Hit) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "type": h.type,
+        "id": h.id,
+        "title": h.title,
+        "unit": h.unit.code if h.unit else None,
+        "score": h.score,
+    }
+    if h.type == "project":
+        item |= {"progress": h.progress, "stage": h.stage, "improvement_shown": h.improvement_shown}
+    return item
 
 
 # --- similar work -------------------------------------------------------------------------------------

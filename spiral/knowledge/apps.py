@@ -48,6 +48,8 @@ class KnowledgeConfig(AppConfig):
         audit.on_change(
             ("projects.Project", "projects.DriverNode", "projects.PdsaCycle"), tasks.projects_changed
         )
+        # Measures and indicators are written by spiral.measurement, told the same way.
+        audit.on_change(("measurement.Measure",), tasks.measures_changed)
 
         from spiral.knowledge import queries
         from spiral.projects import extensions

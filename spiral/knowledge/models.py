@@ -20,6 +20,7 @@ class DocKind(models.TextChoices):
     CHANGE_IDEA = "change_idea", "Change idea"
     RESOURCE = "resource", "Resource"
     COMMUNITY = "community", "Community"
+    MEASURE = "measure", "Measure or indicator"
 
 
 class SearchDocument(models.Model):

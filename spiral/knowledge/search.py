@@ -40,6 +40,7 @@ from spiral.core.stemming import stem
 from spiral.core.types import AnyUser
 from spiral.knowledge import embeddings
 from spiral.knowledge.models import Community, DocKind, Resource, SearchDocument, SearchTerm
+from spiral.measurement.models import Measure
 from spiral.organisations.models import Unit
 from spiral.projects.models import DriverNode, NodeKind, PdsaCycle, Project, ProjectMeasure
 
@@ -51,6 +52,16 @@ FTS_CANDIDATES = 400
 SEMANTIC_CANDIDATES = 60
 # A result found by meaning alone must be at least this close (cosine) to the query.
 SEMANTIC_MIN = 0.2
+# A good match (issue 15): this close in meaning, or holding by words a concept of the query that at most
+# COMMON_SHARE of the documents searched hold (at least COMMON_MIN_DOCUMENTS), or every concept of it.
+# By meaning, "this close" is MEANING_GOOD when the words found no good match, and MEANING_BESIDE_WORDS
+# when they did (a document that neither holds the words nor means much the same is filler beside them),
+# or MEANING_MARGIN closer than the closest word match if that is less.
+MEANING_GOOD, MEANING_BESIDE_WORDS, MEANING_MARGIN = 0.25, 0.45, 0.05
+COMMON_SHARE, COMMON_MIN_DOCUMENTS = 0.3, 10
+# With no good match, the few nearest are offered as weak matches.
+WEAK_SHOWN = 5
+MAX_OFFSET = 1000
 # The hybrid score: WORD_WEIGHT x (word rank / best word rank) x agreement + MEANING_WEIGHT x cosine, where
 # agreement = (cosine / best cosine) ** AGREEMENT_POWER. Tuned on bench/search_meaning.py (issue 14).
 WORD_WEIGHT, MEANING_WEIGHT = 0.2, 0.8
@@ -59,7 +70,7 @@ REFRESH_SECONDS = 5.0
 # A document is embedded from its gist, at most this many tokens (the cost grows with the square).
 DOC_TOKENS = 64
 IMPROVING_ICONS = ("improvement_high", "improvement_low")
-DEFAULT_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY)
+DEFAULT_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY, DocKind.MEASURE)
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOP_WORDS = frozenset(
@@ -146,7 +157,14 @@ class ParsedQuery:
     text: str
     alternatives: tuple[tuple[str, ...], ...]
     highlight: frozenset[str]
-    expansion: str  # the synonyms added, appended to the text that is embedded
+    expansion: str  # the synonyms and corrections added, appended to the text that is embedded
+    # What was asked for, one entry per typed word or phrase: the alternatives that match it (its
+    # synonyms, its correction). A document matching none of a query's concepts is no match by words.
+    concepts: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # For each concept, the words of a typed phrase that also match it when all are in a document, apart.
+    loose: tuple[tuple[str, ...], ...] = ()
+    # For each concept, whether it is a guess (the correction of a word the index does not hold).
+    guessed: tuple[bool, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -176,11 +194,18 @@ def _correct(word: str, vocab: frozenset[str]) -> str | None:
 
 
 def parse(query: str, *, correct: bool = True) -> ParsedQuery:
-    """Split a query into alternatives: its words, synonyms of its phrases, corrections of misspellings."""
+    """Split a query into alternatives: its words, synonyms of its phrases, corrections of misspellings.
+
+    A typed phrase of a synonym group brings the group's phrases, and its own words too ("missed
+    appointments" also matches "first appointment"): each of them is a concept of its own.
+    """
     text = (query or "")[:MAX_QUERY_CHARS]
     tokens = words(text)
     groups, index = synonym_groups()
-    alternatives: list[tuple[str, ...]] = []
+    concepts: list[list[tuple[str, ...]]] = []
+    loose: list[tuple[str, ...]] = []
+    guessed: list[bool] = []
+    extra: list[tuple[str, ...]] = []  # the words of typed phrases, searched for too (for ranking)
     added: list[str] = []
     vocab = vocabulary() if correct else frozenset()
     i = 0
@@ -188,10 +213,12 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
         for size in (4, 3, 2, 1):
             phrase = tuple(tokens[i : i + size])
             if len(phrase) == size and phrase in index:
-                for alt in groups[index[phrase]]:
-                    alternatives.append(alt)
-                    if alt != phrase:
-                        added.append(" ".join(alt))
+                concepts.append(list(groups[index[phrase]]))
+                added += [" ".join(alt) for alt in groups[index[phrase]] if alt != phrase]
+                own = tuple(w for w in phrase if w not in STOP_WORDS) if size > 1 else ()
+                loose.append(own)
+                guessed.append(False)
+                extra += [(w,) for w in own]
                 i += size
                 break
         else:
@@ -199,16 +226,26 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
             i += 1
             if word in STOP_WORDS:
                 continue
-            alternatives.append((word,))
+            concept: list[tuple[str, ...]] = [(word,)]
             fixed = _correct(word, vocab) if correct and vocab else None
             if fixed:
-                alternatives.append((fixed,))
-                # A corrected word may itself have synonyms ("presure" -> "pressure" is not a phrase,
-                # but "sepsiss" -> "sepsis" is).
+                # The word typed is not in the index: the concept is the guess (and, for ranking, the
+                # word). A corrected word may itself have synonyms ("sepsiss" -> "sepsis" is a phrase).
+                concept = [(fixed,)]
+                added.append(fixed)  # what is embedded says what was meant too
                 if (fixed,) in index:
-                    alternatives.extend(groups[index[(fixed,)]])
-    unique = tuple(dict.fromkeys(a for a in alternatives if a and not all(w in STOP_WORDS for w in a)))
-    unique = unique[: MAX_TERMS * 3]
+                    concept.extend(groups[index[(fixed,)]])
+                extra.append((word,))
+            concepts.append(concept)
+            loose.append(())
+            guessed.append(bool(fixed))
+    pairs: dict[tuple[tuple[str, ...], ...], tuple[tuple[str, ...], bool]] = {}
+    for c, own, guess in zip(concepts, loose, guessed, strict=True):
+        kept_c = tuple(dict.fromkeys(a for a in c if a and not all(w in STOP_WORDS for w in a)))
+        if kept_c:
+            pairs.setdefault(kept_c, (own, guess))
+    kept = list(pairs)[:MAX_TERMS]
+    unique = tuple(dict.fromkeys([*(a for c in kept for a in c), *extra]))[: MAX_TERMS * 3]
     # Highlight what was typed, and synonyms in other words ("bed sores" marks "pressure ulcers"), but not
     # the extra words of a longer phrase holding a typed word ("falls" does not mark "prevention").
     typed = {stem(w) for w in tokens}
@@ -218,7 +255,15 @@ def parse(query: str, *, correct: bool = True) -> ParsedQuery:
         for w in a
         if w not in STOP_WORDS and (stem(w) in typed or not typed & {stem(x) for x in a})
     )
-    return ParsedQuery(text=text, alternatives=unique, highlight=highlight, expansion=", ".join(added[:6]))
+    return ParsedQuery(
+        text=text,
+        alternatives=unique,
+        highlight=highlight,
+        expansion=", ".join(dict.fromkeys(added[:6])),
+        concepts=tuple(kept),
+        loose=tuple(pairs[c][0] for c in kept),
+        guessed=tuple(pairs[c][1] for c in kept),
+    )
 
 
 # --- the database side ----------------------------------------------------------------------------------
@@ -259,6 +304,36 @@ def _word_ranks(parsed: ParsedQuery, kinds: Sequence[str]) -> dict[int, tuple[fl
                 [_fts5_expression(parsed), *kinds, FTS_CANDIDATES],
             )
         return {row[0]: (float(row[1]), row[2], int(row[3])) for row in cursor.fetchall()}
+
+
+def _concept_matches(parsed: ParsedQuery, kinds: Sequence[str]) -> tuple[list[set[int]], int]:
+    """The SearchDocument ids of `kinds` matching each concept of the query, and how many documents of
+    `kinds` there are: a concept most documents hold ("patients") says little on its own."""
+    kind_marks = ", ".join(["%s"] * len(kinds))
+    out: list[set[int]] = []
+    with connection.cursor() as cursor:
+        for concept, own in zip(parsed.concepts, parsed.loose or [()] * len(parsed.concepts), strict=True):
+            if connection.vendor == "postgresql":
+                # A quoted phrase, or (the loose words) every word anywhere: only letters and digits.
+                texts = ['"' + " ".join(a) + '"' for a in concept] + ([" ".join(own)] if own else [])
+                tsquery = " || ".join(["websearch_to_tsquery('english', %s)"] * len(texts))
+                cursor.execute(
+                    f"SELECT d.id FROM knowledge_searchdocument d WHERE d.kind IN ({kind_marks}) "  # noqa: S608
+                    f"AND {TSVECTOR} @@ ({tsquery})",
+                    [*kinds, *texts],
+                )
+            else:
+                expression = _fts5_expression(ParsedQuery("", concept, frozenset(), ""))
+                if own:
+                    expression += " OR (" + " AND ".join(f'"{w}"' for w in own) + ")"
+                sql = f"""
+                    SELECT d.id FROM knowledge_fts JOIN knowledge_searchdocument d ON d.id = knowledge_fts.rowid
+                    WHERE knowledge_fts MATCH %s AND d.kind IN ({kind_marks})
+                """  # noqa: S608 - only placeholders are formatted in
+                cursor.execute(sql, [expression, *kinds])
+            out.append({row[0] for row in cursor.fetchall()})
+    total = SearchDocument.objects.filter(kind__in=kinds).count() if out else 0
+    return out, total
 
 
 # The document's words on PostgreSQL (the title weighs more): a stored generated column with a GIN index,
@@ -315,10 +390,12 @@ def _join(*parts: Any) -> str:
 def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
     projects = Project.objects.filter(pk__in=project_ids).prefetch_related("topics")
     ideas: dict[int, list[DriverNode]] = {}
-    for node in DriverNode.objects.filter(project_id__in=project_ids, kind=NodeKind.CHANGE_IDEA).order_by(
-        "order", "id"
-    ):
-        ideas.setdefault(node.project_id, []).append(node)
+    drivers: dict[int, list[str]] = {}
+    for node in DriverNode.objects.filter(project_id__in=project_ids).order_by("order", "id"):
+        if node.kind == NodeKind.CHANGE_IDEA:
+            ideas.setdefault(node.project_id, []).append(node)
+        elif node.kind != NodeKind.AIM:  # the drivers say what the work is about too
+            drivers.setdefault(node.project_id, []).append(_join(node.text, node.description))
     cycles: dict[int, list[PdsaCycle]] = {}
     for c in PdsaCycle.objects.filter(project_id__in=project_ids).only(
         "project_id", "change_idea_id", "objective", "what_happened", "results", "learning", "next_steps"
@@ -338,7 +415,16 @@ def _project_docs(project_ids: Sequence[int]) -> list[_Doc]:
                 p.pk,
                 p.unit_id,
                 p.title,
-                _join(p.problem, p.aim, p.aim_measure, topics, *idea_text, *cycle_text, p.lessons),
+                _join(
+                    p.problem,
+                    p.aim,
+                    p.aim_measure,
+                    topics,
+                    *drivers.get(p.pk, []),
+                    *idea_text,
+                    *cycle_text,
+                    p.lessons,
+                ),
                 # The gist that is embedded: what the work is about, not every cycle's notes.
                 _join(p.title, topics, p.aim, p.problem[:300]),
             )
@@ -385,6 +471,28 @@ def _community_docs(ids: Sequence[int]) -> list[_Doc]:
             _join(c.name, c.description),
         )
         for c in Community.objects.filter(pk__in=ids).select_related("topic")
+    ]
+
+
+def _measure_docs(ids: Sequence[int]) -> list[_Doc]:
+    """Measures and indicators: found by their name, code, description and definitions."""
+    return [
+        _Doc(
+            DocKind.MEASURE,
+            m.pk,
+            m.owner_id,
+            m.name,
+            _join(
+                m.code,
+                m.description,
+                m.label,
+                f"{m.get_measure_type_display()} {'indicator' if m.is_indicator else 'measure'}",
+                m.numerator_definition,
+                m.denominator_definition,
+            ),
+            _join(m.name, m.description[:300]),
+        )
+        for m in Measure.objects.filter(pk__in=ids)
     ]
 
 
@@ -470,6 +578,20 @@ def index_communities(ids: Iterable[int], *, embed: bool = True) -> int:
     return _store(_community_docs(list(ids)), embed=embed)
 
 
+def index_measures(ids: Iterable[int], *, embed: bool = True) -> int:
+    """(Re)index measures and indicators; forget those that are gone."""
+    ids = sorted(set(ids))
+    live = set(Measure.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    remove(
+        list(
+            SearchDocument.objects.filter(kind=DocKind.MEASURE, object_id__in=set(ids) - live).values_list(
+                "pk", flat=True
+            )
+        )
+    )
+    return _store(_measure_docs(ids), embed=embed)
+
+
 def remove(doc_ids: Sequence[int]) -> None:
     if doc_ids:
         _delete_fts(doc_ids)
@@ -486,6 +608,7 @@ def rebuild(*, embed: bool = True) -> int:
     total = index_projects(Project.objects.values_list("pk", flat=True), embed=embed)
     total += index_resources(Resource.objects.values_list("pk", flat=True), embed=embed)
     total += index_communities(Community.objects.values_list("pk", flat=True), embed=embed)
+    total += index_measures(Measure.objects.values_list("pk", flat=True), embed=embed)
     return total
 
 
@@ -498,7 +621,7 @@ class Reindexed:
 
 def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 500) -> Reindexed:
     """Rebuild the search index from the catalogue (`spiral reindex`): every project, change idea, resource
-    and community indexed once with its current words; documents of objects that are gone removed; and
+    community and measure indexed once with its current words; documents of objects that are gone removed; and
     each one's meaning embedded where it is missing or its text changed (when the model is installed).
     Safe to run again: a second run rewrites the words and embeds nothing. `report` is told each step."""
     done = Reindexed()
@@ -510,6 +633,7 @@ def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 
             list(Community.objects.order_by("pk").values_list("pk", flat=True)),
             index_communities,
         ),
+        ("measures", list(Measure.objects.order_by("pk").values_list("pk", flat=True)), index_measures),
     ):
         for start in range(0, len(ids), chunk):
             done.indexed += index(ids[start : start + chunk], embed=False)
@@ -521,6 +645,7 @@ def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 
         DocKind.CHANGE_IDEA: DriverNode.objects.filter(kind=NodeKind.CHANGE_IDEA),
         DocKind.RESOURCE: Resource.objects.all(),
         DocKind.COMMUNITY: Community.objects.all(),
+        DocKind.MEASURE: Measure.objects.all(),
     }
     gone: list[int] = []
     for kind, objects in live.items():
@@ -565,6 +690,7 @@ def embed_missing(*, batch: int = 2000) -> int:
             docs += _project_docs(sorted(project_ids))
         docs += _resource_docs(by_kind.get(DocKind.RESOURCE, []))
         docs += _community_docs(by_kind.get(DocKind.COMMUNITY, []))
+        docs += _measure_docs(by_kind.get(DocKind.MEASURE, []))
         _store(docs)
         done += len(rows)
 
@@ -574,7 +700,8 @@ _refresh_lock = threading.Lock()
 
 
 def refresh_stale(*, force: bool = False) -> int:
-    """Re-index projects written since they were indexed (or never indexed); at most every few seconds."""
+    """Re-index projects and measures written since they were indexed (or never indexed); at most every
+    few seconds."""
     now = time.monotonic()
     if not force and now - _refresh["at"] < REFRESH_SECONDS:
         return 0
@@ -595,7 +722,18 @@ def refresh_stale(*, force: bool = False) -> int:
     if ids:
         index_projects(ids)
         logger.info("knowledge.search.refreshed projects=%d", len(ids))
-    return len(ids)
+    measure_indexed = SearchDocument.objects.filter(kind=DocKind.MEASURE, object_id=OuterRef("pk")).values(
+        "indexed_at"
+    )[:1]
+    measure_ids = list(
+        Measure.objects.annotate(_indexed=measure_indexed)
+        .filter(Q(_indexed__isnull=True) | Q(updated_at__gt=F("_indexed")))
+        .values_list("pk", flat=True)[:500]
+    )
+    if measure_ids:
+        index_measures(measure_ids)
+        logger.info("knowledge.search.refreshed measures=%d", len(measure_ids))
+    return len(ids) + len(measure_ids)
 
 
 # --- meaning ------------------------------------------------------------------------------------------
@@ -801,6 +939,21 @@ def _filter_others(qs: QuerySet[Any], filters: Filters, *, has_topics: bool) -> 
     return qs
 
 
+def filter_measures(qs: QuerySet[Measure], filters: Filters) -> QuerySet[Measure]:
+    """Measures owned within the chosen unit, and indicators shared down to it from above."""
+    q = _unit_q(filters, "owner__")
+    if filters.unit is not None:
+        q |= Q(is_indicator=True, owner_id__in=filters.unit.ancestor_ids())
+    qs = qs.filter(q)
+    if filters.topic:
+        return qs.none()  # measures have no topics
+    if filters.since:
+        qs = qs.filter(updated_at__date__gte=filters.since)
+    if filters.until:
+        qs = qs.filter(updated_at__date__lte=filters.until)
+    return qs
+
+
 def highlight(text: str, stems: frozenset[str], *, limit: int | None = None) -> Markup:
     """Escape `text` and wrap the words matching the query in <mark>; cut to about `limit` characters
     around the first match."""
@@ -820,6 +973,25 @@ def highlight(text: str, stems: frozenset[str], *, limit: int | None = None) -> 
     return Markup("").join(out)
 
 
+@dataclass
+class Results:
+    """One page of a search: the hits, how many results there are in all, and where the page starts.
+
+    `no_good_match`: words were given but nothing matched them well enough; `weak` then holds the few
+    nearest results, to be shown as such (not as results)."""
+
+    hits: list[Hit]
+    total: int
+    offset: int
+    limit: int
+    no_good_match: bool = False
+    weak: list[Hit] = field(default_factory=list)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.hits) < self.total
+
+
 def search(
     user: AnyUser,
     query: str,
@@ -828,91 +1000,181 @@ def search(
     filters: Filters | None = None,
     limit: int = 20,
 ) -> list[Hit]:
-    """The catalogue search (docs/reference/interfaces.md §3): one result per object, best first.
+    """The first `limit` results of `search_results` (docs/reference/interfaces.md §3)."""
+    return search_results(user, query, types=types, filters=filters, limit=limit).hits
 
-    Text from a project's change ideas, PDSA cycles and lessons makes the project match (it is in the
-    project's document); change ideas are results of their own only when `types` asks for them.
+
+def search_results(
+    user: AnyUser,
+    query: str,
+    *,
+    types: Sequence[str] | None = None,
+    filters: Filters | None = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> Results:
+    """The catalogue search (docs/reference/interfaces.md §3): one result per object, best first, a page
+    of `limit` from `offset`.
+
+    Text from a project's change ideas, drivers, PDSA cycles and lessons makes the project match (it is
+    in the project's document); change ideas are results of their own only when `types` asks for them.
+
+    Only good matches are results: a document holding a distinctive concept of the query (one that at most
+    COMMON_SHARE of the documents hold), or every concept of it, or one whose meaning is at least
+    MEANING_GOOD close (MEANING_BESIDE_WORDS beside word matches). Words that nearly every
+    document holds ("patients") or a meaning only a little closer than any other are weak: when nothing
+    matches well, `no_good_match` says so.
     """
     filters = filters or Filters()
     limit = max(1, min(int(limit), 100))
+    offset = max(0, min(int(offset), MAX_OFFSET))
     kinds = [t for t in (types or DEFAULT_TYPES) if t in DocKind.values] or list(DEFAULT_TYPES)
     if filters.project_only:
         kinds = [k for k in kinds if k in (DocKind.PROJECT, DocKind.CHANGE_IDEA)] or [DocKind.PROJECT]
     parsed = parse(query)
     if parsed.is_empty:
-        return _browse(user, kinds, filters, limit) if filters.any else []
+        if not filters.any:
+            return Results([], 0, offset, limit)
+        hits = _browse(user, kinds, filters, offset + limit + 1)
+        return Results(hits[offset : offset + limit], offset + len(hits[offset:]), offset, limit)
     word_ranks = _word_ranks(parsed, kinds)
     meaning = _meaning_ranks(parsed, kinds, also=word_ranks)
+    matches, documents = _concept_matches(parsed, kinds) if word_ranks else ([], 0)
+    common = max(COMMON_SHARE * documents, COMMON_MIN_DOCUMENTS)
+    # By words, a good match holds at least half the query's distinctive concepts (those absent from the
+    # index count too: "diabetes foot checks" is not matched by "checks" alone), or all of its concepts.
+    distinctive = [m for m in matches if len(m) <= common]
+    needed = (len(distinctive) + 1) // 2
+    held: dict[int, int] = {}
+    for m in distinctive:
+        for pk in m:
+            held[pk] = held.get(pk, 0) + 1
+    by_words = {pk for pk, n in held.items() if n >= needed}
+    if matches and all(matches):
+        by_words |= set.intersection(*matches)
+    if matches and meaning and any(parsed.guessed):
+        # A document found only by a guessed correction ("weather" -> "whether") must mean something
+        # like the query.
+        sure = [m for m, guess in zip(matches, parsed.guessed, strict=True) if not guess]
+        by_words = {
+            pk
+            for pk in by_words
+            if meaning.get(pk, (0.0,))[0] >= SEMANTIC_MIN or any(pk in m for m in sure if len(m) <= common)
+        }
     top_word = max((r for r, _, _ in word_ranks.values()), default=0.0) or 1.0
     top_cosine = max((c for c, _, _ in meaning.values()), default=0.0)
-    ranked: list[tuple[float, int, str, int]] = []
+    # Meaning alone makes a good match when the words found none; beside word matches, only when close,
+    # or as close as the closest of them (words found in documents about something else do not raise it).
+    closest_by_words = max((meaning[pk][0] for pk in by_words if pk in meaning), default=0.0)
+    meaning_bar = (
+        max(MEANING_GOOD, min(MEANING_BESIDE_WORDS, closest_by_words + MEANING_MARGIN))
+        if by_words
+        else MEANING_GOOD
+    )
+    ranked: list[tuple[float, int, str, int, bool]] = []
     for pk in set(word_ranks) | set(meaning):
         word, kind, object_id = word_ranks.get(pk) or (0.0, *meaning[pk][1:])
+        cosine = max(meaning.get(pk, (0.0,))[0], 0.0)
         if meaning:
             # A word match counts in proportion to how close the document's meaning is to the best one:
             # a match of a corrected or expanded word in a document about something else sinks.
-            cosine = max(meaning.get(pk, (0.0,))[0], 0.0)
             agreement = min(1.0, cosine / top_cosine) ** AGREEMENT_POWER if top_cosine > 0 else 1.0
             score = WORD_WEIGHT * word / top_word * agreement + MEANING_WEIGHT * cosine
         else:
             score = word / top_word
-        ranked.append((score, pk, kind, object_id))
+        good = pk in by_words or cosine >= meaning_bar
+        ranked.append((score, pk, kind, object_id, good))
     ranked.sort(key=lambda x: (-x[0], x[1]))
-    # Fetch objects a page of candidates at a time (most searches need one page): only those the user
-    # may see and the filters keep become results.
-    hits: list[Hit] = []
-    page = max(limit * 3, 30)
-    for start in range(0, len(ranked), page):
-        chunk = ranked[start : start + page]
-        by_kind: dict[str, list[int]] = {}
-        for _, _, kind, object_id in chunk:
-            by_kind.setdefault(kind, []).append(object_id)
-        allowed = _allowed(user, by_kind, filters)
-        for score, _, kind, object_id in chunk:
-            obj = allowed.get((kind, object_id))
-            if obj is not None:
-                hits.append(
-                    Hit(type=kind, id=object_id, title=_title(obj), unit=None, score=round(score, 4), obj=obj)
-                )
-        if len(hits) >= limit:
-            break
-    hits = hits[:limit]
-    return _decorate(hits, parsed.highlight)
+    good_ranked = [r for r in ranked if r[4]]
+    visible = _visible(user, good_ranked, filters)
+    page = visible[offset : offset + limit]
+    objects = _allowed(user, _by_kind(page), filters)
+    hits = [
+        Hit(type=kind, id=object_id, title=_title(obj), unit=None, score=round(score, 4), obj=obj)
+        for score, _, kind, object_id, _ in page
+        if (obj := objects.get((kind, object_id))) is not None
+    ]
+    results = Results(_decorate(hits, parsed.highlight), len(visible), offset, limit)
+    if not visible:
+        results.no_good_match = True
+        weak = _visible(user, [r for r in ranked if not r[4]][: WEAK_SHOWN * 3], filters)[:WEAK_SHOWN]
+        objects = _allowed(user, _by_kind(weak), filters)
+        results.weak = _decorate(
+            [
+                Hit(type=kind, id=object_id, title=_title(obj), unit=None, score=round(score, 4), obj=obj)
+                for score, _, kind, object_id, _ in weak
+                if (obj := objects.get((kind, object_id))) is not None
+            ],
+            parsed.highlight,
+        )
+    return results
+
+
+def _by_kind(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[int]]:
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_kind.setdefault(row[2], []).append(row[3])
+    return by_kind
+
+
+def _visible(
+    user: AnyUser, ranked: Sequence[tuple[float, int, str, int, bool]], filters: Filters
+) -> list[tuple[float, int, str, int, bool]]:
+    """The ranked candidates the user may see and the filters keep, in order (ids only are read)."""
+    keep: set[tuple[str, int]] = set()
+    for start in range(0, len(ranked), 500):
+        keep |= _allowed_ids(user, _by_kind(ranked[start : start + 500]), filters)
+    return [r for r in ranked if (r[2], r[3]) in keep]
 
 
 def _title(obj: Any) -> str:
     if isinstance(obj, DriverNode):
         return obj.text[:300]
-    if isinstance(obj, Community):
+    if isinstance(obj, Community | Measure):
         return obj.name
     return obj.title
 
 
-def _allowed(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -> dict[tuple[str, int], Any]:
-    """The candidate objects the user may see and the filters keep, keyed by (kind, id)."""
+def _querysets(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -> dict[str, QuerySet[Any]]:
+    """Per kind, the candidate objects the user may see and the filters keep."""
     from spiral.organisations.permissions import visible_to
 
-    out: dict[tuple[str, int], Any] = {}
+    out: dict[str, QuerySet[Any]] = {}
     if by_kind.get(DocKind.PROJECT):
-        qs = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
-        out |= {(DocKind.PROJECT, p.pk): p for p in qs.filter(pk__in=by_kind[DocKind.PROJECT])}
+        qs: QuerySet[Any] = filter_projects(visible_to(user, Project.objects.select_related("unit")), filters)
+        out[DocKind.PROJECT] = qs.filter(pk__in=by_kind[DocKind.PROJECT])
     if by_kind.get(DocKind.CHANGE_IDEA):
         projects = filter_projects(visible_to(user, Project.objects.all()), filters)
-        nodes = visible_to(user, DriverNode.objects.select_related("project__unit")).filter(
-            pk__in=by_kind[DocKind.CHANGE_IDEA], project__in=projects
-        )
-        out |= {(DocKind.CHANGE_IDEA, n.pk): n for n in nodes}
+        out[DocKind.CHANGE_IDEA] = visible_to(
+            user, DriverNode.objects.select_related("project__unit")
+        ).filter(pk__in=by_kind[DocKind.CHANGE_IDEA], project__in=projects)
     if by_kind.get(DocKind.RESOURCE):
         qs = _filter_others(
             visible_to(user, Resource.objects.select_related("unit")), filters, has_topics=True
         )
-        out |= {(DocKind.RESOURCE, r.pk): r for r in qs.filter(pk__in=by_kind[DocKind.RESOURCE]).distinct()}
+        out[DocKind.RESOURCE] = qs.filter(pk__in=by_kind[DocKind.RESOURCE]).distinct()
     if by_kind.get(DocKind.COMMUNITY):
         qs = _filter_others(
             visible_to(user, Community.objects.select_related("unit")), filters, has_topics=False
         )
-        out |= {(DocKind.COMMUNITY, c.pk): c for c in qs.filter(pk__in=by_kind[DocKind.COMMUNITY])}
+        out[DocKind.COMMUNITY] = qs.filter(pk__in=by_kind[DocKind.COMMUNITY])
+    if by_kind.get(DocKind.MEASURE):
+        qs = filter_measures(visible_to(user, Measure.objects.select_related("owner")), filters)
+        out[DocKind.MEASURE] = qs.filter(pk__in=by_kind[DocKind.MEASURE])
     return out
+
+
+def _allowed(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -> dict[tuple[str, int], Any]:
+    """The candidate objects the user may see and the filters keep, keyed by (kind, id)."""
+    return {(kind, obj.pk): obj for kind, qs in _querysets(user, by_kind, filters).items() for obj in qs}
+
+
+def _allowed_ids(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -> set[tuple[str, int]]:
+    return {
+        (kind, pk)
+        for kind, qs in _querysets(user, by_kind, filters).items()
+        for pk in qs.values_list("pk", flat=True)
+    }
 
 
 def _browse(user: AnyUser, kinds: Sequence[str], filters: Filters, limit: int) -> list[Hit]:
@@ -941,6 +1203,12 @@ def _browse(user: AnyUser, kinds: Sequence[str], filters: Filters, limit: int) -
         hits += [
             Hit(DocKind.COMMUNITY, c.pk, c.name, c.unit, 0.0, obj=c)
             for c in qs.order_by("-created_at")[:limit]
+        ]
+    if DocKind.MEASURE in kinds and len(hits) < limit:
+        qs = filter_measures(visible_to(user, Measure.objects.select_related("owner")), filters)
+        hits += [
+            Hit(DocKind.MEASURE, m.pk, m.name, m.owner, 0.0, obj=m)
+            for m in qs.order_by("-updated_at", "-id")[:limit]
         ]
     return _decorate(hits[:limit], frozenset())
 
@@ -982,6 +1250,9 @@ def _decorate(hits: list[Hit], stems: frozenset[str]) -> list[Hit]:
         elif h.type == DocKind.RESOURCE:
             h.unit = obj.unit
             h.snippet = highlight(obj.summary, stems, limit=260)
+        elif h.type == DocKind.MEASURE:
+            h.unit = obj.owner
+            h.snippet = highlight(obj.description or obj.numerator_definition, stems, limit=260)
         else:
             h.unit = obj.unit
             h.snippet = highlight(obj.description, stems, limit=260)

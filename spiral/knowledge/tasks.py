@@ -26,6 +26,12 @@ def projects_changed(objects: Sequence[models.Model]) -> None:
     embed_changed.enqueue()
 
 
+def measures_changed(objects: Sequence[models.Model]) -> None:
+    """Audit listener: re-index the words of changed measures and indicators; embed them later."""
+    search.index_measures({obj.pk for obj in objects}, embed=False)
+    embed_changed.enqueue()
+
+
 def documents_changed() -> None:
     """After a service re-indexed the words of resources or communities: embed them later."""
     embed_changed.enqueue()

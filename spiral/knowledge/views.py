@@ -48,22 +48,52 @@ def _project(request: HttpRequest, pk: int) -> Project:
 # --- search -------------------------------------------------------------------------------------------
 
 
+RESULTS_PER_PAGE = 20
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
 @cached_page
 @replica_reads
 def search_page(request: HttpRequest) -> HttpResponse:
     require(request.user, Permission.SEARCH_CATALOGUE)
     form = SearchForm(request.GET or None)
-    hits = None
+    results = page = None
     if form.is_bound and form.is_valid():
         kind = form.cleaned_data["type"]
-        hits = search.search(
-            request.user,
-            form.cleaned_data["q"],
-            types=[kind] if kind else None,
-            filters=form.filters(),
-            limit=50,
+        number = min(_page_number(request.GET.get("page")), search.MAX_OFFSET // RESULTS_PER_PAGE + 1)
+
+        def run(number: int) -> search.Results:
+            return search.search_results(
+                request.user,
+                form.cleaned_data["q"],
+                types=[kind] if kind else None,
+                filters=form.filters(),
+                limit=RESULTS_PER_PAGE,
+                offset=(number - 1) * RESULTS_PER_PAGE,
+            )
+
+        results = run(number)
+        if results.total and not results.hits:  # beyond the end: the last page
+            results = run(Paginator(range(results.total), RESULTS_PER_PAGE).num_pages)
+        page = Paginator(range(results.total), RESULTS_PER_PAGE).get_page(
+            results.offset // RESULTS_PER_PAGE + 1
         )
-    return _render(request, "search.jinja", page_title="Search", form=form, hits=hits, breadcrumbs=_crumbs())
+    return _render(
+        request,
+        "search.jinja",
+        page_title="Search",
+        form=form,
+        results=results,
+        hits=results.hits if results else None,
+        page=page,
+        breadcrumbs=_crumbs(),
+    )
 
 
 # --- similar work, spread -----------------------------------------------------------------------------

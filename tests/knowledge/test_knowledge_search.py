@@ -141,7 +141,7 @@ def test_the_api_answers_results_in_the_agreed_shape(catalogue: Any, member: Use
     response = client_for(None).get("/api/v1/search", {"q": "falls", "limit": 1}, **bearer(member))
     assert response.status_code == 200
     body = response.json()
-    assert list(body) == ["results"]
+    assert list(body) == ["results", "total", "offset", "limit", "next_offset", "no_good_match", "weak"]
     assert len(body["results"]) == 1
     result = body["results"][0]
     assert result["type"] == "project"
