@@ -234,7 +234,7 @@ def test_a_lead_imports_a_file_with_a_bad_row_then_the_corrected_file(
     assert _data_periods(page)[-3:] == ["2025-01", "2025-02", "2025-03"]
     expect(page.locator("td", has_text="night checks began")).to_be_visible()
     # The chart draws the 15 points (12 recorded before, 3 imported).
-    chart = page.locator("figure.spiral-chart svg")
+    chart = page.locator("figure.spiral-chart svg:not(.spc-narrow)")  # the wide layout (phones: narrow)
     expect(chart).to_be_visible()
     assert chart.locator("circle").count() >= 15
     assert_accessible(page)
@@ -272,10 +272,9 @@ def test_a_coach_sees_a_stuck_projects_signal_and_follows_it(
     expect(page.locator("h1", has_text="Welcome")).to_be_visible()
     assert_accessible(page)
 
-    page.click("a:has-text('My work')")
-    page.wait_for_url("**/projects/mine/")
-    assert_accessible(page)
-    page.click("a:has-text('Projects I coach')")
+    # Home shows the coach's signals; one click to every project they coach.
+    expect(page.locator("h2", has_text="Teams I coach: signals")).to_be_visible()
+    page.click("a:has-text('Every project I coach, with its signals')")
     page.wait_for_url("**/projects/coaching/")
     expect(page.locator("h1", has_text="Projects I coach")).to_be_visible()
     rows = page.locator("table tbody tr")

@@ -40,7 +40,12 @@ def _series_with_points(unit: Unit, name: str, values: list[float], improvement:
 
 @pytest.fixture
 def team_project(tree: dict[str, Unit]):
-    return ProjectFactory(unit=tree["team"], title="Fewer falls at night")
+    # Started months ago with no PDSA cycle since: stuck, for a coach (the 60 days run from the start).
+    return ProjectFactory(
+        unit=tree["team"],
+        title="Fewer falls at night",
+        start_date=timezone.localdate() - dt.timedelta(days=90),
+    )
 
 
 def test_a_team_member_sees_their_projects_cycles_due_scores_to_update_and_their_teams_measures(
