@@ -1,0 +1,20 @@
+"""The browser tests are transactional (a live server in another thread reads what they write), and a
+transactional test empties every table when it ends, the rows the data migrations wrote included: the
+default progress scale, which starting a project needs, is put back before each."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _rows_of_the_data_migrations(transactional_db: object) -> None:
+    from django.apps import apps
+
+    from spiral.projects.models import ProgressScale
+
+    if not ProgressScale.objects.filter(is_default=True).exists():
+        seed = importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi")
+        seed.add_ihi_scale(apps, None)
