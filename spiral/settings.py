@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "spiral.benchmarking",
     "spiral.projects",
     "spiral.knowledge",
+    "spiral.priorities",
 ]
 
 MIDDLEWARE = [

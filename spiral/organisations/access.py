@@ -132,6 +132,8 @@ OBJECTS: dict[str, str] = {
     "answer": "answer's unit",
     "story": "story's unit",
     "indicator": "indicator",
+    "goal": "goal's unit",
+    "cascaded_goal": "goal's unit",
     "site": "unit that takes the change up",
     "admin": "",
 }
@@ -292,6 +294,14 @@ PAGES: list[Route] = [
     ),
     Route("voice:project", "project", _read(VIEW_PROJECT), "shows only the feedback the person may read"),
     Route("public_feedback:answer", "slug", _form(PUBLIC)),
+    # --- priorities ---
+    Route("priorities:index", "", _read(VIEW_UNIT)),
+    Route("priorities:unit", "unit", _read(VIEW_UNIT)),
+    Route("priorities:goal-create", "unit", _form(_r(P.SET_GOALS))),
+    Route("priorities:goal", "goal", _read(VIEW_UNIT)),
+    Route("priorities:respond", "goal", _form(VIEW_UNIT, _r(P.SET_GOALS)), "on the unit chosen (beneath)"),
+    Route("priorities:catchball", "cascaded_goal", _post(_r(P.SET_GOALS))),
+    Route("priorities:cascade", "goal", _read(VIEW_UNIT)),
     # --- benchmarking ---
     Route("benchmarking:index", "", _read(VIEW_UNIT)),
     Route("benchmarking:unit", "unit", _read(VIEW_UNIT)),
@@ -386,6 +396,15 @@ API: list[Route] = [
     _api("GET", "/feedback/forms", "", SIGNED_IN),
     _api("POST", "/feedback/forms/{slug}/responses", "slug", PUBLIC),
     _api("GET", "/feedback/responses", "unit", _r(_FEEDBACK), "the unit is `?unit=<code>`"),
+    # --- priorities ---
+    _api("GET", "/goals", "", VIEW_UNIT),
+    _api("POST", "/goals", "unit", _r(P.SET_GOALS), "on the unit named in the body"),
+    _api("GET", "/goals/{goal_id}", "goal", VIEW_UNIT),
+    _api("PATCH", "/goals/{goal_id}", "goal", _r(P.SET_GOALS)),
+    _api("GET", "/goals/{goal_id}/cascade", "goal", VIEW_UNIT),
+    _api("POST", "/goals/{goal_id}/responses", "goal", _r(P.SET_GOALS), "on the unit named in the body"),
+    _api("GET", "/goals/{goal_id}/catchball", "cascaded_goal", VIEW_UNIT),
+    _api("POST", "/goals/{goal_id}/catchball", "cascaded_goal", _r(P.SET_GOALS)),
     # --- knowledge ---
     _api("GET", "/search", "", SEARCH),
     _api("GET", "/projects/{pk}/similar", "project", VIEW_PROJECT),

@@ -1,0 +1,262 @@
+"""API for True North goals: a unit's goals, setting and changing one, the answers of the units beneath
+(adopt, adapt, decline), the catchball conversation and the cascade. Same conventions as the rest."""
+
+# No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import Http404
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from spiral.core.api import Code, ErrorOut, Id, Name, Number, Pagination, ShortText, Text, Version
+from spiral.core.types import SignedInRequest
+from spiral.measurement.models import Measure
+from spiral.organisations import queries as org_queries
+from spiral.organisations.models import Unit
+from spiral.organisations.permissions import Permission, require
+from spiral.priorities import queries, services
+from spiral.priorities.models import MAX_MEASURES, CatchballMessage, Goal
+
+router = Router(tags=["priorities"])
+
+CategoryIn = Literal["safety", "experience", "quality", "people", "value", "other"]
+ResponseIn = Literal["adopt", "adapt", "decline"]
+KindIn = Literal["proposal", "reply", "counter", "agreement"]
+
+
+class GoalMeasureIn(Schema):
+    measure: Code = Field(description="The measure's code")
+    target: Number
+
+
+class GoalIn(Schema):
+    unit: Code
+    title: Name
+    category: CategoryIn = "other"
+    description: Text = ""
+    target_date: dt.date
+    measures: list[GoalMeasureIn] = Field(..., min_length=1, max_length=MAX_MEASURES)
+    confirm_direction: bool = Field(
+        False, description="Save targets that point against the measure's direction"
+    )
+
+
+class GoalPatch(Schema):
+    version: Version | None = None
+    title: Name = None
+    category: CategoryIn = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+    description: Text = None
+    target_date: dt.date = None  # type: ignore[assignment]  # PATCH: left out is unchanged, null refused
+
+
+class ResponseBody(Schema):
+    unit: Code = Field(description="A unit directly beneath the goal's unit")
+    response: ResponseIn
+    reason: ShortText = ""
+    measure: Code | None = Field(None, description="adapt: the unit's own measure (code)")
+    replaces: Code | None = Field(None, description="adapt: the measure of the goal above it changes")
+    target: Number | None = None
+    confirm_direction: bool = False
+
+
+class MessageIn(Schema):
+    kind: KindIn
+    text: ShortText
+    measure: Code | None = None
+    replaces: Code | None = None
+    target: Number | None = None
+    confirm_direction: bool = False
+
+
+class MeasureOut(Schema):
+    measure: str
+    name: str
+    target: float
+    latest_value: float | None
+    variation: str
+    assurance: str
+
+
+class GoalOut(Schema):
+    id: int
+    version: int
+    unit: str
+    title: str
+    category: str
+    description: str
+    target_date: dt.date
+    response: str
+    reason: str
+    parent: int | None
+    root: int | None
+    measures: list[MeasureOut]
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str
+    text: str
+    by: str | None
+    at: dt.datetime
+    from_above: bool
+    measure: str | None
+    replaces: str | None
+    target: float | None
+
+
+class NodeOut(Schema):
+    goal: int
+    unit: str
+    unit_name: str
+    response: str
+    state: str
+    awaiting: int
+    measures: list[MeasureOut]
+    children: list["NodeOut"]
+
+
+class CascadeOut(Schema):
+    goal: int
+    units: int
+    shares: dict[str, int]
+    awaiting: int
+    tree: NodeOut
+
+
+def _cells_out(cells: list[queries.Cell]) -> list[dict[str, Any]]:
+    return [
+        {
+            "measure": c.measure.code, "name": c.measure.name, "target": c.goal_measure.target,
+            "latest_value": c.analysis.latest_value if c.is_measured else None,
+            "variation": c.variation, "assurance": c.assurance,
+        }
+        for c in cells
+    ]  # fmt: skip
+
+
+def goal_out(user: Any, goal: Goal) -> dict[str, Any]:
+    return {
+        "id": goal.pk, "version": goal.version, "unit": goal.unit.code, "title": goal.title,
+        "category": goal.category, "description": goal.description, "target_date": goal.target_date,
+        "response": goal.response, "reason": goal.reason, "parent": goal.parent_id, "root": goal.root_id,
+        "measures": _cells_out(queries.cells(user, goal)),
+    }  # fmt: skip
+
+
+def message_out(m: CatchballMessage) -> dict[str, Any]:
+    return {
+        "id": m.pk, "kind": m.kind, "text": m.text, "at": m.created_at, "from_above": m.from_above,
+        "by": m.created_by.display_name if m.created_by else None,
+        "measure": m.measure.code if m.measure else None, "replaces": m.replaces.code if m.replaces else None,
+        "target": m.target,
+    }  # fmt: skip
+
+
+def _node_out(node: queries.Node) -> dict[str, Any]:
+    return {
+        "goal": node.goal.pk, "unit": node.goal.unit.code, "unit_name": node.goal.unit.name,
+        "response": node.goal.response, "state": node.state, "awaiting": node.awaiting,
+        "measures": _cells_out(node.cells), "children": [_node_out(c) for c in node.children],
+    }  # fmt: skip
+
+
+def _unit(request: SignedInRequest, code: str) -> Unit:
+    unit = org_queries.unit_by_code(request.auth, code)
+    if unit is None:
+        raise Http404(f"No unit has the code {code!r} (unit)")
+    return unit
+
+
+def _measure(request: SignedInRequest, code: str | None, field: str) -> Measure | None:
+    return queries.measure_by_code(request.auth, code, field=field) if code else None
+
+
+@router.get("/goals", response=list[GoalOut], summary="List True North goals")
+@paginate(Pagination)
+def list_goals(request: SignedInRequest, unit: Code | None = None) -> Any:
+    """The goals of `unit` (set there, or its answers to the goals above); without it, every goal set by
+    a unit (the tops of the cascades)."""
+    if unit:
+        found = queries.goals(request.auth, unit=_unit(request, unit))
+    else:
+        found = queries.goals(request.auth, top_only=True)
+    return [goal_out(request.auth, g) for g in found]
+
+
+@router.post("/goals", response={201: GoalOut}, summary="Set a True North goal")
+def create_goal(request: SignedInRequest, payload: GoalIn) -> Any:
+    unit = _unit(request, payload.unit)
+    require(request.auth, Permission.SET_GOALS, unit)
+    measures = [
+        (queries.measure_by_code(request.auth, m.measure, field=f"measures.{i}.measure"), m.target)
+        for i, m in enumerate(payload.measures)
+    ]
+    goal = services.set_goal(
+        unit=unit, by=request.auth, title=payload.title, category=payload.category,
+        description=payload.description, target_date=payload.target_date, measures=measures,
+        confirm_direction=payload.confirm_direction,
+    )  # fmt: skip
+    return Status(201, goal_out(request.auth, goal))
+
+
+@router.get("/goals/{goal_id}", response=GoalOut, summary="One goal")
+def get_goal(request: SignedInRequest, goal_id: Id) -> Any:
+    return goal_out(request.auth, queries.goal_for(request.auth, goal_id))
+
+
+@router.patch("/goals/{goal_id}", response={200: GoalOut, 409: ErrorOut}, summary="Change a goal")
+def patch_goal(request: SignedInRequest, goal_id: Id, payload: GoalPatch) -> Any:
+    goal = queries.goal_for(request.auth, goal_id, Permission.SET_GOALS)
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version", None)
+    try:
+        goal = services.change_goal(goal=goal, by=request.auth, version=version, **changes)
+    except services.StaleGoal as exc:
+        current = goal_out(request.auth, exc.current)
+        detail = {"detail": str(exc), "errors": [{"field": "version", "message": str(exc)}]}
+        return Status(409, {**detail, "current": current})
+    return goal_out(request.auth, goal)
+
+
+@router.get("/goals/{goal_id}/cascade", response=CascadeOut, summary="The cascade beneath a goal")
+def get_cascade(request: SignedInRequest, goal_id: Id) -> Any:
+    goal = queries.goal_for(request.auth, goal_id)
+    found = queries.cascade(request.auth, goal)
+    return {
+        "goal": goal.pk, "units": found.total, "shares": found.shares, "awaiting": found.awaiting,
+        "tree": _node_out(found.root),
+    }  # fmt: skip
+
+
+@router.post("/goals/{goal_id}/responses", response={201: GoalOut}, summary="Adopt, adapt or decline a goal")
+def respond(request: SignedInRequest, goal_id: Id, payload: ResponseBody) -> Any:
+    """The answer of a unit directly beneath the goal's unit; needs `set_goals` on that unit."""
+    goal = queries.goal_for(request.auth, goal_id)
+    unit = _unit(request, payload.unit)
+    require(request.auth, Permission.SET_GOALS, unit)
+    mine = services.respond(
+        goal=goal, unit=unit, by=request.auth, response=payload.response, reason=payload.reason,
+        measure=_measure(request, payload.measure, "measure"),
+        replaces=_measure(request, payload.replaces, "replaces"), target=payload.target,
+        confirm_direction=payload.confirm_direction,
+    )  # fmt: skip
+    return Status(201, goal_out(request.auth, mine))
+
+
+@router.get("/goals/{goal_id}/catchball", response=list[MessageOut], summary="A goal's catchball")
+def list_messages(request: SignedInRequest, goal_id: Id) -> Any:
+    goal = queries.goal_for(request.auth, goal_id)
+    return [message_out(m) for m in queries.messages(request.auth, goal)]
+
+
+@router.post("/goals/{goal_id}/catchball", response={201: MessageOut}, summary="Take a turn of catchball")
+def add_message(request: SignedInRequest, goal_id: Id, payload: MessageIn) -> Any:
+    goal = queries.goal_for(request.auth, goal_id, Permission.SET_GOALS)
+    message = services.add_message(
+        goal=goal, by=request.auth, kind=payload.kind, text=payload.text,
+        measure=_measure(request, payload.measure, "measure"),
+        replaces=_measure(request, payload.replaces, "replaces"), target=payload.target,
+        confirm_direction=payload.confirm_direction,
+    )  # fmt: skip
+    return Status(201, message_out(message))

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class PrioritiesConfig(AppConfig):
+    name = "spiral.priorities"
+    label = "priorities"
+    verbose_name = "Priorities: True North goals and their cascade"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from spiral.organisations.permissions import register_visibility
+        from spiral.priorities.models import CatchballMessage, Goal, GoalMeasure
+
+        # Who sees what (docs/permissions.md, "Priorities"): goals, their measures and the catchball
+        # conversations are open to every signed-in person, so that a team sees how its work connects to
+        # the goal and a board sees which parts of its system are moving. Changing them needs `set_goals`.
+        for model in (Goal, GoalMeasure, CatchballMessage):
+            register_visibility(model, "open")

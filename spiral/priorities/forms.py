@@ -1,0 +1,74 @@
+"""Forms for the goal pages. The rules live in services; these shape the input (measures are named by
+their code, so an unknown one is refused with what was typed)."""
+
+from __future__ import annotations
+
+from django import forms
+
+from spiral.core import limits
+from spiral.core.forms import NumberField, TextField, WindowedDateField
+from spiral.priorities.models import GOAL_DATE, Category, Kind
+
+CONFIRM_HINT = "Tick to save a target that points against the measure's improvement direction"
+
+
+class GoalForm(forms.Form):
+    """A True North goal with up to three measures (the API takes up to five)."""
+
+    title = TextField(max_length=limits.NAME, label="Goal", help_text="For example: zero avoidable harm")
+    category = forms.ChoiceField(choices=Category.choices, label="True North category")
+    description = TextField(
+        max_length=limits.TEXT, label="Description", widget=forms.Textarea, required=False
+    )
+    target_date = WindowedDateField(
+        window=GOAL_DATE, label="Target date", help_text="For example, 31/03/2027"
+    )
+    measure_1 = forms.CharField(
+        max_length=limits.CODE, label="Measure code", help_text="From the measures page"
+    )
+    target_1 = NumberField(label="Target", what="target")
+    measure_2 = forms.CharField(
+        max_length=limits.CODE, label="Second measure code (optional)", required=False
+    )
+    target_2 = NumberField(label="Second target", what="target", required=False)
+    measure_3 = forms.CharField(max_length=limits.CODE, label="Third measure code (optional)", required=False)
+    target_3 = NumberField(label="Third target", what="target", required=False)
+    confirm_direction = forms.BooleanField(
+        label="Confirm the targets", help_text=CONFIRM_HINT, required=False
+    )
+
+    def pairs(self) -> list[tuple[str, float | None, int]]:
+        """(code, target, index) of each measure row filled in."""
+        data = self.cleaned_data
+        return [
+            (data[f"measure_{i}"].strip(), data.get(f"target_{i}"), i)
+            for i in (1, 2, 3)
+            if (data.get(f"measure_{i}") or "").strip()
+        ]
+
+
+RESPONSE_CHOICES = [("adopt", "Adopt it as it is"), ("adapt", "Adapt it: propose our own measure or target"),
+                    ("decline", "Decline it, with a reason")]  # fmt: skip
+
+
+class RespondForm(forms.Form):
+    unit = forms.CharField(max_length=limits.CODE, label="Unit code", help_text="A unit directly beneath")
+    response = forms.ChoiceField(choices=RESPONSE_CHOICES, widget=forms.RadioSelect, label="Response")
+    reason = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea, required=False,
+                       help_text="Needed to adapt or decline")  # fmt: skip
+    measure = forms.CharField(max_length=limits.CODE, label="Our measure (code)", required=False,
+                              help_text="Adapt: leave empty to keep the measure and change its target")  # fmt: skip
+    replaces = forms.CharField(max_length=limits.CODE, label="In place of (code)", required=False,
+                               help_text="Adapt: the measure of the goal above it changes")  # fmt: skip
+    target = NumberField(label="Our target", what="target", required=False)
+    confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)
+
+
+class MessageForm(forms.Form):
+    kind = forms.ChoiceField(choices=Kind.choices, widget=forms.RadioSelect, label="Your turn")
+    text = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)
+    measure = forms.CharField(max_length=limits.CODE, label="Measure (code)", required=False,
+                              help_text="A proposal or counter-proposal: leave empty to keep the measure")  # fmt: skip
+    replaces = forms.CharField(max_length=limits.CODE, label="In place of (code)", required=False)
+    target = NumberField(label="Target", what="target", required=False)
+    confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)

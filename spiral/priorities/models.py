@@ -1,0 +1,155 @@
+"""True North goals of a unit, their measures and targets, and their cascade down the hierarchy.
+
+A unit's leaders *set* a goal (`Response.SET`: the top of a cascade). Each child unit responds to its
+parent's goal: it *adopts* it (the same measures and targets), *adapts* it (its own measure or target,
+agreed through catchball: `CatchballMessage`), or *declines* it with a reason. A response is a goal of
+its own at the child unit (`parent` the goal above, `root` the goal at the top), so its children respond
+to it in turn, down to teams. qi.md §6: True North, catchball, cascade.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from spiral.core import limits, periods
+from spiral.core.models import Created, CreatedBy, Timestamped, Versioned
+from spiral.organisations.models import Unit
+
+GOAL_DATE = periods.Window("a goal's date", 2000, 20)
+MAX_GOALS = 8  # a handful: True North is a few enduring goals, not a list of everything
+MAX_MEASURES = 5  # measures per goal
+
+
+class Category(models.TextChoices):
+    SAFETY = "safety", "Safety"
+    EXPERIENCE = "experience", "Experience"
+    QUALITY = "quality", "Quality"
+    PEOPLE = "people", "People"
+    VALUE = "value", "Value (financial stewardship)"
+    OTHER = "other", "Other"
+
+
+class Response(models.TextChoices):
+    SET = "set", "Set here"
+    PENDING = "pending", "Adaptation under discussion"
+    ADOPTED = "adopted", "Adopted"
+    ADAPTED = "adapted", "Adapted"
+    DECLINED = "declined", "Declined"
+
+
+# Responses that carry the goal on: their unit works to it, and the units beneath respond to it.
+CARRIED = frozenset({Response.SET, Response.ADOPTED, Response.ADAPTED, Response.PENDING})
+
+
+class Goal(Versioned, Timestamped, CreatedBy):
+    """One True North goal as a unit holds it: set there, or a response to the goal of its parent unit."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="goals")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="responses",
+        help_text="The goal of the unit above that this responds to (empty: set here)",
+    )  # fmt: skip
+    root = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="cascade",
+        help_text="The goal at the top of the cascade (empty: this is the top)",
+    )  # fmt: skip
+    category = models.CharField(max_length=12, choices=Category.choices, default=Category.OTHER)
+    title = models.CharField(max_length=limits.NAME)
+    description = models.TextField(blank=True, max_length=limits.TEXT)
+    target_date = models.DateField(help_text="When the targets are to be met")
+    response = models.CharField(max_length=10, choices=Response.choices, default=Response.SET)
+    reason = models.TextField(
+        blank=True, max_length=limits.SHORT_TEXT, help_text="Why it was declined or adapted"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit__path", "category", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["parent", "unit"], condition=Q(parent__isnull=False), name="goal_one_response"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["unit", "response"], name="goal_unit_idx"),
+            models.Index(fields=["root"], name="goal_root_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.unit.name})"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.unit
+
+    @property
+    def top(self) -> int:
+        """The id of the goal at the top of its cascade."""
+        return self.root_id or self.pk
+
+    @property
+    def is_carried(self) -> bool:
+        return self.response in CARRIED
+
+
+class GoalMeasure(models.Model):
+    """A measure (from measurement) a goal is judged by, with the target to reach by the goal's date."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="measures")
+    measure = models.ForeignKey("measurement.Measure", on_delete=models.PROTECT, related_name="goal_links")
+    target = models.FloatField(help_text="On the measure's plotted scale (a proportion as 0 to 1)")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["goal", "order", "id"]
+        constraints = [models.UniqueConstraint(fields=["goal", "measure"], name="goal_measure_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.measure.name}: {self.target}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.goal.unit
+
+
+class Kind(models.TextChoices):
+    PROPOSAL = "proposal", "Proposal"
+    REPLY = "reply", "Reply"
+    COUNTER = "counter", "Counter-proposal"
+    AGREEMENT = "agreement", "Agreement"
+
+
+# Kinds that put a measure and target on the table (the agreement takes the latest of them).
+OFFERS = frozenset({Kind.PROPOSAL, Kind.COUNTER})
+
+
+class CatchballMessage(Created):
+    """One turn of catchball on an adapted goal: who, when, why, and (an offer) the measure and target."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField(max_length=limits.SHORT_TEXT, help_text="Why: the reasoning, in a few lines")
+    measure = models.ForeignKey(
+        "measurement.Measure", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replaces = models.ForeignKey(
+        "measurement.Measure", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The measure of the goal above that the offered one takes the place of",
+    )  # fmt: skip
+    target = models.FloatField(null=True, blank=True)
+    from_above = models.BooleanField(default=False, help_text="Written for the unit above")
+
+    class Meta:
+        ordering = ["goal", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.goal_id}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.goal.unit
+
+    @property
+    def is_offer(self) -> bool:
+        return self.kind in OFFERS

@@ -1,0 +1,237 @@
+"""Reads that the pages and the API share. Every function takes the user and filters through
+permissions.visible_to (goals are open to every signed-in person: openness for learning).
+
+The cascade of a goal is read in a fixed handful of queries whatever its size: the goals, their
+measures, the series and analyses of those measures at those units, and the units still to respond.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from spiral.core.types import AnyUser
+from spiral.measurement import queries as m_queries
+from spiral.measurement.models import Measure, Series
+from spiral.organisations.models import Unit, subtree_q
+from spiral.organisations.permissions import Permission, get_or_deny, visible_to
+from spiral.priorities.models import CatchballMessage, Goal, GoalMeasure, Response
+
+
+def goal_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Goal:
+    """The goal with this id, with its unit and the goal above: 404 if the user may not see it, 403 if
+    they may see it but not act (`permission`)."""
+    qs = Goal.objects.select_related("unit", "parent__unit", "root__unit", "created_by")
+    return get_or_deny(user, permission, qs, pk=pk)
+
+
+def goals(user: AnyUser, *, unit: Unit | None = None, top_only: bool = False) -> QuerySet[Goal]:
+    """Goals the user may see: of one unit (set there or responses), or every goal set somewhere."""
+    qs = visible_to(user, Goal.objects.select_related("unit", "parent__unit"))
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    if top_only:
+        qs = qs.filter(response=Response.SET)
+    return qs.order_by("unit__path", "category", "title", "id")
+
+
+def awaiting(user: AnyUser, unit: Unit) -> list[Goal]:
+    """The goals of the unit above that `unit` has not answered yet (declined answers may be revisited)."""
+    if unit.parent_id is None:
+        return []
+    answered = Goal.objects.filter(unit=unit, parent__isnull=False).exclude(response=Response.DECLINED)
+    qs = goals(user, unit=unit.parent).exclude(response=Response.DECLINED)
+    return list(qs.exclude(pk__in=answered.values("parent_id")))
+
+
+def measures_of(goal: Goal) -> list[GoalMeasure]:
+    return list(goal.measures.select_related("measure").order_by("order", "id"))
+
+
+def messages(user: AnyUser, goal: Goal) -> list[CatchballMessage]:
+    """The catchball conversation of a goal, oldest first, with who wrote each turn."""
+    qs = visible_to(user, CatchballMessage.objects.filter(goal=goal))
+    return list(qs.select_related("created_by", "measure", "replaces").order_by("created_at", "id"))
+
+
+def responses(user: AnyUser, goal: Goal) -> list[Goal]:
+    """The answers of the units directly beneath to `goal`, by unit name."""
+    return list(visible_to(user, goal.responses.select_related("unit")).order_by("unit__name", "id"))
+
+
+def measure_by_code(user: AnyUser, code: str, *, field: str = "measure") -> Measure:
+    """The measure with this code (ValidationError on `field` naming the code when there is none)."""
+    code = (code or "").strip()
+    found = m_queries.measure_by_code(user, code) if code else None
+    if found is None:
+        raise ValidationError(
+            {field: f"No measure has the code '{code[:64]}': check it on the measures page"}
+        )
+    return found
+
+
+# --- the cascade --------------------------------------------------------------------------------------
+
+IMPROVING, CONCERNING, NO_SIGNAL, NOT_MEASURING, DECLINED = (
+    "improving", "concerning", "no_signal", "not_measuring", "declined",
+)  # fmt: skip
+STATE_TEXT = {
+    IMPROVING: "Improving",
+    CONCERNING: "Concerning",
+    NO_SIGNAL: "Common cause (no signal yet)",
+    NOT_MEASURING: "Not yet measuring",
+    DECLINED: "Declined",
+}
+
+
+@dataclass
+class Cell:
+    """One measure of one unit's goal: its target and, from its series' analysis, the latest value and
+    the Making Data Count icons."""
+
+    goal_measure: GoalMeasure
+    series: Series | None
+
+    @property
+    def measure(self) -> Measure:
+        return self.goal_measure.measure
+
+    @property
+    def analysis(self) -> Any:
+        return getattr(self.series, "analysis", None) if self.series is not None else None
+
+    @property
+    def is_measured(self) -> bool:
+        a = self.analysis
+        return a is not None and not a.stale and bool(a.points)
+
+    @property
+    def variation(self) -> str:
+        return self.analysis.variation_icon if self.is_measured else ""
+
+    @property
+    def assurance(self) -> str:
+        return self.analysis.assurance_icon if self.is_measured else ""
+
+
+@dataclass
+class Node:
+    """One unit's goal in the cascade, with its cells and the goals of the units beneath."""
+
+    goal: Goal
+    cells: list[Cell] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+    awaiting: int = 0  # units directly beneath that have not answered yet
+    depth: int = 0
+
+    @property
+    def state(self) -> str:
+        """How this unit's goal is moving: declined; not yet measuring (no measure with data);
+        concerning (any measure shows special cause concern); improving (any shows improvement); or
+        common cause."""
+        if self.goal.response == Response.DECLINED:
+            return DECLINED
+        measured = [c for c in self.cells if c.is_measured]
+        if not measured:
+            return NOT_MEASURING
+        if any(c.variation.startswith("concern") for c in measured):
+            return CONCERNING
+        if any(c.variation.startswith("improvement") for c in measured):
+            return IMPROVING
+        return NO_SIGNAL
+
+    @property
+    def size(self) -> int:
+        return 1 + sum(child.size for child in self.children)
+
+    def walk(self) -> list[Node]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+@dataclass
+class Cascade:
+    root: Node
+    shares: dict[str, int]
+    total: int  # units working to the goal (not declined)
+    awaiting: int
+
+    def percent(self, state: str) -> int:
+        return round(100 * self.shares.get(state, 0) / self.total) if self.total else 0
+
+
+def cascade(user: AnyUser, goal: Goal) -> Cascade:
+    """The cascade beneath `goal` (itself included): every unit's goal with its measures, targets,
+    latest values and icons, in one tree, and the share of units improving, concerning and not yet
+    measuring. A fixed number of queries, whatever the number of units."""
+    top = goal.top
+    found = list(
+        visible_to(user, Goal.objects.filter(Q(pk=top) | Q(root_id=top)))
+        .filter(subtree_q(goal.unit.path, "unit__"))
+        .select_related("unit")
+        .order_by("unit__path", "id")
+    )
+    ids = [g.pk for g in found]
+    links: dict[int, list[GoalMeasure]] = defaultdict(list)
+    for gm in GoalMeasure.objects.filter(goal_id__in=ids).select_related("measure").order_by("order", "id"):
+        links[gm.goal_id].append(gm)
+    units = {g.unit_id for g in found}
+    measures = {gm.measure_id for gms in links.values() for gm in gms}
+    series = {
+        (s.measure_id, s.unit_id): s
+        for s in visible_to(
+            user, Series.objects.filter(measure_id__in=measures, unit_id__in=units)
+        ).select_related("analysis")
+    }
+    nodes = {
+        g.pk: Node(g, [Cell(gm, series.get((gm.measure_id, g.unit_id))) for gm in links[g.pk]]) for g in found
+    }
+    # Units directly beneath a unit carrying the goal that have not answered it (one grouped query).
+    answered = {(g.parent_id, g.unit_id) for g in found if g.parent_id}
+    carrying = {g.unit_id: g.pk for g in found if g.is_carried}
+    for parent_id, child_id in Unit.objects.filter(parent_id__in=carrying).values_list("parent_id", "id"):
+        goal_id = carrying[parent_id]
+        if (goal_id, child_id) not in answered:
+            nodes[goal_id].awaiting += 1
+    root = nodes[goal.pk]
+    for g in found:
+        if g.pk != goal.pk and g.parent_id in nodes:
+            nodes[g.parent_id].children.append(nodes[g.pk])
+    for node in root.walk():
+        node.children.sort(key=lambda n: n.goal.unit.name)
+        for child in node.children:
+            child.depth = node.depth + 1
+    shares: dict[str, int] = dict.fromkeys(STATE_TEXT, 0)
+    every = root.walk()
+    for node in every:
+        shares[node.state] += 1
+    total = sum(n for state, n in shares.items() if state != DECLINED)
+    return Cascade(root, shares, total, sum(n.awaiting for n in every))
+
+
+def cells(user: AnyUser, goal: Goal) -> list[Cell]:
+    """The goal's measures with their targets, latest values and icons at its unit."""
+    links = measures_of(goal)
+    found = {
+        s.measure_id: s
+        for s in visible_to(
+            user, Series.objects.filter(measure_id__in=[gm.measure_id for gm in links], unit=goal.unit)
+        ).select_related("analysis")
+    }
+    return [Cell(gm, found.get(gm.measure_id)) for gm in links]
+
+
+def units_to_answer_for(user: AnyUser, goal: Goal) -> list[Unit]:
+    """The units directly beneath the goal's unit for which `user` may answer it (set_goals there)."""
+    from spiral.organisations.permissions import can
+
+    if not goal.is_carried:
+        return []
+    beneath = visible_to(user, Unit.objects.filter(parent=goal.unit)).order_by("name")
+    return [u for u in beneath if can(user, Permission.SET_GOALS, u)]

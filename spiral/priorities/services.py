@@ -1,0 +1,439 @@
+"""Every write to goals and catchball: keyword arguments, the acting person as `by=` (None: the system),
+one transaction, audited in it. Pages, the API and the demo call these; the rules live here.
+
+Permissions are asked by the callers (views and API, through `queries.goal_for` and
+`organisations.permissions`); the rules of the cascade are kept here: a goal cascades one level at a
+time to the units directly beneath the unit that holds it, never across to another branch; a declined
+goal goes no further; a target that contradicts its measure's improvement direction is questioned
+before it is saved; free text is screened for personal data (everyone signed in reads goals).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from spiral.core import audit, limits, screening
+from spiral.measurement.models import Improvement, Measure, Series
+from spiral.organisations.models import Unit, User
+from spiral.organisations.permissions import Permission, can
+from spiral.priorities.models import (
+    GOAL_DATE,
+    MAX_GOALS,
+    MAX_MEASURES,
+    OFFERS,
+    CatchballMessage,
+    Category,
+    Goal,
+    GoalMeasure,
+    Kind,
+    Response,
+)
+
+logger = logging.getLogger(__name__)
+
+LABELS = {"title": "The title", "description": "The description", "reason": "The reason",
+          "text": "The message"}  # fmt: skip
+# How a person names a response (the page and the API), and what it becomes.
+RESPONSES = {"adopt": Response.ADOPTED, "adapt": Response.PENDING, "decline": Response.DECLINED}
+GOAL_FIELDS = ("title", "category", "description", "target_date")
+
+
+class StaleGoal(audit.StaleEdit):
+    """The goal changed since the person read it: HTTP 409 with both versions, or the form shows both."""
+
+    message = (
+        "This {kind} was changed by someone else since you opened it; your changes have not been saved. "
+        "Compare the two versions and save again"
+    )
+
+
+def _user(by: User | None) -> User | None:
+    return by if getattr(by, "pk", None) else None
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _refuse(errors: Mapping[str, str]) -> None:
+    if errors:
+        raise ValidationError(dict(errors))
+
+
+def _text_errors(model: Any, values: Mapping[str, Any]) -> dict[str, str]:
+    """Too long, or holding personal data (core.screening decides what is personal data)."""
+    errors = limits.length_errors(model, values)
+    for name, message in screening.check_fields(values, LABELS).items():
+        errors.setdefault(name, message)
+    return errors
+
+
+def _date_error(day: Any) -> str | None:
+    if not isinstance(day, dt.date):
+        return "Enter the date the targets are to be met, for example 31/03/2027"
+    return GOAL_DATE.problem(day)
+
+
+def _target_error(target: Any) -> str | None:
+    if isinstance(target, bool) or not isinstance(target, int | float) or not math.isfinite(target):
+        return "Enter the target as a number, on the measure's scale (a proportion as 0 to 1)"
+    return None
+
+
+def latest_value(measure: Measure, unit: Unit) -> float | None:
+    """The latest value of `measure` at `unit` (its series' current analysis), or None."""
+    series = Series.objects.filter(measure=measure, unit=unit).select_related("analysis").first()
+    analysis = getattr(series, "analysis", None) if series is not None else None
+    if analysis is None or analysis.stale:
+        return None
+    return analysis.latest_value
+
+
+def direction_question(measure: Measure, unit: Unit, target: float) -> str | None:
+    """Why `target` seems to point the wrong way for `measure` at `unit` (None when it does not).
+
+    A target below the latest value of a measure where higher is better (or above it where lower is
+    better) asks for things to get worse: it may be meant (holding a gain), so it is questioned, and
+    saved when the person confirms it."""
+    latest = latest_value(measure, unit)
+    if latest is None or measure.improvement == Improvement.NEUTRAL:
+        return None
+    worse = target < latest if measure.improvement == Improvement.INCREASE else target > latest
+    if not worse:
+        return None
+    better = "higher" if measure.improvement == Improvement.INCREASE else "lower"
+    return (
+        f"The target {target:g} for {measure.name} is {'below' if better == 'higher' else 'above'} its latest "
+        f"value at {unit.name} ({latest:g}), though {better} is better: it asks for things to get worse. "
+        "Check the target, or confirm that it is meant (for example, to hold a gain)"
+    )
+
+
+def _check_measure(measure: Measure, unit: Unit, field: str) -> str | None:
+    if not measure.applies_to(unit):
+        return (
+            f"{measure.name} ({measure.code}) is not a measure {unit.name} can observe: choose one of its "
+            "own, or an indicator of a unit above it"
+        )
+    return None
+
+
+# --- setting a goal ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_goal(
+    *,
+    unit: Unit,
+    by: User | None,
+    title: str,
+    target_date: Any,
+    measures: Sequence[tuple[Measure, float]],
+    category: str = Category.OTHER,
+    description: str = "",
+    confirm_direction: bool = False,
+) -> Goal:
+    """Set a True North goal for `unit` (the top of a cascade): its measures, their targets and the date.
+
+    Refused (ValidationError, nothing written): no title, an unknown category, a date outside the
+    window, no measure or more than MAX_MEASURES, a measure twice or one the unit cannot observe, a
+    target that is not a finite number, more than MAX_GOALS goals set at the unit. A target that points
+    against its measure's improvement direction is questioned (field "target") unless confirmed.
+    """
+    values = {"title": _text(title), "description": _text(description), "category": category}
+    errors = _text_errors(Goal, values)
+    if not values["title"]:
+        errors["title"] = "Enter the goal, for example 'Zero avoidable harm from falls'"
+    if category not in Category.values:
+        errors["category"] = f"'{category}' is not a category; use one of: {', '.join(Category.values)}"
+    problem = _date_error(target_date)
+    if problem:
+        errors["target_date"] = problem
+    errors.update(_measure_errors(unit, measures, confirm_direction))
+    if Goal.objects.filter(unit=unit, response=Response.SET).count() >= MAX_GOALS:
+        errors["title"] = (
+            f"{unit.name} already has {MAX_GOALS} True North goals: True North is a handful of goals. "
+            "Fold this one into one of them"
+        )
+    _refuse(errors)
+    goal = Goal.objects.create(
+        unit=unit, created_by=_user(by), title=values["title"], description=values["description"],
+        category=category, target_date=target_date, response=Response.SET,
+    )  # fmt: skip
+    GoalMeasure.objects.bulk_create(
+        GoalMeasure(goal=goal, measure=m, target=float(t), order=i) for i, (m, t) in enumerate(measures)
+    )
+    audit.record(
+        action="goal.set", obj=goal, by=by, scope_path=unit.path,
+        changes={"title": [None, goal.title], "target_date": [None, target_date],
+                 "measures": [None, [f"{m.code}: {t:g}" for m, t in measures]]},
+    )  # fmt: skip
+    logger.info("priorities.goal_set goal_id=%s unit_id=%s", goal.pk, unit.pk)
+    return goal
+
+
+def _measure_errors(
+    unit: Unit, measures: Sequence[tuple[Measure, float]], confirm_direction: bool
+) -> dict[str, str]:
+    if not measures:
+        return {"measures": "Name at least one measure the goal is judged by, with its target"}
+    if len(measures) > MAX_MEASURES:
+        return {"measures": f"A goal has at most {MAX_MEASURES} measures: choose the few that matter most"}
+    seen: set[int] = set()
+    for measure, target in measures:
+        if measure.pk in seen:
+            return {"measures": f"{measure.name} is named twice: name each measure once"}
+        seen.add(measure.pk)
+        problem = _check_measure(measure, unit, "measures") or _target_error(target)
+        if problem:
+            return {"measures": problem}
+        if not confirm_direction:
+            question = direction_question(measure, unit, float(target))
+            if question:
+                return {"target": question}
+    return {}
+
+
+@transaction.atomic
+def change_goal(*, goal: Goal, by: User | None, version: int | None = None, **values: Any) -> Goal:
+    """Change a goal set at its unit (title, category, description, date); the units that adopted or
+    adapted it hold the same goal, so they follow. `version`: the one read (StaleGoal if it moved on)."""
+    goal = Goal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=goal.pk)
+    audit.refuse_stale(goal, version, error=StaleGoal, kind="goal")
+    unknown = set(values) - set(GOAL_FIELDS)
+    if unknown:
+        raise ValidationError({name: "This cannot be changed here" for name in sorted(unknown)})
+    if goal.response != Response.SET:
+        raise ValidationError(
+            {"title": "This goal is a response to the goal above: change that one (its unit's leaders do)"}
+        )
+    cleaned = {k: _text(v) if k in ("title", "description") else v for k, v in values.items()}
+    errors = _text_errors(Goal, {k: v for k, v in cleaned.items() if k in ("title", "description")})
+    if "title" in cleaned and not cleaned["title"]:
+        errors["title"] = "Enter the goal"
+    if "category" in cleaned and cleaned["category"] not in Category.values:
+        errors["category"] = (
+            f"'{cleaned['category']}' is not a category; use one of: {', '.join(Category.values)}"
+        )
+    if "target_date" in cleaned:
+        problem = _date_error(cleaned["target_date"])
+        if problem:
+            errors["target_date"] = problem
+    _refuse(errors)
+    before = audit.snapshot(goal, cleaned)
+    changes = audit.diff(before, cleaned)
+    if not changes:
+        return goal
+    audit.save_version(goal, cleaned, by=by, action="goal.change", changes=changes, scope_path=goal.unit.path)
+    Goal.objects.filter(root=goal).update(**cleaned)  # the cascade holds the same goal
+    return goal
+
+
+# --- the cascade: adopt, adapt, decline ---------------------------------------------------------------
+
+
+def _offer_errors(
+    *, goal_above: Goal, unit: Unit, measure: Measure | None, replaces: Measure | None, target: Any,
+    confirm_direction: bool,
+) -> tuple[dict[str, str], Measure | None, Measure | None]:  # fmt: skip
+    """Check an offer of (measure, target) for `unit`'s version of `goal_above`; fill in the measure
+    replaced (or changed) when the goal above has just one."""
+    above = {gm.measure_id: gm.measure for gm in goal_above.measures.select_related("measure")}
+    if replaces is not None and replaces.pk not in above:
+        return {"replaces": f"{replaces.name} is not a measure of the goal above"}, measure, replaces
+    if replaces is None and (measure is None or measure.pk not in above):
+        if len(above) != 1:
+            names = ", ".join(m.code for m in above.values())
+            return (
+                {"replaces": f"Say which measure of the goal above this changes (one of: {names})"},
+                measure,
+                replaces,
+            )
+        replaces = next(iter(above.values()))
+    measure = measure or replaces
+    assert measure is not None
+    problem = _check_measure(measure, unit, "measure")
+    if problem:
+        return {"measure": problem}, measure, replaces
+    problem = _target_error(target)
+    if problem:
+        return {"target": problem}, measure, replaces
+    if not confirm_direction:
+        question = direction_question(measure, unit, float(target))
+        if question:
+            return {"target": question}, measure, replaces
+    return {}, measure, replaces
+
+
+@transaction.atomic
+def respond(
+    *,
+    goal: Goal,
+    unit: Unit,
+    by: User | None,
+    response: str,
+    reason: str = "",
+    measure: Measure | None = None,
+    replaces: Measure | None = None,
+    target: Any = None,
+    confirm_direction: bool = False,
+) -> Goal:
+    """`unit` (directly beneath the goal's unit) adopts, adapts or declines `goal`; returns its own goal.
+
+    adopt: the same measures and targets. adapt: the goal with its own measure or target, proposed here
+    (measure, the measure of the goal above it `replaces`, target, and the reason) and agreed through
+    catchball (`add_message`): until then it is under discussion. decline: with a reason; nothing
+    cascades beneath it. A unit that declined may respond again; otherwise one response each.
+    """
+    goal = Goal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=goal.pk)
+    reason = _text(reason)
+    errors = _text_errors(Goal, {"reason": reason})
+    if response not in RESPONSES:
+        errors["response"] = f"'{response}' is not a response; use one of: {', '.join(RESPONSES)}"
+    if unit.parent_id != goal.unit_id:
+        errors["unit"] = (
+            f"{unit.name} is not directly beneath {goal.unit.name}: a goal cascades one level at a time, "
+            "to the units beneath the one that holds it (a unit of another branch cannot take it up)"
+        )
+    elif not goal.is_carried:
+        errors["unit"] = f"{goal.unit.name} declined this goal, so it does not cascade beneath it"
+    existing = Goal.objects.select_for_update().filter(parent=goal, unit=unit).first()
+    if existing is not None and existing.response != Response.DECLINED:
+        errors["unit"] = (
+            f"{unit.name} has already responded to this goal ({existing.get_response_display().lower()})"
+        )
+    if response in ("adapt", "decline") and not reason:
+        errors["reason"] = (
+            "Say why the goal is declined" if response == "decline" else "Say why this unit adapts the goal"
+        )
+    if response == "adapt" and "unit" not in errors:
+        problems, measure, replaces = _offer_errors(
+            goal_above=goal, unit=unit, measure=measure, replaces=replaces, target=target,
+            confirm_direction=confirm_direction,
+        )  # fmt: skip
+        errors.update(problems)
+    _refuse(errors)
+    status = RESPONSES[response]
+    fields = {
+        "title": goal.title, "category": goal.category, "description": goal.description,
+        "target_date": goal.target_date, "root_id": goal.top, "response": status,
+        "reason": reason, "responded_at": timezone.now(),
+    }  # fmt: skip
+    if existing is None:
+        mine = Goal.objects.create(unit=unit, parent=goal, created_by=_user(by), **fields)
+    else:
+        mine = existing
+        before = mine.response
+        audit.save_version(
+            mine, fields, by=by, action="goal.respond_again", scope_path=unit.path,
+            changes={"response": [before, status]},
+        )  # fmt: skip
+        mine.measures.all().delete()
+    if status != Response.DECLINED:
+        GoalMeasure.objects.bulk_create(
+            GoalMeasure(goal=mine, measure_id=gm.measure_id, target=gm.target, order=gm.order)
+            for gm in goal.measures.all()
+        )
+    if status == Response.PENDING:
+        assert measure is not None
+        CatchballMessage.objects.create(
+            goal=mine, kind=Kind.PROPOSAL, text=reason, measure=measure, replaces=replaces,
+            target=float(target), from_above=False, created_by=_user(by),
+        )  # fmt: skip
+    audit.record(
+        action=f"goal.{response}", obj=mine, by=by, scope_path=unit.path,
+        changes={"response": [None, status], "goal_above": [None, goal.pk], "reason": [None, reason or None]},
+    )  # fmt: skip
+    return mine
+
+
+# --- catchball ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_message(
+    *,
+    goal: Goal,
+    by: User | None,
+    kind: str,
+    text: str,
+    measure: Measure | None = None,
+    replaces: Measure | None = None,
+    target: Any = None,
+    confirm_direction: bool = False,
+) -> CatchballMessage:
+    """One turn of catchball on an adapted goal under discussion: a proposal or counter-proposal (a
+    measure and target, and why), a reply (why), or an agreement to the latest offer, which the person
+    who made that offer cannot give: the other side agrees. Agreement applies the offer to the goal."""
+    goal = Goal.objects.select_for_update(of=("self",)).select_related("unit", "parent__unit").get(pk=goal.pk)
+    text = _text(text)
+    errors = _text_errors(CatchballMessage, {"text": text})
+    if kind not in Kind.values:
+        errors["kind"] = f"'{kind}' is not a kind of message; use one of: {', '.join(Kind.values)}"
+    if not text:
+        errors["text"] = "Say why: catchball records the reasoning of each turn"
+    if goal.parent is None:
+        errors["kind"] = "Catchball is between a unit and the unit above: this goal was set here"
+    elif goal.response != Response.PENDING:
+        errors["kind"] = (
+            f"This goal is {goal.get_response_display().lower()}: it is no longer under discussion"
+        )
+    latest_offer: CatchballMessage | None = None
+    if not errors and kind in OFFERS and goal.parent is not None:
+        problems, measure, replaces = _offer_errors(
+            goal_above=goal.parent, unit=goal.unit, measure=measure, replaces=replaces, target=target,
+            confirm_direction=confirm_direction,
+        )  # fmt: skip
+        errors.update(problems)
+    if not errors and kind == Kind.AGREEMENT:
+        latest_offer = goal.messages.filter(kind__in=OFFERS).order_by("-created_at", "-id").first()
+        if latest_offer is None:
+            errors["kind"] = "There is no proposal to agree to yet"
+        elif by is not None and latest_offer.created_by_id == getattr(by, "pk", None):
+            errors["kind"] = "You made the latest offer: the other side agrees to it (or counters it)"
+    _refuse(errors)
+    assert goal.parent is not None
+    from_above = _user(by) is not None and can(by, Permission.SET_GOALS, goal.parent.unit)
+    is_offer = kind in OFFERS
+    message = CatchballMessage.objects.create(
+        goal=goal, kind=kind, text=text, from_above=from_above, created_by=_user(by),
+        measure=measure if is_offer else None, replaces=replaces if is_offer else None,
+        target=float(target) if is_offer else None,
+    )  # fmt: skip
+    changes: dict[str, Any] = {"kind": [None, kind], "text": [None, text]}
+    if latest_offer is not None:
+        _apply(goal, latest_offer)
+        changes["response"] = [Response.PENDING, Response.ADAPTED]
+        audit.save_version(
+            goal, {"response": Response.ADAPTED}, by=by, action="goal.agree", scope_path=goal.unit.path,
+            changes=changes,
+        )  # fmt: skip
+    else:
+        audit.record(action="goal.catchball", obj=goal, by=by, scope_path=goal.unit.path, changes=changes)
+    return message
+
+
+def _apply(goal: Goal, offer: CatchballMessage) -> None:
+    """The agreed offer becomes the goal's: its measure (in place of the one it replaces) and target."""
+    assert offer.measure_id is not None and offer.target is not None
+    if offer.replaces_id and offer.replaces_id != offer.measure_id:
+        old = GoalMeasure.objects.filter(goal=goal, measure_id=offer.replaces_id).first()
+        order = old.order if old else (goal.measures.aggregate(n=Max("order"))["n"] or 0) + 1
+        if old is not None:
+            old.delete()
+        GoalMeasure.objects.update_or_create(
+            goal=goal, measure_id=offer.measure_id, defaults={"target": offer.target, "order": order}
+        )
+    else:
+        GoalMeasure.objects.update_or_create(
+            goal=goal, measure_id=offer.measure_id, defaults={"target": offer.target}
+        )

@@ -1,0 +1,19 @@
+"""Goal pages, mounted at /priorities/ by spiral/urls.py."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from spiral.priorities import views
+
+app_name = "priorities"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("units/<code:code>/", views.unit_page, name="unit"),
+    path("units/<code:code>/goals/new/", views.goal_create, name="goal-create"),
+    path("goals/<int:pk>/", views.goal_detail, name="goal"),
+    path("goals/<int:pk>/respond/", views.respond, name="respond"),
+    path("goals/<int:pk>/catchball/", views.catchball, name="catchball"),
+    path("goals/<int:pk>/cascade/", views.cascade, name="cascade"),
+]

@@ -1,0 +1,153 @@
+"""Goal pages: a unit's True North goals, setting one, a goal with its measures and catchball
+conversation, answering a goal of the unit above (adopt, adapt, decline), and the cascade of a goal.
+Thin: authorise, call one query or service, render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from spiral.core.forms import add_service_errors, submit_form
+from spiral.core.types import SignedInRequest
+from spiral.measurement import presenters as m_presenters
+from spiral.measurement.models import Measure
+from spiral.organisations import queries as org_queries
+from spiral.organisations.models import Unit
+from spiral.organisations.permissions import Permission, can, require
+from spiral.priorities import queries, services
+from spiral.priorities.forms import GoalForm, MessageForm, RespondForm
+from spiral.priorities.models import Goal, Response
+
+
+def _crumbs(unit: Unit | None = None) -> list[dict[str, str]]:
+    crumbs = [{"href": "/", "text": "Home"}, {"href": reverse("priorities:index"), "text": "Priorities"}]
+    if unit is not None:
+        crumbs.append({"href": reverse("priorities:unit", args=[unit.code]), "text": unit.name})
+    return crumbs
+
+
+def _measure(request: HttpRequest, code: str, field: str) -> Measure | None:
+    return queries.measure_by_code(request.user, code, field=field) if (code or "").strip() else None
+
+
+def _goal_url(goal: Goal) -> str:
+    return reverse("priorities:goal", args=[goal.pk])
+
+
+def index(request: SignedInRequest) -> HttpResponse:
+    top = list(queries.goals(request.user, top_only=True)[:200])
+    return render(request, "priorities/index.jinja", {
+        "page_title": "True North goals", "active_nav": "priorities", "goals": top,
+        "breadcrumbs": _crumbs()[:1],
+    })  # fmt: skip
+
+
+def unit_page(request: SignedInRequest, code: str) -> HttpResponse:
+    unit = org_queries.unit_for(request.user, code)
+    return render(request, "priorities/unit.jinja", {
+        "page_title": f"True North goals of {unit.name}", "active_nav": "priorities", "unit": unit,
+        "goals": list(queries.goals(request.user, unit=unit)), "awaiting": queries.awaiting(request.user, unit),
+        "may_set": can(request.user, Permission.SET_GOALS, unit), "breadcrumbs": _crumbs(),
+    })  # fmt: skip
+
+
+def goal_create(request: SignedInRequest, code: str) -> HttpResponse:
+    unit = org_queries.unit_for(request.user, code, Permission.SET_GOALS)
+    form = GoalForm(request.POST or None)
+
+    def save(data: dict[str, Any]) -> Goal:
+        measures = []
+        for measure_code, target, i in form.pairs():
+            if target is None:
+                raise ValidationError({f"target_{i}": "Enter the target for this measure"})
+            measure = queries.measure_by_code(request.user, measure_code, field=f"measure_{i}")
+            measures.append((measure, target))
+        return services.set_goal(
+            unit=unit, by=request.user, title=data["title"], category=data["category"],
+            description=data["description"], target_date=data["target_date"], measures=measures,
+            confirm_direction=data["confirm_direction"],
+        )  # fmt: skip
+
+    done = submit_form(request, form, save=save, success_url=_goal_url, message="The goal is set",
+                       field_map={"measures": "measure_1", "target": "target_1"})  # fmt: skip
+    if done is not None:
+        return done
+    return render(request, "priorities/goal_form.jinja", {
+        "page_title": f"New True North goal for {unit.name}", "active_nav": "priorities", "unit": unit,
+        "form": form, "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
+def goal_detail(request: SignedInRequest, pk: int, message_form: MessageForm | None = None) -> HttpResponse:
+    goal = queries.goal_for(request.user, pk)
+    may_talk = goal.response == Response.PENDING and can(request.user, Permission.SET_GOALS, goal)
+    return render(request, "priorities/goal.jinja", {
+        "page_title": goal.title, "active_nav": "priorities", "goal": goal, "p": m_presenters,
+        "cells": queries.cells(request.user, goal), "conversation": queries.messages(request.user, goal),
+        "responses": queries.responses(request.user, goal),
+        "may_answer": bool(queries.units_to_answer_for(request.user, goal)),
+        "may_change": can(request.user, Permission.SET_GOALS, goal),
+        "message_form": message_form or (MessageForm() if may_talk else None),
+        "breadcrumbs": _crumbs(goal.unit),
+    })  # fmt: skip
+
+
+@require_POST
+def catchball(request: SignedInRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_for(request.user, pk, Permission.SET_GOALS)
+    form = MessageForm(request.POST)
+
+    def save(data: dict[str, Any]) -> Any:
+        return services.add_message(
+            goal=goal, by=request.user, kind=data["kind"], text=data["text"],
+            measure=_measure(request, data["measure"], "measure"),
+            replaces=_measure(request, data["replaces"], "replaces"), target=data["target"],
+            confirm_direction=data["confirm_direction"],
+        )  # fmt: skip
+
+    done = submit_form(request, form, save=save, success_url=_goal_url(goal) + "#catchball",
+                       message="Your turn is recorded")  # fmt: skip
+    return done or goal_detail(request, pk, message_form=form)
+
+
+def respond(request: SignedInRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_for(request.user, pk)
+    form = RespondForm(request.POST or None, initial={"unit": request.GET.get("unit", "")[:64]})
+    if request.method == "POST" and form.is_valid():
+        unit = org_queries.unit_by_code(request.user, form.cleaned_data["unit"])
+        if unit is None:
+            form.add_error("unit", f"No unit has the code '{form.cleaned_data['unit']}'")
+        else:
+            require(request.user, Permission.SET_GOALS, unit)
+            data = form.cleaned_data
+            try:
+                mine = services.respond(
+                    goal=goal, unit=unit, by=request.user, response=data["response"], reason=data["reason"],
+                    measure=_measure(request, data["measure"], "measure"),
+                    replaces=_measure(request, data["replaces"], "replaces"), target=data["target"],
+                    confirm_direction=data["confirm_direction"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"{unit.name}: {mine.get_response_display().lower()}")
+                return redirect(_goal_url(mine))
+    return render(request, "priorities/respond.jinja", {
+        "page_title": f"Answer: {goal.title}", "active_nav": "priorities", "goal": goal, "form": form,
+        "units": queries.units_to_answer_for(request.user, goal), "breadcrumbs": _crumbs(goal.unit),
+    })  # fmt: skip
+
+
+def cascade(request: SignedInRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_for(request.user, pk)
+    found = queries.cascade(request.user, goal)
+    return render(request, "priorities/cascade.jinja", {
+        "page_title": f"Cascade: {goal.title}", "active_nav": "priorities", "goal": goal, "cascade": found,
+        "p": m_presenters, "states": queries.STATE_TEXT, "breadcrumbs": _crumbs(goal.unit),
+    })  # fmt: skip
