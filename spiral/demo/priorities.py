@@ -1,0 +1,186 @@
+"""Demo step: True North goals for every organisation, cascaded to its directorates and teams.
+
+Each organisation sets up to three goals (safety, experience, people) on national indicators it observes.
+Each unit beneath answers its parent's goal: most adopt it; some adapt it through a catchball
+conversation (a proposal, often a counter-proposal, then an agreement; a few still under discussion),
+teams usually with a measure of their own (falls on the ward, patients involved, staff wellbeing); a few
+decline with a reason. Written in bulk, level by level, and audited; deterministic for the seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from django.utils import timezone
+
+from spiral.core import audit
+from spiral.demo.builder import DemoContext
+from spiral.demo.measurement import ORGANISATION_INDICATORS, TEAM_INDICATORS
+from spiral.measurement.models import Measure, Series
+from spiral.organisations.models import Membership, Role, Unit, UnitKind
+from spiral.priorities.models import CatchballMessage, Category, Goal, GoalMeasure, Kind, Response
+
+TARGET_DATE = dt.date(2027, 3, 31)
+# category -> (title, the organisation indicators to judge it by, in order of preference, the team's own)
+GOALS: dict[str, tuple[str, list[str], str]] = {
+    Category.SAFETY: ("Zero avoidable harm", ["FALLS-1000BD", "PU-CAT2", "RESTRAINT-1000BD", "DNA-RATE"],
+                      "WARD-FALLS"),
+    Category.EXPERIENCE: ("Every patient would recommend us", ["FFT-POSITIVE", "APPT-2WK"], "PT-EXPERIENCE"),
+    Category.PEOPLE: ("A great place to work", ["STAFF-SICK"], "STAFF-WELLBEING"),
+}  # fmt: skip
+DECLINE_REASONS = [
+    "Our service has no inpatients: this measure does not apply to our work",
+    "We are being reorganised this year; we will take it up once the new team is in place",
+]
+ADAPT_REASONS = [
+    "Our baseline is well above the organisation's: we propose a first step we can reach",
+    "We care for a different group of patients: our own measure shows our part better",
+]
+
+
+def _target(code: str) -> float:
+    spec = ORGANISATION_INDICATORS.get(code) or TEAM_INDICATORS[code]
+    return float(spec.target if spec.target is not None else spec.level)
+
+
+def _step(code: str, target: float, harder: bool) -> float:
+    """A target a little easier (the unit's proposal) or harder (the counter) in the measure's direction."""
+    spec = ORGANISATION_INDICATORS.get(code) or TEAM_INDICATORS[code]
+    better = 1 if spec.improvement == "increase" else -1
+    change = abs(target) * (0.03 if spec.label == "%" else 0.1)
+    value = target + better * change * (1 if harder else -1)
+    return round(min(value, 1.0) if spec.label == "%" else value, 3)
+
+
+def build(ctx: DemoContext) -> None:
+    rng = ctx.rng
+    measures = {m.code: m for m in Measure.objects.filter(owner__kind=UnitKind.NATION, is_indicator=True)}
+    observed = set(Series.objects.values_list("measure_id", "unit_id"))
+    # Who speaks for a unit: its leader; a demo team has no leader role, so its first member speaks for it.
+    leaders: dict[int, int] = {}
+    for unit_id, user_id in (
+        Membership.objects.filter(role__in=[Role.LEADER, Role.MEMBER])
+        .order_by("role", "id")
+        .values_list("unit_id", "user_id")
+    ):
+        leaders.setdefault(unit_id, user_id)
+    now = timezone.now()
+
+    # Level 0: the organisations' goals.
+    orgs = ctx.units.get(UnitKind.ORGANISATION, [])
+    top: list[Goal] = []
+    plan: list[tuple[Goal, list[tuple[Measure, float]]]] = []
+    for org in orgs:
+        for category, (title, codes, _own) in GOALS.items():
+            chosen = [c for c in codes if c in measures and (measures[c].pk, org.pk) in observed][:1]
+            if not chosen:
+                continue
+            goal = Goal(unit=org, category=category, title=title, target_date=TARGET_DATE,
+                        response=Response.SET, created_by_id=leaders.get(org.pk))  # fmt: skip
+            top.append(goal)
+            plan.append((goal, [(measures[c], _target(c)) for c in chosen]))
+    Goal.objects.bulk_create(top, batch_size=2000)
+    GoalMeasure.objects.bulk_create(
+        [GoalMeasure(goal=g, measure=m, target=t, order=i) for g, ms in plan for i, (m, t) in enumerate(ms)],
+        batch_size=5000,
+    )
+    audit.record_many(action="goal.set", objects=top, by=None, scope_path_of=lambda g: g.unit.path)
+
+    # Levels beneath: each unit answers the goals of its parent, level by level down to teams.
+    holding: dict[int, list[Goal]] = defaultdict(list)  # unit id -> goals it carries
+    targets: dict[int, list[tuple[int, float]]] = {g.pk: [(m.pk, t) for m, t in ms] for g, ms in plan}
+    for g in top:
+        holding[g.unit_id].append(g)
+    beneath = [u for kind in (UnitKind.DIRECTORATE, UnitKind.TEAM) for u in ctx.units.get(kind, [])]
+    by_depth: dict[int, list[Unit]] = defaultdict(list)
+    for unit in beneath:
+        by_depth[unit.depth].append(unit)
+    answers: dict[str, list[Goal]] = defaultdict(list)
+    messages: list[CatchballMessage] = []
+    total = 0
+    for depth in sorted(by_depth):
+        level: list[tuple[Goal, list[tuple[int, float]], dict[str, Any]]] = []
+        for unit in sorted(by_depth[depth], key=lambda u: u.pk):
+            for above in holding.get(unit.parent_id or 0, []):
+                level.append(_answer(rng, unit, above, targets[above.pk], measures, observed, leaders, now))
+        Goal.objects.bulk_create([g for g, _, _ in level], batch_size=2000)
+        GoalMeasure.objects.bulk_create(
+            [GoalMeasure(goal=g, measure_id=m, target=t, order=i) for g, ms, _ in level
+             for i, (m, t) in enumerate(ms)],
+            batch_size=5000,
+        )  # fmt: skip
+        for goal, ms, talk in level:
+            answers[goal.response].append(goal)
+            targets[goal.pk] = ms
+            if goal.is_carried:
+                holding[goal.unit_id].append(goal)
+            for turn in talk.get("turns", []):
+                messages.append(CatchballMessage(goal=goal, **turn))
+        total += len(level)
+    CatchballMessage.objects.bulk_create(messages, batch_size=5000)
+    for response, goals in answers.items():
+        action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
+        audit.record_many(action=action, objects=goals, by=None, scope_path_of=lambda g: g.unit.path)
+    ctx.counts["goals"] = len(top) + total
+    ctx.counts["catchball messages"] = len(messages)
+
+
+def _answer(
+    rng: Any,
+    unit: Unit,
+    above: Goal,
+    above_targets: list[tuple[int, float]],
+    measures: dict[str, Measure],
+    observed: set[tuple[int, int]],
+    leaders: dict[int, int],
+    now: Any,
+) -> tuple[Goal, list[tuple[int, float]], dict[str, Any]]:
+    """One unit's answer to the goal above: the goal, its (measure id, target) pairs, its catchball."""
+    roll = rng.random()
+    team = unit.kind == UnitKind.TEAM
+    me = leaders.get(unit.pk)
+    them = leaders.get(above.unit_id)
+    goal = Goal(
+        unit=unit, parent=above, root_id=above.root_id or above.pk, category=above.category, title=above.title,
+        target_date=above.target_date, created_by_id=me, responded_at=now,
+    )  # fmt: skip
+    if roll < 0.07:
+        goal.response = Response.DECLINED
+        goal.reason = rng.choice(DECLINE_REASONS)
+        return goal, [], {}
+    if roll < (0.45 if team else 0.25):
+        # Adapt: a team with its own measure of the goal uses it; otherwise an easier first target.
+        code_of = {m.pk: c for c, m in measures.items()}
+        own = GOALS[above.category][2]
+        measure_id, target = above_targets[0]
+        replaces = measure_id
+        if team and own in measures and (measures[own].pk, unit.pk) in observed:
+            measure_id, target = measures[own].pk, _target(own)
+        code = code_of[measure_id]
+        proposed = _step(code, target, harder=False)
+        reason = rng.choice(ADAPT_REASONS)
+        turns = [{"kind": Kind.PROPOSAL, "text": reason, "measure_id": measure_id, "replaces_id": replaces,
+                  "target": proposed, "from_above": False, "created_by_id": me}]  # fmt: skip
+        agreed = proposed
+        if rng.random() < 0.6:
+            agreed = _step(code, proposed, harder=True)
+            turns.append({"kind": Kind.COUNTER, "text": "Could you aim a little higher, with the support of our "
+                          "improvement team?", "measure_id": measure_id, "replaces_id": replaces,
+                          "target": agreed, "from_above": True, "created_by_id": them})  # fmt: skip
+        pending = rng.random() < 0.2
+        if pending:
+            goal.response = Response.PENDING
+        else:
+            goal.response = Response.ADAPTED
+            turns.append({"kind": Kind.AGREEMENT, "text": "Agreed: we will report it at the monthly review",
+                          "from_above": turns[-1]["from_above"] is False, "created_by_id": them if
+                          turns[-1]["from_above"] is False else me})  # fmt: skip
+        goal.reason = reason
+        pairs = [(measure_id, proposed if pending else agreed)] + [
+            (m, t) for m, t in above_targets if m != replaces and m != measure_id
+        ]
+        return goal, pairs, {"turns": turns}
+    goal.response = Response.ADOPTED
+    return goal, list(above_targets), {}
