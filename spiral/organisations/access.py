@@ -302,6 +302,7 @@ PAGES: list[Route] = [
     Route("priorities:respond", "goal", _form(VIEW_UNIT, _r(P.SET_GOALS)), "on the unit chosen (beneath)"),
     Route("priorities:catchball", "cascaded_goal", _post(_r(P.SET_GOALS))),
     Route("priorities:cascade", "goal", _read(VIEW_UNIT)),
+    Route("priorities:breakthrough", "goal", _post(_r(P.SET_GOALS))),
     # --- benchmarking ---
     Route("benchmarking:index", "", _read(VIEW_UNIT)),
     Route("benchmarking:unit", "unit", _read(VIEW_UNIT)),
@@ -405,6 +406,8 @@ API: list[Route] = [
     _api("POST", "/goals/{goal_id}/responses", "goal", _r(P.SET_GOALS), "on the unit named in the body"),
     _api("GET", "/goals/{goal_id}/catchball", "cascaded_goal", VIEW_UNIT),
     _api("POST", "/goals/{goal_id}/catchball", "cascaded_goal", _r(P.SET_GOALS)),
+    _api("POST", "/goals/{goal_id}/breakthroughs", "goal", _r(P.SET_GOALS)),
+    _api("GET", "/goals/{goal_id}/bowling", "goal", VIEW_UNIT),
     # --- knowledge ---
     _api("GET", "/search", "", SEARCH),
     _api("GET", "/projects/{pk}/similar", "project", VIEW_PROJECT),

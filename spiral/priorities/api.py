@@ -15,7 +15,7 @@ from spiral.measurement.models import Measure
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, require
-from spiral.priorities import queries, services
+from spiral.priorities import presenters, queries, services
 from spiral.priorities.models import MAX_MEASURES, CatchballMessage, Goal
 
 router = Router(tags=["priorities"])
@@ -25,9 +25,26 @@ ResponseIn = Literal["adopt", "adapt", "decline"]
 KindIn = Literal["proposal", "reply", "counter", "agreement"]
 
 
+RoleIn = Literal["driver", "watch"]
+
+
 class GoalMeasureIn(Schema):
     measure: Code = Field(description="The measure's code")
     target: Number
+    role: RoleIn = Field("driver", description="driver: expected to move; watch: must not get worse")
+
+
+class BreakthroughIn(Schema):
+    title: Name
+    year: int = Field(..., ge=2000, le=2100)
+    description: Text = ""
+
+
+class BreakthroughOut(Schema):
+    id: int
+    year: int
+    title: str
+    description: str
 
 
 class GoalIn(Schema):
@@ -72,6 +89,8 @@ class MessageIn(Schema):
 class MeasureOut(Schema):
     measure: str
     name: str
+    role: str
+    watch_concern: bool = Field(description="A watch metric showing special cause concern")
     target: float
     latest_value: float | None
     variation: str
@@ -91,6 +110,7 @@ class GoalOut(Schema):
     parent: int | None
     root: int | None
     measures: list[MeasureOut]
+    breakthroughs: list[BreakthroughOut]
 
 
 class MessageOut(Schema):
@@ -124,10 +144,26 @@ class CascadeOut(Schema):
     tree: NodeOut
 
 
+class BowlingCellOut(Schema):
+    month: str
+    actual: float | None
+    variation: str
+    assurance: str
+
+
+class BowlingRowOut(Schema):
+    measure: str
+    role: str
+    target: float
+    watch_concern: bool
+    months: list[BowlingCellOut]
+
+
 def _cells_out(cells: list[queries.Cell]) -> list[dict[str, Any]]:
     return [
         {
             "measure": c.measure.code, "name": c.measure.name, "target": c.goal_measure.target,
+            "role": c.goal_measure.role, "watch_concern": c.is_watch_concern,
             "latest_value": c.analysis.latest_value if c.is_measured else None,
             "variation": c.variation, "assurance": c.assurance,
         }
@@ -141,6 +177,10 @@ def goal_out(user: Any, goal: Goal) -> dict[str, Any]:
         "category": goal.category, "description": goal.description, "target_date": goal.target_date,
         "response": goal.response, "reason": goal.reason, "parent": goal.parent_id, "root": goal.root_id,
         "measures": _cells_out(queries.cells(user, goal)),
+        "breakthroughs": [
+            {"id": b.pk, "year": b.year, "title": b.title, "description": b.description}
+            for b in queries.breakthroughs(user, goal)
+        ],
     }  # fmt: skip
 
 
@@ -189,7 +229,7 @@ def create_goal(request: SignedInRequest, payload: GoalIn) -> Any:
     unit = _unit(request, payload.unit)
     require(request.auth, Permission.SET_GOALS, unit)
     measures = [
-        (queries.measure_by_code(request.auth, m.measure, field=f"measures.{i}.measure"), m.target)
+        (queries.measure_by_code(request.auth, m.measure, field=f"measures.{i}.measure"), m.target, m.role)
         for i, m in enumerate(payload.measures)
     ]
     goal = services.set_goal(
@@ -260,3 +300,34 @@ def add_message(request: SignedInRequest, goal_id: Id, payload: MessageIn) -> An
         confirm_direction=payload.confirm_direction,
     )  # fmt: skip
     return Status(201, message_out(message))
+
+
+@router.post(
+    "/goals/{goal_id}/breakthroughs", response={201: BreakthroughOut}, summary="Add a breakthrough objective"
+)
+def add_breakthrough(request: SignedInRequest, goal_id: Id, payload: BreakthroughIn) -> Any:
+    goal = queries.goal_for(request.auth, goal_id, Permission.SET_GOALS)
+    found = services.add_breakthrough(goal=goal, by=request.auth, **payload.dict())
+    return Status(
+        201, {"id": found.pk, "year": found.year, "title": found.title, "description": found.description}
+    )
+
+
+@router.get("/goals/{goal_id}/bowling", response=list[BowlingRowOut], summary="A goal's bowling chart")
+def get_bowling(request: SignedInRequest, goal_id: Id) -> Any:
+    """Twelve months across, one row per measure: the actual value of each month with the Making Data
+    Count icons of that month's point (variation) and of the limits against the target (assurance)."""
+    goal = queries.goal_for(request.auth, goal_id)
+    _months, rows = presenters.bowling(
+        queries.analysed(request.auth, goal, queries.cells(request.auth, goal))
+    )
+    return [
+        {
+            "measure": r.measure.code, "role": r.role, "target": r.target, "watch_concern": r.flagged,
+            "months": [
+                {"month": f"{c.month:%Y-%m}", "actual": c.actual, "variation": c.variation, "assurance": c.assurance}
+                for c in r.cells
+            ],
+        }
+        for r in rows
+    ]  # fmt: skip

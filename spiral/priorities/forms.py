@@ -7,7 +7,7 @@ from django import forms
 
 from spiral.core import limits
 from spiral.core.forms import NumberField, TextField, WindowedDateField
-from spiral.priorities.models import GOAL_DATE, Category, Kind
+from spiral.priorities.models import GOAL_DATE, Category, Kind, MeasureRole
 
 CONFIRM_HINT = "Tick to save a target that points against the measure's improvement direction"
 
@@ -27,21 +27,30 @@ class GoalForm(forms.Form):
         max_length=limits.CODE, label="Measure code", help_text="From the measures page"
     )
     target_1 = NumberField(label="Target", what="target")
+    role_1 = forms.ChoiceField(
+        choices=MeasureRole.choices, label="Role", initial=MeasureRole.DRIVER, required=False
+    )
     measure_2 = forms.CharField(
         max_length=limits.CODE, label="Second measure code (optional)", required=False
     )
     target_2 = NumberField(label="Second target", what="target", required=False)
+    role_2 = forms.ChoiceField(
+        choices=MeasureRole.choices, label="Second role", initial=MeasureRole.DRIVER, required=False
+    )
     measure_3 = forms.CharField(max_length=limits.CODE, label="Third measure code (optional)", required=False)
     target_3 = NumberField(label="Third target", what="target", required=False)
+    role_3 = forms.ChoiceField(
+        choices=MeasureRole.choices, label="Third role", initial=MeasureRole.DRIVER, required=False
+    )
     confirm_direction = forms.BooleanField(
         label="Confirm the targets", help_text=CONFIRM_HINT, required=False
     )
 
-    def pairs(self) -> list[tuple[str, float | None, int]]:
-        """(code, target, index) of each measure row filled in."""
+    def pairs(self) -> list[tuple[str, float | None, str, int]]:
+        """(code, target, role, index) of each measure row filled in."""
         data = self.cleaned_data
         return [
-            (data[f"measure_{i}"].strip(), data.get(f"target_{i}"), i)
+            (data[f"measure_{i}"].strip(), data.get(f"target_{i}"), data.get(f"role_{i}") or "driver", i)
             for i in (1, 2, 3)
             if (data.get(f"measure_{i}") or "").strip()
         ]
@@ -72,3 +81,11 @@ class MessageForm(forms.Form):
     replaces = forms.CharField(max_length=limits.CODE, label="In place of (code)", required=False)
     target = NumberField(label="Target", what="target", required=False)
     confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)
+
+
+class BreakthroughForm(forms.Form):
+    title = TextField(max_length=limits.NAME, label="Breakthrough objective")
+    year = forms.IntegerField(label="Year", min_value=2000, max_value=2100)
+    description = TextField(
+        max_length=limits.TEXT, label="Description", widget=forms.Textarea, required=False
+    )

@@ -19,6 +19,7 @@ from spiral.organisations.models import Unit
 GOAL_DATE = periods.Window("a goal's date", 2000, 20)
 MAX_GOALS = 8  # a handful: True North is a few enduring goals, not a list of everything
 MAX_MEASURES = 5  # measures per goal
+MAX_BREAKTHROUGHS = 3  # breakthrough objectives per goal and year: the vital few (qi.md §6)
 
 
 class Category(models.TextChoices):
@@ -93,12 +94,19 @@ class Goal(Versioned, Timestamped, CreatedBy):
         return self.response in CARRIED
 
 
+class MeasureRole(models.TextChoices):
+    DRIVER = "driver", "Driver (expected to move)"
+    WATCH = "watch", "Watch (must not get worse)"
+
+
 class GoalMeasure(models.Model):
-    """A measure (from measurement) a goal is judged by, with the target to reach by the goal's date."""
+    """A measure (from measurement) a goal is judged by, with the target to reach by the goal's date:
+    a driver metric, actively worked on this year, or a watch metric, monitored for slippage."""
 
     goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="measures")
     measure = models.ForeignKey("measurement.Measure", on_delete=models.PROTECT, related_name="goal_links")
     target = models.FloatField(help_text="On the measure's plotted scale (a proportion as 0 to 1)")
+    role = models.CharField(max_length=8, choices=MeasureRole.choices, default=MeasureRole.DRIVER)
     order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -107,6 +115,27 @@ class GoalMeasure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.measure.name}: {self.target}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.goal.unit
+
+
+class Breakthrough(Created):
+    """A breakthrough objective of a goal for a year: one of the vital few stretch aims that need new
+    ways of working (at most MAX_BREAKTHROUGHS a goal and year)."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="breakthroughs")
+    year = models.PositiveSmallIntegerField(help_text="The year it is for, e.g. 2026")
+    title = models.CharField(max_length=limits.NAME)
+    description = models.TextField(blank=True, max_length=limits.TEXT)
+
+    class Meta:
+        ordering = ["goal", "-year", "id"]
+        indexes = [models.Index(fields=["goal", "year"], name="breakthrough_goal_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})"
 
     @property
     def permission_unit(self) -> Unit:

@@ -14,12 +14,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from spiral import spc
 from spiral.core.types import AnyUser
+from spiral.measurement import analyses
 from spiral.measurement import queries as m_queries
-from spiral.measurement.models import Measure, Series
+from spiral.measurement.models import Annotation, Measure, Observation, Series
 from spiral.organisations.models import Unit, subtree_q
 from spiral.organisations.permissions import Permission, get_or_deny, visible_to
-from spiral.priorities.models import CatchballMessage, Goal, GoalMeasure, Response
+from spiral.priorities.models import Breakthrough, CatchballMessage, Goal, GoalMeasure, MeasureRole, Response
 
 
 def goal_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Goal:
@@ -117,6 +119,15 @@ class Cell:
     def assurance(self) -> str:
         return self.analysis.assurance_icon if self.is_measured else ""
 
+    @property
+    def is_watch(self) -> bool:
+        return self.goal_measure.role == MeasureRole.WATCH
+
+    @property
+    def is_watch_concern(self) -> bool:
+        """A watch metric (which must not get worse) showing special cause concern: flagged."""
+        return self.is_watch and self.variation.startswith("concern")
+
 
 @dataclass
 class Node:
@@ -145,6 +156,10 @@ class Node:
         return NO_SIGNAL
 
     @property
+    def watch_concerns(self) -> list[Cell]:
+        return [c for c in self.cells if c.is_watch_concern]
+
+    @property
     def size(self) -> int:
         return 1 + sum(child.size for child in self.children)
 
@@ -161,6 +176,11 @@ class Cascade:
     shares: dict[str, int]
     total: int  # units working to the goal (not declined)
     awaiting: int
+
+    @property
+    def watch_flagged(self) -> list[Node]:
+        """The units whose watch metrics show special cause concern."""
+        return [n for n in self.root.walk() if n.watch_concerns]
 
     def percent(self, state: str) -> int:
         return round(100 * self.shares.get(state, 0) / self.total) if self.total else 0
@@ -235,3 +255,49 @@ def units_to_answer_for(user: AnyUser, goal: Goal) -> list[Unit]:
         return []
     beneath = visible_to(user, Unit.objects.filter(parent=goal.unit)).order_by("name")
     return [u for u in beneath if can(user, Permission.SET_GOALS, u)]
+
+
+def breakthroughs(user: AnyUser, goal: Goal) -> list[Breakthrough]:
+    """The goal's breakthrough objectives, latest year first."""
+    return list(visible_to(user, goal.breakthroughs.select_related("created_by")).order_by("-year", "id"))
+
+
+@dataclass
+class Analysed:
+    """One measure of a goal analysed at the goal's unit against the goal's target (for its SPC chart and
+    its row of the bowling chart)."""
+
+    cell: Cell
+    result: spc.Analysis
+    starts: list[Any]
+    annotations: list[Annotation]
+
+
+def analysed(user: AnyUser, goal: Goal, found: list[Cell]) -> list[Analysed]:
+    """Every measured cell of `goal` analysed with the goal's target as its target, reading the
+    observations and annotations of all of them at once (a few queries, not a few per measure)."""
+    measured = [c for c in found if c.series is not None]
+    ids = [c.series.pk for c in measured if c.series is not None]
+    visible = set(visible_to(user, Series.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    observations: dict[int, list[Any]] = {i: [] for i in ids}
+    for obs in Observation.objects.filter(series_id__in=visible).order_by("series_id", "period_start"):
+        observations[obs.series_id].append(obs)
+    notes: dict[int, list[Annotation]] = {i: [] for i in ids}
+    for note in Annotation.objects.filter(series_id__in=visible).order_by("series_id", "period_start", "id"):
+        notes[note.series_id].append(note)
+    out = []
+    for c in measured:
+        series = c.series
+        assert series is not None
+        if series.pk not in visible or not observations[series.pk]:
+            continue
+        series.unit, series.measure = goal.unit, c.measure  # already read: spare the chart a query each
+        try:
+            result, laid = analyses.analyse_series(
+                series, observations=observations[series.pk], annotations=notes[series.pk],
+                targets=[(None, c.goal_measure.target)],
+            )  # fmt: skip
+        except spc.SPCError:
+            continue  # too few points to analyse: the cell says "not yet measuring"
+        out.append(Analysed(c, result, list(laid.starts), notes[series.pk]))
+    return out

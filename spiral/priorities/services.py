@@ -27,14 +27,17 @@ from spiral.organisations.models import Unit, User
 from spiral.organisations.permissions import Permission, can
 from spiral.priorities.models import (
     GOAL_DATE,
+    MAX_BREAKTHROUGHS,
     MAX_GOALS,
     MAX_MEASURES,
     OFFERS,
+    Breakthrough,
     CatchballMessage,
     Category,
     Goal,
     GoalMeasure,
     Kind,
+    MeasureRole,
     Response,
 )
 
@@ -137,12 +140,15 @@ def set_goal(
     by: User | None,
     title: str,
     target_date: Any,
-    measures: Sequence[tuple[Measure, float]],
+    measures: Sequence[tuple[Measure, float] | tuple[Measure, float, str]],
     category: str = Category.OTHER,
     description: str = "",
     confirm_direction: bool = False,
 ) -> Goal:
     """Set a True North goal for `unit` (the top of a cascade): its measures, their targets and the date.
+
+    measures: (measure, target) or (measure, target, role): role "driver" (the default: expected to move)
+    or "watch" (monitored so that it does not get worse).
 
     Refused (ValidationError, nothing written): no title, an unknown category, a date outside the
     window, no measure or more than MAX_MEASURES, a measure twice or one the unit cannot observe, a
@@ -169,27 +175,34 @@ def set_goal(
         unit=unit, created_by=_user(by), title=values["title"], description=values["description"],
         category=category, target_date=target_date, response=Response.SET,
     )  # fmt: skip
+    rows = [_measure_row(item) for item in measures]
     GoalMeasure.objects.bulk_create(
-        GoalMeasure(goal=goal, measure=m, target=float(t), order=i) for i, (m, t) in enumerate(measures)
+        GoalMeasure(goal=goal, measure=m, target=float(t), role=r, order=i)
+        for i, (m, t, r) in enumerate(rows)
     )
     audit.record(
         action="goal.set", obj=goal, by=by, scope_path=unit.path,
         changes={"title": [None, goal.title], "target_date": [None, target_date],
-                 "measures": [None, [f"{m.code}: {t:g}" for m, t in measures]]},
+                 "measures": [None, [f"{m.code} ({r}): {t:g}" for m, t, r in rows]]},
     )  # fmt: skip
     logger.info("priorities.goal_set goal_id=%s unit_id=%s", goal.pk, unit.pk)
     return goal
 
 
-def _measure_errors(
-    unit: Unit, measures: Sequence[tuple[Measure, float]], confirm_direction: bool
-) -> dict[str, str]:
+def _measure_row(item: Sequence[Any]) -> tuple[Measure, float, str]:
+    measure, target = item[0], item[1]
+    return measure, target, item[2] if len(item) > 2 else MeasureRole.DRIVER
+
+
+def _measure_errors(unit: Unit, measures: Sequence[Sequence[Any]], confirm_direction: bool) -> dict[str, str]:
     if not measures:
         return {"measures": "Name at least one measure the goal is judged by, with its target"}
     if len(measures) > MAX_MEASURES:
         return {"measures": f"A goal has at most {MAX_MEASURES} measures: choose the few that matter most"}
     seen: set[int] = set()
-    for measure, target in measures:
+    for measure, target, role in (_measure_row(item) for item in measures):
+        if role not in MeasureRole.values:
+            return {"measures": f"'{role}' is not a role; use one of: {', '.join(MeasureRole.values)}"}
         if measure.pk in seen:
             return {"measures": f"{measure.name} is named twice: name each measure once"}
         seen.add(measure.pk)
@@ -340,7 +353,7 @@ def respond(
         mine.measures.all().delete()
     if status != Response.DECLINED:
         GoalMeasure.objects.bulk_create(
-            GoalMeasure(goal=mine, measure_id=gm.measure_id, target=gm.target, order=gm.order)
+            GoalMeasure(goal=mine, measure_id=gm.measure_id, target=gm.target, role=gm.role, order=gm.order)
             for gm in goal.measures.all()
         )
     if status == Response.PENDING:
@@ -428,12 +441,51 @@ def _apply(goal: Goal, offer: CatchballMessage) -> None:
     if offer.replaces_id and offer.replaces_id != offer.measure_id:
         old = GoalMeasure.objects.filter(goal=goal, measure_id=offer.replaces_id).first()
         order = old.order if old else (goal.measures.aggregate(n=Max("order"))["n"] or 0) + 1
+        role = old.role if old else MeasureRole.DRIVER
         if old is not None:
             old.delete()
         GoalMeasure.objects.update_or_create(
-            goal=goal, measure_id=offer.measure_id, defaults={"target": offer.target, "order": order}
+            goal=goal,
+            measure_id=offer.measure_id,
+            defaults={"target": offer.target, "order": order, "role": role},
         )
     else:
         GoalMeasure.objects.update_or_create(
             goal=goal, measure_id=offer.measure_id, defaults={"target": offer.target}
         )
+
+
+# --- breakthrough objectives --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_breakthrough(
+    *, goal: Goal, by: User | None, title: str, year: Any, description: str = ""
+) -> Breakthrough:
+    """A breakthrough objective of `goal` for `year`: one of the vital few (at most MAX_BREAKTHROUGHS a
+    goal and year). A declined goal has none."""
+    goal = Goal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=goal.pk)
+    values = {"title": _text(title), "description": _text(description)}
+    errors = _text_errors(Breakthrough, values)
+    if not values["title"]:
+        errors["title"] = "Enter the objective, for example 'Halve falls with harm on every ward'"
+    if (
+        isinstance(year, bool)
+        or not isinstance(year, int)
+        or not 2000 <= year <= timezone.localdate().year + 20
+    ):
+        errors["year"] = "Enter the year it is for as four digits, for example 2026"
+    elif Breakthrough.objects.filter(goal=goal, year=year).count() >= MAX_BREAKTHROUGHS:
+        errors["title"] = (
+            f"This goal already has {MAX_BREAKTHROUGHS} breakthrough objectives for {year}: they are the vital "
+            "few. Replace one, or make this an annual priority of a team"
+        )
+    if not goal.is_carried:
+        errors["title"] = f"{goal.unit.name} declined this goal: it has no breakthrough objectives"
+    _refuse(errors)
+    found = Breakthrough.objects.create(goal=goal, year=year, created_by=_user(by), **values)
+    audit.record(
+        action="goal.breakthrough", obj=goal, by=by, scope_path=goal.unit.path,
+        changes={"breakthrough": [None, f"{year}: {found.title}"]},
+    )  # fmt: skip
+    return found

@@ -16,4 +16,5 @@ urlpatterns = [
     path("goals/<int:pk>/respond/", views.respond, name="respond"),
     path("goals/<int:pk>/catchball/", views.catchball, name="catchball"),
     path("goals/<int:pk>/cascade/", views.cascade, name="cascade"),
+    path("goals/<int:pk>/breakthroughs/", views.breakthrough, name="breakthrough"),
 ]

@@ -20,8 +20,8 @@ from spiral.measurement.models import Measure
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, require
-from spiral.priorities import queries, services
-from spiral.priorities.forms import GoalForm, MessageForm, RespondForm
+from spiral.priorities import presenters, queries, services
+from spiral.priorities.forms import BreakthroughForm, GoalForm, MessageForm, RespondForm
 from spiral.priorities.models import Goal, Response
 
 
@@ -63,11 +63,11 @@ def goal_create(request: SignedInRequest, code: str) -> HttpResponse:
 
     def save(data: dict[str, Any]) -> Goal:
         measures = []
-        for measure_code, target, i in form.pairs():
+        for measure_code, target, role, i in form.pairs():
             if target is None:
                 raise ValidationError({f"target_{i}": "Enter the target for this measure"})
             measure = queries.measure_by_code(request.user, measure_code, field=f"measure_{i}")
-            measures.append((measure, target))
+            measures.append((measure, target, role))
         return services.set_goal(
             unit=unit, by=request.user, title=data["title"], category=data["category"],
             description=data["description"], target_date=data["target_date"], measures=measures,
@@ -84,15 +84,26 @@ def goal_create(request: SignedInRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
-def goal_detail(request: SignedInRequest, pk: int, message_form: MessageForm | None = None) -> HttpResponse:
+def goal_detail(
+    request: SignedInRequest, pk: int, message_form: MessageForm | None = None,
+    breakthrough_form: BreakthroughForm | None = None,
+) -> HttpResponse:  # fmt: skip
     goal = queries.goal_for(request.user, pk)
-    may_talk = goal.response == Response.PENDING and can(request.user, Permission.SET_GOALS, goal)
+    may_change = can(request.user, Permission.SET_GOALS, goal)
+    may_talk = goal.response == Response.PENDING and may_change
+    cells = queries.cells(request.user, goal)
+    analysed = queries.analysed(request.user, goal, cells)
+    months, bowling = presenters.bowling(analysed)
     return render(request, "priorities/goal.jinja", {
         "page_title": goal.title, "active_nav": "priorities", "goal": goal, "p": m_presenters,
-        "cells": queries.cells(request.user, goal), "conversation": queries.messages(request.user, goal),
+        "cells": cells, "conversation": queries.messages(request.user, goal),
+        "watch_concerns": [c for c in cells if c.is_watch_concern],
+        "charts": presenters.driver_charts(analysed), "months": months, "bowling": bowling,
+        "breakthroughs": queries.breakthroughs(request.user, goal),
+        "breakthrough_form": breakthrough_form or (BreakthroughForm(prefix="breakthrough") if may_change and goal.is_carried else None),
         "responses": queries.responses(request.user, goal),
         "may_answer": bool(queries.units_to_answer_for(request.user, goal)),
-        "may_change": can(request.user, Permission.SET_GOALS, goal),
+        "may_change": may_change,
         "message_form": message_form or (MessageForm() if may_talk else None),
         "breadcrumbs": _crumbs(goal.unit),
     })  # fmt: skip
@@ -114,6 +125,19 @@ def catchball(request: SignedInRequest, pk: int) -> HttpResponse:
     done = submit_form(request, form, save=save, success_url=_goal_url(goal) + "#catchball",
                        message="Your turn is recorded")  # fmt: skip
     return done or goal_detail(request, pk, message_form=form)
+
+
+@require_POST
+def breakthrough(request: SignedInRequest, pk: int) -> HttpResponse:
+    goal = queries.goal_for(request.user, pk, Permission.SET_GOALS)
+    form = BreakthroughForm(request.POST, prefix="breakthrough")
+
+    def save(data: dict[str, Any]) -> Any:
+        return services.add_breakthrough(goal=goal, by=request.user, **data)
+
+    done = submit_form(request, form, save=save, success_url=_goal_url(goal) + "#breakthroughs",
+                       message="The breakthrough objective is added")  # fmt: skip
+    return done or goal_detail(request, pk, breakthrough_form=form)
 
 
 def respond(request: SignedInRequest, pk: int) -> HttpResponse:

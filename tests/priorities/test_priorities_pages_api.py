@@ -111,7 +111,7 @@ def test_the_api_sets_a_goal_and_reads_it_and_its_cascade(tree, indicator, org_l
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["measures"][0] == {"measure": "FALLS", "name": "Falls", "target": 4.0, "latest_value": None,
-                                   "variation": "", "assurance": ""}  # fmt: skip
+                                   "variation": "", "assurance": "", "role": "driver", "watch_concern": False}  # fmt: skip
     cascade = Client().get(f"/api/v1/goals/{body['id']}/cascade", **bearer(org_leader)).json()
     assert cascade["tree"]["unit"] == "RAA" and cascade["awaiting"] == 1
     listed = Client().get("/api/v1/goals?unit=RAA", **bearer(org_leader)).json()
