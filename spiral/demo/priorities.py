@@ -20,7 +20,16 @@ from spiral.demo.builder import DemoContext
 from spiral.demo.measurement import ORGANISATION_INDICATORS, TEAM_INDICATORS
 from spiral.measurement.models import Measure, Series
 from spiral.organisations.models import Membership, Role, Unit, UnitKind
-from spiral.priorities.models import CatchballMessage, Category, Goal, GoalMeasure, Kind, Response
+from spiral.priorities.models import (
+    Breakthrough,
+    CatchballMessage,
+    Category,
+    Goal,
+    GoalMeasure,
+    Kind,
+    MeasureRole,
+    Response,
+)
 
 TARGET_DATE = dt.date(2027, 3, 31)
 # category -> (title, the organisation indicators to judge it by, in order of preference, the team's own)
@@ -30,6 +39,17 @@ GOALS: dict[str, tuple[str, list[str], str]] = {
     Category.EXPERIENCE: ("Every patient would recommend us", ["FFT-POSITIVE", "APPT-2WK"], "PT-EXPERIENCE"),
     Category.PEOPLE: ("A great place to work", ["STAFF-SICK"], "STAFF-WELLBEING"),
 }  # fmt: skip
+# category -> watch metrics (must not get worse while the drivers are worked on), in order of preference.
+WATCH: dict[str, list[str]] = {
+    Category.SAFETY: ["MRSA-CDIFF", "PU-CAT2"],
+    Category.EXPERIENCE: ["DNA-RATE"],
+    Category.PEOPLE: [],
+}
+BREAKTHROUGHS: dict[str, list[str]] = {
+    Category.SAFETY: ["Halve falls with harm on every inpatient ward", "No avoidable pressure ulcers"],
+    Category.EXPERIENCE: ["Every patient involved in decisions about their care"],
+    Category.PEOPLE: ["Every team runs a daily improvement huddle"],
+}
 DECLINE_REASONS = [
     "Our service has no inpatients: this measure does not apply to our work",
     "We are being reorganised this year; we will take it up once the new team is in place",
@@ -71,7 +91,7 @@ def build(ctx: DemoContext) -> None:
     # Level 0: the organisations' goals.
     orgs = ctx.units.get(UnitKind.ORGANISATION, [])
     top: list[Goal] = []
-    plan: list[tuple[Goal, list[tuple[Measure, float]]]] = []
+    plan: list[tuple[Goal, list[tuple[Measure, float, str]]]] = []
     for org in orgs:
         for category, (title, codes, _own) in GOALS.items():
             chosen = [c for c in codes if c in measures and (measures[c].pk, org.pk) in observed][:1]
@@ -80,17 +100,28 @@ def build(ctx: DemoContext) -> None:
             goal = Goal(unit=org, category=category, title=title, target_date=TARGET_DATE,
                         response=Response.SET, created_by_id=leaders.get(org.pk))  # fmt: skip
             top.append(goal)
-            plan.append((goal, [(measures[c], _target(c)) for c in chosen]))
+            watch = [c for c in WATCH[category] if c in measures and c not in chosen
+                     and (measures[c].pk, org.pk) in observed][:1]  # fmt: skip
+            plan.append((goal, [(measures[c], _target(c), MeasureRole.DRIVER.value) for c in chosen]
+                         + [(measures[c], _target(c), MeasureRole.WATCH.value) for c in watch]))  # fmt: skip
     Goal.objects.bulk_create(top, batch_size=2000)
     GoalMeasure.objects.bulk_create(
-        [GoalMeasure(goal=g, measure=m, target=t, order=i) for g, ms in plan for i, (m, t) in enumerate(ms)],
+        [GoalMeasure(goal=g, measure=m, target=t, role=r, order=i) for g, ms in plan
+         for i, (m, t, r) in enumerate(ms)],
         batch_size=5000,
-    )
+    )  # fmt: skip
+    Breakthrough.objects.bulk_create(
+        [Breakthrough(goal=g, year=year, title=title, created_by_id=g.created_by_id)
+         for g in top for year, title in zip((2025, 2026), BREAKTHROUGHS[g.category], strict=False)],
+        batch_size=5000,
+    )  # fmt: skip
     audit.record_many(action="goal.set", objects=top, by=None, scope_path_of=lambda g: g.unit.path)
 
     # Levels beneath: each unit answers the goals of its parent, level by level down to teams.
     holding: dict[int, list[Goal]] = defaultdict(list)  # unit id -> goals it carries
-    targets: dict[int, list[tuple[int, float]]] = {g.pk: [(m.pk, t) for m, t in ms] for g, ms in plan}
+    targets: dict[int, list[tuple[int, float, str]]] = {
+        g.pk: [(m.pk, t, r) for m, t, r in ms] for g, ms in plan
+    }
     for g in top:
         holding[g.unit_id].append(g)
     beneath = [u for kind in (UnitKind.DIRECTORATE, UnitKind.TEAM) for u in ctx.units.get(kind, [])]
@@ -101,14 +132,14 @@ def build(ctx: DemoContext) -> None:
     messages: list[CatchballMessage] = []
     total = 0
     for depth in sorted(by_depth):
-        level: list[tuple[Goal, list[tuple[int, float]], dict[str, Any]]] = []
+        level: list[tuple[Goal, list[tuple[int, float, str]], dict[str, Any]]] = []
         for unit in sorted(by_depth[depth], key=lambda u: u.pk):
             for above in holding.get(unit.parent_id or 0, []):
                 level.append(_answer(rng, unit, above, targets[above.pk], measures, observed, leaders, now))
         Goal.objects.bulk_create([g for g, _, _ in level], batch_size=2000)
         GoalMeasure.objects.bulk_create(
-            [GoalMeasure(goal=g, measure_id=m, target=t, order=i) for g, ms, _ in level
-             for i, (m, t) in enumerate(ms)],
+            [GoalMeasure(goal=g, measure_id=m, target=t, role=r, order=i) for g, ms, _ in level
+             for i, (m, t, r) in enumerate(ms)],
             batch_size=5000,
         )  # fmt: skip
         for goal, ms, talk in level:
@@ -131,12 +162,12 @@ def _answer(
     rng: Any,
     unit: Unit,
     above: Goal,
-    above_targets: list[tuple[int, float]],
+    above_targets: list[tuple[int, float, str]],
     measures: dict[str, Measure],
     observed: set[tuple[int, int]],
     leaders: dict[int, int],
     now: Any,
-) -> tuple[Goal, list[tuple[int, float]], dict[str, Any]]:
+) -> tuple[Goal, list[tuple[int, float, str]], dict[str, Any]]:
     """One unit's answer to the goal above: the goal, its (measure id, target) pairs, its catchball."""
     roll = rng.random()
     team = unit.kind == UnitKind.TEAM
@@ -154,7 +185,7 @@ def _answer(
         # Adapt: a team with its own measure of the goal uses it; otherwise an easier first target.
         code_of = {m.pk: c for c, m in measures.items()}
         own = GOALS[above.category][2]
-        measure_id, target = above_targets[0]
+        measure_id, target, role = above_targets[0]
         replaces = measure_id
         if team and own in measures and (measures[own].pk, unit.pk) in observed:
             measure_id, target = measures[own].pk, _target(own)
@@ -178,8 +209,8 @@ def _answer(
                           "from_above": turns[-1]["from_above"] is False, "created_by_id": them if
                           turns[-1]["from_above"] is False else me})  # fmt: skip
         goal.reason = reason
-        pairs = [(measure_id, proposed if pending else agreed)] + [
-            (m, t) for m, t in above_targets if m != replaces and m != measure_id
+        pairs = [(measure_id, proposed if pending else agreed, role)] + [
+            (m, t, r) for m, t, r in above_targets if m != replaces and m != measure_id
         ]
         return goal, pairs, {"turns": turns}
     goal.response = Response.ADOPTED

@@ -44,6 +44,32 @@ def test_every_organisation_has_goals_cascaded_to_its_teams(demo):
     assert counts[Response.PENDING] > 0
 
 
+def test_goals_have_watch_metrics_and_breakthrough_objectives(demo):
+    from spiral.priorities.models import Breakthrough, GoalMeasure
+
+    assert GoalMeasure.objects.filter(role="watch", goal__response=Response.SET).exists()
+    assert GoalMeasure.objects.filter(role="watch", goal__unit__kind="team").exists()  # carried down
+    assert (
+        Breakthrough.objects.filter(goal__response=Response.SET).count()
+        >= Unit.objects.filter(kind="organisation").count()
+    )
+
+
+def test_the_goal_page_of_an_organisation_shows_its_charts_and_bowling_chart(demo):
+    board = User.objects.get(email="board@example.com")
+    goal = Goal.objects.filter(
+        unit__organisation_type="acute_trust", category="safety", response=Response.SET
+    ).first()
+    client = Client()
+    client.force_login(board)
+    page = client.get(f"/priorities/goals/{goal.pk}/").content.decode()
+    assert (
+        "Bowling chart" in page
+        and "Driver measures on SPC charts" in page
+        and "Breakthrough objectives" in page
+    )
+
+
 def test_adapted_goals_carry_their_catchball_and_the_agreed_target(demo):
     adapted = Goal.objects.filter(response=Response.ADAPTED).first()
     kinds = list(adapted.messages.values_list("kind", flat=True))
