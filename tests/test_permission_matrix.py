@@ -358,6 +358,7 @@ PAGE_BODIES: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "priorities:goal-create": lambda o: {"title": "A goal"},
     "priorities:respond": lambda o: {"unit": o["unit"].code, "response": "adopt"},
     "priorities:catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "priorities:project-goals": lambda o: {"goal": str(o["goal"].pk)},
     "priorities:breakthrough": lambda o: {"breakthrough-title": "Halve falls", "breakthrough-year": "2026"},
 }
 
@@ -400,6 +401,7 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "PATCH /api/v1/goals/{goal_id}": lambda o: {"title": "Zero harm, everywhere"},
     "POST /api/v1/goals/{goal_id}/responses": lambda o: {"unit": o["unit"].code, "response": "adopt"},
     "POST /api/v1/goals/{goal_id}/catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "POST /api/v1/projects/{project_id}/goals": lambda o: {"goal": o["goal"].pk},
     "POST /api/v1/goals/{goal_id}/breakthroughs": lambda o: {"title": "Halve falls with harm", "year": 2026},
     "POST /api/v1/resources": lambda o: {
         "title": "A guide",

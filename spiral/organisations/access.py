@@ -303,6 +303,12 @@ PAGES: list[Route] = [
     Route("priorities:catchball", "cascaded_goal", _post(_r(P.SET_GOALS))),
     Route("priorities:cascade", "goal", _read(VIEW_UNIT)),
     Route("priorities:breakthrough", "goal", _post(_r(P.SET_GOALS))),
+    Route(
+        "priorities:project-goals",
+        "project",
+        _form(VIEW_PROJECT, CHANGE_PROJECT),
+        "the goal named in the body",
+    ),
     # --- benchmarking ---
     Route("benchmarking:index", "", _read(VIEW_UNIT)),
     Route("benchmarking:unit", "unit", _read(VIEW_UNIT)),
@@ -408,6 +414,9 @@ API: list[Route] = [
     _api("POST", "/goals/{goal_id}/catchball", "cascaded_goal", _r(P.SET_GOALS)),
     _api("POST", "/goals/{goal_id}/breakthroughs", "goal", _r(P.SET_GOALS)),
     _api("GET", "/goals/{goal_id}/bowling", "goal", VIEW_UNIT),
+    _api("GET", "/goals/{goal_id}/projects", "goal", VIEW_UNIT),
+    _api("GET", "/projects/{project_id}/goals", "project", VIEW_PROJECT),
+    _api("POST", "/projects/{project_id}/goals", "project", CHANGE_PROJECT, "the goal named in the body"),
     # --- knowledge ---
     _api("GET", "/search", "", SEARCH),
     _api("GET", "/projects/{pk}/similar", "project", VIEW_PROJECT),

@@ -17,6 +17,7 @@ from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, require
 from spiral.priorities import presenters, queries, services
 from spiral.priorities.models import MAX_MEASURES, CatchballMessage, Goal
+from spiral.projects import queries as project_queries
 
 router = Router(tags=["priorities"])
 
@@ -331,3 +332,44 @@ def get_bowling(request: SignedInRequest, goal_id: Id) -> Any:
         }
         for r in rows
     ]  # fmt: skip
+
+
+class ServeIn(Schema):
+    goal: Id = Field(description="The id of a goal of the project's unit or of a unit above it")
+
+
+class WorkOut(Schema):
+    project: int
+    title: str
+    unit: str
+    status: str
+    goal: int
+    score: float | None = Field(description="The latest progress score (None: not scored yet)")
+
+
+def _work_out(w: queries.Work) -> dict[str, Any]:
+    p = w.project
+    return {"project": p.pk, "title": p.title, "unit": p.unit.code, "status": p.status, "goal": w.link.goal_id,
+            "score": w.score}  # fmt: skip
+
+
+@router.get("/goals/{goal_id}/projects", response=list[WorkOut], summary="The work serving a goal")
+def list_work(request: SignedInRequest, goal_id: Id) -> Any:
+    """Projects serving the goal or its cascade beneath, active first, with their latest progress score."""
+    return [_work_out(w) for w in queries.work(request.auth, queries.goal_for(request.auth, goal_id))]
+
+
+@router.get("/projects/{project_id}/goals", response=list[GoalOut], summary="The goals a project serves")
+def list_served(request: SignedInRequest, project_id: Id) -> Any:
+    project = project_queries.project_for(request.auth, project_id)
+    return [goal_out(request.auth, s.goal) for s in queries.served_by(request.auth, project)]
+
+
+@router.post(
+    "/projects/{project_id}/goals", response={201: GoalOut}, summary="Name a goal the project serves"
+)
+def serve(request: SignedInRequest, project_id: Id, payload: ServeIn) -> Any:
+    project = project_queries.project_for(request.auth, project_id, Permission.CHANGE_PROJECT)
+    goal = queries.goal_for(request.auth, payload.goal)
+    services.link_project(goal=goal, project=project, by=request.auth)
+    return Status(201, goal_out(request.auth, goal))

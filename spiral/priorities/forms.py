@@ -3,6 +3,8 @@ their code, so an unknown one is refused with what was typed)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from spiral.core import limits
@@ -89,3 +91,12 @@ class BreakthroughForm(forms.Form):
     description = TextField(
         max_length=limits.TEXT, label="Description", widget=forms.Textarea, required=False
     )
+
+
+class ServeForm(forms.Form):
+    goal = forms.TypedChoiceField(coerce=int, label="The goal this project serves")
+
+    def __init__(self, *args: Any, goals: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(g.pk, f"{g.title} ({g.unit.name})") for g in goals]
+        self.fields["goal"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField

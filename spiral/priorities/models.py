@@ -142,6 +142,26 @@ class Breakthrough(Created):
         return self.goal.unit
 
 
+class ServedGoal(Created):
+    """A project names a goal it serves (at the goal's unit or beneath): the goal page lists the work
+    beneath it, and a goal that no active project serves is shown as such. Kept here, above projects, so
+    that projects does not depend on priorities (docs/architecture.md)."""
+
+    goal = models.ForeignKey(Goal, on_delete=models.CASCADE, related_name="served_by")
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="goals_served")
+
+    class Meta:
+        ordering = ["goal", "id"]
+        constraints = [models.UniqueConstraint(fields=["goal", "project"], name="served_goal_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} serves {self.goal_id}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.goal.unit
+
+
 class Kind(models.TextChoices):
     PROPOSAL = "proposal", "Proposal"
     REPLY = "reply", "Reply"

@@ -21,7 +21,17 @@ from spiral.measurement import queries as m_queries
 from spiral.measurement.models import Annotation, Measure, Observation, Series
 from spiral.organisations.models import Unit, subtree_q
 from spiral.organisations.permissions import Permission, get_or_deny, visible_to
-from spiral.priorities.models import Breakthrough, CatchballMessage, Goal, GoalMeasure, MeasureRole, Response
+from spiral.priorities.models import (
+    CARRIED,
+    Breakthrough,
+    CatchballMessage,
+    Goal,
+    GoalMeasure,
+    MeasureRole,
+    Response,
+    ServedGoal,
+)
+from spiral.projects.models import ProgressScore, Status
 
 
 def goal_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Goal:
@@ -301,3 +311,66 @@ def analysed(user: AnyUser, goal: Goal, found: list[Cell]) -> list[Analysed]:
             continue  # too few points to analyse: the cell says "not yet measuring"
         out.append(Analysed(c, result, list(laid.starts), notes[series.pk]))
     return out
+
+
+# --- the work serving a goal -------------------------------------------------------------------------------
+
+
+@dataclass
+class Work:
+    """A project serving a goal of the cascade, with its latest progress score (None: not scored yet)."""
+
+    link: ServedGoal
+    score: float | None
+
+    @property
+    def project(self) -> Any:
+        return self.link.project
+
+
+def _beneath(goal: Goal) -> QuerySet[Goal]:
+    """The goal and the goals of its cascade beneath its unit (the answers of the units beneath)."""
+    top = goal.top
+    return Goal.objects.filter(Q(pk=top) | Q(root_id=top)).filter(subtree_q(goal.unit.path, "unit__"))
+
+
+def work(user: AnyUser, goal: Goal) -> list[Work]:
+    """The projects serving `goal` or its cascade beneath, active first, each with its latest score."""
+    links = list(
+        visible_to(user, ServedGoal.objects.filter(goal__in=_beneath(goal)))
+        .select_related("project__unit", "goal__unit")
+        .order_by("project__status", "project__title", "id")
+    )
+    latest: dict[int, float] = {}
+    for project_id, score in (
+        ProgressScore.objects.filter(project_id__in=[w.project_id for w in links])
+        .order_by("project_id", "month", "id")
+        .values_list("project_id", "score")
+    ):
+        latest[project_id] = float(score)  # the last month read wins
+    active = [w for w in links if w.project.status == Status.ACTIVE]
+    others = [w for w in links if w.project.status != Status.ACTIVE]
+    return [Work(w, latest.get(w.project_id)) for w in active + others]
+
+
+def unserved(user: AnyUser, unit: Unit) -> list[Goal]:
+    """The goals `unit` works to that no active project serves, at the unit or in its cascade beneath."""
+    found = [g for g in goals(user, unit=unit) if g.is_carried]
+    served = set()
+    for goal in found:
+        if ServedGoal.objects.filter(goal__in=_beneath(goal), project__status=Status.ACTIVE).exists():
+            served.add(goal.pk)
+    return [g for g in found if g.pk not in served]
+
+
+def goals_for_project(user: AnyUser, project: Any) -> list[Goal]:
+    """The goals a project may serve: carried by its unit or a unit above it, nearest unit first."""
+    units = [*project.unit.ancestor_ids(), project.unit_id]
+    found = goals(user).filter(unit_id__in=units).filter(response__in=[r for r in CARRIED])
+    return sorted(found, key=lambda g: (-len(g.unit.path), g.category, g.title))
+
+
+def served_by(user: AnyUser, project: Any) -> list[ServedGoal]:
+    """The goals `project` names as the goals it serves."""
+    qs = visible_to(user, ServedGoal.objects.filter(project=project)).select_related("goal__unit")
+    return list(qs.order_by("goal__unit__path", "goal__title", "id"))

@@ -39,7 +39,9 @@ from spiral.priorities.models import (
     Kind,
     MeasureRole,
     Response,
+    ServedGoal,
 )
+from spiral.projects.models import Project
 
 logger = logging.getLogger(__name__)
 
@@ -489,3 +491,31 @@ def add_breakthrough(
         changes={"breakthrough": [None, f"{year}: {found.title}"]},
     )  # fmt: skip
     return found
+
+
+# --- projects serving goals -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def link_project(*, goal: Goal, project: Project, by: User | None) -> ServedGoal:
+    """`project` names `goal` as a goal it serves. The project must be at the goal's unit or beneath it
+    (work serves the goals of its own part of the system), and the goal must be carried (not declined)."""
+    goal = Goal.objects.select_related("unit").get(pk=goal.pk)
+    project = Project.objects.select_related("unit").get(pk=project.pk)
+    errors: dict[str, str] = {}
+    if not project.unit.path.startswith(goal.unit.path):
+        errors["goal"] = (
+            f"{project.title} belongs to {project.unit.name}, which is not {goal.unit.name} nor beneath it: "
+            "name a goal of the project's own unit or of a unit above it"
+        )
+    elif not goal.is_carried:
+        errors["goal"] = f"{goal.unit.name} declined this goal: choose a goal it works to"
+    elif ServedGoal.objects.filter(goal=goal, project=project).exists():
+        errors["goal"] = f"{project.title} already serves this goal"
+    _refuse(errors)
+    link = ServedGoal.objects.create(goal=goal, project=project, created_by=_user(by))
+    audit.record(
+        action="goal.project_link", obj=goal, by=by, scope_path=goal.unit.path,
+        changes={"project": [None, f"{project.pk}: {project.title}"]},
+    )  # fmt: skip
+    return link

@@ -17,4 +17,5 @@ urlpatterns = [
     path("goals/<int:pk>/catchball/", views.catchball, name="catchball"),
     path("goals/<int:pk>/cascade/", views.cascade, name="cascade"),
     path("goals/<int:pk>/breakthroughs/", views.breakthrough, name="breakthrough"),
+    path("projects/<int:pk>/goals/", views.project_goals, name="project-goals"),
 ]

@@ -21,8 +21,9 @@ from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, require
 from spiral.priorities import presenters, queries, services
-from spiral.priorities.forms import BreakthroughForm, GoalForm, MessageForm, RespondForm
+from spiral.priorities.forms import BreakthroughForm, GoalForm, MessageForm, RespondForm, ServeForm
 from spiral.priorities.models import Goal, Response
+from spiral.projects import queries as project_queries
 
 
 def _crumbs(unit: Unit | None = None) -> list[dict[str, str]]:
@@ -54,6 +55,7 @@ def unit_page(request: SignedInRequest, code: str) -> HttpResponse:
         "page_title": f"True North goals of {unit.name}", "active_nav": "priorities", "unit": unit,
         "goals": list(queries.goals(request.user, unit=unit)), "awaiting": queries.awaiting(request.user, unit),
         "may_set": can(request.user, Permission.SET_GOALS, unit), "breadcrumbs": _crumbs(),
+        "unserved": queries.unserved(request.user, unit),
     })  # fmt: skip
 
 
@@ -99,7 +101,7 @@ def goal_detail(
         "cells": cells, "conversation": queries.messages(request.user, goal),
         "watch_concerns": [c for c in cells if c.is_watch_concern],
         "charts": presenters.driver_charts(analysed), "months": months, "bowling": bowling,
-        "breakthroughs": queries.breakthroughs(request.user, goal),
+        "breakthroughs": queries.breakthroughs(request.user, goal), "work": queries.work(request.user, goal),
         "breakthrough_form": breakthrough_form or (BreakthroughForm(prefix="breakthrough") if may_change and goal.is_carried else None),
         "responses": queries.responses(request.user, goal),
         "may_answer": bool(queries.units_to_answer_for(request.user, goal)),
@@ -174,4 +176,27 @@ def cascade(request: SignedInRequest, pk: int) -> HttpResponse:
     return render(request, "priorities/cascade.jinja", {
         "page_title": f"Cascade: {goal.title}", "active_nav": "priorities", "goal": goal, "cascade": found,
         "p": m_presenters, "states": queries.STATE_TEXT, "breadcrumbs": _crumbs(goal.unit),
+    })  # fmt: skip
+
+
+def project_goals(request: SignedInRequest, pk: int) -> HttpResponse:
+    """The goals a project serves; its team (or whoever may change it) names another."""
+    project = project_queries.project_for(request.user, pk)
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_PROJECT, project)
+    form = ServeForm(request.POST or None, goals=queries.goals_for_project(request.user, project))
+
+    def save(data: dict[str, Any]) -> Any:
+        goal = queries.goal_for(request.user, data["goal"])
+        return services.link_project(goal=goal, project=project, by=request.user)
+
+    done = submit_form(request, form, save=save, success_url=reverse("priorities:project-goals", args=[pk]),
+                       message="The project now names the goal it serves")  # fmt: skip
+    if done is not None:
+        return done
+    return render(request, "priorities/project_goals.jinja", {
+        "page_title": f"Goals served by {project.title}", "active_nav": "projects", "project": project,
+        "served": queries.served_by(request.user, project), "form": form,
+        "may_change": can(request.user, Permission.CHANGE_PROJECT, project),
+        "breadcrumbs": [{"href": "/", "text": "Home"}, {"href": f"/projects/{project.pk}/", "text": project.title}],
     })  # fmt: skip
