@@ -29,7 +29,9 @@ from spiral.priorities.models import (
     Kind,
     MeasureRole,
     Response,
+    ServedGoal,
 )
+from spiral.projects.models import Project, Status
 
 TARGET_DATE = dt.date(2027, 3, 31)
 # category -> (title, the organisation indicators to judge it by, in order of preference, the team's own)
@@ -151,6 +153,7 @@ def build(ctx: DemoContext) -> None:
                 messages.append(CatchballMessage(goal=goal, **turn))
         total += len(level)
     CatchballMessage.objects.bulk_create(messages, batch_size=5000)
+    ctx.counts["projects serving goals"] = _serve(rng, holding)
     for response, goals in answers.items():
         action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
         audit.record_many(action=action, objects=goals, by=None, scope_path_of=lambda g: g.unit.path)
@@ -215,3 +218,24 @@ def _answer(
         return goal, pairs, {"turns": turns}
     goal.response = Response.ADOPTED
     return goal, list(above_targets), {}
+
+
+def _serve(rng: Any, holding: dict[int, list[Goal]]) -> int:
+    """Most active projects name a goal they serve: one their own unit carries, or the nearest above."""
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=holding).only("id", "path")}
+    links = []
+    for project in Project.objects.filter(status=Status.ACTIVE).select_related("unit").order_by("id"):
+        if rng.random() < 0.25:
+            continue  # local work, serving no True North goal (the unit page shows the goals left unserved)
+        candidates: list[Goal] = list(holding.get(project.unit_id, []))
+        if not candidates:
+            above = [i for i in project.unit.ancestor_ids() if i in units]
+            candidates = list(holding.get(above[-1], [])) if above else []
+        if candidates:
+            links.append(ServedGoal(goal=rng.choice(candidates), project=project))
+    ServedGoal.objects.bulk_create(links, batch_size=5000)
+    audit.record_many(
+        action="goal.project_link", objects=[link.goal for link in links], by=None,
+        scope_path_of=lambda g: g.unit.path,
+    )  # fmt: skip
+    return len(links)

@@ -70,6 +70,17 @@ def test_the_goal_page_of_an_organisation_shows_its_charts_and_bowling_chart(dem
     )
 
 
+def test_most_active_projects_serve_a_goal_and_some_goals_are_left_unserved(demo):
+    from spiral.priorities.models import ServedGoal
+    from spiral.projects.models import Project
+
+    active = Project.objects.filter(status="active").count()
+    assert 0.5 * active <= ServedGoal.objects.count() <= active
+    board = User.objects.get(email="board@example.com")
+    goal = ServedGoal.objects.select_related("goal").first().goal
+    assert queries.work(board, goal)
+
+
 def test_adapted_goals_carry_their_catchball_and_the_agreed_target(demo):
     adapted = Goal.objects.filter(response=Response.ADAPTED).first()
     kinds = list(adapted.messages.values_list("kind", flat=True))
