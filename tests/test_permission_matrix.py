@@ -347,6 +347,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 QUERIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "measurement:measure-create": lambda o: f"?unit={o['unit'].code}",
     "GET /api/v1/feedback/responses": lambda o: f"?unit={o['unit'].code}",
+    "GET /api/v1/decisions": lambda o: f"?unit={o['unit'].code}",
 }
 
 # Form bodies that reach the permission check of a page's POST (an empty form stops before it).
@@ -401,6 +402,13 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "PATCH /api/v1/goals/{goal_id}": lambda o: {"title": "Zero harm, everywhere"},
     "POST /api/v1/goals/{goal_id}/responses": lambda o: {"unit": o["unit"].code, "response": "adopt"},
     "POST /api/v1/goals/{goal_id}/catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "POST /api/v1/decisions": lambda o: {
+        "unit": o["unit"].code,
+        "what": "Safety huddle daily",
+        "why": "Falls rose",
+        "decided_by": "Ward 1 huddle",
+        "decided_on": "2025-11-14",
+    },
     "POST /api/v1/projects/{project_id}/goals": lambda o: {"goal": o["goal"].pk},
     "POST /api/v1/goals/{goal_id}/breakthroughs": lambda o: {"title": "Halve falls with harm", "year": 2026},
     "POST /api/v1/resources": lambda o: {

@@ -299,6 +299,8 @@ PAGES: list[Route] = [
     Route("priorities:unit", "unit", _read(VIEW_UNIT)),
     Route("priorities:goal-create", "unit", _form(_r(P.SET_GOALS))),
     Route("priorities:goal", "goal", _read(VIEW_UNIT)),
+    Route("priorities:decisions", "unit", _read(VIEW_UNIT)),
+    Route("priorities:decision-create", "unit", _form(_r(P.SET_GOALS))),
     Route("priorities:respond", "goal", _form(VIEW_UNIT, _r(P.SET_GOALS)), "on the unit chosen (beneath)"),
     Route("priorities:catchball", "cascaded_goal", _post(_r(P.SET_GOALS))),
     Route("priorities:cascade", "goal", _read(VIEW_UNIT)),
@@ -415,6 +417,8 @@ API: list[Route] = [
     _api("POST", "/goals/{goal_id}/breakthroughs", "goal", _r(P.SET_GOALS)),
     _api("GET", "/goals/{goal_id}/bowling", "goal", VIEW_UNIT),
     _api("GET", "/goals/{goal_id}/projects", "goal", VIEW_UNIT),
+    _api("GET", "/decisions", "unit", VIEW_UNIT, "the unit is `?unit=<code>`"),
+    _api("POST", "/decisions", "unit", _r(P.SET_GOALS), "on the unit named in the body"),
     _api("GET", "/projects/{project_id}/goals", "project", VIEW_PROJECT),
     _api("POST", "/projects/{project_id}/goals", "project", CHANGE_PROJECT, "the goal named in the body"),
     # --- knowledge ---

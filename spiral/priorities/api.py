@@ -373,3 +373,67 @@ def serve(request: SignedInRequest, project_id: Id, payload: ServeIn) -> Any:
     goal = queries.goal_for(request.auth, payload.goal)
     services.link_project(goal=goal, project=project, by=request.auth)
     return Status(201, goal_out(request.auth, goal))
+
+
+class DecisionIn(Schema):
+    unit: Code
+    what: Name
+    why: Text
+    options: Text = ""
+    decided_by: Name
+    decided_on: dt.date
+    review_on: dt.date | None = None
+    measures: list[Code] = Field(default_factory=list, max_length=20, description="Measure codes")
+    projects: list[Id] = Field(default_factory=list, max_length=20, description="Project ids")
+    goals: list[Id] = Field(default_factory=list, max_length=20, description="Goal ids")
+
+
+class DecisionOut(Schema):
+    id: int
+    unit: str
+    what: str
+    why: str
+    options: str
+    decided_by: str
+    decided_on: dt.date
+    review_on: dt.date | None
+    due: bool
+    measures: list[str]
+    projects: list[int]
+    goals: list[int]
+
+
+def _decision_out(d: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    return {
+        "id": d.pk, "unit": d.unit.code, "what": d.what, "why": d.why, "options": d.options,
+        "decided_by": d.decided_by, "decided_on": d.decided_on, "review_on": d.review_on,
+        "due": d.is_due(timezone.localdate()), "measures": [m.code for m in d.measures.all()],
+        "projects": [p.pk for p in d.projects.all()], "goals": [g.pk for g in d.goals.all()],
+    }  # fmt: skip
+
+
+@router.get("/decisions", response=list[DecisionOut], summary="A unit's decision log")
+@paginate(Pagination)
+def list_decisions(request: SignedInRequest, unit: Code, due: bool = False) -> Any:
+    """The decisions of `unit` and the units beneath it, latest first (`due`: only those due for review)."""
+    found = _unit(request, unit)
+    qs = queries.due_for_review(request.auth, found) if due else queries.decisions(request.auth, found)
+    return [_decision_out(d) for d in qs]
+
+
+@router.post("/decisions", response={201: DecisionOut}, summary="Log a decision")
+def log_decision(request: SignedInRequest, payload: DecisionIn) -> Any:
+    unit = _unit(request, payload.unit)
+    require(request.auth, Permission.SET_GOALS, unit)
+    measures = [
+        queries.measure_by_code(request.auth, c, field=f"measures.{i}")
+        for i, c in enumerate(payload.measures)
+    ]
+    projects = [project_queries.project_for(request.auth, pk) for pk in payload.projects]
+    goals = [queries.goal_for(request.auth, pk) for pk in payload.goals]
+    data = payload.dict(exclude={"unit", "measures", "projects", "goals"})
+    decision = services.log_decision(unit=unit, by=request.auth, measures=measures, projects=projects, goals=goals,
+                                     **data)  # fmt: skip
+    return Status(201, _decision_out(decision))

@@ -11,10 +11,18 @@ class PrioritiesConfig(AppConfig):
 
     def ready(self) -> None:
         from spiral.organisations.permissions import register_visibility
-        from spiral.priorities.models import Breakthrough, CatchballMessage, Goal, GoalMeasure, ServedGoal
+        from spiral.priorities.models import (
+            Breakthrough,
+            CatchballMessage,
+            Decision,
+            Goal,
+            GoalMeasure,
+            ServedGoal,
+        )
 
         # Who sees what (docs/permissions.md, "Priorities"): goals, their measures and the catchball
         # conversations are open to every signed-in person, so that a team sees how its work connects to
-        # the goal and a board sees which parts of its system are moving. Changing them needs `set_goals`.
-        for model in (Goal, GoalMeasure, CatchballMessage, Breakthrough, ServedGoal):
+        # the goal and a board sees which parts of its system are moving. Changing them needs `set_goals`;
+        # so are units' decision logs (logging one needs `set_goals` too).
+        for model in (Goal, GoalMeasure, CatchballMessage, Breakthrough, ServedGoal, Decision):
             register_visibility(model, "open")

@@ -100,3 +100,33 @@ class ServeForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [(g.pk, f"{g.title} ({g.unit.name})") for g in goals]
         self.fields["goal"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+
+
+class DecisionForm(forms.Form):
+    what = TextField(max_length=limits.NAME, label="What was decided")
+    why = TextField(max_length=limits.TEXT, label="Why", widget=forms.Textarea)
+    options = TextField(
+        max_length=limits.TEXT, label="Options considered", widget=forms.Textarea, required=False
+    )
+    decided_by = TextField(max_length=limits.NAME, label="Who decided", help_text="A person or a group")
+    decided_on = WindowedDateField(window=GOAL_DATE, label="Decided on", help_text="For example, 14/11/2025")
+    review_on = WindowedDateField(window=GOAL_DATE, label="Review on (optional)", required=False)
+    measures = forms.CharField(max_length=1000, label="Evidence: measure codes (optional)", required=False,
+                               help_text="Separated by commas")  # fmt: skip
+    projects = forms.CharField(max_length=1000, label="Evidence: project numbers (optional)", required=False,
+                               help_text="Separated by commas")  # fmt: skip
+
+    def clean_measures(self) -> list[str]:
+        return [c.strip() for c in self.cleaned_data["measures"].split(",") if c.strip()]
+
+    def clean_projects(self) -> list[int]:
+        found = []
+        for part in (p.strip() for p in self.cleaned_data["projects"].split(",")):
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 18:
+                raise forms.ValidationError(
+                    f"'{part[:20]}' is not a project number: use the number in its address"
+                )
+            found.append(int(part))
+        return found

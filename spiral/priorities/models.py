@@ -9,6 +9,8 @@ to it in turn, down to teams. qi.md §6: True North, catchball, cascade.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.db.models import Q
 
@@ -202,3 +204,34 @@ class CatchballMessage(Created):
     @property
     def is_offer(self) -> bool:
         return self.kind in OFFERS
+
+
+class Decision(Versioned, Timestamped, CreatedBy):
+    """A decision of a unit, for its decision log: what, why, the options considered, the evidence
+    (measures, projects, goals), who decided, when, and when it is to be reviewed."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="decisions")
+    what = models.CharField(max_length=limits.NAME)
+    why = models.TextField(max_length=limits.TEXT)
+    options = models.TextField(blank=True, max_length=limits.TEXT, help_text="The options considered")
+    decided_by = models.CharField(max_length=limits.NAME, help_text="A person or a group, e.g. the board")
+    decided_on = models.DateField()
+    review_on = models.DateField(null=True, blank=True, help_text="When the decision is to be reviewed")
+    measures = models.ManyToManyField("measurement.Measure", blank=True, related_name="+")
+    projects = models.ManyToManyField("projects.Project", blank=True, related_name="+")
+    goals = models.ManyToManyField(Goal, blank=True, related_name="decisions")
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        indexes = [models.Index(fields=["unit", "review_on"], name="decision_unit_review_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.what} ({self.unit.name}, {self.decided_on:%d/%m/%Y})"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.unit
+
+    def is_due(self, today: dt.date) -> bool:
+        """Whether its review date has come."""
+        return self.review_on is not None and self.review_on <= today

@@ -25,6 +25,7 @@ from spiral.priorities.models import (
     CARRIED,
     Breakthrough,
     CatchballMessage,
+    Decision,
     Goal,
     GoalMeasure,
     MeasureRole,
@@ -374,3 +375,21 @@ def served_by(user: AnyUser, project: Any) -> list[ServedGoal]:
     """The goals `project` names as the goals it serves."""
     qs = visible_to(user, ServedGoal.objects.filter(project=project)).select_related("goal__unit")
     return list(qs.order_by("goal__unit__path", "goal__title", "id"))
+
+
+# --- the decision log -------------------------------------------------------------------------------------
+
+
+def decisions(user: AnyUser, unit: Unit, *, beneath: bool = True) -> QuerySet[Decision]:
+    """The decisions of `unit` (and the units beneath it), latest first, with their evidence."""
+    qs = visible_to(user, Decision.objects.select_related("unit", "created_by"))
+    qs = qs.filter(subtree_q(unit.path, "unit__")) if beneath else qs.filter(unit=unit)
+    return qs.prefetch_related("measures", "projects", "goals").order_by("-decided_on", "-id")
+
+
+def due_for_review(user: AnyUser, unit: Unit, today: Any = None) -> QuerySet[Decision]:
+    """The decisions of `unit` and beneath whose review date has come, the longest overdue first."""
+    from django.utils import timezone
+
+    day = today or timezone.localdate()
+    return decisions(user, unit).filter(review_on__lte=day).order_by("review_on", "id")

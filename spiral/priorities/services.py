@@ -34,6 +34,7 @@ from spiral.priorities.models import (
     Breakthrough,
     CatchballMessage,
     Category,
+    Decision,
     Goal,
     GoalMeasure,
     Kind,
@@ -519,3 +520,62 @@ def link_project(*, goal: Goal, project: Project, by: User | None) -> ServedGoal
         changes={"project": [None, f"{project.pk}: {project.title}"]},
     )  # fmt: skip
     return link
+
+
+# --- the decision log -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def log_decision(
+    *,
+    unit: Unit,
+    by: User | None,
+    what: str,
+    why: str,
+    decided_by: str,
+    decided_on: Any,
+    options: str = "",
+    review_on: Any = None,
+    measures: Sequence[Measure] = (),
+    projects: Sequence[Project] = (),
+    goals: Sequence[Goal] = (),
+) -> Decision:
+    """Record a decision of `unit` with its evidence. Refused: no what, why or who; a date outside the
+    window; a review before the decision; more than 20 pieces of evidence of a kind."""
+    values = {
+        "what": _text(what),
+        "why": _text(why),
+        "options": _text(options),
+        "decided_by": _text(decided_by),
+    }
+    errors = _text_errors(Decision, values)
+    for name, message in (("what", "Say what was decided"), ("why", "Say why: the reasoning and the evidence"),
+                          ("decided_by", "Say who decided: a person or a group")):  # fmt: skip
+        if not values[name]:
+            errors[name] = message
+    for name, day in (("decided_on", decided_on), ("review_on", review_on)):
+        if day is None and name == "review_on":
+            continue
+        problem = (
+            GOAL_DATE.problem(day) if isinstance(day, dt.date) else "Enter a date, for example 31/03/2026"
+        )
+        if problem:
+            errors[name] = problem
+    dated = isinstance(review_on, dt.date) and isinstance(decided_on, dt.date)
+    if dated and not errors.get("review_on") and review_on < decided_on:
+        errors["review_on"] = "The review comes after the decision: choose a later date"
+    for name, items in (("measures", measures), ("projects", projects), ("goals", goals)):
+        if len(items) > 20:
+            errors[name] = "Link at most 20 of each kind of evidence"
+    _refuse(errors)
+    decision = Decision.objects.create(
+        unit=unit, created_by=_user(by), decided_on=decided_on, review_on=review_on, **values
+    )
+    decision.measures.set(measures)
+    decision.projects.set(projects)
+    decision.goals.set(goals)
+    audit.record(
+        action="decision.log", obj=decision, by=by, scope_path=unit.path,
+        changes={"what": [None, values["what"]], "review_on": [None, review_on]},
+    )  # fmt: skip
+    return decision

@@ -21,7 +21,14 @@ from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, require
 from spiral.priorities import presenters, queries, services
-from spiral.priorities.forms import BreakthroughForm, GoalForm, MessageForm, RespondForm, ServeForm
+from spiral.priorities.forms import (
+    BreakthroughForm,
+    DecisionForm,
+    GoalForm,
+    MessageForm,
+    RespondForm,
+    ServeForm,
+)
 from spiral.priorities.models import Goal, Response
 from spiral.projects import queries as project_queries
 
@@ -199,4 +206,40 @@ def project_goals(request: SignedInRequest, pk: int) -> HttpResponse:
         "served": queries.served_by(request.user, project), "form": form,
         "may_change": can(request.user, Permission.CHANGE_PROJECT, project),
         "breadcrumbs": [{"href": "/", "text": "Home"}, {"href": f"/projects/{project.pk}/", "text": project.title}],
+    })  # fmt: skip
+
+
+def decisions(request: SignedInRequest, code: str) -> HttpResponse:
+    """A unit's decision log (and its units' beneath), those due for review marked."""
+    from django.utils import timezone
+
+    unit = org_queries.unit_for(request.user, code)
+    return render(request, "priorities/decisions.jinja", {
+        "page_title": f"Decisions of {unit.name}", "active_nav": "priorities", "unit": unit,
+        "decisions": list(queries.decisions(request.user, unit)[:200]), "today": timezone.localdate(),
+        "due": list(queries.due_for_review(request.user, unit)[:50]),
+        "may_log": can(request.user, Permission.SET_GOALS, unit), "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
+def decision_create(request: SignedInRequest, code: str) -> HttpResponse:
+    unit = org_queries.unit_for(request.user, code, Permission.SET_GOALS)
+    form = DecisionForm(request.POST or None)
+
+    def save(data: dict[str, Any]) -> Any:
+        measures = [queries.measure_by_code(request.user, c, field="measures") for c in data["measures"]]
+        projects = [project_queries.project_for(request.user, pk) for pk in data["projects"]]
+        return services.log_decision(
+            unit=unit, by=request.user, what=data["what"], why=data["why"], options=data["options"],
+            decided_by=data["decided_by"], decided_on=data["decided_on"], review_on=data["review_on"],
+            measures=measures, projects=projects,
+        )  # fmt: skip
+
+    done = submit_form(request, form, save=save, success_url=reverse("priorities:decisions", args=[unit.code]),
+                       message="The decision is logged")  # fmt: skip
+    if done is not None:
+        return done
+    return render(request, "priorities/decision_form.jinja", {
+        "page_title": f"Log a decision of {unit.name}", "active_nav": "priorities", "unit": unit, "form": form,
+        "breadcrumbs": _crumbs(unit),
     })  # fmt: skip
