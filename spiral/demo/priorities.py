@@ -24,6 +24,7 @@ from spiral.priorities.models import (
     Breakthrough,
     CatchballMessage,
     Category,
+    Decision,
     Goal,
     GoalMeasure,
     Kind,
@@ -154,6 +155,7 @@ def build(ctx: DemoContext) -> None:
         total += len(level)
     CatchballMessage.objects.bulk_create(messages, batch_size=5000)
     ctx.counts["projects serving goals"] = _serve(rng, holding)
+    ctx.counts["decisions"] = _decisions(rng, top, leaders)
     for response, goals in answers.items():
         action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
         audit.record_many(action=action, objects=goals, by=None, scope_path_of=lambda g: g.unit.path)
@@ -239,3 +241,36 @@ def _serve(rng: Any, holding: dict[int, list[Goal]]) -> int:
         scope_path_of=lambda g: g.unit.path,
     )  # fmt: skip
     return len(links)
+
+
+DECISIONS = [
+    ("Run a ten-minute safety huddle on every ward each morning", "Falls with harm rose over the winter; "
+     "the wards that huddle daily saw fewer", "Weekly huddles; a safety briefing by email; daily huddles"),
+    ("Fund two more patient partners for the discharge work", "Patients told us discharge is where care "
+     "feels least joined up", "Use the existing panel; recruit through the Friends and Family Test"),
+    ("Pause the new outpatient booking system until staff are trained", "Missed appointments rose in the "
+     "pilot clinics", "Go live as planned; pause and train; go live in two clinics only"),
+]  # fmt: skip
+
+
+def _decisions(rng: Any, top: list[Goal], leaders: dict[int, int]) -> int:
+    """Each organisation logs a few decisions, with its goals as evidence; some are due for review."""
+    by_unit: dict[int, list[Goal]] = defaultdict(list)
+    for goal in top:
+        by_unit[goal.unit_id].append(goal)
+    made: list[tuple[Decision, list[Goal]]] = []
+    for unit_id, goals in sorted(by_unit.items()):
+        for n, (what, why, options) in enumerate(DECISIONS[: 1 + int(rng.random() * len(DECISIONS))]):
+            decided = dt.date(2025, 3 + 2 * n, 1 + int(rng.random() * 27))
+            review = decided + dt.timedelta(days=int(rng.choice([90, 180, 365])))
+            made.append((Decision(unit_id=unit_id, what=what, why=why, options=options, decided_by="The board",
+                                  decided_on=decided, review_on=review, created_by_id=leaders.get(unit_id)),
+                         goals[:1]))  # fmt: skip
+    Decision.objects.bulk_create([d for d, _ in made], batch_size=2000)
+    Decision.goals.through.objects.bulk_create(
+        [Decision.goals.through(decision_id=d.pk, goal_id=g.pk) for d, gs in made for g in gs],
+        batch_size=5000,
+    )
+    found = list(Decision.objects.select_related("unit"))
+    audit.record_many(action="decision.log", objects=found, by=None, scope_path_of=lambda d: d.unit.path)
+    return len(found)

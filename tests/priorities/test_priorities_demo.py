@@ -81,6 +81,19 @@ def test_most_active_projects_serve_a_goal_and_some_goals_are_left_unserved(demo
     assert queries.work(board, goal)
 
 
+def test_every_organisation_logs_decisions_and_some_are_due_for_review(demo):
+    import datetime as dt
+
+    from spiral.priorities.models import Decision
+
+    assert (
+        Decision.objects.values("unit_id").distinct().count()
+        == Unit.objects.filter(kind="organisation").count()
+    )
+    assert Decision.objects.filter(review_on__lte=dt.date(2026, 1, 1)).exists()
+    assert Decision.objects.filter(goals__isnull=False).exists()
+
+
 def test_adapted_goals_carry_their_catchball_and_the_agreed_target(demo):
     adapted = Goal.objects.filter(response=Response.ADAPTED).first()
     kinds = list(adapted.messages.values_list("kind", flat=True))
