@@ -220,8 +220,10 @@ def _objects_on(unit: Unit, indicator: Any, n: int) -> dict[str, Any]:
                                measures=[(indicator, 0.9)], category="safety")  # fmt: skip
     adapted = priorities.respond(goal=goal, unit=unit, by=None, response="adapt", target=0.8,
                                  reason="Our baseline is lower")  # fmt: skip
+    backlog_idea = priorities.add_idea(unit=unit, by=None, problem="Patients wait for medicines",
+                                       idea="Pharmacy on the ward round", helps="Patients going home")  # fmt: skip
     return {
-        "goal": goal, "cascaded_goal": adapted,
+        "goal": goal, "cascaded_goal": adapted, "backlog_idea": backlog_idea,
         "unit": unit, "bare_measure": bare_measure, "membership": membership, "person": filler, "measure": measure, "series": series,
         "observation": observation, "annotation": annotation, "project": project, "team_member": member,
         "node": driver, "idea": idea, "cycle": cycle, "project_measure": link,
@@ -340,6 +342,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "story": lambda o: {"pk": o["story"].pk},
     "goal": lambda o: {"pk": o["goal"].pk, "goal_id": o["goal"].pk},
     "cascaded_goal": lambda o: {"pk": o["cascaded_goal"].pk, "goal_id": o["cascaded_goal"].pk},
+    "backlog_idea": lambda o: {"pk": o["backlog_idea"].pk, "idea_id": o["backlog_idea"].pk},
     "indicator": lambda o: {"code": o["indicator"].code, "measure_code": o["indicator"].code, "fmt": "csv"},
 }
 
@@ -348,6 +351,7 @@ QUERIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "measurement:measure-create": lambda o: f"?unit={o['unit'].code}",
     "GET /api/v1/feedback/responses": lambda o: f"?unit={o['unit'].code}",
     "GET /api/v1/decisions": lambda o: f"?unit={o['unit'].code}",
+    "GET /api/v1/ideas": lambda o: f"?unit={o['unit'].code}",
 }
 
 # Form bodies that reach the permission check of a page's POST (an empty form stops before it).
@@ -359,6 +363,8 @@ PAGE_BODIES: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "priorities:goal-create": lambda o: {"title": "A goal"},
     "priorities:respond": lambda o: {"unit": o["unit"].code, "response": "adopt"},
     "priorities:catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "priorities:idea-score": lambda o: {"impact": "3", "effort": "2", "alignment": "4"},
+    "priorities:idea-move": lambda o: {"to": "discussion", "why": "The huddle agreed"},
     "priorities:project-goals": lambda o: {"goal": str(o["goal"].pk)},
     "priorities:breakthrough": lambda o: {"breakthrough-title": "Halve falls", "breakthrough-year": "2026"},
 }
@@ -402,6 +408,14 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "PATCH /api/v1/goals/{goal_id}": lambda o: {"title": "Zero harm, everywhere"},
     "POST /api/v1/goals/{goal_id}/responses": lambda o: {"unit": o["unit"].code, "response": "adopt"},
     "POST /api/v1/goals/{goal_id}/catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "POST /api/v1/ideas": lambda o: {
+        "unit": o["unit"].code,
+        "problem": "Long waits",
+        "idea": "Text reminders",
+        "helps": "Patients",
+    },
+    "POST /api/v1/ideas/{idea_id}/scores": lambda o: {"impact": 3, "effort": 2, "alignment": 4},
+    "POST /api/v1/ideas/{idea_id}/moves": lambda o: {"to": "discussion", "why": "The huddle agreed"},
     "POST /api/v1/decisions": lambda o: {
         "unit": o["unit"].code,
         "what": "Safety huddle daily",

@@ -3,7 +3,7 @@
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
@@ -437,3 +437,92 @@ def log_decision(request: SignedInRequest, payload: DecisionIn) -> Any:
     decision = services.log_decision(unit=unit, by=request.auth, measures=measures, projects=projects, goals=goals,
                                      **data)  # fmt: skip
     return Status(201, _decision_out(decision))
+
+
+PromptIn = Literal["feedback", "measure", "story", "other"]
+StatusIn = Literal["new", "discussion", "testing", "done", "parked"]
+Score = Annotated[int, Field(ge=1, le=5)]
+
+
+class IdeaIn(Schema):
+    unit: Code
+    problem: ShortText
+    idea: ShortText
+    helps: Name
+    prompted_by: PromptIn = "other"
+    prompt: Name = ""
+    goal: Id | None = None
+
+
+class ScoreIn(Schema):
+    impact: Score
+    effort: Score
+    alignment: Score
+    comment: ShortText = ""
+
+
+class MoveIn(Schema):
+    to: StatusIn
+    why: ShortText
+    version: Version | None = None
+
+
+class IdeaOut(Schema):
+    id: int
+    version: int
+    unit: str
+    problem: str
+    idea: str
+    helps: str
+    prompted_by: str
+    prompt: str
+    goal: int | None
+    status: str
+    staff: dict[str, float] | None
+    patient: dict[str, float] | None
+    priority: float | None
+
+
+def _idea_out(s: queries.Scored) -> dict[str, Any]:
+    i = s.idea
+    return {
+        "id": i.pk, "version": i.version, "unit": i.unit.code, "problem": i.problem, "idea": i.idea,
+        "helps": i.helps, "prompted_by": i.prompted_by, "prompt": i.prompt, "goal": i.goal_id,
+        "status": i.status, "staff": s.staff, "patient": s.patient, "priority": s.priority,
+    }  # fmt: skip
+
+
+@router.get("/ideas", response=list[IdeaOut], summary="A team's ideas backlog")
+@paginate(Pagination)
+def list_ideas(request: SignedInRequest, unit: Code) -> Any:
+    return [_idea_out(s) for s in queries.backlog(request.auth, _unit(request, unit))]
+
+
+@router.post("/ideas", response={201: IdeaOut}, summary="Add an idea")
+def add_idea(request: SignedInRequest, payload: IdeaIn) -> Any:
+    unit = _unit(request, payload.unit)
+    require(request.auth, Permission.ADD_IDEA, unit)
+    goal = queries.goal_for(request.auth, payload.goal) if payload.goal else None
+    data = payload.dict(exclude={"unit", "goal"})
+    found = services.add_idea(unit=unit, by=request.auth, goal=goal, **data)
+    return Status(201, _idea_out(queries.scored(request.auth, found)))
+
+
+@router.post("/ideas/{idea_id}/scores", response={201: IdeaOut}, summary="Score an idea")
+def score(request: SignedInRequest, idea_id: Id, payload: ScoreIn) -> Any:
+    idea = queries.idea_for(request.auth, idea_id, Permission.ADD_IDEA)
+    services.score_idea(idea=idea, by=request.auth, is_patient=queries.is_patient_partner(request.auth, idea.unit),
+                        **payload.dict())  # fmt: skip
+    return Status(201, _idea_out(queries.scored(request.auth, idea)))
+
+
+@router.post("/ideas/{idea_id}/moves", response={200: IdeaOut, 409: ErrorOut}, summary="Move an idea on")
+def move(request: SignedInRequest, idea_id: Id, payload: MoveIn) -> Any:
+    idea = queries.idea_for(request.auth, idea_id, Permission.TRIAGE_IDEA)
+    try:
+        idea = services.move_idea(idea=idea, by=request.auth, **payload.dict())
+    except services.StaleGoal as exc:
+        current = _idea_out(queries.scored(request.auth, exc.current))
+        return Status(409, {"detail": str(exc), "errors": [{"field": "version", "message": str(exc)}],
+                            "current": current})  # fmt: skip
+    return _idea_out(queries.scored(request.auth, idea))

@@ -17,12 +17,26 @@ class PrioritiesConfig(AppConfig):
             Decision,
             Goal,
             GoalMeasure,
+            Idea,
+            IdeaMove,
+            IdeaScore,
             ServedGoal,
         )
 
         # Who sees what (docs/permissions.md, "Priorities"): goals, their measures and the catchball
         # conversations are open to every signed-in person, so that a team sees how its work connects to
         # the goal and a board sees which parts of its system are moving. Changing them needs `set_goals`;
-        # so are units' decision logs (logging one needs `set_goals` too).
-        for model in (Goal, GoalMeasure, CatchballMessage, Breakthrough, ServedGoal, Decision):
+        # so are units' decision logs (logging one needs `set_goals` too),
+        # and the teams' ideas backlogs with their scores and moves (to learn from each other's ideas).
+        for model in (
+            Goal,
+            GoalMeasure,
+            CatchballMessage,
+            Breakthrough,
+            ServedGoal,
+            Decision,
+            Idea,
+            IdeaScore,
+            IdeaMove,
+        ):
             register_visibility(model, "open")

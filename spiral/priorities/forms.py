@@ -9,7 +9,16 @@ from django import forms
 
 from spiral.core import limits
 from spiral.core.forms import NumberField, TextField, WindowedDateField
-from spiral.priorities.models import GOAL_DATE, Category, Kind, MeasureRole
+from spiral.priorities.models import (
+    GOAL_DATE,
+    SCORE_MAX,
+    SCORE_MIN,
+    Category,
+    IdeaStatus,
+    Kind,
+    MeasureRole,
+    Prompt,
+)
 
 CONFIRM_HINT = "Tick to save a target that points against the measure's improvement direction"
 
@@ -130,3 +139,36 @@ class DecisionForm(forms.Form):
                 )
             found.append(int(part))
         return found
+
+
+class IdeaForm(forms.Form):
+    problem = TextField(
+        max_length=limits.SHORT_TEXT, label="The problem you have seen", widget=forms.Textarea
+    )
+    idea = TextField(max_length=limits.SHORT_TEXT, label="Your idea", widget=forms.Textarea)
+    helps = TextField(max_length=limits.NAME, label="Who it helps")
+    prompted_by = forms.ChoiceField(choices=Prompt.choices, label="What prompted it", initial=Prompt.OTHER)
+    prompt = TextField(
+        max_length=limits.NAME, label="Which theme, measure or story (optional)", required=False
+    )
+
+
+SCORES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
+
+
+class ScoreForm(forms.Form):
+    impact = forms.TypedChoiceField(
+        choices=SCORES, coerce=int, label="Impact for patients (1 little, 5 a lot)"
+    )
+    effort = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Effort (1 little, 5 a lot)")
+    alignment = forms.TypedChoiceField(
+        choices=SCORES, coerce=int, label="Alignment to a goal (1 little, 5 a lot)"
+    )
+    comment = TextField(
+        max_length=limits.SHORT_TEXT, label="Comment (optional)", widget=forms.Textarea, required=False
+    )
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(choices=IdeaStatus.choices, label="Move it to")
+    why = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)

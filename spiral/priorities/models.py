@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from spiral.core import limits, periods
-from spiral.core.models import Created, CreatedBy, Timestamped, Versioned
+from spiral.core.models import Created, CreatedAt, CreatedBy, Timestamped, Versioned
 from spiral.organisations.models import Unit
 
 GOAL_DATE = periods.Window("a goal's date", 2000, 20)
@@ -235,3 +236,105 @@ class Decision(Versioned, Timestamped, CreatedBy):
     def is_due(self, today: dt.date) -> bool:
         """Whether its review date has come."""
         return self.review_on is not None and self.review_on <= today
+
+
+# --- the ideas backlog ----------------------------------------------------------------------------------
+
+SCORE_MIN, SCORE_MAX = 1, 5  # each score is on a scale of 1 to 5
+# The default weights of a priority (the unit's own weights are still to come): patient impact counts
+# most, then alignment to a goal, then how little effort it takes; the patient partners' view counts as
+# much as the staff's (PATIENT_SHARE of the impact score).
+WEIGHTS = {"impact": 0.5, "alignment": 0.3, "effort": 0.2}
+PATIENT_SHARE = 0.5
+
+
+class IdeaStatus(models.TextChoices):
+    NEW = "new", "New"
+    DISCUSSION = "discussion", "Under discussion"
+    TESTING = "testing", "Testing"
+    DONE = "done", "Done"
+    PARKED = "parked", "Parked"
+
+
+# The moves an idea may make (a huddle triages it): anything may be parked, and a parked idea revisited.
+MOVES: dict[str, frozenset[str]] = {
+    IdeaStatus.NEW: frozenset({IdeaStatus.DISCUSSION, IdeaStatus.PARKED}),
+    IdeaStatus.DISCUSSION: frozenset({IdeaStatus.TESTING, IdeaStatus.PARKED}),
+    IdeaStatus.TESTING: frozenset({IdeaStatus.DONE, IdeaStatus.PARKED, IdeaStatus.DISCUSSION}),
+    IdeaStatus.DONE: frozenset({IdeaStatus.TESTING}),
+    IdeaStatus.PARKED: frozenset({IdeaStatus.DISCUSSION}),
+}
+
+
+class Prompt(models.TextChoices):
+    FEEDBACK = "feedback", "A feedback theme"
+    MEASURE = "measure", "A measure"
+    STORY = "story", "An incident or patient story"
+    OTHER = "other", "Something else"
+
+
+class Idea(Versioned, Timestamped, CreatedBy):
+    """An idea in a team's backlog: the problem seen, the idea, who it helps and what prompted it."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="ideas")
+    problem = models.TextField(max_length=limits.SHORT_TEXT, help_text="The problem seen")
+    idea = models.TextField(max_length=limits.SHORT_TEXT)
+    helps = models.CharField(max_length=limits.NAME, help_text="Who it helps")
+    prompted_by = models.CharField(max_length=10, choices=Prompt.choices, default=Prompt.OTHER)
+    prompt = models.CharField(max_length=limits.NAME, blank=True, help_text="The theme, measure or story")
+    goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.SET_NULL, related_name="ideas")
+    status = models.CharField(max_length=10, choices=IdeaStatus.choices, default=IdeaStatus.NEW)
+
+    class Meta:
+        ordering = ["unit", "-created_at", "-id"]
+        indexes = [models.Index(fields=["unit", "status"], name="idea_unit_status_idx")]
+
+    def __str__(self) -> str:
+        return self.idea[:80]
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.unit
+
+
+class IdeaScore(CreatedAt):
+    """One person's scores of an idea: patient impact, effort, alignment to a goal (1 to 5 each);
+    `is_patient`: given by a patient or carer partner, shown beside the staff's scores."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="scores")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_patient = models.BooleanField(default=False)
+    impact = models.PositiveSmallIntegerField()
+    effort = models.PositiveSmallIntegerField()
+    alignment = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
+
+    class Meta:
+        ordering = ["idea", "created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["idea", "by"], name="idea_score_one_each")]
+
+    def __str__(self) -> str:
+        return f"{self.impact}/{self.effort}/{self.alignment}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.idea.unit
+
+
+class IdeaMove(Created):
+    """An idea moving from one status to another, with who and why."""
+
+    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="moves")
+    from_status = models.CharField(max_length=10, choices=IdeaStatus.choices)
+    to_status = models.CharField(max_length=10, choices=IdeaStatus.choices)
+    why = models.TextField(max_length=limits.SHORT_TEXT)
+
+    class Meta:
+        ordering = ["idea", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.idea.unit

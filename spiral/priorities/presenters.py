@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
+from markupsafe import Markup
 
 from spiral.core import periods
+from spiral.core.axes import linear_scale
 from spiral.measurement import presenters as m_presenters
 from spiral.measurement.models import Improvement, Measure
 from spiral.priorities.queries import Analysed
@@ -128,3 +130,46 @@ def bowling(found: list[Analysed], *, today: dt.date | None = None) -> tuple[lis
             )
         rows.append(BowlingRow(a.cell.measure, gm.role, gm.target, cells, a.cell.is_watch_concern))
     return months, rows
+
+
+# --- the PICK chart ---------------------------------------------------------------------------------------
+
+
+def pick_svg(items: list[Any]) -> Markup:
+    """A PICK chart (Possible, Implement, Challenge, Kill) of scored ideas: patient impact up, effort
+    across, each idea a numbered point (its number in the table beside). Accessible: a title and a
+    description; the table carries the numbers."""
+    size, pad = 320, 36
+    scale = linear_scale((1, 5), (pad, size - pad))
+    up = linear_scale((1, 5), (size - pad, pad))
+    mid = scale(3)
+    quadrants = [("Implement", pad + 4, pad + 14), ("Challenge", mid + 4, pad + 14),
+                 ("Possible", pad + 4, size - pad - 6), ("Kill", mid + 4, size - pad - 6)]  # fmt: skip
+    parts = [
+        f'<rect x="{pad}" y="{pad}" width="{size - 2 * pad}" height="{size - 2 * pad}" fill="#fff" stroke="#768692"/>',
+        f'<line x1="{mid}" y1="{pad}" x2="{mid}" y2="{size - pad}" stroke="#d8dde0"/>',
+        f'<line x1="{pad}" y1="{mid}" x2="{size - pad}" y2="{mid}" stroke="#d8dde0"/>',
+        f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle" font-size="12">Effort (1 little to 5 a lot)</text>',
+        f'<text x="12" y="{size / 2}" text-anchor="middle" font-size="12" transform="rotate(-90 12 {size / 2})">'
+        "Patient impact</text>",
+    ]
+    parts += [
+        f'<text x="{x}" y="{y}" font-size="11" fill="#4c6272">{name}</text>' for name, x, y in quadrants
+    ]
+    for n, s in enumerate(items, start=1):
+        view = s.staff or s.patient
+        if not view:
+            continue
+        impact = (s.patient["impact"] + s.staff["impact"]) / 2 if s.staff and s.patient else view["impact"]
+        x, y = scale(view["effort"]), up(impact)
+        parts.append(
+            f"<g><title>{n}: impact {impact:g}, effort {view['effort']:g}</title>"
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="9" fill="#005eb8"/>'
+            f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle" font-size="10" fill="#fff">{n}</text></g>'
+        )
+    return Markup(
+        '<svg class="spiral-pick" width="{s}" height="{s}" viewBox="0 0 {s} {s}" role="img" '
+        'aria-labelledby="pick-title pick-desc"><title id="pick-title">PICK chart of the backlog</title>'
+        '<desc id="pick-desc">Each scored idea by patient impact and effort; the table lists them by number.</desc>'
+        "{body}</svg>"
+    ).format(s=size, body=Markup("".join(parts)))  # noqa: S704 - built above from numbers only

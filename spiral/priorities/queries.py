@@ -23,11 +23,19 @@ from spiral.organisations.models import Unit, subtree_q
 from spiral.organisations.permissions import Permission, get_or_deny, visible_to
 from spiral.priorities.models import (
     CARRIED,
+    PATIENT_SHARE,
+    SCORE_MAX,
+    SCORE_MIN,
+    WEIGHTS,
     Breakthrough,
     CatchballMessage,
     Decision,
     Goal,
     GoalMeasure,
+    Idea,
+    IdeaMove,
+    IdeaScore,
+    IdeaStatus,
     MeasureRole,
     Response,
     ServedGoal,
@@ -393,3 +401,106 @@ def due_for_review(user: AnyUser, unit: Unit, today: Any = None) -> QuerySet[Dec
 
     day = today or timezone.localdate()
     return decisions(user, unit).filter(review_on__lte=day).order_by("review_on", "id")
+
+
+# --- the ideas backlog ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    """An idea with the mean staff and patient partner scores, shown side by side, and its priority."""
+
+    idea: Idea
+    staff: dict[str, float] | None
+    patient: dict[str, float] | None
+
+    @property
+    def priority(self) -> float | None:
+        """0 to 100: patient impact (the patient partners' view counting PATIENT_SHARE of it, when they
+        have scored), alignment to a goal and low effort, by the default WEIGHTS."""
+        views = [v for v in (self.staff, self.patient) if v]
+        if not views:
+            return None
+        both = self.staff and self.patient
+
+        def mean(key: str) -> float:
+            if both:
+                assert self.staff is not None and self.patient is not None
+                share = PATIENT_SHARE if key == "impact" else 0.5
+                return share * self.patient[key] + (1 - share) * self.staff[key]
+            return views[0][key]
+
+        span = SCORE_MAX - SCORE_MIN
+        parts = {
+            "impact": (mean("impact") - SCORE_MIN) / span,
+            "alignment": (mean("alignment") - SCORE_MIN) / span,
+            "effort": (SCORE_MAX - mean("effort")) / span,  # less effort, higher priority
+        }
+        return round(100 * sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+
+
+def idea_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Idea:
+    return get_or_deny(user, permission, Idea.objects.select_related("unit", "goal", "created_by"), pk=pk)
+
+
+def _means(scores: list[IdeaScore]) -> dict[str, float] | None:
+    if not scores:
+        return None
+    return {
+        k: round(sum(getattr(s, k) for s in scores) / len(scores), 2)
+        for k in ("impact", "effort", "alignment")
+    }
+
+
+def backlog(user: AnyUser, unit: Unit) -> list[Scored]:
+    """The ideas of `unit`, each with its staff and patient partner scores and priority (highest first
+    within each status, in the order of the statuses)."""
+    found = list(visible_to(user, Idea.objects.filter(unit=unit)).select_related("goal", "created_by"))
+    by_idea: dict[int, list[IdeaScore]] = defaultdict(list)
+    for s in IdeaScore.objects.filter(idea__in=found):
+        by_idea[s.idea_id].append(s)
+    out = [
+        Scored(
+            i,
+            _means([s for s in by_idea[i.pk] if not s.is_patient]),
+            _means([s for s in by_idea[i.pk] if s.is_patient]),
+        )
+        for i in found
+    ]
+    order = {status: n for n, status in enumerate(IdeaStatus.values)}
+    return sorted(out, key=lambda s: (order[s.idea.status], -(s.priority or -1), s.idea.pk))
+
+
+def scored(user: AnyUser, idea: Idea) -> Scored:
+    scores = list(visible_to(user, IdeaScore.objects.filter(idea=idea)))
+    return Scored(
+        idea, _means([s for s in scores if not s.is_patient]), _means([s for s in scores if s.is_patient])
+    )
+
+
+def idea_scores(user: AnyUser, idea: Idea) -> list[IdeaScore]:
+    return list(
+        visible_to(user, IdeaScore.objects.filter(idea=idea))
+        .select_related("by")
+        .order_by("created_at", "id")
+    )
+
+
+def idea_moves(user: AnyUser, idea: Idea) -> list[IdeaMove]:
+    return list(
+        visible_to(user, IdeaMove.objects.filter(idea=idea))
+        .select_related("created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def is_patient_partner(user: AnyUser, unit: Unit) -> bool:
+    """Whether the person's roles on `unit` (or above) are patient partner roles only: their scores are
+    shown as the patient partners' view."""
+    from spiral.organisations.models import Role
+    from spiral.organisations.permissions import role_grants
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    roles = {role for path, role in role_grants(user) if unit.path.startswith(path)}  # type: ignore[arg-type]
+    return bool(roles) and roles == {Role.PATIENT_PARTNER}

@@ -30,15 +30,23 @@ from spiral.priorities.models import (
     MAX_BREAKTHROUGHS,
     MAX_GOALS,
     MAX_MEASURES,
+    MOVES,
     OFFERS,
+    SCORE_MAX,
+    SCORE_MIN,
     Breakthrough,
     CatchballMessage,
     Category,
     Decision,
     Goal,
     GoalMeasure,
+    Idea,
+    IdeaMove,
+    IdeaScore,
+    IdeaStatus,
     Kind,
     MeasureRole,
+    Prompt,
     Response,
     ServedGoal,
 )
@@ -579,3 +587,83 @@ def log_decision(
         changes={"what": [None, values["what"]], "review_on": [None, review_on]},
     )  # fmt: skip
     return decision
+
+
+# --- the ideas backlog ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_idea(
+    *, unit: Unit, by: User | None, problem: str, idea: str, helps: str, prompted_by: str = Prompt.OTHER,
+    prompt: str = "", goal: Goal | None = None,
+) -> Idea:  # fmt: skip
+    """Add an idea to `unit`'s backlog (anyone in the team, patient partners included)."""
+    values = {"problem": _text(problem), "idea": _text(idea), "helps": _text(helps), "prompt": _text(prompt)}
+    errors = _text_errors(Idea, values)
+    for name, message in (("problem", "Say what problem you have seen"), ("idea", "Say what the idea is"),
+                          ("helps", "Say who it helps, for example 'patients waiting for discharge'")):  # fmt: skip
+        if not values[name]:
+            errors[name] = message
+    if prompted_by not in Prompt.values:
+        errors["prompted_by"] = f"'{prompted_by}' is not allowed; use one of: {', '.join(Prompt.values)}"
+    if goal is not None and not unit.path.startswith(goal.unit.path):
+        errors["goal"] = f"That goal is of {goal.unit.name}, not of {unit.name} nor a unit above it"
+    _refuse(errors)
+    found = Idea.objects.create(unit=unit, created_by=_user(by), prompted_by=prompted_by, goal=goal, **values)
+    audit.record(
+        action="idea.add", obj=found, by=by, scope_path=unit.path, changes={"idea": [None, found.idea]}
+    )
+    return found
+
+
+def _score_error(name: str, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not SCORE_MIN <= value <= SCORE_MAX:
+        return f"Score {name} as a whole number from {SCORE_MIN} to {SCORE_MAX}"
+    return None
+
+
+@transaction.atomic
+def score_idea(
+    *, idea: Idea, by: User, impact: Any, effort: Any, alignment: Any, comment: str = "", is_patient: bool = False
+) -> IdeaScore:  # fmt: skip
+    """`by` scores `idea` (scoring again replaces their scores); `is_patient`: as a patient partner."""
+    comment = _text(comment)
+    errors = _text_errors(IdeaScore, {"comment": comment})
+    for name, value in (("impact", impact), ("effort", effort), ("alignment", alignment)):
+        problem = _score_error(name, value)
+        if problem:
+            errors[name] = problem
+    _refuse(errors)
+    found, _ = IdeaScore.objects.update_or_create(
+        idea=idea, by=by, defaults={"impact": impact, "effort": effort, "alignment": alignment,
+                                    "comment": comment, "is_patient": is_patient},
+    )  # fmt: skip
+    audit.record(
+        action="idea.score", obj=idea, by=by, scope_path=idea.unit.path,
+        changes={"score": [None, f"impact {impact}, effort {effort}, alignment {alignment}"]},
+    )  # fmt: skip
+    return found
+
+
+@transaction.atomic
+def move_idea(*, idea: Idea, by: User | None, to: str, why: str, version: int | None = None) -> Idea:
+    """Move an idea on (new → under discussion → testing → done, or parked), with why."""
+    idea = Idea.objects.select_for_update(of=("self",)).select_related("unit").get(pk=idea.pk)
+    audit.refuse_stale(idea, version, error=StaleGoal, kind="idea")
+    why = _text(why)
+    errors = _text_errors(IdeaMove, {"why": why})
+    if not why:
+        errors["why"] = "Say why it moves"
+    if to not in IdeaStatus.values:
+        errors["to"] = f"'{to}' is not a status; use one of: {', '.join(IdeaStatus.values)}"
+    elif to not in MOVES[idea.status]:
+        allowed = ", ".join(sorted(MOVES[idea.status]))
+        errors["to"] = f"An idea that is {idea.get_status_display().lower()} moves on to: {allowed}"
+    _refuse(errors)
+    before = idea.status
+    IdeaMove.objects.create(idea=idea, from_status=before, to_status=to, why=why, created_by=_user(by))
+    audit.save_version(
+        idea, {"status": to}, by=by, action="idea.move", scope_path=idea.unit.path,
+        changes={"status": [before, to], "why": [None, why]},
+    )  # fmt: skip
+    return idea

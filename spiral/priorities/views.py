@@ -25,8 +25,11 @@ from spiral.priorities.forms import (
     BreakthroughForm,
     DecisionForm,
     GoalForm,
+    IdeaForm,
     MessageForm,
+    MoveForm,
     RespondForm,
+    ScoreForm,
     ServeForm,
 )
 from spiral.priorities.models import Goal, Response
@@ -243,3 +246,65 @@ def decision_create(request: SignedInRequest, code: str) -> HttpResponse:
         "page_title": f"Log a decision of {unit.name}", "active_nav": "priorities", "unit": unit, "form": form,
         "breadcrumbs": _crumbs(unit),
     })  # fmt: skip
+
+
+def ideas(request: SignedInRequest, code: str) -> HttpResponse:
+    """A team's ideas backlog by status, with staff and patient partner scores and a PICK chart."""
+    unit = org_queries.unit_for(request.user, code)
+    found = queries.backlog(request.user, unit)
+    return render(request, "priorities/ideas.jinja", {
+        "page_title": f"Ideas of {unit.name}", "active_nav": "priorities", "unit": unit, "ideas": found,
+        "pick": presenters.pick_svg(found), "may_add": can(request.user, Permission.ADD_IDEA, unit),
+        "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
+def idea_create(request: SignedInRequest, code: str) -> HttpResponse:
+    unit = org_queries.unit_for(request.user, code, Permission.ADD_IDEA)
+    form = IdeaForm(request.POST or None)
+    done = submit_form(
+        request, form, save=lambda data: services.add_idea(unit=unit, by=request.user, **data),
+        success_url=lambda idea: reverse("priorities:idea", args=[idea.pk]), message="Your idea is added",
+    )  # fmt: skip
+    if done is not None:
+        return done
+    return render(request, "priorities/idea_form.jinja", {
+        "page_title": f"New idea for {unit.name}", "active_nav": "priorities", "unit": unit, "form": form,
+        "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
+def idea_detail(
+    request: SignedInRequest, pk: int, score_form: ScoreForm | None = None, move_form: MoveForm | None = None
+) -> HttpResponse:
+    idea = queries.idea_for(request.user, pk)
+    return render(request, "priorities/idea.jinja", {
+        "page_title": "Idea", "active_nav": "priorities", "idea": idea, "scored": queries.scored(request.user, idea),
+        "scores": queries.idea_scores(request.user, idea), "moves": queries.idea_moves(request.user, idea),
+        "score_form": score_form or (ScoreForm() if can(request.user, Permission.ADD_IDEA, idea) else None),
+        "move_form": move_form or (MoveForm() if can(request.user, Permission.TRIAGE_IDEA, idea) else None),
+        "breadcrumbs": _crumbs(idea.unit),
+    })  # fmt: skip
+
+
+@require_POST
+def idea_score(request: SignedInRequest, pk: int) -> HttpResponse:
+    idea = queries.idea_for(request.user, pk, Permission.ADD_IDEA)
+    form = ScoreForm(request.POST)
+    done = submit_form(
+        request, form, save=lambda data: services.score_idea(
+            idea=idea, by=request.user, is_patient=queries.is_patient_partner(request.user, idea.unit), **data),
+        success_url=reverse("priorities:idea", args=[pk]), message="Your scores are saved",
+    )  # fmt: skip
+    return done or idea_detail(request, pk, score_form=form)
+
+
+@require_POST
+def idea_move(request: SignedInRequest, pk: int) -> HttpResponse:
+    idea = queries.idea_for(request.user, pk, Permission.TRIAGE_IDEA)
+    form = MoveForm(request.POST)
+    done = submit_form(
+        request, form, save=lambda data: services.move_idea(idea=idea, by=request.user, **data),
+        success_url=reverse("priorities:idea", args=[pk]), message="The idea has moved on",
+    )  # fmt: skip
+    return done or idea_detail(request, pk, move_form=form)
