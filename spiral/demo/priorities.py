@@ -27,6 +27,10 @@ from spiral.priorities.models import (
     Decision,
     Goal,
     GoalMeasure,
+    Idea,
+    IdeaMove,
+    IdeaScore,
+    IdeaStatus,
     Kind,
     MeasureRole,
     Response,
@@ -156,6 +160,7 @@ def build(ctx: DemoContext) -> None:
     CatchballMessage.objects.bulk_create(messages, batch_size=5000)
     ctx.counts["projects serving goals"] = _serve(rng, holding)
     ctx.counts["decisions"] = _decisions(rng, top, leaders)
+    ctx.counts["ideas"] = _ideas(rng, ctx, holding)
     for response, goals in answers.items():
         action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
         audit.record_many(action=action, objects=goals, by=None, scope_path_of=lambda g: g.unit.path)
@@ -274,3 +279,74 @@ def _decisions(rng: Any, top: list[Goal], leaders: dict[int, int]) -> int:
     found = list(Decision.objects.select_related("unit"))
     audit.record_many(action="decision.log", objects=found, by=None, scope_path_of=lambda d: d.unit.path)
     return len(found)
+
+
+IDEAS = [
+    ("Patients wait all day for their medicines before going home", "A pharmacist on the morning ward round",
+     "Patients going home", "feedback", "Discharge"),
+    ("Falls happen at night when patients go to the toilet alone", "Offer a toilet round at ten and at two",
+     "Older patients at risk of falls", "measure", "Falls on the ward"),
+    ("Families do not know when they can ring for news", "A daily call window, written on the board",
+     "Families and carers", "feedback", "Communication"),
+    ("The ward is noisy at night", "Quiet hours after ten: lights down, phones on silent",
+     "Patients sleeping", "feedback", "Environment"),
+    ("Handover misses patients who moved beds", "A bed-move column on the handover sheet",
+     "Nurses and patients", "story", "An incident review"),
+]  # fmt: skip
+# The path each idea has taken so far: its status, and the moves that led there.
+PATHS = {
+    IdeaStatus.NEW: [],
+    IdeaStatus.DISCUSSION: [(IdeaStatus.NEW, IdeaStatus.DISCUSSION)],
+    IdeaStatus.TESTING: [(IdeaStatus.NEW, IdeaStatus.DISCUSSION), (IdeaStatus.DISCUSSION, IdeaStatus.TESTING)],
+    IdeaStatus.DONE: [(IdeaStatus.NEW, IdeaStatus.DISCUSSION), (IdeaStatus.DISCUSSION, IdeaStatus.TESTING),
+                      (IdeaStatus.TESTING, IdeaStatus.DONE)],
+    IdeaStatus.PARKED: [(IdeaStatus.NEW, IdeaStatus.DISCUSSION), (IdeaStatus.DISCUSSION, IdeaStatus.PARKED)],
+}  # fmt: skip
+WHY = {
+    IdeaStatus.DISCUSSION: "Raised at the morning huddle",
+    IdeaStatus.TESTING: "The huddle agreed to test it on one shift first",
+    IdeaStatus.DONE: "The test worked: it is how we work now",
+    IdeaStatus.PARKED: "A bigger change across the trust will cover this",
+}
+
+
+def _ideas(rng: Any, ctx: DemoContext, holding: dict[int, list[Goal]]) -> int:
+    """Each team has a few ideas in every state, scored by its staff and (where it has one) its patient
+    partner, with the moves that brought them where they are."""
+    per_team = 2 if ctx.size.name == "national" else len(IDEAS)
+    staff: dict[int, int] = {}
+    partners: dict[int, int] = {}
+    for unit_id, user_id, role in (
+        Membership.objects.filter(unit__kind=UnitKind.TEAM, role__in=[Role.MEMBER, Role.PATIENT_PARTNER])
+        .order_by("id")
+        .values_list("unit_id", "user_id", "role")
+    ):
+        (partners if role == Role.PATIENT_PARTNER else staff).setdefault(unit_id, user_id)
+    statuses = list(IdeaStatus)
+    ideas: list[Idea] = []
+    for team in sorted(ctx.units.get(UnitKind.TEAM, []), key=lambda u: u.pk):
+        goals = holding.get(team.pk, [])
+        for n, (problem, text, helps, prompted_by, prompt) in enumerate(IDEAS[:per_team]):
+            ideas.append(Idea(unit=team, problem=problem, idea=text, helps=helps, prompted_by=prompted_by,
+                              prompt=prompt, goal=goals[n % len(goals)] if goals else None,
+                              status=statuses[(n + team.pk) % len(statuses)], created_by_id=staff.get(team.pk),
+                              version=1 + len(PATHS[statuses[(n + team.pk) % len(statuses)]])))  # fmt: skip
+    Idea.objects.bulk_create(ideas, batch_size=5000)
+    scores, moves = [], []
+    for idea in ideas:
+        by = staff.get(idea.unit_id)
+        if by is not None:
+            scores.append(IdeaScore(idea=idea, by_id=by, impact=1 + int(rng.random() * 5),
+                                    effort=1 + int(rng.random() * 5), alignment=1 + int(rng.random() * 5)))  # fmt: skip
+        partner = partners.get(idea.unit_id)
+        if partner is not None:
+            scores.append(IdeaScore(idea=idea, by_id=partner, is_patient=True, impact=2 + int(rng.random() * 4),
+                                    effort=1 + int(rng.random() * 5), alignment=1 + int(rng.random() * 5),
+                                    comment="This matters to patients like me"))  # fmt: skip
+        for before, after in PATHS[IdeaStatus(idea.status)]:
+            moves.append(IdeaMove(idea=idea, from_status=before, to_status=after, why=WHY[after],
+                                  created_by_id=by))  # fmt: skip
+    IdeaScore.objects.bulk_create(scores, batch_size=5000)
+    IdeaMove.objects.bulk_create(moves, batch_size=5000)
+    audit.record_many(action="idea.add", objects=ideas, by=None, scope_path_of=lambda i: i.unit.path)
+    return len(ideas)

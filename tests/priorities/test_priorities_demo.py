@@ -94,6 +94,30 @@ def test_every_organisation_logs_decisions_and_some_are_due_for_review(demo):
     assert Decision.objects.filter(goals__isnull=False).exists()
 
 
+def test_teams_have_ideas_in_every_state_with_patient_partner_scores(demo):
+    from spiral.priorities.models import Idea, IdeaMove, IdeaScore
+
+    assert set(Idea.objects.values_list("status", flat=True)) == {
+        "new",
+        "discussion",
+        "testing",
+        "done",
+        "parked",
+    }
+    assert (
+        IdeaScore.objects.filter(is_patient=True).exists()
+        and IdeaScore.objects.filter(is_patient=False).exists()
+    )
+    done = Idea.objects.filter(status="done").first()
+    assert list(IdeaMove.objects.filter(idea=done).values_list("to_status", flat=True)) == [
+        "discussion", "testing", "done"]  # fmt: skip
+    team = done.unit
+    board = User.objects.get(email="board@example.com")
+    client = Client()
+    client.force_login(board)
+    assert "PICK chart" in client.get(f"/priorities/units/{team.code}/ideas/").content.decode()
+
+
 def test_adapted_goals_carry_their_catchball_and_the_agreed_target(demo):
     adapted = Goal.objects.filter(response=Response.ADAPTED).first()
     kinds = list(adapted.messages.values_list("kind", flat=True))
