@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "spiral.benchmarking",
     "spiral.projects",
     "spiral.knowledge",
+    "spiral.priorities",
     "spiral.reporting",
 ]
 

@@ -222,3 +222,36 @@ class CommunityFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Community {n}")
     description = "People improving together"
     unit = factory.SubFactory(UnitFactory, kind="organisation")
+
+
+# --- priorities -----------------------------------------------------------------------------------------
+
+
+def GoalFactory(**kwargs: Any) -> Any:
+    """A True North goal set at a unit (through the service, so it has its measures), by the system.
+
+    measures: [(measure, target)]; by default one new indicator of the unit, target 0.9."""
+    import datetime as dt
+
+    from spiral.priorities.services import set_goal
+
+    unit = kwargs.pop("unit", None) or UnitFactory(kind="organisation")
+    if "measures" not in kwargs:
+        kwargs["measures"] = [(MeasureFactory(owner=unit, is_indicator=True), 0.9)]
+    kwargs.setdefault("title", "Zero avoidable harm")
+    kwargs.setdefault("category", "safety")
+    kwargs.setdefault("target_date", dt.date(2027, 3, 31))
+    kwargs.setdefault("by", None)
+    return set_goal(unit=unit, **kwargs)
+
+
+def ResponseFactory(*, goal: Any, unit: Any, response: str = "adopt", **kwargs: Any) -> Any:
+    """A unit's answer to the goal of the unit above (adopt by default), by the system."""
+    from spiral.priorities.services import respond
+
+    if response != "adopt":
+        kwargs.setdefault("reason", "Our context differs")
+    if response == "adapt":
+        kwargs.setdefault("target", 0.8)
+    kwargs.setdefault("by", None)
+    return respond(goal=goal, unit=unit, response=response, **kwargs)

@@ -178,6 +178,7 @@ def _objects_on(unit: Unit, indicator: Any, n: int) -> dict[str, Any]:
     """One object of every kind, belonging to `unit` (a team)."""
     from spiral.knowledge import services as knowledge
     from spiral.measurement import services as measurement
+    from spiral.priorities import services as priorities
     from spiral.projects import services as projects
     from spiral.projects.measures import link_series
     from spiral.voice.services import create_story, submit_answer
@@ -214,7 +215,15 @@ def _objects_on(unit: Unit, indicator: Any, n: int) -> dict[str, Any]:
                                              ends_on=dt.date(2026, 6, 1), by=None)  # fmt: skip
     knowledge.join_community(community=community, by=filler)
     thread = knowledge.start_thread(community=community, title="Hello", body="Welcome", by=filler)
+    # A goal of the unit above the team (which the team may answer), and the team's adaptation of it.
+    goal = priorities.set_goal(unit=unit.parent, by=None, title=f"Zero harm {n}", target_date=dt.date(2027, 3, 31),
+                               measures=[(indicator, 0.9)], category="safety")  # fmt: skip
+    adapted = priorities.respond(goal=goal, unit=unit, by=None, response="adapt", target=0.8,
+                                 reason="Our baseline is lower")  # fmt: skip
+    backlog_idea = priorities.add_idea(unit=unit, by=None, problem="Patients wait for medicines",
+                                       idea="Pharmacy on the ward round", helps="Patients going home")  # fmt: skip
     return {
+        "goal": goal, "cascaded_goal": adapted, "backlog_idea": backlog_idea,
         "unit": unit, "bare_measure": bare_measure, "membership": membership, "person": filler, "measure": measure, "series": series,
         "observation": observation, "annotation": annotation, "project": project, "team_member": member,
         "node": driver, "idea": idea, "cycle": cycle, "project_measure": link,
@@ -331,6 +340,9 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "slug": lambda o: {"slug": o["form"].slug},
     "answer": lambda o: {"pk": o["answer"].pk},
     "story": lambda o: {"pk": o["story"].pk},
+    "goal": lambda o: {"pk": o["goal"].pk, "goal_id": o["goal"].pk},
+    "cascaded_goal": lambda o: {"pk": o["cascaded_goal"].pk, "goal_id": o["cascaded_goal"].pk},
+    "backlog_idea": lambda o: {"pk": o["backlog_idea"].pk, "idea_id": o["backlog_idea"].pk},
     "indicator": lambda o: {"code": o["indicator"].code, "measure_code": o["indicator"].code, "fmt": "csv"},
 }
 
@@ -338,6 +350,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 QUERIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "measurement:measure-create": lambda o: f"?unit={o['unit'].code}",
     "GET /api/v1/feedback/responses": lambda o: f"?unit={o['unit'].code}",
+    "GET /api/v1/decisions": lambda o: f"?unit={o['unit'].code}",
+    "GET /api/v1/ideas": lambda o: f"?unit={o['unit'].code}",
 }
 
 # Form bodies that reach the permission check of a page's POST (an empty form stops before it).
@@ -346,6 +360,13 @@ PAGE_BODIES: dict[str, Callable[[dict[str, Any]], dict[str, str]]] = {
     "knowledge:field-test-join": lambda o: {"unit": o["unit"].code},
     "projects:measures": lambda o: {"action": "link"},
     "voice:answer": lambda o: {"themes-submit": "1"},
+    "priorities:goal-create": lambda o: {"title": "A goal"},
+    "priorities:respond": lambda o: {"unit": o["unit"].code, "response": "adopt"},
+    "priorities:catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "priorities:idea-score": lambda o: {"impact": "3", "effort": "2", "alignment": "4"},
+    "priorities:idea-move": lambda o: {"to": "discussion", "why": "The huddle agreed"},
+    "priorities:project-goals": lambda o: {"goal": str(o["goal"].pk)},
+    "priorities:breakthrough": lambda o: {"breakthrough-title": "Halve falls", "breakthrough-year": "2026"},
 }
 
 # Minimal bodies for API writes, naming the object of the place (an empty body fails validation first).
@@ -378,6 +399,32 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     "POST /api/v1/projects/{project_id}/progress": lambda o: {"score": 1},
     "POST /api/v1/projects/{project_id}/measures": lambda o: {"series": o["series"].pk, "role": "balancing"},
     "POST /api/v1/feedback/forms/{slug}/responses": lambda o: {"rating": "good"},
+    "POST /api/v1/goals": lambda o: {
+        "unit": o["unit"].code,
+        "title": "A goal",
+        "target_date": "2027-03-31",
+        "measures": [{"measure": o["measure"].code, "target": 5}],
+    },
+    "PATCH /api/v1/goals/{goal_id}": lambda o: {"title": "Zero harm, everywhere"},
+    "POST /api/v1/goals/{goal_id}/responses": lambda o: {"unit": o["unit"].code, "response": "adopt"},
+    "POST /api/v1/goals/{goal_id}/catchball": lambda o: {"kind": "reply", "text": "We can do more"},
+    "POST /api/v1/ideas": lambda o: {
+        "unit": o["unit"].code,
+        "problem": "Long waits",
+        "idea": "Text reminders",
+        "helps": "Patients",
+    },
+    "POST /api/v1/ideas/{idea_id}/scores": lambda o: {"impact": 3, "effort": 2, "alignment": 4},
+    "POST /api/v1/ideas/{idea_id}/moves": lambda o: {"to": "discussion", "why": "The huddle agreed"},
+    "POST /api/v1/decisions": lambda o: {
+        "unit": o["unit"].code,
+        "what": "Safety huddle daily",
+        "why": "Falls rose",
+        "decided_by": "Ward 1 huddle",
+        "decided_on": "2025-11-14",
+    },
+    "POST /api/v1/projects/{project_id}/goals": lambda o: {"goal": o["goal"].pk},
+    "POST /api/v1/goals/{goal_id}/breakthroughs": lambda o: {"title": "Halve falls with harm", "year": 2026},
     "POST /api/v1/resources": lambda o: {
         "title": "A guide",
         "kind": "guide",

@@ -62,6 +62,11 @@ class Permission(StrEnum):
     CREATE_COMMUNITY = "create_community"  # start a community of practice hosted by a unit
     SPONSOR_FIELD_TEST = "sponsor_field_test"  # describe and run a field test sponsored by a unit
 
+    # --- Priorities (spiral.priorities; docs/permissions.md, "Priorities") ---
+    SET_GOALS = "set_goals"  # set a unit's True North goals; adopt, adapt or decline those above; catchball
+    ADD_IDEA = "add_idea"  # add an idea to a unit's backlog and score ideas (patient partners too)
+    TRIAGE_IDEA = "triage_idea"  # move an idea on: under discussion, testing, done or parked
+
 
 P = Permission
 
@@ -83,28 +88,36 @@ P = Permission
 # - Knowledge: coaches, analysts, improvement leads, leaders and admins publish resources and start
 #   communities for their unit and beneath; improvement leads, leaders and admins sponsor field tests.
 #   Signing a unit up to a field test, or adopting a change, starts a project there: CREATE_PROJECT.
+# - Priorities: only leaders and admins set a unit's True North goals, and answer for it when the goals
+#   above cascade to it (adopt, adapt through catchball, decline). Goals are read by every signed-in person;
+#   patient partners and staff see them but do not change them. Everyone with a role on a unit, patient and
+#   carer partners included, adds ideas to its backlog and scores them; staff roles triage them.
 # fmt: off
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset({
         P.RECORD_DATA,
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
+        P.ADD_IDEA, P.TRIAGE_IDEA,
     }),
     Role.PATIENT_PARTNER: frozenset({
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK,
+        P.ADD_IDEA,
     }),
     Role.COACH: frozenset({
         P.RECORD_DATA,
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
+        P.ADD_IDEA, P.TRIAGE_IDEA,
     }),
     Role.ANALYST: frozenset({
         P.CHANGE_MEASURE, P.RECORD_DATA,
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
+        P.ADD_IDEA, P.TRIAGE_IDEA,
     }),
     Role.IMPROVEMENT_LEAD: frozenset({
         P.MANAGE_MEMBERS,
@@ -112,6 +125,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CREATE_PROJECT, P.CHANGE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.MODERATE_FEEDBACK, P.MANAGE_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
+        P.ADD_IDEA, P.TRIAGE_IDEA,
     }),
     Role.LEADER: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS,
@@ -119,6 +133,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CREATE_PROJECT, P.CHANGE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.MODERATE_FEEDBACK, P.MANAGE_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
+        P.SET_GOALS,
+        P.ADD_IDEA, P.TRIAGE_IDEA,
     }),
     Role.ADMIN: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS, P.IMPORT_UNITS, P.VIEW_AUDIT,
@@ -126,6 +142,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CREATE_PROJECT, P.CHANGE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.MODERATE_FEEDBACK, P.MANAGE_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
+        P.SET_GOALS,
+        P.ADD_IDEA, P.TRIAGE_IDEA,
     }),
 }
 # fmt: on

@@ -1,0 +1,174 @@
+"""Forms for the goal pages. The rules live in services; these shape the input (measures are named by
+their code, so an unknown one is refused with what was typed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from spiral.core import limits
+from spiral.core.forms import NumberField, TextField, WindowedDateField
+from spiral.priorities.models import (
+    GOAL_DATE,
+    SCORE_MAX,
+    SCORE_MIN,
+    Category,
+    IdeaStatus,
+    Kind,
+    MeasureRole,
+    Prompt,
+)
+
+CONFIRM_HINT = "Tick to save a target that points against the measure's improvement direction"
+
+
+class GoalForm(forms.Form):
+    """A True North goal with up to three measures (the API takes up to five)."""
+
+    title = TextField(max_length=limits.NAME, label="Goal", help_text="For example: zero avoidable harm")
+    category = forms.ChoiceField(choices=Category.choices, label="True North category")
+    description = TextField(
+        max_length=limits.TEXT, label="Description", widget=forms.Textarea, required=False
+    )
+    target_date = WindowedDateField(
+        window=GOAL_DATE, label="Target date", help_text="For example, 31/03/2027"
+    )
+    measure_1 = forms.CharField(
+        max_length=limits.CODE, label="Measure code", help_text="From the measures page"
+    )
+    target_1 = NumberField(label="Target", what="target")
+    role_1 = forms.ChoiceField(
+        choices=MeasureRole.choices, label="Role", initial=MeasureRole.DRIVER, required=False
+    )
+    measure_2 = forms.CharField(
+        max_length=limits.CODE, label="Second measure code (optional)", required=False
+    )
+    target_2 = NumberField(label="Second target", what="target", required=False)
+    role_2 = forms.ChoiceField(
+        choices=MeasureRole.choices, label="Second role", initial=MeasureRole.DRIVER, required=False
+    )
+    measure_3 = forms.CharField(max_length=limits.CODE, label="Third measure code (optional)", required=False)
+    target_3 = NumberField(label="Third target", what="target", required=False)
+    role_3 = forms.ChoiceField(
+        choices=MeasureRole.choices, label="Third role", initial=MeasureRole.DRIVER, required=False
+    )
+    confirm_direction = forms.BooleanField(
+        label="Confirm the targets", help_text=CONFIRM_HINT, required=False
+    )
+
+    def pairs(self) -> list[tuple[str, float | None, str, int]]:
+        """(code, target, role, index) of each measure row filled in."""
+        data = self.cleaned_data
+        return [
+            (data[f"measure_{i}"].strip(), data.get(f"target_{i}"), data.get(f"role_{i}") or "driver", i)
+            for i in (1, 2, 3)
+            if (data.get(f"measure_{i}") or "").strip()
+        ]
+
+
+RESPONSE_CHOICES = [("adopt", "Adopt it as it is"), ("adapt", "Adapt it: propose our own measure or target"),
+                    ("decline", "Decline it, with a reason")]  # fmt: skip
+
+
+class RespondForm(forms.Form):
+    unit = forms.CharField(max_length=limits.CODE, label="Unit code", help_text="A unit directly beneath")
+    response = forms.ChoiceField(choices=RESPONSE_CHOICES, widget=forms.RadioSelect, label="Response")
+    reason = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea, required=False,
+                       help_text="Needed to adapt or decline")  # fmt: skip
+    measure = forms.CharField(max_length=limits.CODE, label="Our measure (code)", required=False,
+                              help_text="Adapt: leave empty to keep the measure and change its target")  # fmt: skip
+    replaces = forms.CharField(max_length=limits.CODE, label="In place of (code)", required=False,
+                               help_text="Adapt: the measure of the goal above it changes")  # fmt: skip
+    target = NumberField(label="Our target", what="target", required=False)
+    confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)
+
+
+class MessageForm(forms.Form):
+    kind = forms.ChoiceField(choices=Kind.choices, widget=forms.RadioSelect, label="Your turn")
+    text = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)
+    measure = forms.CharField(max_length=limits.CODE, label="Measure (code)", required=False,
+                              help_text="A proposal or counter-proposal: leave empty to keep the measure")  # fmt: skip
+    replaces = forms.CharField(max_length=limits.CODE, label="In place of (code)", required=False)
+    target = NumberField(label="Target", what="target", required=False)
+    confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)
+
+
+class BreakthroughForm(forms.Form):
+    title = TextField(max_length=limits.NAME, label="Breakthrough objective")
+    year = forms.IntegerField(label="Year", min_value=2000, max_value=2100)
+    description = TextField(
+        max_length=limits.TEXT, label="Description", widget=forms.Textarea, required=False
+    )
+
+
+class ServeForm(forms.Form):
+    goal = forms.TypedChoiceField(coerce=int, label="The goal this project serves")
+
+    def __init__(self, *args: Any, goals: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(g.pk, f"{g.title} ({g.unit.name})") for g in goals]
+        self.fields["goal"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
+
+
+class DecisionForm(forms.Form):
+    what = TextField(max_length=limits.NAME, label="What was decided")
+    why = TextField(max_length=limits.TEXT, label="Why", widget=forms.Textarea)
+    options = TextField(
+        max_length=limits.TEXT, label="Options considered", widget=forms.Textarea, required=False
+    )
+    decided_by = TextField(max_length=limits.NAME, label="Who decided", help_text="A person or a group")
+    decided_on = WindowedDateField(window=GOAL_DATE, label="Decided on", help_text="For example, 14/11/2025")
+    review_on = WindowedDateField(window=GOAL_DATE, label="Review on (optional)", required=False)
+    measures = forms.CharField(max_length=1000, label="Evidence: measure codes (optional)", required=False,
+                               help_text="Separated by commas")  # fmt: skip
+    projects = forms.CharField(max_length=1000, label="Evidence: project numbers (optional)", required=False,
+                               help_text="Separated by commas")  # fmt: skip
+
+    def clean_measures(self) -> list[str]:
+        return [c.strip() for c in self.cleaned_data["measures"].split(",") if c.strip()]
+
+    def clean_projects(self) -> list[int]:
+        found = []
+        for part in (p.strip() for p in self.cleaned_data["projects"].split(",")):
+            if not part:
+                continue
+            if not part.isdigit() or len(part) > 18:
+                raise forms.ValidationError(
+                    f"'{part[:20]}' is not a project number: use the number in its address"
+                )
+            found.append(int(part))
+        return found
+
+
+class IdeaForm(forms.Form):
+    problem = TextField(
+        max_length=limits.SHORT_TEXT, label="The problem you have seen", widget=forms.Textarea
+    )
+    idea = TextField(max_length=limits.SHORT_TEXT, label="Your idea", widget=forms.Textarea)
+    helps = TextField(max_length=limits.NAME, label="Who it helps")
+    prompted_by = forms.ChoiceField(choices=Prompt.choices, label="What prompted it", initial=Prompt.OTHER)
+    prompt = TextField(
+        max_length=limits.NAME, label="Which theme, measure or story (optional)", required=False
+    )
+
+
+SCORES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
+
+
+class ScoreForm(forms.Form):
+    impact = forms.TypedChoiceField(
+        choices=SCORES, coerce=int, label="Impact for patients (1 little, 5 a lot)"
+    )
+    effort = forms.TypedChoiceField(choices=SCORES, coerce=int, label="Effort (1 little, 5 a lot)")
+    alignment = forms.TypedChoiceField(
+        choices=SCORES, coerce=int, label="Alignment to a goal (1 little, 5 a lot)"
+    )
+    comment = TextField(
+        max_length=limits.SHORT_TEXT, label="Comment (optional)", widget=forms.Textarea, required=False
+    )
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(choices=IdeaStatus.choices, label="Move it to")
+    why = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)

@@ -1,0 +1,506 @@
+"""Reads that the pages and the API share. Every function takes the user and filters through
+permissions.visible_to (goals are open to every signed-in person: openness for learning).
+
+The cascade of a goal is read in a fixed handful of queries whatever its size: the goals, their
+measures, the series and analyses of those measures at those units, and the units still to respond.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+
+from spiral import spc
+from spiral.core.types import AnyUser
+from spiral.measurement import analyses
+from spiral.measurement import queries as m_queries
+from spiral.measurement.models import Annotation, Measure, Observation, Series
+from spiral.organisations.models import Unit, subtree_q
+from spiral.organisations.permissions import Permission, get_or_deny, visible_to
+from spiral.priorities.models import (
+    CARRIED,
+    PATIENT_SHARE,
+    SCORE_MAX,
+    SCORE_MIN,
+    WEIGHTS,
+    Breakthrough,
+    CatchballMessage,
+    Decision,
+    Goal,
+    GoalMeasure,
+    Idea,
+    IdeaMove,
+    IdeaScore,
+    IdeaStatus,
+    MeasureRole,
+    Response,
+    ServedGoal,
+)
+from spiral.projects.models import ProgressScore, Status
+
+
+def goal_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Goal:
+    """The goal with this id, with its unit and the goal above: 404 if the user may not see it, 403 if
+    they may see it but not act (`permission`)."""
+    qs = Goal.objects.select_related("unit", "parent__unit", "root__unit", "created_by")
+    return get_or_deny(user, permission, qs, pk=pk)
+
+
+def goals(user: AnyUser, *, unit: Unit | None = None, top_only: bool = False) -> QuerySet[Goal]:
+    """Goals the user may see: of one unit (set there or responses), or every goal set somewhere."""
+    qs = visible_to(user, Goal.objects.select_related("unit", "parent__unit"))
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    if top_only:
+        qs = qs.filter(response=Response.SET)
+    return qs.order_by("unit__path", "category", "title", "id")
+
+
+def awaiting(user: AnyUser, unit: Unit) -> list[Goal]:
+    """The goals of the unit above that `unit` has not answered yet (declined answers may be revisited)."""
+    if unit.parent_id is None:
+        return []
+    answered = Goal.objects.filter(unit=unit, parent__isnull=False).exclude(response=Response.DECLINED)
+    qs = goals(user, unit=unit.parent).exclude(response=Response.DECLINED)
+    return list(qs.exclude(pk__in=answered.values("parent_id")))
+
+
+def measures_of(goal: Goal) -> list[GoalMeasure]:
+    return list(goal.measures.select_related("measure").order_by("order", "id"))
+
+
+def messages(user: AnyUser, goal: Goal) -> list[CatchballMessage]:
+    """The catchball conversation of a goal, oldest first, with who wrote each turn."""
+    qs = visible_to(user, CatchballMessage.objects.filter(goal=goal))
+    return list(qs.select_related("created_by", "measure", "replaces").order_by("created_at", "id"))
+
+
+def responses(user: AnyUser, goal: Goal) -> list[Goal]:
+    """The answers of the units directly beneath to `goal`, by unit name."""
+    return list(visible_to(user, goal.responses.select_related("unit")).order_by("unit__name", "id"))
+
+
+def measure_by_code(user: AnyUser, code: str, *, field: str = "measure") -> Measure:
+    """The measure with this code (ValidationError on `field` naming the code when there is none)."""
+    code = (code or "").strip()
+    found = m_queries.measure_by_code(user, code) if code else None
+    if found is None:
+        raise ValidationError(
+            {field: f"No measure has the code '{code[:64]}': check it on the measures page"}
+        )
+    return found
+
+
+# --- the cascade --------------------------------------------------------------------------------------
+
+IMPROVING, CONCERNING, NO_SIGNAL, NOT_MEASURING, DECLINED = (
+    "improving", "concerning", "no_signal", "not_measuring", "declined",
+)  # fmt: skip
+STATE_TEXT = {
+    IMPROVING: "Improving",
+    CONCERNING: "Concerning",
+    NO_SIGNAL: "Common cause (no signal yet)",
+    NOT_MEASURING: "Not yet measuring",
+    DECLINED: "Declined",
+}
+
+
+@dataclass
+class Cell:
+    """One measure of one unit's goal: its target and, from its series' analysis, the latest value and
+    the Making Data Count icons."""
+
+    goal_measure: GoalMeasure
+    series: Series | None
+
+    @property
+    def measure(self) -> Measure:
+        return self.goal_measure.measure
+
+    @property
+    def analysis(self) -> Any:
+        return getattr(self.series, "analysis", None) if self.series is not None else None
+
+    @property
+    def is_measured(self) -> bool:
+        a = self.analysis
+        return a is not None and not a.stale and bool(a.points)
+
+    @property
+    def variation(self) -> str:
+        return self.analysis.variation_icon if self.is_measured else ""
+
+    @property
+    def assurance(self) -> str:
+        return self.analysis.assurance_icon if self.is_measured else ""
+
+    @property
+    def is_watch(self) -> bool:
+        return self.goal_measure.role == MeasureRole.WATCH
+
+    @property
+    def is_watch_concern(self) -> bool:
+        """A watch metric (which must not get worse) showing special cause concern: flagged."""
+        return self.is_watch and self.variation.startswith("concern")
+
+
+@dataclass
+class Node:
+    """One unit's goal in the cascade, with its cells and the goals of the units beneath."""
+
+    goal: Goal
+    cells: list[Cell] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
+    awaiting: int = 0  # units directly beneath that have not answered yet
+    depth: int = 0
+
+    @property
+    def state(self) -> str:
+        """How this unit's goal is moving: declined; not yet measuring (no measure with data);
+        concerning (any measure shows special cause concern); improving (any shows improvement); or
+        common cause."""
+        if self.goal.response == Response.DECLINED:
+            return DECLINED
+        measured = [c for c in self.cells if c.is_measured]
+        if not measured:
+            return NOT_MEASURING
+        if any(c.variation.startswith("concern") for c in measured):
+            return CONCERNING
+        if any(c.variation.startswith("improvement") for c in measured):
+            return IMPROVING
+        return NO_SIGNAL
+
+    @property
+    def watch_concerns(self) -> list[Cell]:
+        return [c for c in self.cells if c.is_watch_concern]
+
+    @property
+    def size(self) -> int:
+        return 1 + sum(child.size for child in self.children)
+
+    def walk(self) -> list[Node]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+@dataclass
+class Cascade:
+    root: Node
+    shares: dict[str, int]
+    total: int  # units working to the goal (not declined)
+    awaiting: int
+
+    @property
+    def watch_flagged(self) -> list[Node]:
+        """The units whose watch metrics show special cause concern."""
+        return [n for n in self.root.walk() if n.watch_concerns]
+
+    def percent(self, state: str) -> int:
+        return round(100 * self.shares.get(state, 0) / self.total) if self.total else 0
+
+
+def cascade(user: AnyUser, goal: Goal) -> Cascade:
+    """The cascade beneath `goal` (itself included): every unit's goal with its measures, targets,
+    latest values and icons, in one tree, and the share of units improving, concerning and not yet
+    measuring. A fixed number of queries, whatever the number of units."""
+    top = goal.top
+    found = list(
+        visible_to(user, Goal.objects.filter(Q(pk=top) | Q(root_id=top)))
+        .filter(subtree_q(goal.unit.path, "unit__"))
+        .select_related("unit")
+        .order_by("unit__path", "id")
+    )
+    ids = [g.pk for g in found]
+    links: dict[int, list[GoalMeasure]] = defaultdict(list)
+    for gm in GoalMeasure.objects.filter(goal_id__in=ids).select_related("measure").order_by("order", "id"):
+        links[gm.goal_id].append(gm)
+    units = {g.unit_id for g in found}
+    measures = {gm.measure_id for gms in links.values() for gm in gms}
+    series = {
+        (s.measure_id, s.unit_id): s
+        for s in visible_to(
+            user, Series.objects.filter(measure_id__in=measures, unit_id__in=units)
+        ).select_related("analysis")
+    }
+    nodes = {
+        g.pk: Node(g, [Cell(gm, series.get((gm.measure_id, g.unit_id))) for gm in links[g.pk]]) for g in found
+    }
+    # Units directly beneath a unit carrying the goal that have not answered it (one grouped query).
+    answered = {(g.parent_id, g.unit_id) for g in found if g.parent_id}
+    carrying = {g.unit_id: g.pk for g in found if g.is_carried}
+    for parent_id, child_id in Unit.objects.filter(parent_id__in=carrying).values_list("parent_id", "id"):
+        goal_id = carrying[parent_id]
+        if (goal_id, child_id) not in answered:
+            nodes[goal_id].awaiting += 1
+    root = nodes[goal.pk]
+    for g in found:
+        if g.pk != goal.pk and g.parent_id in nodes:
+            nodes[g.parent_id].children.append(nodes[g.pk])
+    for node in root.walk():
+        node.children.sort(key=lambda n: n.goal.unit.name)
+        for child in node.children:
+            child.depth = node.depth + 1
+    shares: dict[str, int] = dict.fromkeys(STATE_TEXT, 0)
+    every = root.walk()
+    for node in every:
+        shares[node.state] += 1
+    total = sum(n for state, n in shares.items() if state != DECLINED)
+    return Cascade(root, shares, total, sum(n.awaiting for n in every))
+
+
+def cells(user: AnyUser, goal: Goal) -> list[Cell]:
+    """The goal's measures with their targets, latest values and icons at its unit."""
+    links = measures_of(goal)
+    found = {
+        s.measure_id: s
+        for s in visible_to(
+            user, Series.objects.filter(measure_id__in=[gm.measure_id for gm in links], unit=goal.unit)
+        ).select_related("analysis")
+    }
+    return [Cell(gm, found.get(gm.measure_id)) for gm in links]
+
+
+def units_to_answer_for(user: AnyUser, goal: Goal) -> list[Unit]:
+    """The units directly beneath the goal's unit for which `user` may answer it (set_goals there)."""
+    from spiral.organisations.permissions import can
+
+    if not goal.is_carried:
+        return []
+    beneath = visible_to(user, Unit.objects.filter(parent=goal.unit)).order_by("name")
+    return [u for u in beneath if can(user, Permission.SET_GOALS, u)]
+
+
+def breakthroughs(user: AnyUser, goal: Goal) -> list[Breakthrough]:
+    """The goal's breakthrough objectives, latest year first."""
+    return list(visible_to(user, goal.breakthroughs.select_related("created_by")).order_by("-year", "id"))
+
+
+@dataclass
+class Analysed:
+    """One measure of a goal analysed at the goal's unit against the goal's target (for its SPC chart and
+    its row of the bowling chart)."""
+
+    cell: Cell
+    result: spc.Analysis
+    starts: list[Any]
+    annotations: list[Annotation]
+
+
+def analysed(user: AnyUser, goal: Goal, found: list[Cell]) -> list[Analysed]:
+    """Every measured cell of `goal` analysed with the goal's target as its target, reading the
+    observations and annotations of all of them at once (a few queries, not a few per measure)."""
+    measured = [c for c in found if c.series is not None]
+    ids = [c.series.pk for c in measured if c.series is not None]
+    visible = set(visible_to(user, Series.objects.filter(pk__in=ids)).values_list("pk", flat=True))
+    observations: dict[int, list[Any]] = {i: [] for i in ids}
+    for obs in Observation.objects.filter(series_id__in=visible).order_by("series_id", "period_start"):
+        observations[obs.series_id].append(obs)
+    notes: dict[int, list[Annotation]] = {i: [] for i in ids}
+    for note in Annotation.objects.filter(series_id__in=visible).order_by("series_id", "period_start", "id"):
+        notes[note.series_id].append(note)
+    out = []
+    for c in measured:
+        series = c.series
+        assert series is not None
+        if series.pk not in visible or not observations[series.pk]:
+            continue
+        series.unit, series.measure = goal.unit, c.measure  # already read: spare the chart a query each
+        try:
+            result, laid = analyses.analyse_series(
+                series, observations=observations[series.pk], annotations=notes[series.pk],
+                targets=[(None, c.goal_measure.target)],
+            )  # fmt: skip
+        except spc.SPCError:
+            continue  # too few points to analyse: the cell says "not yet measuring"
+        out.append(Analysed(c, result, list(laid.starts), notes[series.pk]))
+    return out
+
+
+# --- the work serving a goal -------------------------------------------------------------------------------
+
+
+@dataclass
+class Work:
+    """A project serving a goal of the cascade, with its latest progress score (None: not scored yet)."""
+
+    link: ServedGoal
+    score: float | None
+
+    @property
+    def project(self) -> Any:
+        return self.link.project
+
+
+def _beneath(goal: Goal) -> QuerySet[Goal]:
+    """The goal and the goals of its cascade beneath its unit (the answers of the units beneath)."""
+    top = goal.top
+    return Goal.objects.filter(Q(pk=top) | Q(root_id=top)).filter(subtree_q(goal.unit.path, "unit__"))
+
+
+def work(user: AnyUser, goal: Goal) -> list[Work]:
+    """The projects serving `goal` or its cascade beneath, active first, each with its latest score."""
+    links = list(
+        visible_to(user, ServedGoal.objects.filter(goal__in=_beneath(goal)))
+        .select_related("project__unit", "goal__unit")
+        .order_by("project__status", "project__title", "id")
+    )
+    latest: dict[int, float] = {}
+    for project_id, score in (
+        ProgressScore.objects.filter(project_id__in=[w.project_id for w in links])
+        .order_by("project_id", "month", "id")
+        .values_list("project_id", "score")
+    ):
+        latest[project_id] = float(score)  # the last month read wins
+    active = [w for w in links if w.project.status == Status.ACTIVE]
+    others = [w for w in links if w.project.status != Status.ACTIVE]
+    return [Work(w, latest.get(w.project_id)) for w in active + others]
+
+
+def unserved(user: AnyUser, unit: Unit) -> list[Goal]:
+    """The goals `unit` works to that no active project serves, at the unit or in its cascade beneath."""
+    found = [g for g in goals(user, unit=unit) if g.is_carried]
+    served = set()
+    for goal in found:
+        if ServedGoal.objects.filter(goal__in=_beneath(goal), project__status=Status.ACTIVE).exists():
+            served.add(goal.pk)
+    return [g for g in found if g.pk not in served]
+
+
+def goals_for_project(user: AnyUser, project: Any) -> list[Goal]:
+    """The goals a project may serve: carried by its unit or a unit above it, nearest unit first."""
+    units = [*project.unit.ancestor_ids(), project.unit_id]
+    found = goals(user).filter(unit_id__in=units).filter(response__in=[r for r in CARRIED])
+    return sorted(found, key=lambda g: (-len(g.unit.path), g.category, g.title))
+
+
+def served_by(user: AnyUser, project: Any) -> list[ServedGoal]:
+    """The goals `project` names as the goals it serves."""
+    qs = visible_to(user, ServedGoal.objects.filter(project=project)).select_related("goal__unit")
+    return list(qs.order_by("goal__unit__path", "goal__title", "id"))
+
+
+# --- the decision log -------------------------------------------------------------------------------------
+
+
+def decisions(user: AnyUser, unit: Unit, *, beneath: bool = True) -> QuerySet[Decision]:
+    """The decisions of `unit` (and the units beneath it), latest first, with their evidence."""
+    qs = visible_to(user, Decision.objects.select_related("unit", "created_by"))
+    qs = qs.filter(subtree_q(unit.path, "unit__")) if beneath else qs.filter(unit=unit)
+    return qs.prefetch_related("measures", "projects", "goals").order_by("-decided_on", "-id")
+
+
+def due_for_review(user: AnyUser, unit: Unit, today: Any = None) -> QuerySet[Decision]:
+    """The decisions of `unit` and beneath whose review date has come, the longest overdue first."""
+    from django.utils import timezone
+
+    day = today or timezone.localdate()
+    return decisions(user, unit).filter(review_on__lte=day).order_by("review_on", "id")
+
+
+# --- the ideas backlog ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    """An idea with the mean staff and patient partner scores, shown side by side, and its priority."""
+
+    idea: Idea
+    staff: dict[str, float] | None
+    patient: dict[str, float] | None
+
+    @property
+    def priority(self) -> float | None:
+        """0 to 100: patient impact (the patient partners' view counting PATIENT_SHARE of it, when they
+        have scored), alignment to a goal and low effort, by the default WEIGHTS."""
+        views = [v for v in (self.staff, self.patient) if v]
+        if not views:
+            return None
+        both = self.staff and self.patient
+
+        def mean(key: str) -> float:
+            if both:
+                assert self.staff is not None and self.patient is not None
+                share = PATIENT_SHARE if key == "impact" else 0.5
+                return share * self.patient[key] + (1 - share) * self.staff[key]
+            return views[0][key]
+
+        span = SCORE_MAX - SCORE_MIN
+        parts = {
+            "impact": (mean("impact") - SCORE_MIN) / span,
+            "alignment": (mean("alignment") - SCORE_MIN) / span,
+            "effort": (SCORE_MAX - mean("effort")) / span,  # less effort, higher priority
+        }
+        return round(100 * sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+
+
+def idea_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Idea:
+    return get_or_deny(user, permission, Idea.objects.select_related("unit", "goal", "created_by"), pk=pk)
+
+
+def _means(scores: list[IdeaScore]) -> dict[str, float] | None:
+    if not scores:
+        return None
+    return {
+        k: round(sum(getattr(s, k) for s in scores) / len(scores), 2)
+        for k in ("impact", "effort", "alignment")
+    }
+
+
+def backlog(user: AnyUser, unit: Unit) -> list[Scored]:
+    """The ideas of `unit`, each with its staff and patient partner scores and priority (highest first
+    within each status, in the order of the statuses)."""
+    found = list(visible_to(user, Idea.objects.filter(unit=unit)).select_related("goal", "created_by"))
+    by_idea: dict[int, list[IdeaScore]] = defaultdict(list)
+    for s in IdeaScore.objects.filter(idea__in=found):
+        by_idea[s.idea_id].append(s)
+    out = [
+        Scored(
+            i,
+            _means([s for s in by_idea[i.pk] if not s.is_patient]),
+            _means([s for s in by_idea[i.pk] if s.is_patient]),
+        )
+        for i in found
+    ]
+    order = {status: n for n, status in enumerate(IdeaStatus.values)}
+    return sorted(out, key=lambda s: (order[s.idea.status], -(s.priority or -1), s.idea.pk))
+
+
+def scored(user: AnyUser, idea: Idea) -> Scored:
+    scores = list(visible_to(user, IdeaScore.objects.filter(idea=idea)))
+    return Scored(
+        idea, _means([s for s in scores if not s.is_patient]), _means([s for s in scores if s.is_patient])
+    )
+
+
+def idea_scores(user: AnyUser, idea: Idea) -> list[IdeaScore]:
+    return list(
+        visible_to(user, IdeaScore.objects.filter(idea=idea))
+        .select_related("by")
+        .order_by("created_at", "id")
+    )
+
+
+def idea_moves(user: AnyUser, idea: Idea) -> list[IdeaMove]:
+    return list(
+        visible_to(user, IdeaMove.objects.filter(idea=idea))
+        .select_related("created_by")
+        .order_by("created_at", "id")
+    )
+
+
+def is_patient_partner(user: AnyUser, unit: Unit) -> bool:
+    """Whether the person's roles on `unit` (or above) are patient partner roles only: their scores are
+    shown as the patient partners' view."""
+    from spiral.organisations.models import Role
+    from spiral.organisations.permissions import role_grants
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    roles = {role for path, role in role_grants(user) if unit.path.startswith(path)}  # type: ignore[arg-type]
+    return bool(roles) and roles == {Role.PATIENT_PARTNER}

@@ -1,0 +1,28 @@
+"""Goal pages, mounted at /priorities/ by spiral/urls.py."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from spiral.priorities import views
+
+app_name = "priorities"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("units/<code:code>/", views.unit_page, name="unit"),
+    path("units/<code:code>/goals/new/", views.goal_create, name="goal-create"),
+    path("units/<code:code>/decisions/", views.decisions, name="decisions"),
+    path("units/<code:code>/ideas/", views.ideas, name="ideas"),
+    path("units/<code:code>/ideas/new/", views.idea_create, name="idea-create"),
+    path("ideas/<int:pk>/", views.idea_detail, name="idea"),
+    path("ideas/<int:pk>/scores/", views.idea_score, name="idea-score"),
+    path("ideas/<int:pk>/moves/", views.idea_move, name="idea-move"),
+    path("units/<code:code>/decisions/new/", views.decision_create, name="decision-create"),
+    path("goals/<int:pk>/", views.goal_detail, name="goal"),
+    path("goals/<int:pk>/respond/", views.respond, name="respond"),
+    path("goals/<int:pk>/catchball/", views.catchball, name="catchball"),
+    path("goals/<int:pk>/cascade/", views.cascade, name="cascade"),
+    path("goals/<int:pk>/breakthroughs/", views.breakthrough, name="breakthrough"),
+    path("projects/<int:pk>/goals/", views.project_goals, name="project-goals"),
+]

@@ -1,0 +1,137 @@
+"""The demo's True North goals: every organisation has goals cascaded to its teams, most adopted, some
+adapted with a catchball conversation, a few declined; the demo sign-ins see them."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+
+from spiral.demo.builder import build_demo
+from spiral.organisations.models import Unit, User
+from spiral.priorities import queries
+from spiral.priorities.models import CatchballMessage, Goal, Kind, Response
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            build_demo(size="small", seed=1)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(built, db):
+    """Each test runs in a transaction over the built demo, rolled back afterwards."""
+
+
+def test_every_organisation_has_goals_cascaded_to_its_teams(demo):
+    orgs = Unit.objects.filter(kind="organisation")
+    assert set(Goal.objects.filter(response=Response.SET).values_list("unit_id", flat=True)) == set(
+        orgs.values_list("id", flat=True)
+    )
+    teams_answering = Goal.objects.filter(unit__kind="team").values("unit_id").distinct().count()
+    assert teams_answering >= 0.8 * Unit.objects.filter(kind="team").count()
+    counts = {r: Goal.objects.filter(response=r).exclude(parent=None).count() for r in Response.values}
+    assert counts[Response.ADOPTED] > counts[Response.ADAPTED] > counts[Response.DECLINED] > 0
+    assert counts[Response.PENDING] > 0
+
+
+def test_goals_have_watch_metrics_and_breakthrough_objectives(demo):
+    from spiral.priorities.models import Breakthrough, GoalMeasure
+
+    assert GoalMeasure.objects.filter(role="watch", goal__response=Response.SET).exists()
+    assert GoalMeasure.objects.filter(role="watch", goal__unit__kind="team").exists()  # carried down
+    assert (
+        Breakthrough.objects.filter(goal__response=Response.SET).count()
+        >= Unit.objects.filter(kind="organisation").count()
+    )
+
+
+def test_the_goal_page_of_an_organisation_shows_its_charts_and_bowling_chart(demo):
+    board = User.objects.get(email="board@example.com")
+    goal = Goal.objects.filter(
+        unit__organisation_type="acute_trust", category="safety", response=Response.SET
+    ).first()
+    client = Client()
+    client.force_login(board)
+    page = client.get(f"/priorities/goals/{goal.pk}/").content.decode()
+    assert (
+        "Bowling chart" in page
+        and "Driver measures on SPC charts" in page
+        and "Breakthrough objectives" in page
+    )
+
+
+def test_most_active_projects_serve_a_goal_and_some_goals_are_left_unserved(demo):
+    from spiral.priorities.models import ServedGoal
+    from spiral.projects.models import Project
+
+    active = Project.objects.filter(status="active").count()
+    assert 0.5 * active <= ServedGoal.objects.count() <= active
+    board = User.objects.get(email="board@example.com")
+    goal = ServedGoal.objects.select_related("goal").first().goal
+    assert queries.work(board, goal)
+
+
+def test_every_organisation_logs_decisions_and_some_are_due_for_review(demo):
+    import datetime as dt
+
+    from spiral.priorities.models import Decision
+
+    assert (
+        Decision.objects.values("unit_id").distinct().count()
+        == Unit.objects.filter(kind="organisation").count()
+    )
+    assert Decision.objects.filter(review_on__lte=dt.date(2026, 1, 1)).exists()
+    assert Decision.objects.filter(goals__isnull=False).exists()
+
+
+def test_teams_have_ideas_in_every_state_with_patient_partner_scores(demo):
+    from spiral.priorities.models import Idea, IdeaMove, IdeaScore
+
+    assert set(Idea.objects.values_list("status", flat=True)) == {
+        "new",
+        "discussion",
+        "testing",
+        "done",
+        "parked",
+    }
+    assert (
+        IdeaScore.objects.filter(is_patient=True).exists()
+        and IdeaScore.objects.filter(is_patient=False).exists()
+    )
+    done = Idea.objects.filter(status="done").first()
+    assert list(IdeaMove.objects.filter(idea=done).values_list("to_status", flat=True)) == [
+        "discussion", "testing", "done"]  # fmt: skip
+    team = done.unit
+    board = User.objects.get(email="board@example.com")
+    client = Client()
+    client.force_login(board)
+    assert "PICK chart" in client.get(f"/priorities/units/{team.code}/ideas/").content.decode()
+
+
+def test_adapted_goals_carry_their_catchball_and_the_agreed_target(demo):
+    adapted = Goal.objects.filter(response=Response.ADAPTED).first()
+    kinds = list(adapted.messages.values_list("kind", flat=True))
+    assert kinds[0] == Kind.PROPOSAL and kinds[-1] == Kind.AGREEMENT
+    offer = adapted.messages.filter(kind__in=[Kind.PROPOSAL, Kind.COUNTER]).last()
+    assert adapted.measures.filter(measure=offer.measure, target=offer.target).exists()
+    assert not CatchballMessage.objects.filter(goal__response=Response.ADOPTED).exists()
+
+
+def test_the_board_sees_its_cascade_with_units_measuring(demo):
+    board = User.objects.get(email="board@example.com")
+    goal = Goal.objects.filter(unit__organisation_type="acute_trust", response=Response.SET).first()
+    found = queries.cascade(board, goal)
+    assert found.total > 5 and found.shares["not_measuring"] < found.total
+    client = Client()
+    client.force_login(board)
+    assert client.get(f"/priorities/goals/{goal.pk}/cascade/").status_code == 200
