@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "spiral.benchmarking",
     "spiral.projects",
     "spiral.knowledge",
+    "spiral.assessments",
     "spiral.reporting",
 ]
 

@@ -60,6 +60,7 @@ urlpatterns = [
     path("feedback/", include("spiral.voice.urls")),
     path("f/", include("spiral.voice.public_urls")),
     path("benchmarking/", include("spiral.benchmarking.urls")),
+    path("assessments/", include("spiral.assessments.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

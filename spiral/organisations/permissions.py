@@ -62,6 +62,9 @@ class Permission(StrEnum):
     CREATE_COMMUNITY = "create_community"  # start a community of practice hosted by a unit
     SPONSOR_FIELD_TEST = "sponsor_field_test"  # describe and run a field test sponsored by a unit
 
+    # --- Assessments (spiral.assessments; docs/permissions.md, "Assessments") ---
+    ANSWER_ASSESSMENT = "answer_assessment"  # answer a project's assessment as oneself: its team only
+
 
 P = Permission
 
@@ -139,7 +142,9 @@ EVERYONE: frozenset[Permission] = frozenset(
 # Granted only on the person's own record.
 OWN_RECORD: frozenset[Permission] = frozenset({P.CHANGE_PERSON, P.MANAGE_TOKENS, P.VIEW_JOB})
 # Granted by being on the object's team: a model takes part with `has_team_member(user) -> bool`.
-TEAM_PERMISSIONS: frozenset[Permission] = frozenset({P.CHANGE_PROJECT})
+# A project's assessment (the Sustainability Model) is answered by its team only, patient partners too: no unit
+# role grants ANSWER_ASSESSMENT, so a lead or coach who is not on the team reads the answers but gives none.
+TEAM_PERMISSIONS: frozenset[Permission] = frozenset({P.CHANGE_PROJECT, P.ANSWER_ASSESSMENT})
 
 
 def _on_team(user: AnyUser, obj: Any) -> bool:
