@@ -2,7 +2,7 @@
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -90,7 +90,9 @@ def project_results(request: HttpRequest, project_id: int) -> list[dict[str, Any
 
 class ResponseIn(Schema):
     instrument: str = Field(max_length=80, description="The instrument's slug, e.g. nhs-sustainability-model")
-    answers: dict[str, str] = Field(description="Each item's key and the key of the option chosen")
+    answers: dict[str, Annotated[str, Field(max_length=40)]] = Field(
+        description="Each item's key and the key of the option chosen"
+    )
     respondent: str | None = Field(
         default=None, max_length=254, description="Optional: your own email. Nobody answers for someone else."
     )

@@ -83,7 +83,7 @@ def results(instrument: Instrument, responses: Sequence[Response]) -> Results:
             "round": name, "respondents": len(latest), "mean_total": scoring.mean([r.total for r in latest]),
             "lowest": min(r.total for r in latest), "highest": max(r.total for r in latest),
         })  # fmt: skip
-    current_round = history[-1]["round"] if history else None
+    current_round: str | None = str(history[-1]["round"]) if history else None
     latest = _latest_per_person(rounds.get(current_round, [])) if current_round else []
     people = [
         {"name": r.respondent.display_name, "total": r.total, "answered_on": r.answered_on,

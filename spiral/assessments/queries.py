@@ -28,6 +28,7 @@ def current_instrument(user: AnyUser, slug: str = SUSTAINABILITY_MODEL) -> Instr
 
 
 def instrument_or_404(user: AnyUser, slug: str) -> Instrument:
+    """The current version of the instrument, or 404 saying how to load it."""
     found = current_instrument(user, slug)
     if found is None:
         raise Http404(f"No instrument {slug!r} has been loaded: run `spiral load_instruments`")

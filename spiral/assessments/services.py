@@ -93,6 +93,7 @@ def load_instrument_files(
 
 
 def item_rules(instrument: Instrument) -> list[scoring.ItemRule]:
+    """The instrument's items as the scoring rules read them (key, group, weight, maximum)."""
     return [
         scoring.ItemRule(i.key, i.group.key, i.weight, i.maximum)
         for i in instrument.items.select_related("group").order_by("position")

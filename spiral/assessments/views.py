@@ -33,10 +33,13 @@ def project_assessment(request: HttpRequest, pk: int) -> HttpResponse:
         if form is None:
             messages.error(request, f"No instrument {slug!r} has been loaded, so there is nothing to answer")
             return redirect(request.get_full_path())
-        if form.is_valid():
+        if form.is_valid() and instrument is not None:
             try:
                 services.submit_response(
-                    instrument=instrument, project=project, choices=form.cleaned_data, by=request.user
+                    instrument=instrument,
+                    project=project,
+                    choices=form.cleaned_data,
+                    by=request.user,  # type: ignore[arg-type]  # signed in: require() passed
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
