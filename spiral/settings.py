@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "spiral.projects",
     "spiral.knowledge",
     "spiral.assessments",
+    "spiral.sustainability",
     "spiral.reporting",
 ]
 

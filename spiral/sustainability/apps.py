@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SustainabilityConfig(AppConfig):
+    name = "spiral.sustainability"
+    label = "sustainability"
+    verbose_name = "Holding the gain"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from spiral.organisations.permissions import register_visibility
+        from spiral.sustainability.models import Handover
+
+        # Who sees what (docs/permissions.md): a hand-over is open like its project; changing it is
+        # changing the project (`change_project`: its team, or a leading role on its unit).
+        register_visibility(Handover, "open")
