@@ -11,8 +11,9 @@ class SustainabilityConfig(AppConfig):
 
     def ready(self) -> None:
         from spiral.organisations.permissions import register_visibility
-        from spiral.sustainability.models import Handover
+        from spiral.sustainability.models import Handover, WatchAlert
 
         # Who sees what (docs/permissions.md): a hand-over is open like its project; changing it is
         # changing the project (`change_project`: its team, or a leading role on its unit).
         register_visibility(Handover, "open")
+        register_visibility(WatchAlert, "open")

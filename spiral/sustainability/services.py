@@ -14,7 +14,7 @@ from spiral.core import audit, screening
 from spiral.organisations.models import User
 from spiral.organisations.permissions import role_grants
 from spiral.projects.models import Project, ProjectMeasure, Stage, Status
-from spiral.sustainability.models import Handover
+from spiral.sustainability.models import Handover, WatchAlert
 
 HANDED_OVER = (Stage.SUSTAINING, Stage.SPREADING)
 LABELS = {"standard_work": "Standard work or guideline", "training": "Training for new staff"}
@@ -76,6 +76,8 @@ def save_handover(
     handover.review_on = review_on
     if not created:
         handover.version += 1
+    if handover.handed_over_on is None and links:
+        handover.handed_over_on = timezone.localdate()  # the watch's limits are fixed on points up to here
     handover.save()
     handover.measures.set(links)
     after = {
@@ -87,3 +89,22 @@ def save_handover(
         obj=project, by=by, scope_path=project.unit.path, changes=audit.diff(before, after),
     )  # fmt: skip
     return handover
+
+
+@transaction.atomic
+def acknowledge_alert(*, alert: WatchAlert, by: User, note: str) -> WatchAlert:
+    """Record that someone has seen a gain at risk, with a note (a known cause, an action started)."""
+    note = note.strip()
+    if not note:
+        raise ValidationError({"note": "Say what is known or being done (a known cause, an action started)"})
+    errors = screening.check_fields({"note": note}, {"note": "Note"})
+    if errors:
+        raise ValidationError(errors)
+    alert.acknowledged_by, alert.acknowledged_at, alert.note = by, timezone.now(), note
+    alert.save(update_fields=["acknowledged_by", "acknowledged_at", "note"])
+    project = alert.handover.project
+    audit.record(
+        action="sustainability.alert_acknowledge", obj=project, by=by, scope_path=project.unit.path,
+        changes={"gain_at_risk": [alert.rule, f"acknowledged: {note}"]},
+    )  # fmt: skip
+    return alert

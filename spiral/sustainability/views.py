@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +13,7 @@ from spiral.core.forms import add_service_errors
 from spiral.organisations import queries as org_queries
 from spiral.organisations.permissions import Permission, can, require
 from spiral.projects import queries as project_queries
-from spiral.sustainability import queries, services
+from spiral.sustainability import queries, services, watch
 from spiral.sustainability.forms import HandoverForm
 
 
@@ -28,6 +30,9 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
         }  # fmt: skip
     form = HandoverForm(request.POST if request.method == "POST" else None, initial=initial, project=project)
     status = 200
+    if request.method == "POST" and "acknowledge" in request.POST:
+        require(request.user, Permission.CHANGE_PROJECT, project)
+        return _acknowledge(request, project, current)
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
         if form.is_valid():
@@ -45,13 +50,36 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(request.path)
         status = 400
     left = current.left() if current is not None else None
+    watched = []
+    if current is not None and current.handed_over_on is not None:
+        alerts = {a.link_id: a for a in current.alerts.filter(closed_at__isnull=True)}
+        for link in current.measures.all():
+            watched.append({"link": link, "verdict": watch.judge(link, current.handed_over_on),
+                            "alert": alerts.get(link.pk)})  # fmt: skip
     return render(request, "sustainability/handover.jinja", {
         "page_title": f"Hand-over of {project.title}", "active_nav": "projects", "project": project,
         "handover": current, "left": left, "form": form, "may_hand_over": services.may_hand_over(project),
+        "watched": watched, "min_points": watch.MIN_POINTS_AFTER,
         "may_change": can(request.user, Permission.CHANGE_PROJECT, project),
         "breadcrumbs": [{"href": "/", "text": "Home"}, {"href": "/projects/", "text": "Projects"},
                         {"href": f"/projects/{project.pk}/", "text": project.title}],
     }, status=status)  # fmt: skip
+
+
+def _acknowledge(request: HttpRequest, project: Any, current: Any) -> HttpResponse:
+    alert = None
+    if current is not None and str(request.POST.get("acknowledge", "")).isdigit():
+        alert = current.alerts.filter(pk=int(request.POST["acknowledge"])).first()
+    if alert is None:
+        messages.error(request, "That alert is not one of this project's")
+        return redirect(request.path)
+    try:
+        services.acknowledge_alert(alert=alert, by=request.user, note=request.POST.get("note", "")[:2000])  # type: ignore[arg-type]
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "Acknowledged: the note is recorded")
+    return redirect(request.path)
 
 
 def unit_owns(request: HttpRequest, code: str) -> HttpResponse:
