@@ -17,3 +17,11 @@ class SustainabilityConfig(AppConfig):
         # changing the project (`change_project`: its team, or a leading role on its unit).
         register_visibility(Handover, "open")
         register_visibility(WatchAlert, "open")
+
+        from spiral.core import audit
+        from spiral.sustainability import tasks
+
+        # Measurement does not import this app: it is told of every audited change to a series (each
+        # observation written, corrected or deleted, and each import, is audited on its series), and the
+        # watch runs over the hand-overs that watch it. The daily run is `spiral watch_gains`.
+        audit.on_change(("measurement.Series",), tasks.series_changed)

@@ -100,3 +100,22 @@ def test_an_alert_is_acknowledged_with_a_note_and_refused_without_one(watched):
     alert.refresh_from_db()
     assert alert.acknowledged_by == lead and "huddle" in alert.note
     assert client_for(lead).post(path, {"acknowledge": "999999", "note": "x"}).status_code == 302
+
+
+def test_recording_an_observation_on_a_watched_series_runs_the_watch(
+    watched, django_capture_on_commit_callbacks
+):
+    from spiral.measurement.services import record_observation
+
+    handover, link, lead = watched
+    add(link.series, [*STEADY, 30, 29, 31, 30, 28, 30], 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_observation(series=link.series, period=month(18), value=29, by=lead)
+    assert WatchAlert.objects.filter(handover=handover).count() == 1
+
+
+def test_the_daily_command_runs_the_watch(watched, capsys):
+    from django.core.management import call_command
+
+    call_command("watch_gains")
+    assert "Watch enqueued" in capsys.readouterr().out
