@@ -71,6 +71,8 @@ def test_a_slipping_gain_raises_one_alert_per_episode_and_tells_the_team(
     assert len(mailoutbox) == 1 and lead.email in mailoutbox[0].to
     page = client_for(lead).get(f"/sustainability/projects/{handover.project.pk}/handover/").content.decode()
     assert "Gain at risk" in page
+    unit_page = client_for(lead).get(f"/sustainability/units/{handover.project.unit.code}/").content.decode()
+    assert "Gain at risk" in unit_page
 
 
 def test_a_held_gain_raises_nothing_and_a_recovery_closes_the_episode(watched):
