@@ -54,7 +54,7 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from spiral.demo import knowledge, measurement, organisations, projects, voice
+    from spiral.demo import knowledge, measurement, organisations, projects, sustainability, voice
 
     # Later capabilities append their steps here (e.g. measurement, projects, voice).
     return [
@@ -63,6 +63,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("projects", projects.build),
         ("voice", voice.build),
         ("knowledge", knowledge.build),
+        ("sustainability", sustainability.build),
     ]
 
 
