@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "spiral.projects",
     "spiral.knowledge",
     "spiral.priorities",
+    "spiral.assessments",
+    "spiral.sustainability",
     "spiral.reporting",
 ]
 

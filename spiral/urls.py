@@ -61,6 +61,8 @@ urlpatterns = [
     path("f/", include("spiral.voice.public_urls")),
     path("benchmarking/", include("spiral.benchmarking.urls")),
     path("priorities/", include("spiral.priorities.urls")),
+    path("assessments/", include("spiral.assessments.urls")),
+    path("sustainability/", include("spiral.sustainability.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

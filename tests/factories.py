@@ -255,3 +255,51 @@ def ResponseFactory(*, goal: Any, unit: Any, response: str = "adopt", **kwargs: 
         kwargs.setdefault("target", 0.8)
     kwargs.setdefault("by", None)
     return respond(goal=goal, unit=unit, response=response, **kwargs)
+class ProjectMeasureFactory(factory.django.DjangoModelFactory):
+    """A series linked to a project as a process measure."""
+
+    class Meta:
+        model = "projects.ProjectMeasure"
+
+    project = factory.SubFactory(ProjectFactory)
+    series = factory.SubFactory(SeriesFactory)
+    role = "process"
+
+
+class HandoverFactory(factory.django.DjangoModelFactory):
+    """A sustaining project's hand-over checklist, empty unless given."""
+
+    class Meta:
+        model = "sustainability.Handover"
+
+    project = factory.SubFactory(ProjectFactory, stage="sustaining")
+
+
+class AssessmentResponseFactory(factory.django.DjangoModelFactory):
+    """One person's Sustainability Model answers about a project (every factor at `level`, default a)."""
+
+    class Meta:
+        model = "assessments.Response"
+        skip_postgeneration_save = True
+
+    instrument = factory.LazyFunction(
+        lambda: __import__("spiral.assessments.models", fromlist=["Instrument"]).Instrument.objects.get(
+            slug="nhs-sustainability-model", is_current=True
+        )
+    )
+    project = factory.SubFactory(ProjectFactory)
+    unit = factory.LazyAttribute(lambda o: o.project.unit)
+    respondent = factory.SubFactory(UserFactory)
+    answered_on = factory.LazyFunction(lambda: __import__("datetime").date.today())
+    total = 0
+
+    @factory.post_generation
+    def level(self, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if not create:
+            return
+        from spiral.assessments.models import Answer
+
+        chosen = [i.options.get(key=extracted or "a") for i in self.instrument.items.all()]
+        Answer.objects.bulk_create(Answer(response=self, item=o.item, option=o) for o in chosen)
+        self.total = sum(o.score for o in chosen)
+        self.save(update_fields=["total"])

@@ -437,6 +437,10 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
         "body": "Has anyone tried it?",
     },
     "POST /api/v1/threads/{pk}/replies": lambda o: {"body": "Yes"},
+    "POST /api/v1/projects/{project_id}/assessments": lambda o: {
+        "instrument": "nhs-sustainability-model",
+        "answers": {},
+    },
     "POST /api/v1/field-tests": lambda o: {
         "title": "A test",
         "sponsor": o["unit"].code,

@@ -54,7 +54,7 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from spiral.demo import knowledge, measurement, organisations, priorities, projects, voice
+    from spiral.demo import knowledge, measurement, organisations, priorities, projects, sustainability, voice
 
     # Later capabilities append their steps here (e.g. measurement, projects, voice).
     return [
@@ -64,6 +64,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("voice", voice.build),
         ("knowledge", knowledge.build),
         ("priorities", priorities.build),
+        ("sustainability", sustainability.build),
     ]
 
 

@@ -241,6 +241,16 @@ PAGES: list[Route] = [
     Route("projects:progress", "project", _form(VIEW_PROJECT, CHANGE_PROJECT)),
     Route("projects:journal", "project", _form(VIEW_PROJECT, CHANGE_PROJECT)),
     Route("projects:attachment", "attachment", _read(VIEW_PROJECT)),
+    # --- assessments ---
+    Route(
+        "assessments:project",
+        "project",
+        _form(VIEW_PROJECT, _r(P.ANSWER_ASSESSMENT)),
+        "answering: the project's team only (no unit role grants it)",
+    ),
+    # --- sustainability ---
+    Route("sustainability:handover", "project", _form(VIEW_PROJECT, CHANGE_PROJECT)),
+    Route("sustainability:unit", "unit", _read(VIEW_UNIT), "lists the hand-overs of the unit and beneath it"),
     # --- measurement ---
     Route("measurement:index", "", _read(VIEW_UNIT)),
     Route("measurement:measure-create", "unit", _form(_r(P.CHANGE_MEASURE)), "the unit is `?unit=<code>`"),
@@ -456,6 +466,13 @@ API: list[Route] = [
     _api("GET", "/adoptions", "", SEARCH),
     _api("POST", "/adoptions", "site", _r(P.CREATE_PROJECT), "on the unit named in the body"),
     _api("GET", "/projects/{pk}/spread", "project", VIEW_PROJECT),
+    # --- assessments ---
+    _api("GET", "/assessment-instruments", "", SIGNED_IN),
+    _api("GET", "/projects/{project_id}/assessments", "project", VIEW_PROJECT),
+    _api("POST", "/projects/{project_id}/assessments", "project", _r(P.ANSWER_ASSESSMENT), "the team only"),
+    # --- sustainability ---
+    _api("GET", "/projects/{project_id}/handover", "project", VIEW_PROJECT),
+    _api("PUT", "/projects/{project_id}/handover", "project", CHANGE_PROJECT),
 ]
 
 ROUTES: dict[str, Route] = {route.address: route for route in PAGES + API}

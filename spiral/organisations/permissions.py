@@ -66,6 +66,8 @@ class Permission(StrEnum):
     SET_GOALS = "set_goals"  # set a unit's True North goals; adopt, adapt or decline those above; catchball
     ADD_IDEA = "add_idea"  # add an idea to a unit's backlog and score ideas (patient partners too)
     TRIAGE_IDEA = "triage_idea"  # move an idea on: under discussion, testing, done or parked
+    # --- Assessments (spiral.assessments; docs/permissions.md, "Assessments") ---
+    ANSWER_ASSESSMENT = "answer_assessment"  # answer a project's assessment as oneself: its team only
 
 
 P = Permission
@@ -157,7 +159,9 @@ EVERYONE: frozenset[Permission] = frozenset(
 # Granted only on the person's own record.
 OWN_RECORD: frozenset[Permission] = frozenset({P.CHANGE_PERSON, P.MANAGE_TOKENS, P.VIEW_JOB})
 # Granted by being on the object's team: a model takes part with `has_team_member(user) -> bool`.
-TEAM_PERMISSIONS: frozenset[Permission] = frozenset({P.CHANGE_PROJECT})
+# A project's assessment (the Sustainability Model) is answered by its team only, patient partners too: no unit
+# role grants ANSWER_ASSESSMENT, so a lead or coach who is not on the team reads the answers but gives none.
+TEAM_PERMISSIONS: frozenset[Permission] = frozenset({P.CHANGE_PROJECT, P.ANSWER_ASSESSMENT})
 
 
 def _on_team(user: AnyUser, obj: Any) -> bool:
