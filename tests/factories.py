@@ -255,6 +255,8 @@ def ResponseFactory(*, goal: Any, unit: Any, response: str = "adopt", **kwargs: 
         kwargs.setdefault("target", 0.8)
     kwargs.setdefault("by", None)
     return respond(goal=goal, unit=unit, response=response, **kwargs)
+
+
 class ProjectMeasureFactory(factory.django.DjangoModelFactory):
     """A series linked to a project as a process measure."""
 

@@ -1,6 +1,7 @@
 """The browser tests are transactional (a live server in another thread reads what they write), and a
 transactional test empties every table when it ends, the rows the data migrations wrote included: the
-default progress scale, which starting a project needs, is put back before each."""
+default progress scale, which starting a project needs, and the Sustainability Model instrument, which
+the demo's assessments need, are put back before each."""
 
 from __future__ import annotations
 
@@ -18,3 +19,9 @@ def _rows_of_the_data_migrations(transactional_db: object) -> None:
     if not ProgressScale.objects.filter(is_default=True).exists():
         seed = importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi")
         seed.add_ihi_scale(apps, None)
+    from spiral.assessments.models import Instrument
+
+    if not Instrument.objects.exists():
+        importlib.import_module("spiral.assessments.migrations.0002_load_sustainability_model").load(
+            apps, None
+        )
