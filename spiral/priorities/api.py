@@ -87,7 +87,7 @@ class MessageIn(Schema):
     confirm_direction: bool = False
 
 
-class MeasureOut(Schema):
+class GoalMeasureOut(Schema):
     measure: str
     name: str
     role: str
@@ -110,7 +110,7 @@ class GoalOut(Schema):
     reason: str
     parent: int | None
     root: int | None
-    measures: list[MeasureOut]
+    measures: list[GoalMeasureOut]
     breakthroughs: list[BreakthroughOut]
 
 
@@ -126,15 +126,15 @@ class MessageOut(Schema):
     target: float | None
 
 
-class NodeOut(Schema):
+class CascadeNodeOut(Schema):
     goal: int
     unit: str
     unit_name: str
     response: str
     state: str
     awaiting: int
-    measures: list[MeasureOut]
-    children: list["NodeOut"]
+    measures: list[GoalMeasureOut]
+    children: list["CascadeNodeOut"]
 
 
 class CascadeOut(Schema):
@@ -142,7 +142,7 @@ class CascadeOut(Schema):
     units: int
     shares: dict[str, int]
     awaiting: int
-    tree: NodeOut
+    tree: CascadeNodeOut
 
 
 class BowlingCellOut(Schema):
@@ -454,7 +454,7 @@ class IdeaIn(Schema):
     goal: Id | None = None
 
 
-class ScoreIn(Schema):
+class IdeaScoreIn(Schema):
     impact: Score
     effort: Score
     alignment: Score
@@ -509,7 +509,7 @@ def add_idea(request: SignedInRequest, payload: IdeaIn) -> Any:
 
 
 @router.post("/ideas/{idea_id}/scores", response={201: IdeaOut}, summary="Score an idea")
-def score(request: SignedInRequest, idea_id: Id, payload: ScoreIn) -> Any:
+def score(request: SignedInRequest, idea_id: Id, payload: IdeaScoreIn) -> Any:
     idea = queries.idea_for(request.auth, idea_id, Permission.ADD_IDEA)
     services.score_idea(idea=idea, by=request.auth, is_patient=queries.is_patient_partner(request.auth, idea.unit),
                         **payload.dict())  # fmt: skip
