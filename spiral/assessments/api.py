@@ -6,8 +6,10 @@ from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from spiral.assessments import presenters, queries, services
+from spiral.core.api import Pagination
 from spiral.organisations.models import User
 from spiral.organisations.permissions import Permission, require
 from spiral.projects import queries as project_queries
@@ -58,6 +60,7 @@ def _instrument(i: Any) -> dict[str, Any]:
 
 
 @router.get("/assessment-instruments", response=list[InstrumentOut])
+@paginate(Pagination)
 def list_instruments(request: HttpRequest) -> list[dict[str, Any]]:
     """Every instrument version loaded, the current version of each first."""
     qs = queries.instruments(request.user).prefetch_related("items__options", "items__group")
@@ -77,6 +80,7 @@ class ResultsOut(Schema):
 
 
 @router.get("/projects/{project_id}/assessments", response=list[ResultsOut])
+@paginate(Pagination)
 def project_results(request: HttpRequest, project_id: int) -> list[dict[str, Any]]:
     """A project's results for each current project instrument: side by side, summary, over time."""
     project = project_queries.project_for(request.user, project_id)

@@ -71,6 +71,20 @@ def submit_form(
     return redirect(success_url(result) if callable(success_url) else success_url)
 
 
+class RequiredMessages:
+    """A form mixin: each required field's message when left empty says what to enter (`REQUIRED`, field
+    name to message: "Enter the goal", "Choose the True North category"), never "This field is required"."""
+
+    REQUIRED: dict[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields = self.fields  # type: ignore[attr-defined]  # a forms.Form's, after super().__init__
+        for name, message in self.REQUIRED.items():
+            if name in fields:
+                fields[name].error_messages["required"] = message
+
+
 def _sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
 

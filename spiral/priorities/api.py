@@ -286,6 +286,7 @@ def respond(request: SignedInRequest, goal_id: Id, payload: ResponseBody) -> Any
 
 
 @router.get("/goals/{goal_id}/catchball", response=list[MessageOut], summary="A goal's catchball")
+@paginate(Pagination)
 def list_messages(request: SignedInRequest, goal_id: Id) -> Any:
     goal = queries.goal_for(request.auth, goal_id)
     return [message_out(m) for m in queries.messages(request.auth, goal)]
@@ -315,6 +316,7 @@ def add_breakthrough(request: SignedInRequest, goal_id: Id, payload: Breakthroug
 
 
 @router.get("/goals/{goal_id}/bowling", response=list[BowlingRowOut], summary="A goal's bowling chart")
+@paginate(Pagination)
 def get_bowling(request: SignedInRequest, goal_id: Id) -> Any:
     """Twelve months across, one row per measure: the actual value of each month with the Making Data
     Count icons of that month's point (variation) and of the limits against the target (assurance)."""
@@ -354,12 +356,14 @@ def _work_out(w: queries.Work) -> dict[str, Any]:
 
 
 @router.get("/goals/{goal_id}/projects", response=list[WorkOut], summary="The work serving a goal")
+@paginate(Pagination)
 def list_work(request: SignedInRequest, goal_id: Id) -> Any:
     """Projects serving the goal or its cascade beneath, active first, with their latest progress score."""
     return [_work_out(w) for w in queries.work(request.auth, queries.goal_for(request.auth, goal_id))]
 
 
 @router.get("/projects/{project_id}/goals", response=list[GoalOut], summary="The goals a project serves")
+@paginate(Pagination)
 def list_served(request: SignedInRequest, project_id: Id) -> Any:
     project = project_queries.project_for(request.auth, project_id)
     return [goal_out(request.auth, s.goal) for s in queries.served_by(request.auth, project)]

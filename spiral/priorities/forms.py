@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from spiral.core import limits
-from spiral.core.forms import NumberField, TextField, WindowedDateField
+from spiral.core.forms import NumberField, RequiredMessages, TextField, WindowedDateField
 from spiral.priorities.models import (
     GOAL_DATE,
     SCORE_MAX,
@@ -23,8 +23,16 @@ from spiral.priorities.models import (
 CONFIRM_HINT = "Tick to save a target that points against the measure's improvement direction"
 
 
-class GoalForm(forms.Form):
+class GoalForm(RequiredMessages, forms.Form):
     """A True North goal with up to three measures (the API takes up to five)."""
+
+    REQUIRED = {
+        "title": "Enter the goal, for example zero avoidable harm",
+        "category": "Choose the True North category of the goal",
+        "target_date": "Enter the date the goal is to be met by, for example 31/03/2027",
+        "measure_1": "Enter the code of the goal's first measure",
+        "target_1": "Enter the target of the goal's first measure",
+    }
 
     title = TextField(max_length=limits.NAME, label="Goal", help_text="For example: zero avoidable harm")
     category = forms.ChoiceField(choices=Category.choices, label="True North category")
@@ -71,7 +79,11 @@ RESPONSE_CHOICES = [("adopt", "Adopt it as it is"), ("adapt", "Adapt it: propose
                     ("decline", "Decline it, with a reason")]  # fmt: skip
 
 
-class RespondForm(forms.Form):
+class RespondForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "unit": "Enter the code of the unit that answers, a unit directly beneath",
+        "response": "Choose whether the unit adopts, adapts or declines the goal",
+    }
     unit = forms.CharField(max_length=limits.CODE, label="Unit code", help_text="A unit directly beneath")
     response = forms.ChoiceField(choices=RESPONSE_CHOICES, widget=forms.RadioSelect, label="Response")
     reason = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea, required=False,
@@ -84,7 +96,11 @@ class RespondForm(forms.Form):
     confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)
 
 
-class MessageForm(forms.Form):
+class MessageForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "kind": "Choose your turn: a proposal, a reply, a counter-proposal or an agreement",
+        "text": "Enter why: what you propose or answer, and your reasons",
+    }
     kind = forms.ChoiceField(choices=Kind.choices, widget=forms.RadioSelect, label="Your turn")
     text = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)
     measure = forms.CharField(max_length=limits.CODE, label="Measure (code)", required=False,
@@ -94,7 +110,11 @@ class MessageForm(forms.Form):
     confirm_direction = forms.BooleanField(label="Confirm the target", help_text=CONFIRM_HINT, required=False)
 
 
-class BreakthroughForm(forms.Form):
+class BreakthroughForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "title": "Enter the breakthrough objective",
+        "year": "Enter the year of the breakthrough objective, for example 2026",
+    }
     title = TextField(max_length=limits.NAME, label="Breakthrough objective")
     year = forms.IntegerField(label="Year", min_value=2000, max_value=2100)
     description = TextField(
@@ -102,7 +122,10 @@ class BreakthroughForm(forms.Form):
     )
 
 
-class ServeForm(forms.Form):
+class ServeForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "goal": "Choose the goal this project serves",
+    }
     goal = forms.TypedChoiceField(coerce=int, label="The goal this project serves")
 
     def __init__(self, *args: Any, goals: list[Any], **kwargs: Any) -> None:
@@ -111,7 +134,13 @@ class ServeForm(forms.Form):
         self.fields["goal"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "what": "Enter what was decided",
+        "why": "Enter why it was decided",
+        "decided_by": "Enter who decided: a person or a group",
+        "decided_on": "Enter the date of the decision, for example 14/11/2025",
+    }
     what = TextField(max_length=limits.NAME, label="What was decided")
     why = TextField(max_length=limits.TEXT, label="Why", widget=forms.Textarea)
     options = TextField(
@@ -141,7 +170,13 @@ class DecisionForm(forms.Form):
         return found
 
 
-class IdeaForm(forms.Form):
+class IdeaForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "problem": "Enter the problem the idea is about",
+        "idea": "Enter the idea",
+        "helps": "Enter who the idea would help",
+        "prompted_by": "Choose what prompted the idea",
+    }
     problem = TextField(
         max_length=limits.SHORT_TEXT, label="The problem you have seen", widget=forms.Textarea
     )
@@ -156,7 +191,12 @@ class IdeaForm(forms.Form):
 SCORES = [(n, str(n)) for n in range(SCORE_MIN, SCORE_MAX + 1)]
 
 
-class ScoreForm(forms.Form):
+class ScoreForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "impact": "Choose the impact score",
+        "effort": "Choose the effort score",
+        "alignment": "Choose the alignment score",
+    }
     impact = forms.TypedChoiceField(
         choices=SCORES, coerce=int, label="Impact for patients (1 little, 5 a lot)"
     )
@@ -169,6 +209,10 @@ class ScoreForm(forms.Form):
     )
 
 
-class MoveForm(forms.Form):
+class MoveForm(RequiredMessages, forms.Form):
+    REQUIRED = {
+        "to": "Choose where the idea moves to",
+        "why": "Enter why the idea moves on",
+    }
     to = forms.ChoiceField(choices=IdeaStatus.choices, label="Move it to")
     why = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)

@@ -70,6 +70,7 @@ def awaiting(user: AnyUser, unit: Unit) -> list[Goal]:
 
 
 def measures_of(goal: Goal) -> list[GoalMeasure]:
+    """A goal's measures with their targets and roles, in the order the goal lists them."""
     return list(goal.measures.select_related("measure").order_by("order", "id"))
 
 
@@ -440,6 +441,7 @@ class Scored:
 
 
 def idea_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Idea:
+    """The backlog idea `pk` if `user` may see it (and holds `permission` on it); 404 or 403 otherwise."""
     return get_or_deny(user, permission, Idea.objects.select_related("unit", "goal", "created_by"), pk=pk)
 
 
@@ -472,6 +474,7 @@ def backlog(user: AnyUser, unit: Unit) -> list[Scored]:
 
 
 def scored(user: AnyUser, idea: Idea) -> Scored:
+    """An idea with the mean of its staff's scores and, beside them, of its patient partners'."""
     scores = list(visible_to(user, IdeaScore.objects.filter(idea=idea)))
     return Scored(
         idea, _means([s for s in scores if not s.is_patient]), _means([s for s in scores if s.is_patient])
@@ -479,6 +482,7 @@ def scored(user: AnyUser, idea: Idea) -> Scored:
 
 
 def idea_scores(user: AnyUser, idea: Idea) -> list[IdeaScore]:
+    """Every score given to an idea, oldest first, with who gave it."""
     return list(
         visible_to(user, IdeaScore.objects.filter(idea=idea))
         .select_related("by")
@@ -487,6 +491,7 @@ def idea_scores(user: AnyUser, idea: Idea) -> list[IdeaScore]:
 
 
 def idea_moves(user: AnyUser, idea: Idea) -> list[IdeaMove]:
+    """Every move of an idea through the backlog, oldest first, with who moved it and why."""
     return list(
         visible_to(user, IdeaMove.objects.filter(idea=idea))
         .select_related("created_by")

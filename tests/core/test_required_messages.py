@@ -38,7 +38,17 @@ ARGUMENTS: dict[str, Any] = {
     "AdoptForm": lambda: {"ideas": []},
     "TagForm": lambda: {"theme_choices": []},
     "SpiralPasswordChangeForm": lambda: {"user": None},
+    # Two apps' forms of one name: keyed by module as well.
+    "spiral.priorities.forms.ScoreForm": dict,
+    "ServeForm": lambda: {"goals": []},
+    "HandoverForm": lambda: {"project": _project()},
 }
+
+
+def _project() -> Any:
+    from tests.factories import ProjectFactory
+
+    return ProjectFactory()
 
 
 def _feedback_form() -> Any:
@@ -61,7 +71,7 @@ def every_form() -> list[type[forms.BaseForm]]:
 
 
 def build(cls: type[forms.BaseForm]) -> forms.BaseForm:
-    kwargs = ARGUMENTS.get(cls.__name__, dict)()
+    kwargs = ARGUMENTS.get(f"{cls.__module__}.{cls.__name__}", ARGUMENTS.get(cls.__name__, dict))()
     try:
         return cls(**kwargs)
     except TypeError as exc:  # pragma: no cover - the message says what to do

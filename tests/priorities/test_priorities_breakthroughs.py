@@ -118,7 +118,7 @@ def test_breakthroughs_on_the_page_and_through_the_api(tree, goal, org_leader, m
 
 
 def test_the_api_gives_the_bowling_chart_and_the_watch_flag(watched, member):
-    rows = Client().get(f"/api/v1/goals/{watched.pk}/bowling", **bearer(member)).json()
+    rows = Client().get(f"/api/v1/goals/{watched.pk}/bowling", **bearer(member)).json()["items"]
     assert [r["measure"] for r in rows] == ["FALLS", "SICK"] and rows[1]["watch_concern"] is True
     assert len(rows[0]["months"]) == 12 and rows[0]["months"][-1]["variation"] == "concern_high"
     goal = Client().get(f"/api/v1/goals/{watched.pk}", **bearer(member)).json()

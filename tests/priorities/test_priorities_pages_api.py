@@ -162,7 +162,7 @@ def test_the_api_answers_adapts_and_plays_catchball(tree, goal, org_leader, dire
         directorate_leader, f"/api/v1/goals/{goal_id}/catchball", {"kind": "agreement", "text": "Yes"}
     )
     assert agreed.status_code == 201
-    turns = Client().get(f"/api/v1/goals/{goal_id}/catchball", **bearer(org_leader)).json()
+    turns = Client().get(f"/api/v1/goals/{goal_id}/catchball", **bearer(org_leader)).json()["items"]
     assert [t["kind"] for t in turns] == ["proposal", "counter", "agreement"]
     assert (
         Client().get(f"/api/v1/goals/{goal_id}", **bearer(org_leader)).json()["measures"][0]["target"] == 5.0

@@ -69,7 +69,7 @@ def test_the_api_names_a_goal_and_lists_the_work(tree, goal, project, leader):
     made = Client().post(f"/api/v1/projects/{project.pk}/goals", json.dumps({"goal": goal.pk}),
                          content_type="application/json", **bearer(leader))  # fmt: skip
     assert made.status_code == 201
-    work = Client().get(f"/api/v1/goals/{goal.pk}/projects", **bearer(leader)).json()
+    work = Client().get(f"/api/v1/goals/{goal.pk}/projects", **bearer(leader)).json()["items"]
     assert [(w["project"], w["status"], w["score"]) for w in work] == [(project.pk, "active", None)]
-    served = Client().get(f"/api/v1/projects/{project.pk}/goals", **bearer(leader)).json()
+    served = Client().get(f"/api/v1/projects/{project.pk}/goals", **bearer(leader)).json()["items"]
     assert [g["id"] for g in served] == [goal.pk]
