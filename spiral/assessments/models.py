@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from spiral.core import limits
+from spiral.core.models import CreatedAt
 from spiral.organisations.models import Unit
 
 
@@ -26,11 +28,11 @@ class Instrument(models.Model):
     slug = models.SlugField(max_length=80)
     version = models.CharField(max_length=40)
     name = models.CharField(max_length=200)
-    source = models.TextField()
+    source = models.TextField(max_length=limits.TEXT)
     licence = models.CharField(max_length=200)
     applies_to = models.CharField(max_length=10, choices=AppliesTo.choices)
     scoring = models.CharField(max_length=16, choices=ScoringRule.choices)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=limits.TEXT)
     interpretation = models.JSONField(
         default=list, blank=True
     )  # [{"at_least", "text", "verified"}], highest first
@@ -69,12 +71,12 @@ class Item(models.Model):
     group = models.ForeignKey(ItemGroup, on_delete=models.CASCADE, related_name="items")
     key = models.CharField(max_length=40)
     text = models.CharField(max_length=500)
-    help = models.TextField(blank=True)
+    help = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
     prompts = models.JSONField(default=list, blank=True)  # prompts for action when the item scores low
     weight = models.DecimalField(max_digits=7, decimal_places=2, default=1)
     maximum = models.DecimalField(max_digits=7, decimal_places=2)
     verified = models.BooleanField(default=False)
-    source_note = models.TextField(blank=True)
+    source_note = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
     position = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -101,7 +103,7 @@ class Option(models.Model):
         return f"{self.key}: {self.text}"
 
 
-class Response(models.Model):
+class Response(CreatedAt):
     """One person's answers to an instrument about one project (or team or unit) on one day."""
 
     instrument = models.ForeignKey(Instrument, on_delete=models.PROTECT, related_name="responses")
@@ -118,7 +120,6 @@ class Response(models.Model):
     )
     answered_on = models.DateField()
     total = models.DecimalField(max_digits=9, decimal_places=2)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-answered_on", "-id"]

@@ -208,7 +208,7 @@ def peer_data(
         .order_by(*BY_UNIT_NAME)
     )
     proportion = measure.is_proportion
-    data.points.extend(point for point in (Point(*row) for row in rows) if _is_valid(point, proportion))  # type: ignore[arg-type]  # nulls: dropped by _is_valid
+    data.points.extend(point for point in (Point(*row) for row in rows) if _is_valid(point, proportion))
     return data
 
 
@@ -239,7 +239,7 @@ def peer_data_many(user: AnyUser, *, measures: list[Measure], group: PeerGroup) 
     )
     for measure_id, *row in rows:
         data = out[measure_id]
-        point = Point(*row)  # type: ignore[arg-type]  # nulls: dropped by _is_valid
+        point = Point(*row)
         if _is_valid(point, data.measure.is_proportion):
             data.points.append(point)
     return out
@@ -536,7 +536,7 @@ def _groups_data(
             k = key(kind, organisation_type)
             if k not in found or latest.get(k) != start:
                 continue
-            point = Point(*row)  # type: ignore[arg-type]  # a values_list row, checked by _is_valid
+            point = Point(*row)
             if _is_valid(point, proportion):
                 found[k].points.append(point)
     return [(groups[k], found[k]) for k in groups]

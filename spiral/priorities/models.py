@@ -4,7 +4,7 @@ A unit's leaders *set* a goal (`Response.SET`: the top of a cascade). Each child
 parent's goal: it *adopts* it (the same measures and targets), *adapts* it (its own measure or target,
 agreed through catchball: `CatchballMessage`), or *declines* it with a reason. A response is a goal of
 its own at the child unit (`parent` the goal above, `root` the goal at the top), so its children respond
-to it in turn, down to teams. qi.md §6: True North, catchball, cascade.
+to it in turn, down to teams. docs/reference/qi.md §6: True North, catchball, cascade.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from spiral.organisations.models import Unit
 GOAL_DATE = periods.Window("a goal's date", 2000, 20)
 MAX_GOALS = 8  # a handful: True North is a few enduring goals, not a list of everything
 MAX_MEASURES = 5  # measures per goal
-MAX_BREAKTHROUGHS = 3  # breakthrough objectives per goal and year: the vital few (qi.md §6)
+MAX_BREAKTHROUGHS = 3  # breakthrough objectives per goal and year: the vital few (docs/reference/qi.md §6)
 
 
 class Category(models.TextChoices):

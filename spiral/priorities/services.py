@@ -330,7 +330,7 @@ def respond(
         )
     elif not goal.is_carried:
         errors["unit"] = f"{goal.unit.name} declined this goal, so it does not cascade beneath it"
-    existing = Goal.objects.select_for_update().filter(parent=goal, unit=unit).first()
+    existing = Goal.objects.select_for_update(of=("self",)).filter(parent=goal, unit=unit).first()
     if existing is not None and existing.response != Response.DECLINED:
         errors["unit"] = (
             f"{unit.name} has already responded to this goal ({existing.get_response_display().lower()})"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from spiral.core.models import UpdatedAt, Versioned
 from spiral.core.types import AnyUser
 from spiral.organisations.models import Unit
 from spiral.projects.models import Project, ProjectMeasure
 
 
-class Handover(models.Model):
+class Handover(UpdatedAt, Versioned):
     """The checklist of a project moving to "sustaining": who owns it now, what to watch, what changed."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="handover")
@@ -34,8 +35,6 @@ class Handover(models.Model):
     handed_over_on = models.DateField(
         null=True, blank=True, help_text="The watch fixes each measure's limits on its points up to this date"
     )
-    version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["review_on", "id"]

@@ -63,7 +63,7 @@ def save_handover(
     errors |= screening.check_fields(values, LABELS)
     if errors:
         raise ValidationError(errors)
-    handover, created = Handover.objects.select_for_update().get_or_create(project=project)
+    handover, created = Handover.objects.select_for_update(of=("self",)).get_or_create(project=project)
     before: dict[str, Any] = {} if created else {
         "owner": str(handover.owner) if handover.owner else None,
         "measures": sorted(handover.measures.values_list("pk", flat=True)),

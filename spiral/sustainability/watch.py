@@ -102,7 +102,9 @@ def run(handover_ids: list[int] | None = None) -> dict[str, int]:
             verdict = judge(link, handed_over_on)
             with transaction.atomic():
                 open_alert = (
-                    WatchAlert.objects.select_for_update().filter(link=link, closed_at__isnull=True).first()
+                    WatchAlert.objects.select_for_update(of=("self",))
+                    .filter(link=link, closed_at__isnull=True)
+                    .first()
                 )
                 if verdict.state == "too_early":
                     counts["too_early"] += 1
