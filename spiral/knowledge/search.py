@@ -62,10 +62,12 @@ COMMON_SHARE, COMMON_MIN_DOCUMENTS = 0.3, 10
 # With no good match, the few nearest are offered as weak matches.
 WEAK_SHOWN = 5
 MAX_OFFSET = 1000
-# The hybrid score: WORD_WEIGHT x (word rank / best word rank) x agreement + MEANING_WEIGHT x cosine, where
-# agreement = (cosine / best cosine) ** AGREEMENT_POWER. Tuned on bench/search_meaning.py (issue 14): with
-# the good-match rule deciding which documents are results, the words' part of the ranking is kept small
-# (0.05; at 0.2 the hybrid ranked paraphrases' targets below meaning alone: MRR 0.353 against 0.377).
+# The hybrid score: WORD_WEIGHT x (share of the query's concepts held) x agreement + MEANING_WEIGHT x cosine,
+# where agreement = (cosine / best cosine) ** AGREEMENT_POWER. The share is found the same way on SQLite and
+# PostgreSQL (their word ranks are on different scales: by rank, PostgreSQL's hybrid fell below meaning
+# alone). Tuned on bench/search_meaning.py (issue 14): with the good-match rule deciding which documents are
+# results, the words' part of the ranking is kept small (0.05; at 0.2 the hybrid ranked paraphrases'
+# targets below meaning alone).
 WORD_WEIGHT, MEANING_WEIGHT = 0.05, 0.95
 AGREEMENT_POWER = 3.0
 REFRESH_SECONDS = 5.0
@@ -1081,7 +1083,8 @@ def search_results(
             # A word match counts in proportion to how close the document's meaning is to the best one:
             # a match of a corrected or expanded word in a document about something else sinks.
             agreement = min(1.0, cosine / top_cosine) ** AGREEMENT_POWER if top_cosine > 0 else 1.0
-            score = WORD_WEIGHT * word / top_word * agreement + MEANING_WEIGHT * cosine
+            held_share = sum(1 for m in matches if pk in m) / len(matches) if matches else 0.0
+            score = WORD_WEIGHT * held_share * agreement + MEANING_WEIGHT * cosine
         else:
             score = word / top_word
         good = pk in by_words or cosine >= meaning_bar
