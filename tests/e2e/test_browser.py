@@ -1,72 +1,19 @@
 """End to end in a real browser: sign in, walk the hierarchy, check every page with axe (WCAG 2.2 AA).
 
-Uses Debian's Chromium (/usr/bin/chromium) through Playwright; no downloaded browser. Skips with a reason
-where Chromium is absent; CI installs it, so it runs there.
+Debian's Chromium through Playwright (tests/e2e/browser.py); skipped with a reason where it is absent.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
 
 from spiral.organisations.models import Role
+from tests.e2e.browser import assert_accessible, expect, sign_in
 from tests.factories import MembershipFactory, UserFactory
 
-CHROMIUM = os.environ.get("SPIRAL_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser]
-
-if not shutil.which(CHROMIUM):
-    pytest.skip(
-        f"Chromium is not installed at {CHROMIUM}: apt-get install chromium (CI does), "
-        "or set SPIRAL_CHROMIUM to its path",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed: make test installs it"
-)
-expect = sync_api.expect
-axe_module = pytest.importorskip(
-    "axe_playwright_python.sync_playwright", reason="axe-playwright-python missing"
-)
-
-
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-
-
-@pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
-        page = browser.new_page()
-        # Offline: the NHS font host is unreachable; fail its requests at once instead of waiting.
-        page.route("https://assets.nhs.uk/**", lambda route: route.abort())
-        try:
-            yield page
-        finally:
-            browser.close()
-            # ORM calls made while Playwright's loop runs use connections of that context (asgiref
-            # locals): close them here, or PostgreSQL keeps them open and the test database cannot be dropped.
-            connections.close_all()
-
-
-def assert_accessible(page: Any) -> None:
-    results = axe_module.Axe().run(page, options=AXE_OPTIONS)
-    violations = results.response["violations"]
-    assert not violations, f"{page.url}: axe found accessibility problems:\n{results.generate_report()}"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -133,26 +80,15 @@ def test_a_person_signs_in_and_walks_the_hierarchy_with_no_accessibility_violati
     assert_accessible(page)
 
 
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/sign-in/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{base}/")
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_board_member_reaches_the_matrix_and_stories_from_home_and_a_partner_gives_feedback_from_home(
     live_server: Any, tree: dict[str, Any], browser_page: Any
 ) -> None:
     import datetime as dt
 
-    from django.apps import apps
     from django.utils import timezone
 
     from spiral.measurement import analyses
-    from spiral.projects.models import ProgressScale
     from spiral.voice import services as voice
     from spiral.voice.models import Answer
     from tests.factories import (
@@ -163,14 +99,6 @@ def test_a_board_member_reaches_the_matrix_and_stories_from_home_and_a_partner_g
         SeriesFactory,
         TeamMemberFactory,
     )
-
-    # A transactional test before this one empties every table, the data migrations' rows included.
-    if not ProgressScale.objects.filter(is_default=True).exists():
-        import importlib
-
-        importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi").add_ihi_scale(
-            apps, None
-        )
 
     board = UserFactory(email="board@example.nhs.uk", display_name="Bea Board")
     MembershipFactory(user=board, unit=tree["org"], role=Role.LEADER)
@@ -190,7 +118,7 @@ def test_a_board_member_reaches_the_matrix_and_stories_from_home_and_a_partner_g
     page, base = browser_page, live_server.url
 
     # A board member: home, then one click to the integrated performance report and its summary matrix.
-    _sign_in(page, base, "board@example.nhs.uk")
+    sign_in(page, base, "board@example.nhs.uk")
     expect(page.locator("h2", has_text="Riverside Hospitals: for the board")).to_be_visible()
     assert_accessible(page)
     page.click("a:has-text('The board’s integrated performance report')")
@@ -205,7 +133,7 @@ def test_a_board_member_reaches_the_matrix_and_stories_from_home_and_a_partner_g
     assert_accessible(page)
 
     # A patient partner: home, then the form of their project's ward; what they write is screened.
-    _sign_in(page, base, "partner@example.nhs.uk")
+    sign_in(page, base, "partner@example.nhs.uk")
     expect(page.locator("a", has_text="Quieter nights on Ward 1")).to_be_visible()
     assert_accessible(page)
     page.click("a:has-text('Give feedback on Ward 1')")

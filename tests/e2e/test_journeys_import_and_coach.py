@@ -5,26 +5,22 @@
 - a coach goes from home to the projects they coach, sees a stuck project's signal and follows it.
 
 Data is set up with factories; everything a person does is done through the pages. Axe (WCAG 2.2 AA) is
-run on each page. Debian's Chromium through Playwright, as tests/e2e/test_browser.py; skipped with a
-reason without it.
+run on each page. Debian's Chromium through Playwright (tests/e2e/browser.py); skipped with a reason
+without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import os
-import shutil
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.utils import timezone
 
 from spiral.measurement.models import Observation
 from spiral.organisations.models import Role
+from tests.e2e.browser import assert_accessible, expect, sign_in
 from tests.factories import (
     ChangeIdeaFactory,
     MeasureFactory,
@@ -38,79 +34,7 @@ from tests.factories import (
     UserFactory,
 )
 
-CHROMIUM = os.environ.get("SPIRAL_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser]
-
-if not shutil.which(CHROMIUM):
-    pytest.skip(
-        f"Chromium is not installed at {CHROMIUM}: apt-get install chromium (CI does), "
-        "or set SPIRAL_CHROMIUM to its path",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed: make test installs it"
-)
-expect = sync_api.expect
-axe_module = pytest.importorskip(
-    "axe_playwright_python.sync_playwright", reason="axe-playwright-python missing"
-)
-
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-PASSWORD = "correct horse battery"  # UserFactory's
-
-
-@pytest.fixture(autouse=True)
-def _default_scale(transactional_db: Any) -> None:
-    """A transactional test empties every table after it, the progress scale its data migration made
-    too: put it back (projects need it)."""
-    from django.apps import apps
-
-    from spiral.projects.models import ProgressScale
-
-    if not ProgressScale.objects.filter(is_default=True).exists():
-        importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi").add_ihi_scale(
-            apps, None
-        )
-
-
-@pytest.fixture
-def browser_page(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
-        page = browser.new_page()
-        # Offline: the NHS font host is unreachable; fail its requests at once instead of waiting.
-        page.route("https://assets.nhs.uk/**", lambda route: route.abort())
-        try:
-            yield page
-        finally:
-            browser.close()
-            # As test_browser.py: ORM calls made while Playwright's loop runs use connections of their own.
-            connections.close_all()
-
-
-def assert_accessible(page: Any) -> None:
-    results = axe_module.Axe().run(page, options=AXE_OPTIONS)
-    violations = results.response["violations"]
-    assert not violations, f"{page.url}: axe found accessibility problems:\n{results.generate_report()}"
-
-
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/")
-    assert "/sign-in/" in page.url
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{base}/")
-
 
 # --- a lead's import: a bad row, then a good file ----------------------------------------------------------
 
@@ -175,7 +99,7 @@ def test_a_lead_imports_a_file_with_a_bad_row_then_the_corrected_file(
         ObservationFactory(series=series, period_start=dt.date(2024, month, 1), value=14 + month % 3)
     page, base = browser_page, live_server.url
 
-    _sign_in(page, base, "lead@example.nhs.uk")
+    sign_in(page, base, "lead@example.nhs.uk")
     page.click(".nhsuk-header__navigation-link:has-text('Measures')")
     page.wait_for_url("**/measures/")
     page.click("a:has-text('Import measures or observations from a file')")
@@ -268,7 +192,7 @@ def test_a_coach_sees_a_stuck_projects_signal_and_follows_it(
     PdsaCycleFactory(change_idea=ChangeIdeaFactory(project=moving), started_on=today - dt.timedelta(days=14))
     page, base = browser_page, live_server.url
 
-    _sign_in(page, base, "coach@example.nhs.uk")
+    sign_in(page, base, "coach@example.nhs.uk")
     expect(page.locator("h1", has_text="Welcome")).to_be_visible()
     assert_accessible(page)
 

@@ -7,49 +7,19 @@ Debian's Chromium through Playwright, as tests/e2e/test_browser.py; skipped with
 
 from __future__ import annotations
 
-import importlib
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
 
 from spiral.knowledge import search
 from spiral.organisations.models import Role
+from tests.e2e.browser import assert_accessible, chromium_page, expect, sign_in
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
-CHROMIUM = os.environ.get("SPIRAL_CHROMIUM", "/usr/bin/chromium")
 pytestmark = [pytest.mark.browser]
-
-if not shutil.which(CHROMIUM):
-    pytest.skip(
-        f"Chromium is not installed at {CHROMIUM}: apt-get install chromium (CI does), "
-        "or set SPIRAL_CHROMIUM to its path",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed: make test installs it"
-)
-expect = sync_api.expect
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-
-
-@pytest.fixture(autouse=True)
-def _default_scale(transactional_db: Any) -> None:
-    """A transactional test empties every table after it, the progress scale its data migration made
-    too: put it back (the projects these tests make need it)."""
-    from django.apps import apps
-
-    from spiral.projects.models import ProgressScale
-
-    if not ProgressScale.objects.filter(is_default=True).exists():
-        importlib.import_module("spiral.projects.migrations.0002_progress_scale_ihi").add_ihi_scale(
-            apps, None
-        )
 
 
 @pytest.fixture
@@ -59,16 +29,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch, live_server: Any) -> Iterator[tupl
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     origin = urlsplit(live_server.url)
     requested: list[str] = []
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        )  # fmt: skip
-        page = browser.new_page()
+    with chromium_page() as page:
 
         def route(r: Any) -> None:
             url = urlsplit(r.request.url)
@@ -79,11 +40,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch, live_server: Any) -> Iterator[tupl
 
         page.on("request", lambda request: requested.append(request.url))
         page.route("**/*", route)
-        try:
-            yield page, requested
-        finally:
-            browser.close()
-            connections.close_all()  # as test_browser.py: Playwright's loop opened connections of its own
+        yield page, requested
 
 
 def _foreign(requested: list[str], base: str) -> list[str]:
@@ -94,14 +51,6 @@ def _foreign(requested: list[str], base: str) -> list[str]:
         if urlsplit(u).scheme not in ("data", "blob")
         and (urlsplit(u).scheme, urlsplit(u).netloc) != (origin.scheme, origin.netloc)
     ]
-
-
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/sign-in/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", "correct horse battery")
-    page.click("button:has-text('Sign in')")
-    page.wait_for_url(f"{base}/")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -115,7 +64,7 @@ def test_no_page_requests_anything_from_another_origin(
     base = live_server.url
 
     page.goto(f"{base}/sign-in/")
-    _sign_in(page, base, "offline@example.nhs.uk")
+    sign_in(page, base, "offline@example.nhs.uk")
     timings = {}
     for path in (
         "/", "/projects/", "/projects/mine/", f"/projects/{project.pk}/", "/projects/new/", "/units/",
@@ -146,7 +95,7 @@ def test_starting_a_project_lists_overlapping_work_as_the_aim_is_typed(
     )
     search.rebuild()
     base = live_server.url
-    _sign_in(page, base, "starter@example.nhs.uk")
+    sign_in(page, base, "starter@example.nhs.uk")
 
     page.goto(f"{base}/projects/new/")
     page.fill("#id_unit", tree["team"].code)
@@ -157,6 +106,4 @@ def test_starting_a_project_lists_overlapping_work_as_the_aim_is_typed(
     assert page.url == f"{base}/projects/new/"  # nothing was sent: the form is as typed
     assert page.input_value("#id_title") == "Text reminders for missed outpatient appointments"
     assert _foreign(requested, base) == []
-    axe = pytest.importorskip("axe_playwright_python.sync_playwright", reason="axe-playwright-python missing")
-    results = axe.Axe().run(page, options=AXE_OPTIONS)
-    assert not results.response["violations"], results.generate_report()
+    assert_accessible(page)

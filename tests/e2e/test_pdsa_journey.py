@@ -16,7 +16,7 @@ import pytest
 from spiral.measurement.models import Annotation
 from spiral.organisations.models import Role
 from spiral.projects.models import PdsaCycle, Project
-from tests.e2e.test_browser import assert_accessible, browser_page, expect  # noqa: F401 - a fixture
+from tests.e2e.browser import assert_accessible, expect
 from tests.factories import MeasureFactory, MembershipFactory, ObservationFactory, SeriesFactory, UserFactory
 
 pytestmark = [pytest.mark.browser]
@@ -32,7 +32,7 @@ def _save(page: Any, text: str) -> None:
 def test_a_team_member_takes_a_change_idea_from_plan_to_act_with_the_chart_annotated(
     live_server: Any,
     tree: dict[str, Any],
-    browser_page: Any,  # noqa: F811 - the fixture imported above
+    browser_page: Any,
 ) -> None:
     nurse = UserFactory(email="nia@example.nhs.uk", display_name="Nia Nurse")
     MembershipFactory(user=nurse, unit=tree["team"], role=Role.MEMBER)

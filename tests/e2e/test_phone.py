@@ -18,7 +18,7 @@ from spiral.measurement.models import Measure, Series
 from spiral.organisations.models import Membership, User
 from spiral.projects.models import PdsaCycle, Project
 from spiral.voice.models import FeedbackForm
-from tests.e2e.test_browser import assert_accessible, browser_page  # noqa: F401 - a fixture
+from tests.e2e.browser import assert_accessible
 
 pytestmark = [pytest.mark.browser]
 
@@ -96,7 +96,7 @@ def _sign_in(page: Any, live_server: Any, email: str) -> None:
 @override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
 def test_on_a_phone_no_main_page_scrolls_sideways_and_charts_stay_readable(
     live_server: Any,
-    browser_page: Any,  # noqa: F811 - the fixture imported above
+    browser_page: Any,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SPIRAL_EMBEDDINGS", "off")  # search on words: the widths do not need the model
