@@ -101,9 +101,7 @@ def item_rules(instrument: Instrument) -> list[scoring.ItemRule]:
     ]
 
 
-# An option keyed "dont_know" (the MUSIQ tool's "don't know / not applicable") is kept as the person's
-# answer but not scored: the item counts as unanswered in every sum and mean.
-DONT_KNOW = "dont_know"
+DONT_KNOW = scoring.DONT_KNOW
 
 
 def _chosen(instrument: Instrument, choices: Mapping[str, str]) -> tuple[dict[str, Item], dict[str, Option]]:
