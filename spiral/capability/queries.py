@@ -66,6 +66,19 @@ def people_of(user: AnyUser, unit: Unit) -> list[User]:
     )
 
 
+# Ids go to the database in chunks: a nation's trained people are more than SQLite's bound variables.
+CHUNK = 5000
+
+
+def _chunked(ids: Any) -> list[list[int]]:
+    ids = sorted(ids)
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _users(ids: Any) -> dict[int, User]:
+    return {u.pk: u for chunk in _chunked(ids) for u in User.objects.filter(pk__in=chunk)}
+
+
 # --- headcount of a subtree ---------------------------------------------------------------------------
 
 
@@ -274,11 +287,13 @@ class Bucket:
 def _project_counts(person_ids: set[int]) -> tuple[Counter[int], set[int]]:
     """(projects each person improved on ever, people who led, joined or coached one in the last 12 months)."""
     since = timezone.localdate() - dt.timedelta(days=365 * ACTIVE_MONTHS // 12)
-    rows = (
-        TeamMember.objects.filter(user_id__in=person_ids, role__in=IMPROVING_ROLES)
+    rows = [
+        row
+        for chunk in _chunked(person_ids)
+        for row in TeamMember.objects.filter(user_id__in=chunk, role__in=IMPROVING_ROLES)
         .exclude(project__status=Status.DRAFT)
         .values_list("user_id", "project_id", "project__status", "project__closed_on")
-    )
+    ]
     counts: Counter[int] = Counter()
     active: set[int] = set()
     seen: set[tuple[int, int]] = set()
@@ -314,7 +329,7 @@ def leaky_bucket(user: AnyUser, unit: Unit, *, years: int = 3, today: dt.date | 
     counts, active = _project_counts(ids)
     experienced = {p for p in ids if counts[p] >= EXPERIENCED_PROJECTS}
     idle = ids - active
-    people = {u.pk: u for u in User.objects.filter(pk__in=idle)}
+    people = _users(idle)
     units = {u.pk: u for u in Unit.objects.filter(pk__in={latest[p][0] for p in idle})}
     grouped: dict[int, list[tuple[User, dt.date, str]]] = defaultdict(list)
     for p in idle:
@@ -358,7 +373,13 @@ def coaching(user: AnyUser, unit: Unit, *, today: dt.date | None = None) -> Coac
         .select_related("unit").order_by("title", "id")
     )  # fmt: skip
     ids = {p.pk for p in open_projects}
-    team = list(TeamMember.objects.filter(project_id__in=ids).values_list("project_id", "user_id", "role"))
+    team = [
+        row
+        for chunk in _chunked(ids)
+        for row in TeamMember.objects.filter(project_id__in=chunk).values_list(
+            "project_id", "user_id", "role"
+        )
+    ]
     coaches_of: dict[int, set[int]] = defaultdict(set)
     by_coach: dict[int, list[int]] = defaultdict(list)
     for project, person, role in team:
@@ -368,7 +389,7 @@ def coaching(user: AnyUser, unit: Unit, *, today: dt.date | None = None) -> Coac
     coach_tier = TrainingRecord.objects.filter(tier__is_coach=True)
     trained_coaches = set(coach_tier.values_list("person_id", flat=True).distinct())
     projects = {p.pk: p for p in open_projects}
-    people = {u.pk: u for u in User.objects.filter(pk__in=set(by_coach))}
+    people = _users(by_coach)
     loads = []
     for coach_id in sorted(by_coach, key=lambda c: (-len(by_coach[c]), people[c].display_name.lower())):
         coach = people[coach_id]
@@ -389,26 +410,23 @@ def coaching(user: AnyUser, unit: Unit, *, today: dt.date | None = None) -> Coac
         )
         - everyone_coaching
     )
-    idle = list(User.objects.filter(pk__in=idle_ids).order_by("display_name", "id"))
+    idle = sorted(_users(idle_ids).values(), key=lambda u: (u.display_name, u.pk))
     without = [p for p in open_projects if p.status == Status.ACTIVE and not coaches_of[p.pk]]
     # Improvers on their third project or later, and whether a coach of that project is experienced
     # (trained as a coach, or coaching their third project or later).
     members = {(pid, uid) for pid, uid, role in team if role in (ProjectRole.LEAD, ProjectRole.MEMBER)}
     counts, _ = _project_counts({uid for _, uid in members} | set(by_coach))
     coach_counts = Counter(
-        TeamMember.objects.filter(role=ProjectRole.COACH, user_id__in=set(by_coach)).values_list(
+        uid
+        for chunk in _chunked(by_coach)
+        for uid in TeamMember.objects.filter(role=ProjectRole.COACH, user_id__in=chunk).values_list(
             "user_id", flat=True
         )
     )
     experienced_coach = {
         c for c in by_coach if c in trained_coaches or coach_counts[c] >= EXPERIENCED_PROJECTS
     }
-    improvers = {
-        u.pk: u
-        for u in User.objects.filter(
-            pk__in={uid for _, uid in members if counts[uid] >= EXPERIENCED_PROJECTS}
-        )
-    }
+    improvers = _users({uid for _, uid in members if counts[uid] >= EXPERIENCED_PROJECTS})
     unsupported = sorted(
         ((improvers[uid], projects[pid]) for pid, uid in members
          if uid in improvers and projects[pid].status == Status.ACTIVE and not (coaches_of[pid] & experienced_coach)),
@@ -438,9 +456,12 @@ def leaders(user: AnyUser, unit: Unit) -> list[LeaderRow]:
     ids = {m.user_id for m in memberships}
     best: dict[int, TrainingRecord] = {}
     lead: dict[int, TrainingRecord] = {}
-    for r in visible_to(
-        user, TrainingRecord.objects.filter(person_id__in=ids).select_related("tier")
-    ).order_by("-completed_on"):
+    found = [
+        r
+        for chunk in _chunked(ids)
+        for r in visible_to(user, TrainingRecord.objects.filter(person_id__in=chunk).select_related("tier"))
+    ]
+    for r in sorted(found, key=lambda r: (r.completed_on, r.pk), reverse=True):
         if r.tier.kind == TierKind.IMPROVEMENT:
             if r.person_id not in best or r.tier.level > best[r.person_id].tier.level:
                 best[r.person_id] = r
