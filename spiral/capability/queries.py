@@ -79,6 +79,23 @@ def _users(ids: Any) -> dict[int, User]:
     return {u.pk: u for chunk in _chunked(ids) for u in User.objects.filter(pk__in=chunk)}
 
 
+@dataclass(frozen=True)
+class PersonRef:
+    """A person as long lists show them (a link, a name, an email): lighter than a User for thousands."""
+
+    pk: int
+    display_name: str
+    email: str
+
+
+def _people_refs(ids: Any) -> dict[int, PersonRef]:
+    return {
+        pk: PersonRef(pk, name, email)
+        for chunk in _chunked(ids)
+        for pk, name, email in User.objects.filter(pk__in=chunk).values_list("pk", "display_name", "email")
+    }
+
+
 # --- headcount of a subtree ---------------------------------------------------------------------------
 
 
@@ -112,9 +129,12 @@ def _headcount_by_month(unit: Unit) -> dict[dt.date, int]:
     return dict(sorted(out.items()))
 
 
-def latest_headcount(unit: Unit, *, on: dt.date | None = None) -> tuple[dt.date | None, int | None]:
+def latest_headcount(
+    unit: Unit, *, on: dt.date | None = None, by_month: dict[dt.date, int] | None = None
+) -> tuple[dt.date | None, int | None]:
     """(month, staff in post) of the latest month with a headcount, up to `on`."""
-    months = [(m, s) for m, s in _headcount_by_month(unit).items() if on is None or m <= on]
+    by_month = _headcount_by_month(unit) if by_month is None else by_month
+    months = [(m, s) for m, s in by_month.items() if on is None or m <= on]
     return months[-1] if months else (None, None)
 
 
@@ -174,7 +194,8 @@ def dosage(user: AnyUser, unit: Unit, *, today: dt.date | None = None, peers: bo
         by_tier[tier].add(person)
         if tier in level:
             highest[person] = max(highest.get(person, 0), level[tier])
-    month, staff = latest_headcount(unit, on=today)
+    by_month = _headcount_by_month(unit)
+    month, staff = latest_headcount(unit, on=today, by_month=by_month)
     rows = []
     for t in all_tiers:
         n = len(by_tier[t.pk])
@@ -211,32 +232,38 @@ def dosage(user: AnyUser, unit: Unit, *, today: dt.date | None = None, peers: bo
         leaders_with_board=with_board, active_projects=active,
         projects_per_1000=round(active * 1000 / staff, 1) if staff else None,
     )  # fmt: skip
-    result.trend = _trend(unit, records, all_tiers, today)
+    result.trend = _trend(by_month, records, all_tiers, today)
     if peers:
-        result.peer_group, result.peers = _peers(user, unit, today)
+        result.peer_group, result.peers = _peers(
+            user, unit, today, own=(staff, len({p for p, _, _ in records}), active)
+        )
     return result
 
 
-def _trend(unit: Unit, records: list[tuple[int, int, dt.date]], all_tiers: list[TrainingTier],
+def _trend(by_month: dict[dt.date, int], records: list[tuple[int, int, dt.date]], all_tiers: list[TrainingTier],
            today: dt.date) -> list[dict[str, Any]]:  # fmt: skip
     """Per calendar year: people newly trained at each tier, everyone trained so far, the year's headcount."""
     if not records:
         return []
-    by_month = _headcount_by_month(unit)
-    first = min(d for _, _, d in records).year
+    by_year: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+    for person, tier, day in records:  # one pass over the records
+        by_year[day.year][tier].add(person)
     seen: set[int] = set()
     out = []
-    for year in range(first, today.year + 1):
-        in_year = [(p, t) for p, t, d in records if d.year == year]
-        new = {t.slug: len({p for p, tt in in_year if tt == t.pk}) for t in all_tiers}
-        seen |= {p for p, _ in in_year}
+    for year in range(min(by_year), today.year + 1):
+        in_year = by_year.get(year, {})
+        new = {t.slug: len(in_year.get(t.pk, ())) for t in all_tiers}
+        for people in in_year.values():
+            seen |= people
         staff = next((s for m, s in reversed(by_month.items()) if m.year <= year), None)
         out.append({"year": year, "new": new, "trained_so_far": len(seen), "headcount": staff,
                     "rate_so_far": _rate(len(seen), staff)})  # fmt: skip
     return out
 
 
-def _peers(user: AnyUser, unit: Unit, today: dt.date) -> tuple[str, list[dict[str, Any]]]:
+def _peers(
+    user: AnyUser, unit: Unit, today: dt.date, *, own: tuple[int | None, int, int]
+) -> tuple[str, list[dict[str, Any]]]:
     """Units like this one (benchmarking's like-for-like peers) with their own trained rate."""
     parent = unit.parent
     if parent is None:
@@ -248,14 +275,18 @@ def _peers(user: AnyUser, unit: Unit, today: dt.date) -> tuple[str, list[dict[st
         qs = qs.filter(organisation_type=group.organisation_type)
     out = []
     for peer in visible_to(user, qs).order_by("name")[:MAX_PEERS]:
-        _month, staff = latest_headcount(peer, on=today)
-        trained = (
-            TrainingRecord.objects.filter(subtree_q(peer.path, "unit__"))
-            .values("person_id")
-            .distinct()
-            .count()
-        )
-        active = _active_projects(peer)
+        if peer.pk == unit.pk:  # already worked out by the caller
+            staff, trained, active = own
+        else:
+            _month, staff = latest_headcount(peer, on=today)
+            trained = (
+                TrainingRecord.objects.filter(subtree_q(peer.path, "unit__"))
+                .order_by()  # the model's ordering would make each record distinct
+                .values("person_id")
+                .distinct()
+                .count()
+            )
+            active = _active_projects(peer)
         out.append({"unit": peer, "headcount": staff, "trained": trained, "rate": _rate(trained, staff),
                     "projects_per_1000": round(active * 1000 / staff, 1) if staff else None,
                     "is_self": peer.pk == unit.pk})  # fmt: skip
@@ -273,7 +304,7 @@ class Bucket:
     trained: int
     active: int
     experienced: int
-    inactive: list[dict[str, Any]]  # {"unit": Unit, "people": [(User, last training date, tier name)]}
+    inactive: list[dict[str, Any]]  # {"unit": Unit, "people": [(PersonRef, last training date, tier name)]}
 
     @property
     def active_rate(self) -> float | None:
@@ -287,13 +318,12 @@ class Bucket:
 def _project_counts(person_ids: set[int]) -> tuple[Counter[int], set[int]]:
     """(projects each person improved on ever, people who led, joined or coached one in the last 12 months)."""
     since = timezone.localdate() - dt.timedelta(days=365 * ACTIVE_MONTHS // 12)
-    rows = [
-        row
-        for chunk in _chunked(person_ids)
-        for row in TeamMember.objects.filter(user_id__in=chunk, role__in=IMPROVING_ROLES)
-        .exclude(project__status=Status.DRAFT)
-        .values_list("user_id", "project_id", "project__status", "project__closed_on")
-    ]
+    improving = TeamMember.objects.filter(role__in=IMPROVING_ROLES).exclude(project__status=Status.DRAFT)
+    fields = ("user_id", "project_id", "project__status", "project__closed_on")
+    if len(person_ids) > CHUNK:  # many people (a region, the nation): one pass over every team is faster
+        rows = [r for r in improving.values_list(*fields) if r[0] in person_ids]
+    else:
+        rows = list(improving.filter(user_id__in=person_ids).values_list(*fields))
     counts: Counter[int] = Counter()
     active: set[int] = set()
     seen: set[tuple[int, int]] = set()
@@ -329,9 +359,9 @@ def leaky_bucket(user: AnyUser, unit: Unit, *, years: int = 3, today: dt.date | 
     counts, active = _project_counts(ids)
     experienced = {p for p in ids if counts[p] >= EXPERIENCED_PROJECTS}
     idle = ids - active
-    people = _users(idle)
+    people = _people_refs(idle)
     units = {u.pk: u for u in Unit.objects.filter(pk__in={latest[p][0] for p in idle})}
-    grouped: dict[int, list[tuple[User, dt.date, str]]] = defaultdict(list)
+    grouped: dict[int, list[tuple[PersonRef, dt.date, str]]] = defaultdict(list)
     for p in idle:
         unit_id, day, tier = latest[p]
         grouped[unit_id].append((people[p], day, tier))
@@ -387,7 +417,7 @@ def coaching(user: AnyUser, unit: Unit, *, today: dt.date | None = None) -> Coac
             coaches_of[project].add(person)
             by_coach[person].append(project)
     coach_tier = TrainingRecord.objects.filter(tier__is_coach=True)
-    trained_coaches = set(coach_tier.values_list("person_id", flat=True).distinct())
+    trained_coaches = set(coach_tier.order_by().values_list("person_id", flat=True).distinct())
     projects = {p.pk: p for p in open_projects}
     people = _users(by_coach)
     loads = []

@@ -83,9 +83,12 @@ def test_the_dashboard_page_and_its_exports(tree, tier, member):
     assert client.get(f"/capability/units/{tree['org'].code}/export.pdf").status_code == 404
 
 
-def test_peers_are_units_of_the_same_kind_and_type(tree, leader):
-    names = [p["unit"].name for p in queries.dosage(leader, tree["org"]).peers]
-    assert names == ["Riverside Hospitals"]  # Hillside is a community trust: not like for like
+def test_peers_are_units_of_the_same_kind_and_type_and_count_people_once(tree, tier, leader):
+    (person,) = _trained(tree["team"], tier("awareness"), 1)
+    TrainingRecordFactory(person=person, unit=tree["team"], tier=tier("practitioner"), completed_on=RECENT)
+    peers = queries.dosage(leader, tree["org"]).peers
+    assert [p["unit"].name for p in peers] == ["Riverside Hospitals"]  # Hillside is a community trust
+    assert peers[0]["trained"] == 1
 
 
 def test_the_leaky_bucket_counts_the_trained_the_active_and_the_experienced(tree, tier, member):
