@@ -528,6 +528,7 @@ def leaders_by_organisation(user: AnyUser, unit: Unit) -> list[dict[str, Any]]:
 
 
 def is_above_organisation(unit: Unit) -> bool:
+    """Is `unit` an ICB, a region or the nation (its leaders' page compares its organisations)?"""
     return unit.kind in (UnitKind.NATION, UnitKind.REGION, UnitKind.ICB)
 
 
