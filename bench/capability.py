@@ -61,7 +61,7 @@ def setup_django(data_dir: str) -> None:
 def build(orgs: int, people: int, seed: int = 1) -> dict[str, Any]:
     from spiral.capability.models import Headcount, TrainingRecord, TrainingTier
     from spiral.organisations.models import Membership, Unit, User, path_segment
-    from spiral.projects.models import Project, ProgressScale, TeamMember
+    from spiral.projects.models import ProgressScale, Project, TeamMember
 
     rng = random.Random(seed)
     today = dt.date.today()
@@ -83,16 +83,26 @@ def build(orgs: int, people: int, seed: int = 1) -> dict[str, Any]:
         for i in range(6):
             icb = unit(f"R{r}I{i}", f"ICB {r}.{i}", "icb", region)
             for o in range(orgs // 6):
-                org = unit(f"R{r}I{i}O{o}", f"Trust {r}.{i}.{o}", "organisation", icb, organisation_type="acute_trust")
+                org = unit(
+                    f"R{r}I{i}O{o}",
+                    f"Trust {r}.{i}.{o}",
+                    "organisation",
+                    icb,
+                    organisation_type="acute_trust",
+                )
                 for d in range(4):
                     directorate = unit(f"{org.code}D{d}", f"Directorate {d}", "directorate", org)
-                    teams += [unit(f"{directorate.code}T{t}", f"Team {t}", "team", directorate) for t in range(5)]
+                    teams += [
+                        unit(f"{directorate.code}T{t}", f"Team {t}", "team", directorate) for t in range(5)
+                    ]
     users = User.objects.bulk_create(
         [User(email=f"p{n}@example.nhs.uk", display_name=f"Person {n}", password="!") for n in range(people)],
         batch_size=5000,
     )
     home = {u.pk: rng.choice(teams) for u in users}
-    Membership.objects.bulk_create([Membership(user=u, unit=home[u.pk], role="member") for u in users], batch_size=5000)
+    Membership.objects.bulk_create(
+        [Membership(user=u, unit=home[u.pk], role="member") for u in users], batch_size=5000
+    )
     tiers = list(TrainingTier.objects.all())
     weights = [70, 30, 8, 5, 3]
     records, seen = [], set()
@@ -102,7 +112,9 @@ def build(orgs: int, people: int, seed: int = 1) -> dict[str, Any]:
             day = today - dt.timedelta(days=rng.randrange(30, 365 * 6))
             if (u.pk, tier.pk, day) not in seen:
                 seen.add((u.pk, tier.pk, day))
-                records.append(TrainingRecord(person=u, tier=tier, unit=home[u.pk], completed_on=day, provider="QI team"))
+                records.append(
+                    TrainingRecord(person=u, tier=tier, unit=home[u.pk], completed_on=day, provider="QI team")
+                )
     TrainingRecord.objects.bulk_create(records, batch_size=5000)
     Headcount.objects.bulk_create(
         [Headcount(unit=t, period_start=dt.date(today.year - b - 1, 4, 1), staff=rng.randrange(15, 60))
@@ -118,7 +130,13 @@ def build(orgs: int, people: int, seed: int = 1) -> dict[str, Any]:
         [TeamMember(project=p, user=rng.choice(users), role=role)
          for p in projects for role in ("lead", "member", "member", "coach")], batch_size=5000, ignore_conflicts=True,
     )  # fmt: skip
-    return {"nation": nation, "region": regions[0], "records": len(records), "units": len(units), "teams": len(teams)}
+    return {
+        "nation": nation,
+        "region": regions[0],
+        "records": len(records),
+        "units": len(units),
+        "teams": len(teams),
+    }
 
 
 def dosage_unit_by_unit(region: Any) -> dict[str, Any]:
@@ -131,7 +149,10 @@ def dosage_unit_by_unit(region: Any) -> dict[str, Any]:
         latest = Headcount.objects.filter(unit=team).order_by("-period_start").first()
         staff += latest.staff if latest else 0
     people = {
-        t.slug: TrainingRecord.objects.filter(subtree_q(region.path, "unit__"), tier=t).values("person_id").distinct().count()
+        t.slug: TrainingRecord.objects.filter(subtree_q(region.path, "unit__"), tier=t)
+        .values("person_id")
+        .distinct()
+        .count()
         for t in TrainingTier.objects.all()
     }
     return {"headcount": staff, "people": people}
