@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 GOAL_DOSAGE_MS = 300.0
 GOAL_BUCKET_MS = 1000.0
+UNUSABLE = "!"  # Django's mark of an unusable password: nobody signs in as these people
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -96,7 +97,10 @@ def build(orgs: int, people: int, seed: int = 1) -> dict[str, Any]:
                         unit(f"{directorate.code}T{t}", f"Team {t}", "team", directorate) for t in range(5)
                     ]
     users = User.objects.bulk_create(
-        [User(email=f"p{n}@example.nhs.uk", display_name=f"Person {n}", password="!") for n in range(people)],
+        [
+            User(email=f"p{n}@example.nhs.uk", display_name=f"Person {n}", password=UNUSABLE)
+            for n in range(people)
+        ],
         batch_size=5000,
     )
     home = {u.pk: rng.choice(teams) for u in users}
