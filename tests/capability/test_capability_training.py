@@ -121,3 +121,12 @@ def test_bulk_recording_refuses_someone_outside_the_unit_and_writes_nothing(
         services.record_training_many(unit=tree["directorate"], people=[nurse, outsider], tier=tier("awareness"),
                                       completed_on=dt.date(2025, 2, 1), provider="QI team", by=medicine_leader)  # fmt: skip
     assert not TrainingRecord.objects.exists()
+
+
+def test_the_unit_and_person_pages_link_to_capability(nurse, tree):
+    client = client_for(nurse)
+    assert (
+        f"/capability/units/{tree['org'].code}/leaders/"
+        in client.get(f"/units/{tree['org'].code}/").content.decode()
+    )
+    assert f"/capability/people/{nurse.pk}/" in client.get(f"/people/{nurse.pk}/").content.decode()
