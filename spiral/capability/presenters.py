@@ -122,3 +122,27 @@ def funnel_svg(b: Bucket, *, chart_id: str = "leaky-bucket") -> Markup:
         parts.append(f'<text x="{label_w + bar_w + 8}" y="{y + 22}" font-size="14">{n}{share}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
+
+
+SURVEY_HEADER = ["instrument", "version", "provisional", "round", "respondents", "part", "mean"]
+
+
+def survey_rows(results: list[dict[str, Any]]) -> list[list[Any]]:
+    """Survey results for the exports: a round answered by too few people says only that, as on the page."""
+    rows: list[list[Any]] = []
+    for res in results:
+        i = res["instrument"]
+        for r in res["rounds"]:
+            if r["too_few"]:
+                rows.append(
+                    [i.slug, i.version, i.provisional, r["round"], f"fewer than {res['threshold']}", "", ""]
+                )
+                continue
+            for g in r["groups"]:
+                rows.append(
+                    [i.slug, i.version, i.provisional, r["round"], r["respondents"], g["name"], g["mean"]]
+                )
+            rows.append(
+                [i.slug, i.version, i.provisional, r["round"], r["respondents"], "overall", r["total"]]
+            )
+    return rows

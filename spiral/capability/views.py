@@ -74,10 +74,12 @@ def unit_export(request: SignedInRequest, code: str, fmt: str) -> HttpResponse:
     name = f"{unit.code}-capability".replace("/", "-")
     if fmt == "xlsx":
         bucket = queries.leaky_bucket(request.user, unit)
+        surveys = [r for slug in queries.SURVEYS if (r := queries.survey_results(request.user, unit, slug))]
         content = exports.write_xlsx([
             ("Dosage", presenters.DOSAGE_HEADER, presenters.dosage_rows(d)),
             ("Trend", presenters.TREND_HEADER, presenters.trend_rows(d)),
             ("Not active", presenters.BUCKET_HEADER, presenters.bucket_rows(bucket)),
+            ("Surveys", presenters.SURVEY_HEADER, presenters.survey_rows(surveys)),
         ])  # fmt: skip
         return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
     if fmt != "csv":

@@ -53,6 +53,14 @@ def test_a_survey_answered_by_fewer_than_five_shows_only_that_too_few_answered(t
     api = client_for(member).get(f"/api/v1/units/{tree['team'].code}/survey-results").json()["items"]
     culture = next(r for r in api if r["instrument"] == "team-culture")
     assert culture["rounds"][0]["too_few"] and culture["rounds"][0]["total"] is None
+    book = client_for(member).get(f"/capability/units/{tree['team'].code}/export.xlsx").content
+    import io
+
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["Surveys"]
+    culture_rows = [row for row in sheet.iter_rows(min_row=2, values_only=True) if row[0] == "team-culture"]
+    assert culture_rows and all(row[4] == "fewer than 5" and row[6] in (None, "") for row in culture_rows)
 
 
 def test_five_answers_show_the_means(tree, member):
