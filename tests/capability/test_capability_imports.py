@@ -104,3 +104,16 @@ def test_the_import_page_shows_the_problems_and_says_nothing_changed(nurse):
     response = client_for(nurse).post("/capability/import/", {"kind": "training", "file": upload})
     assert response.status_code == 400
     assert "nothing has been changed" in response.content.decode()
+
+
+def test_the_headcount_page_saves_a_month_and_refuses_a_member(tree, leader, member):
+    from spiral.capability.models import Headcount
+
+    url = f"/capability/units/{tree['org'].code}/headcount/"
+    assert client_for(member).post(url, {"period": "2025-04", "staff": "900"}).status_code == 403
+    bad = client_for(leader).post(url, {"period": "April", "staff": "many"})
+    assert bad.status_code == 400 and "whole number" in bad.content.decode()
+    assert client_for(leader).post(url, {"period": "2025-04", "staff": "900"}).status_code == 302
+    assert Headcount.objects.get(unit=tree["org"]).staff == 900
+    assert "900" in client_for(member).get(url).content.decode()
+    assert client_for(member).get("/capability/").status_code == 200
