@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "spiral.knowledge",
     "spiral.priorities",
     "spiral.assessments",
+    "spiral.capability",
     "spiral.sustainability",
     "spiral.reporting",
 ]
@@ -225,6 +226,10 @@ SPIRAL_PAGE_CACHE_SECONDS = env_int("SPIRAL_PAGE_CACHE_SECONDS", 60)
 # How long a funnel plot is kept (seconds; 0 turns it off). A write to observations, series, measures or
 # units ends it at once anyway; an import computes its indicators' default funnels ahead of the first reader.
 SPIRAL_FUNNEL_CACHE_SECONDS = env_int("SPIRAL_FUNNEL_CACHE_SECONDS", 24 * 3600)
+
+# The fewest people whose survey answers are shown (culture, readiness, NHS IMPACT): below it a page, an
+# export and the API say only that too few answered, so no answer can be traced to a person.
+SPIRAL_SURVEY_MIN_RESPONSES = env_int("SPIRAL_SURVEY_MIN_RESPONSES", 5)
 
 # Background work: run immediately in-process by default; `spiral worker` with SPIRAL_TASKS=database.
 # The queues (`spiral worker --queue NAME`): imports, analyses (SPC recomputation), search (indexing).

@@ -62,6 +62,7 @@ urlpatterns = [
     path("benchmarking/", include("spiral.benchmarking.urls")),
     path("priorities/", include("spiral.priorities.urls")),
     path("assessments/", include("spiral.assessments.urls")),
+    path("capability/", include("spiral.capability.urls")),
     path("sustainability/", include("spiral.sustainability.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -305,3 +305,31 @@ class AssessmentResponseFactory(factory.django.DjangoModelFactory):
         Answer.objects.bulk_create(Answer(response=self, item=o.item, option=o) for o in chosen)
         self.total = sum(o.score for o in chosen)
         self.save(update_fields=["total"])
+
+
+class TrainingRecordFactory(factory.django.DjangoModelFactory):
+    """A completed course of a tier (the tiers are data: pass `tier=TrainingTier.objects.get(slug=...)`)."""
+
+    class Meta:
+        model = "capability.TrainingRecord"
+
+    person = factory.SubFactory(UserFactory)
+    tier = factory.LazyFunction(lambda: _tier("awareness"))
+    unit = factory.SubFactory(UnitFactory)
+    completed_on = dt.date(2025, 3, 14)
+    provider = "Trust QI team"
+
+
+def _tier(slug: str) -> Any:
+    from spiral.capability.models import TrainingTier
+
+    return TrainingTier.objects.get(slug=slug)
+
+
+class HeadcountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "capability.Headcount"
+
+    unit = factory.SubFactory(UnitFactory)
+    period_start = dt.date(2025, 4, 1)
+    staff = 100

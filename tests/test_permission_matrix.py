@@ -450,6 +450,14 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
         "ends_on": "2026-06-01",
     },
     "POST /api/v1/field-tests/{pk}/sites": lambda o: {"unit": o["unit"].code},
+    "POST /api/v1/training-records": lambda o: {
+        "person": o["person"].email,
+        "tier": "awareness",
+        "completed_on": "2025-01-01",
+        "provider": "QI team",
+    },
+    "POST /api/v1/headcounts": lambda o: {"unit": o["unit"].code, "period": "2025-01", "staff": 40},
+    "POST /api/v1/units/{code}/survey-responses": lambda o: {"instrument": "team-culture", "answers": {}},
     "POST /api/v1/adoptions": lambda o: {"source_project": o["project"].pk, "unit": o["unit"].code},
 }
 

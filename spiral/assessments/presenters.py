@@ -101,7 +101,7 @@ def results(instrument: Instrument, responses: Sequence[Response]) -> Results:
             row.cells.append(
                 {"level": option.key if option else "", "score": option.score * weight if option else None}
             )
-            if option is not None:
+            if option is not None and option.key != scoring.DONT_KNOW:  # "don't know" is shown, never scored
                 scores.append(option.score * weight)
         row.mean = scoring.mean(scores)
         row.differs = len({c["level"] for c in row.cells if c["level"]}) > 1

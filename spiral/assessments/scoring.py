@@ -15,6 +15,9 @@ from decimal import Decimal
 from statistics import fmean
 
 TWO = Decimal("0.01")
+# An option keyed "dont_know" (the MUSIQ tool's "don't know / not applicable") is kept as the person's
+# answer but not scored: the item counts as unanswered in every sum and mean.
+DONT_KNOW = "dont_know"
 
 
 @dataclass(frozen=True)

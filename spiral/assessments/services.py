@@ -17,7 +17,8 @@ from spiral.assessments.instrument_file import InstrumentSpec, instrument_files,
 from spiral.assessments.models import Answer, Instrument, Item, ItemGroup, Option, Response
 from spiral.core import audit
 from spiral.core.errors import Duplicate
-from spiral.organisations.models import User
+from spiral.organisations.models import Unit, User
+from spiral.organisations.permissions import Permission, require
 from spiral.projects.models import Project
 
 REAL_MODELS = SimpleNamespace(Instrument=Instrument, ItemGroup=ItemGroup, Item=Item, Option=Option)
@@ -100,6 +101,37 @@ def item_rules(instrument: Instrument) -> list[scoring.ItemRule]:
     ]
 
 
+DONT_KNOW = scoring.DONT_KNOW
+
+
+def _chosen(instrument: Instrument, choices: Mapping[str, str]) -> tuple[dict[str, Item], dict[str, Option]]:
+    """The instrument's items and the option chosen for each; ValidationError naming each item in error."""
+    items = {i.key: i for i in instrument.items.prefetch_related("options")}
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(choices) - set(items))
+    if unknown:
+        errors["answers"] = [f"{instrument.name} has no item {', '.join(repr(k) for k in unknown)}"]
+    chosen: dict[str, Option] = {}
+    for key, item in items.items():
+        value = choices.get(key)
+        options = {o.key: o for o in item.options.all()}
+        if value in (None, ""):
+            errors[key] = [f"Choose one answer for '{item.text}'"]
+        elif not isinstance(value, str) or value not in options:
+            errors[key] = [
+                f"'{item.text}' has no answer {str(value)[:20]!r}: choose one of {', '.join(options)}"
+            ]
+        else:
+            chosen[key] = options[value]
+    if errors:
+        raise ValidationError(errors)
+    return items, chosen
+
+
+def _scored(chosen: Mapping[str, Option]) -> dict[str, Any]:
+    return {k: o.score for k, o in chosen.items() if o.key != DONT_KNOW}
+
+
 @transaction.atomic
 def submit_response(
     *,
@@ -131,25 +163,7 @@ def submit_response(
         raise ValidationError(
             "Only members of the project's team answer its assessment: ask its lead to add you to the team"
         )
-    items = {i.key: i for i in instrument.items.prefetch_related("options")}
-    errors: dict[str, list[str]] = {}
-    unknown = sorted(set(choices) - set(items))
-    if unknown:
-        errors["answers"] = [f"{instrument.name} has no item {', '.join(repr(k) for k in unknown)}"]
-    chosen: dict[str, Option] = {}
-    for key, item in items.items():
-        value = choices.get(key)
-        options = {o.key: o for o in item.options.all()}
-        if value in (None, ""):
-            errors[key] = [f"Choose one answer for '{item.text}'"]
-        elif not isinstance(value, str) or value not in options:
-            errors[key] = [
-                f"'{item.text}' has no answer {str(value)[:20]!r}: choose one of {', '.join(options)}"
-            ]
-        else:
-            chosen[key] = options[value]
-    if errors:
-        raise ValidationError(errors)
+    items, chosen = _chosen(instrument, choices)
     day = answered_on or timezone.localdate()
     if day > timezone.localdate():
         raise ValidationError({"answered_on": "The date of an answer cannot be in the future"})
@@ -162,7 +176,7 @@ def submit_response(
              "answer again on another day (each answer is kept, to compare over time)"}
         )  # fmt: skip
     rules = item_rules(instrument)
-    result = scoring.score(instrument.scoring, rules, {k: o.score for k, o in chosen.items()})
+    result = scoring.score(instrument.scoring, rules, _scored(chosen))
     response = Response.objects.create(
         instrument=instrument, project=project, unit=project.unit, respondent=by, answered_on=day,
         total=result.total,
@@ -171,5 +185,51 @@ def submit_response(
     audit.record(
         action="assessments.response_add", obj=project, by=by, scope_path=project.unit.path,
         changes={"assessment": [None, f"{instrument.name} {instrument.version}: {result.total}"]},
+    )  # fmt: skip
+    return response
+
+
+@transaction.atomic
+def submit_unit_response(
+    *,
+    instrument: Instrument,
+    unit: Unit,
+    choices: Mapping[str, str],
+    by: User,
+    answered_on: dt.date | None = None,
+) -> Response:
+    """Record `by`'s own answers to a team or unit instrument (a culture survey, a self-assessment) about
+    `unit`: `answer_survey` on the unit (a role on it or above), every item answered once, once a day."""
+    require(by, Permission.ANSWER_SURVEY, unit)
+    if instrument.applies_to not in ("team", "unit"):
+        raise ValidationError(
+            {"instrument": f"{instrument.name} is about a project: answer it on the project"}
+        )
+    if not instrument.is_current:
+        raise ValidationError(
+            {
+                "instrument": f"Version {instrument.version} of {instrument.name} has been replaced: answer the current one"
+            }
+        )
+    items, chosen = _chosen(instrument, choices)
+    day = answered_on or timezone.localdate()
+    if day > timezone.localdate():
+        raise ValidationError({"answered_on": "The date of an answer cannot be in the future"})
+    if Response.objects.filter(
+        instrument__slug=instrument.slug, project=None, unit=unit, respondent=by, answered_on=day
+    ).exists():
+        raise Duplicate(
+            {"answered_on": f"You have already answered {instrument.name} for {unit.name} on {day:%d %B %Y}: "
+             "answer again on another day"}
+        )  # fmt: skip
+    result = scoring.score(instrument.scoring, item_rules(instrument), _scored(chosen))
+    response = Response.objects.create(
+        instrument=instrument, project=None, unit=unit, respondent=by, answered_on=day, total=result.total
+    )
+    Answer.objects.bulk_create(Answer(response=response, item=items[k], option=o) for k, o in chosen.items())
+    # The audit names the survey and the unit, never the answers: they are anonymous below the threshold.
+    audit.record(
+        action="assessments.survey_response_add", obj=unit, by=by, scope_path=unit.path,
+        changes={"survey": [None, f"{instrument.name} {instrument.version}"]},
     )  # fmt: skip
     return response

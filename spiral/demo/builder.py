@@ -54,7 +54,16 @@ class DemoContext:
 
 
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
-    from spiral.demo import knowledge, measurement, organisations, priorities, projects, sustainability, voice
+    from spiral.demo import (
+        capability,
+        knowledge,
+        measurement,
+        organisations,
+        priorities,
+        projects,
+        sustainability,
+        voice,
+    )
 
     # Later capabilities append their steps here (e.g. measurement, projects, voice).
     return [
@@ -65,6 +74,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("knowledge", knowledge.build),
         ("priorities", priorities.build),
         ("sustainability", sustainability.build),
+        ("capability", capability.build),
     ]
 
 

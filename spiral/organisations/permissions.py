@@ -68,6 +68,10 @@ class Permission(StrEnum):
     TRIAGE_IDEA = "triage_idea"  # move an idea on: under discussion, testing, done or parked
     # --- Assessments (spiral.assessments; docs/permissions.md, "Assessments") ---
     ANSWER_ASSESSMENT = "answer_assessment"  # answer a project's assessment as oneself: its team only
+    # --- Capability (spiral.capability; docs/permissions.md, "Capability") ---
+    RECORD_TRAINING = "record_training"  # record the training of people of a unit (and beneath); own too
+    RECORD_HEADCOUNT = "record_headcount"  # record and import the staff in post of a unit and beneath
+    ANSWER_SURVEY = "answer_survey"  # answer a unit's culture survey or self-assessment as oneself
 
 
 P = Permission
@@ -94,6 +98,10 @@ P = Permission
 #   above cascade to it (adopt, adapt through catchball, decline). Goals are read by every signed-in person;
 #   patient partners and staff see them but do not change them. Everyone with a role on a unit, patient and
 #   carer partners included, adds ideas to its backlog and scores them; staff roles triage them.
+# - Capability: leaders and admins record the training of the people of their units (the person's "line":
+#   a leader of any unit above the person's); everyone records their own (`may_record_training`). Analysts,
+#   improvement leads, leaders and admins record headcount. Every staff role answers its unit's culture
+#   survey and self-assessment as itself (patient partners answer a project's readiness as its team).
 # fmt: off
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset({
@@ -101,6 +109,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.ANSWER_SURVEY,
     }),
     Role.PATIENT_PARTNER: frozenset({
         P.CREATE_PROJECT,
@@ -113,6 +122,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.ANSWER_SURVEY,
     }),
     Role.ANALYST: frozenset({
         P.CHANGE_MEASURE, P.RECORD_DATA,
@@ -120,6 +130,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
     }),
     Role.IMPROVEMENT_LEAD: frozenset({
         P.MANAGE_MEMBERS,
@@ -128,6 +139,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.MODERATE_FEEDBACK, P.MANAGE_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
     }),
     Role.LEADER: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS,
@@ -137,6 +149,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.SET_GOALS,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.RECORD_TRAINING, P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
     }),
     Role.ADMIN: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS, P.IMPORT_UNITS, P.VIEW_AUDIT,
@@ -146,6 +159,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.SET_GOALS,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.RECORD_TRAINING, P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
     }),
 }
 # fmt: on
@@ -359,6 +373,29 @@ def require_may_link_to_community(user: Any, community: Any) -> None:
     require(user, Permission.CREATE_COMMUNITY, community)
 
 
+def may_record_training(user: AnyUser, person: Any) -> bool:
+    """May `user` record (or import) training of `person`? Their own always; someone else's with
+    `record_training` on a unit where that person holds a role (a leader of a unit above them, an admin)."""
+    if not _is_signed_in(user) or person is None or getattr(person, "pk", None) is None:
+        return False
+    if user.is_superuser or person.pk == user.pk:
+        return True
+    paths = list(Membership.objects.filter(user_id=person.pk).values_list("unit__path", flat=True))
+    grants = [
+        path for path, role in role_grants(user) if Permission.RECORD_TRAINING in ROLE_PERMISSIONS[role]
+    ]
+    return any(p.startswith(g) for p in paths for g in grants)
+
+
+def require_may_record_training(user: AnyUser, person: Any) -> None:
+    """Raise PermissionDenied unless `may_record_training(user, person)`."""
+    if not may_record_training(user, person):
+        raise PermissionDenied(
+            "You do not have permission to record training of this person: their own, a leader of a unit "
+            "above them or an administrator records it"
+        )
+
+
 # --- Granting and removing roles (docs/permissions.md, "Granting and removing roles") ---
 # The order of roles, lowest first: the one place that says which role outranks which. Roles of equal
 # rank are peers. Each role grants at least every permission of the roles it outranks (a test checks
@@ -534,6 +571,7 @@ __all__ = [
     "may_grant",
     "may_import_data",
     "may_import_units_beneath",
+    "may_record_training",
     "may_remove",
     "rank_on",
     "register_visibility",
@@ -542,6 +580,7 @@ __all__ = [
     "require",
     "require_may_create_unit",
     "require_may_link_to_community",
+    "require_may_record_training",
     "role_grants",
     "scopes",
     "subtree_q",

@@ -22,6 +22,8 @@ DEFAULT = str(forms.Field.default_error_messages["required"])
 # a new form that needs arguments fails below until it is given them here).
 ARGUMENTS: dict[str, Any] = {
     "FunnelForm": lambda: {"user": None},
+    "TrainingForm": lambda: {"units": []},
+    "BulkTrainingForm": lambda: {"people": []},
     "NewUnitForm": lambda: {"parent": Unit(kind="organisation", code="RAA", name="R", path="0001")},
     "AddMemberForm": lambda: {"roles": [Role.MEMBER]},
     "NewProjectForm": lambda: {"user": None},
