@@ -63,6 +63,7 @@ urlpatterns = [
     path("priorities/", include("spiral.priorities.urls")),
     path("assessments/", include("spiral.assessments.urls")),
     path("sustainability/", include("spiral.sustainability.urls")),
+    path("reporting/", include("spiral.reporting.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

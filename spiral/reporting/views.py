@@ -1,15 +1,20 @@
-"""Each person's home page (issue 15): one section for each kind of role they hold."""
+"""Reporting pages: each person's home (issue 15), and the roll-ups of issue 19. Thin: load and
+authorise, call one query, render."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from spiral.core import exports
+from spiral.core.db import replica_reads
 from spiral.core.pagecache import cached_page
 from spiral.core.types import SignedInRequest
 from spiral.measurement import presenters as measurement_presenters
 from spiral.organisations import queries as org_queries
-from spiral.reporting import queries
+from spiral.organisations.models import Unit
+from spiral.reporting import presenters, queries, stats
+from spiral.reporting import success as success_queries
 
 
 @cached_page  # per person and data generation, as every main page
@@ -27,4 +32,44 @@ def home(request: SignedInRequest) -> HttpResponse:
             "my_units": org_queries.my_units(request.user),
             "p": measurement_presenters,
         },
+    )
+
+
+def _crumbs(request: HttpRequest, unit: Unit) -> list[dict[str, str]]:
+    from django.urls import reverse
+
+    return [{"href": reverse("units:detail", args=[u.code]), "text": u.name}
+            for u in [*org_queries.ancestors(request.user, unit), unit]]  # fmt: skip
+
+
+def _export_format(fmt: str) -> str:
+    if fmt not in ("csv", "xlsx"):
+        raise Http404("Exports are CSV or XLSX: end the address with .csv or .xlsx")
+    return fmt
+
+
+@cached_page
+def success(request: HttpRequest, code: str) -> HttpResponse:
+    """What makes projects succeed, over the closed projects of the unit and everything beneath it."""
+    unit = org_queries.unit_for(request.user, code)
+    result = success_queries.success_factors(request.user, unit)
+    return render(request, "reporting/success.jinja", {
+        "page_title": f"What makes projects succeed in {unit.name}", "active_nav": "projects",
+        "unit": unit, "result": result, "p": presenters, "stats": stats,
+        "breadcrumbs": _crumbs(request, unit),
+    })  # fmt: skip
+
+
+@replica_reads
+def success_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The success-factor table as CSV or XLSX: the same numbers as the page."""
+    fmt = _export_format(fmt)
+    unit = org_queries.unit_for(request.user, code)
+    rows = presenters.success_rows(success_queries.success_factors(request.user, unit))
+    name = f"success-factors-{unit.code}"
+    if fmt == "xlsx":
+        content = exports.write_xlsx([("Success factors", presenters.SUCCESS_HEADER, rows)])
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(
+        exports.write_csv(presenters.SUCCESS_HEADER, rows), f"{name}.csv", exports.CSV_TYPE
     )

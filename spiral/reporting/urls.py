@@ -1,0 +1,14 @@
+"""Reporting pages, mounted at /reporting/ by spiral/urls.py."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from spiral.reporting import views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("units/<code:code>/success/", views.success, name="success"),
+    path("units/<code:code>/success.<str:fmt>", views.success_export, name="success-export"),
+]
