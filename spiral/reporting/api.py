@@ -3,6 +3,7 @@
 Schema names start with "Reporting" so that none is the same as another app's (tests/core checks)."""
 
 # No `from __future__ import annotations` here: django-ninja reads these annotations at import time.
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -11,6 +12,7 @@ from ninja.pagination import paginate
 
 from spiral.core.api import Code, Pagination
 from spiral.organisations import queries as org_queries
+from spiral.reporting import portfolio as portfolio_queries
 from spiral.reporting import stats
 from spiral.reporting import success as success_queries
 
@@ -90,3 +92,96 @@ def success(request: HttpRequest, code: Code) -> dict[str, Any]:
 def success_factor_list(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
     """The same comparisons as a paged list (for a script reading many units)."""
     return _success(request, code)["factors"]
+
+
+class ReportingCount(Schema):
+    key: str
+    label: str
+    count: int
+
+
+class ReportingTrendMonth(Schema):
+    month: dt.date
+    scored: int
+    median: float | None
+    at_least_3: int
+    at_least_4: int
+
+
+class ReportingMilestone(Schema):
+    score: float
+    started: int = Field(description="Open projects with a start date")
+    reached: int
+    median_months: float | None
+
+
+class ReportingPenetrationOut(Schema):
+    unit: str
+    name: str
+    teams: int
+    with_active_project: int
+    share: float | None
+
+
+class ReportingAlertOut(Schema):
+    project: int
+    measure: str
+    kind: str
+    rule: str
+    first_period: dt.date
+
+
+class ReportingPortfolioOut(Schema):
+    unit: str
+    open: int
+    with_patient_partner: int
+    with_coach: int
+    by_stage: list[ReportingCount]
+    by_status: list[ReportingCount]
+    by_score: list[ReportingCount]
+    by_topic: list[ReportingCount]
+    by_goal: list[ReportingCount]
+    serving_no_goal: int
+    trend: list[ReportingTrendMonth]
+    milestones: list[ReportingMilestone]
+    stuck: list[int] = Field(description="Ids of the projects stuck")
+    gains_at_risk: list[ReportingAlertOut]
+    penetration: ReportingPenetrationOut
+
+
+def _pen(r: Any) -> dict[str, Any]:
+    return {"unit": r.unit.code, "name": r.unit.name, "teams": r.teams, "with_active_project": r.with_active,
+            "share": r.share}  # fmt: skip
+
+
+@router.get("/reporting/units/{code}/portfolio", response=ReportingPortfolioOut)
+def portfolio(request: HttpRequest, code: Code) -> dict[str, Any]:
+    """The portfolio of the unit and everything beneath it: the numbers of the portfolio page."""
+    unit = org_queries.unit_for(request.user, code)
+    pf = portfolio_queries.portfolio(request.user, unit)
+    return {
+        "unit": unit.code, "open": pf.open, "with_patient_partner": pf.with_patient_partner,
+        "with_coach": pf.with_coach,
+        "by_stage": [{"key": v, "label": label, "count": n} for v, label, n in pf.counts.by_stage],
+        "by_status": [{"key": v, "label": label, "count": n} for v, label, n in pf.statuses],
+        "by_score": [{"key": s, "label": s, "count": n} for s, n in pf.counts.by_score],
+        "by_topic": [{"key": t, "label": t, "count": n} for t, n in pf.counts.topics],
+        "by_goal": [{"key": str(g), "label": title, "count": n} for g, title, n in pf.goals],
+        "serving_no_goal": pf.no_goal,
+        "trend": [t.__dict__ for t in pf.trend],
+        "milestones": [{"score": float(m.score), "started": m.started, "reached": m.reached,
+                        "median_months": m.median_months} for m in pf.milestones],
+        "stuck": [s.pk for s in pf.stuck],
+        "gains_at_risk": [{"project": a.link.project_id, "measure": a.link.series.measure.name, "kind": a.kind,
+                           "rule": a.rule, "first_period": a.first_period} for a in pf.gains_at_risk],
+        "penetration": _pen(pf.penetration_total),
+    }  # fmt: skip
+
+
+@router.get("/reporting/units/{code}/penetration", response=list[ReportingPenetrationOut])
+@paginate(Pagination)
+def penetration(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
+    """Teams with an active project, for each unit directly beneath the unit."""
+    unit = org_queries.unit_for(request.user, code)
+    rows, _total = portfolio_queries.penetration(request.user, unit)
+    return [_pen(r) for r in rows]

@@ -12,3 +12,9 @@ urlpatterns = [
     path("units/<code:code>/success/", views.success, name="success"),
     path("units/<code:code>/success.<str:fmt>", views.success_export, name="success-export"),
 ]
+urlpatterns += [
+    path("units/<code:code>/portfolio/", views.portfolio, name="portfolio"),
+    path(
+        "units/<code:code>/portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio-export"
+    ),
+]

@@ -13,6 +13,7 @@ from spiral.core.types import SignedInRequest
 from spiral.measurement import presenters as measurement_presenters
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
+from spiral.reporting import portfolio as portfolio_queries
 from spiral.reporting import presenters, queries, stats
 from spiral.reporting import success as success_queries
 
@@ -73,3 +74,36 @@ def success_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     return exports.download(
         exports.write_csv(presenters.SUCCESS_HEADER, rows), f"{name}.csv", exports.CSV_TYPE
     )
+
+
+@cached_page
+def portfolio(request: HttpRequest, code: str) -> HttpResponse:
+    """The portfolio of the unit and everything beneath it: stages, scores and their trend, shares,
+    time to 3.0 and 4.0, stuck projects, gains at risk, and penetration."""
+    unit = org_queries.unit_for(request.user, code)
+    result = portfolio_queries.portfolio(request.user, unit)
+    return render(request, "reporting/portfolio.jinja", {
+        "page_title": f"Portfolio of {unit.name}", "active_nav": "projects", "unit": unit, "pf": result,
+        "p": presenters, "treemap": presenters.treemap_svg(
+            result.penetration, title=f"Share of teams with an active project, by unit beneath {unit.name}"),
+        "tables": list(presenters.portfolio_tables(result)), "breadcrumbs": _crumbs(request, unit),
+    })  # fmt: skip
+
+
+@replica_reads
+def portfolio_export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpResponse:
+    """One table of the portfolio as CSV, or every table as XLSX (table "all")."""
+    fmt = _export_format(fmt)
+    unit = org_queries.unit_for(request.user, code)
+    tables = presenters.portfolio_tables(portfolio_queries.portfolio(request.user, unit))
+    if table != "all" and table not in tables:
+        raise Http404(f"No table {table!r}: the tables are {', '.join(tables)} (or all, as XLSX)")
+    name = f"portfolio-{unit.code}-{table}"
+    if fmt == "xlsx":
+        chosen = tables if table == "all" else {table: tables[table]}
+        content = exports.write_xlsx([(t, h, rows) for t, (h, rows) in chosen.items()])
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    if table == "all":
+        raise Http404("Every table at once is an XLSX workbook: end the address with all.xlsx")
+    header, rows = tables[table]
+    return exports.download(exports.write_csv(header, rows), f"{name}.csv", exports.CSV_TYPE)
