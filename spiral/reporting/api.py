@@ -12,8 +12,9 @@ from ninja.pagination import paginate
 
 from spiral.core.api import Code, Pagination
 from spiral.organisations import queries as org_queries
+from spiral.reporting import impact as impact_queries
 from spiral.reporting import portfolio as portfolio_queries
-from spiral.reporting import stats
+from spiral.reporting import presenters, stats
 from spiral.reporting import success as success_queries
 
 router = Router(tags=["reporting"])
@@ -185,3 +186,41 @@ def penetration(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
     unit = org_queries.unit_for(request.user, code)
     rows, _total = portfolio_queries.penetration(request.user, unit)
     return [_pen(r) for r in rows]
+
+
+class ReportingEvidenceOut(Schema):
+    project: int
+    series: int
+    measure: str
+    started: dt.date
+    baseline: float
+    current: float
+    change: float = Field(
+        description="Mean since the sustained shift less the baseline mean, in the measure's units"
+    )
+    since: dt.date
+    events_a_year: float | None = Field(description="For count and rate charts only")
+    sentence: str
+
+
+class ReportingImpactOut(Schema):
+    unit: str
+    projects: int
+    with_evidence: list[ReportingEvidenceOut]
+    without_evidence: dict[str, int] = Field(description="Reason -> projects")
+
+
+@router.get("/reporting/units/{code}/impact", response=ReportingImpactOut)
+def impact(request: HttpRequest, code: Code) -> dict[str, Any]:
+    """The impact of the unit's projects and beneath: sustained improvement in their outcome measures."""
+    unit = org_queries.unit_for(request.user, code)
+    r = impact_queries.impact(request.user, unit)
+    return {
+        "unit": unit.code, "projects": r.projects, "without_evidence": r.without,
+        "with_evidence": [
+            {"project": e.project.pk, "series": e.series.pk, "measure": e.measure.name, "started": e.start,
+             "baseline": e.baseline, "current": e.current, "change": e.change, "since": e.since,
+             "events_a_year": e.events_a_year, "sentence": presenters.events_text(e.events_a_year, e.measure)}
+            for e in r.evidence
+        ],
+    }  # fmt: skip

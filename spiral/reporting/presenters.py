@@ -180,3 +180,41 @@ def portfolio_tables(p: portfolio_queries.Portfolio) -> dict[str, tuple[list[str
             ],
         ),
     }  # fmt: skip
+
+
+# --- impact ---------------------------------------------------------------------------------------------
+
+
+def events_text(events: float | None, measure: Any) -> str:
+    """'about 140 fewer falls a year' (or 'more', when higher is better); '' when not a count or rate."""
+    from spiral.benchmarking.presenters import about, event_noun
+
+    if events is None:
+        return ""
+    word = "fewer" if measure.improvement == "decrease" else "more"
+    return f"{about(events)} {word} {event_noun(measure)} a year"
+
+
+def change_text(e: Any) -> str:
+    """'from 12.4 to 8.1 falls a month since March 2026' in the measure's own units."""
+    from spiral.measurement.presenters import number
+
+    m = e.measure
+    label = f" {m.label}" if m.label and m.chart not in ("p", "pprime") else ""
+    return f"from {number(e.baseline, m)} to {number(e.current, m)}{label} (sustained since {e.since:%B %Y})"
+
+
+IMPACT_HEADER = [
+    "project id", "project", "unit", "measure", "chart", "started", "baseline mean", "mean since the shift",
+    "change (measure's units)", "sustained since", "events a year", "in words",
+]  # fmt: skip
+
+
+def impact_rows(result: Any) -> list[list[Any]]:
+    """Each project with evidence, as numbers (CSV, XLSX)."""
+    return [
+        [e.project.pk, e.project.title, e.project.unit.name, e.measure.name, e.measure.chart, e.start,
+         round(e.baseline, 6), round(e.current, 6), round(e.change, 6), e.since,
+         None if e.events_a_year is None else round(e.events_a_year, 2), events_text(e.events_a_year, e.measure)]
+        for e in result.evidence
+    ]  # fmt: skip

@@ -18,3 +18,7 @@ urlpatterns += [
         "units/<code:code>/portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio-export"
     ),
 ]
+urlpatterns += [
+    path("units/<code:code>/impact/", views.impact, name="impact"),
+    path("units/<code:code>/impact.<str:fmt>", views.impact_export, name="impact-export"),
+]

@@ -13,6 +13,7 @@ from spiral.core.types import SignedInRequest
 from spiral.measurement import presenters as measurement_presenters
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
+from spiral.reporting import impact as impact_queries
 from spiral.reporting import portfolio as portfolio_queries
 from spiral.reporting import presenters, queries, stats
 from spiral.reporting import success as success_queries
@@ -107,3 +108,44 @@ def portfolio_export(request: HttpRequest, code: str, table: str, fmt: str) -> H
         raise Http404("Every table at once is an XLSX workbook: end the address with all.xlsx")
     header, rows = tables[table]
     return exports.download(exports.write_csv(header, rows), f"{name}.csv", exports.CSV_TYPE)
+
+
+CHARTS_SHOWN = 12
+
+
+@cached_page
+def impact(request: HttpRequest, code: str) -> HttpResponse:
+    """The impact of improvement in the unit and beneath: sustained gains in the measures' own units and
+    in events a year, summed by unit, topic and goal, with the charts behind them."""
+    unit = org_queries.unit_for(request.user, code)
+    result = impact_queries.impact(request.user, unit)
+    charts = [
+        (e, measurement_presenters.chart_html(e.series, e.result, [])) for e in result.evidence[:CHARTS_SHOWN]
+    ]
+    return render(request, "reporting/impact.jinja", {
+        "page_title": f"Impact of improvement in {unit.name}", "active_nav": "projects", "unit": unit,
+        "result": result, "charts": charts, "p": presenters, "rules": impact_queries,
+        "breadcrumbs": _crumbs(request, unit),
+    })  # fmt: skip
+
+
+@replica_reads
+def impact_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """Each project with evidence of sustained improvement, as CSV or XLSX (with the counts without)."""
+    fmt = _export_format(fmt)
+    unit = org_queries.unit_for(request.user, code)
+    result = impact_queries.impact(request.user, unit)
+    rows = presenters.impact_rows(result)
+    name = f"impact-{unit.code}"
+    if fmt == "xlsx":
+        without = [[reason, n] for reason, n in sorted(result.without.items())]
+        content = exports.write_xlsx(
+            [
+                ("Evidence", presenters.IMPACT_HEADER, rows),
+                ("Without evidence", ["reason", "projects"], without),
+            ]
+        )
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(
+        exports.write_csv(presenters.IMPACT_HEADER, rows), f"{name}.csv", exports.CSV_TYPE
+    )
