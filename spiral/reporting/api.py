@@ -7,14 +7,17 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from django.urls import reverse
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from spiral.core.api import Code, Pagination
 from spiral.organisations import queries as org_queries
+from spiral.organisations.permissions import Permission, require
+from spiral.reporting import board as board_queries
 from spiral.reporting import impact as impact_queries
 from spiral.reporting import portfolio as portfolio_queries
-from spiral.reporting import presenters, stats
+from spiral.reporting import presenters, services, stats
 from spiral.reporting import success as success_queries
 
 router = Router(tags=["reporting"])
@@ -224,3 +227,40 @@ def impact(request: HttpRequest, code: Code) -> dict[str, Any]:
             for e in r.evidence
         ],
     }  # fmt: skip
+
+
+class ReportingBoardPackOut(Schema):
+    id: int
+    unit: str
+    month: dt.date
+    trigger: str
+    made_at: dt.datetime
+    html: str = Field(description="Address of the pack (print page)")
+
+
+class ReportingJobOut(Schema):
+    job: int
+    status: str
+    address: str = Field(description="Where to follow the job")
+
+
+def _pack_out(p: Any) -> dict[str, Any]:
+    return {"id": p.pk, "unit": p.unit.code, "month": p.month, "trigger": p.trigger, "made_at": p.created_at,
+            "html": reverse("reporting:pack", args=[p.pk])}  # fmt: skip
+
+
+@router.get("/reporting/units/{code}/board-packs", response=list[ReportingBoardPackOut])
+@paginate(Pagination)
+def board_packs(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
+    """Every board pack made for the unit, newest month first (a role on the unit or above reads them)."""
+    unit = org_queries.unit_for(request.user, code)
+    require(request.user, Permission.VIEW_FEEDBACK, unit)
+    return [_pack_out(p) for p in board_queries.packs(request.user, unit)]
+
+
+@router.post("/reporting/units/{code}/board-packs", response={202: ReportingJobOut})
+def make_board_pack(request: HttpRequest, code: Code) -> Status:
+    """Make this month's pack now, as background work (the unit's leaders)."""
+    unit = org_queries.unit_for(request.user, code, Permission.CHANGE_UNIT)
+    job = services.request_board_pack(unit=unit, by=request.user)  # type: ignore[arg-type]  # signed in
+    return Status(202, {"job": job.pk, "status": job.status, "address": reverse("job", args=[job.pk])})

@@ -6,11 +6,13 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from spiral.measurement import presenters as mp
 from spiral.reporting import portfolio as portfolio_queries
 from spiral.reporting import stats
 from spiral.reporting.success import SuccessFactors
 
 STUCK_DAYS = portfolio_queries.STUCK_DAYS  # for the templates
+__all__ = ["mp", "stats"]  # for the templates: measurement's presenters, the statistics' rules
 
 SUCCESS_HEADER = [
     "factor", "comparison", "achieved with", "projects with", "proportion with", "with low 95%",
@@ -218,3 +220,10 @@ def impact_rows(result: Any) -> list[list[Any]]:
          None if e.events_a_year is None else round(e.events_a_year, 2), events_text(e.events_a_year, e.measure)]
         for e in result.evidence
     ]  # fmt: skip
+
+
+def cascade_state(state: str) -> str:
+    """A cascade state in words (priorities' own text)."""
+    from spiral.priorities.queries import STATE_TEXT
+
+    return STATE_TEXT.get(state, state)

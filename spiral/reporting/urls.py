@@ -22,3 +22,9 @@ urlpatterns += [
     path("units/<code:code>/impact/", views.impact, name="impact"),
     path("units/<code:code>/impact.<str:fmt>", views.impact_export, name="impact-export"),
 ]
+urlpatterns += [
+    path("units/<code:code>/board/", views.board, name="board"),
+    path("units/<code:code>/board/preview/", views.board_preview, name="board-preview"),
+    path("packs/<int:pk>/", views.pack, name="pack"),
+    path("packs/<int:pk>.<str:fmt>", views.pack_download, name="pack-download"),
+]

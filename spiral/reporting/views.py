@@ -3,20 +3,29 @@ authorise, call one query, render."""
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from spiral.core import exports
 from spiral.core.db import replica_reads
+from spiral.core.forms import add_service_errors
 from spiral.core.pagecache import cached_page
 from spiral.core.types import SignedInRequest
 from spiral.measurement import presenters as measurement_presenters
+from spiral.measurement import queries as measurement_queries
 from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
+from spiral.organisations.permissions import Permission, can, require
+from spiral.reporting import board as board_queries
+from spiral.reporting import documents, presenters, queries, services, stats
 from spiral.reporting import impact as impact_queries
 from spiral.reporting import portfolio as portfolio_queries
-from spiral.reporting import presenters, queries, stats
 from spiral.reporting import success as success_queries
+from spiral.reporting.forms import BoardScheduleForm
+from spiral.reporting.models import BoardPack
+from spiral.reporting.tasks import render_pack
 
 
 @cached_page  # per person and data generation, as every main page
@@ -149,3 +158,96 @@ def impact_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
     return exports.download(
         exports.write_csv(presenters.IMPACT_HEADER, rows), f"{name}.csv", exports.CSV_TYPE
     )
+
+
+# --- the board pack ---------------------------------------------------------------------------------
+
+SERIES_OFFERED = 200
+
+
+def _board_unit(request: HttpRequest, code: str) -> Unit:
+    unit = org_queries.unit_for(request.user, code)
+    if unit.kind not in board_queries.BOARD_KINDS:
+        raise Http404("Board packs are for an organisation, an ICB, a region or the nation")
+    return unit
+
+
+def board(request: HttpRequest, code: str) -> HttpResponse:
+    """The unit's board packs: past packs, make this month's, and the board's settings (leaders)."""
+    unit = _board_unit(request, code)
+    require(request.user, Permission.VIEW_FEEDBACK, unit)
+    may_make = can(request.user, Permission.CHANGE_UNIT, unit)
+    schedule = board_queries.schedule_of(request.user, unit)
+    initial = {"monthly": schedule.monthly if schedule else True,
+               "measures": [s.pk for s in schedule.measures.all()] if schedule else []}  # fmt: skip
+    form = BoardScheduleForm(
+        request.POST if request.POST.get("action") == "settings" else None, initial=initial
+    )
+    form.offer(measurement_queries.series_queryset(request.user, unit=unit, include_beneath=True)
+               .select_related("measure", "unit").order_by("measure__name", "unit__name")[:SERIES_OFFERED])  # fmt: skip
+    status = 200
+    if request.method == "POST":
+        require(request.user, Permission.CHANGE_UNIT, unit)
+        try:
+            if request.POST.get("action") == "make":
+                job = services.request_board_pack(unit=unit, by=request.user)  # type: ignore[arg-type]
+                messages.success(request, "The board pack is being made")
+                return redirect("job", job_id=job.pk)
+            if form.is_valid():
+                services.save_board_schedule(
+                    unit=unit, series_ids=form.cleaned_data["measures"], monthly=form.cleaned_data["monthly"],
+                    by=request.user, version=schedule.version if schedule else None,  # type: ignore[arg-type]
+                )  # fmt: skip
+                messages.success(request, "The board pack settings are saved")
+                return redirect(request.path)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        status = 400
+    return render(request, "reporting/board.jinja", {
+        "page_title": f"Board packs of {unit.name}", "active_nav": "projects", "unit": unit, "form": form,
+        "packs": list(board_queries.packs(request.user, unit)[:60]), "may_make": may_make, "schedule": schedule,
+        "pdf": documents.pdf_available(), "word": documents.word_available(), "documents": documents,
+        "breadcrumbs": _crumbs(request, unit),
+    }, status=status)  # fmt: skip
+
+
+def board_preview(request: HttpRequest, code: str) -> HttpResponse:
+    """This month's pack as it would be made now, read as the person looking (the print page)."""
+    unit = _board_unit(request, code)
+    require(request.user, Permission.VIEW_FEEDBACK, unit)
+    return HttpResponse(render_pack(board_queries.board_pack(request.user, unit)))
+
+
+def _pack(request: HttpRequest, pk: int) -> BoardPack:
+    pack = board_queries.pack_for(request.user, pk)
+    if pack is None:
+        raise Http404("No board pack matches that address")
+    return pack
+
+
+def pack(request: HttpRequest, pk: int) -> HttpResponse:
+    """A pack as it was made (the print page)."""
+    found = _pack(request, pk)
+    with found.file.open("rb") as f:
+        return HttpResponse(f.read(), content_type="text/html; charset=utf-8")
+
+
+def pack_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    """A pack as HTML, PDF (WeasyPrint) or Word (python-docx), made from the kept HTML."""
+    found = _pack(request, pk)
+    with found.file.open("rb") as f:
+        html = f.read().decode("utf-8")
+    name = f"board-pack-{found.unit.code}-{found.month:%Y-%m}"
+    if fmt == "html":
+        return exports.download(html, f"{name}.html", "text/html; charset=utf-8")
+    if fmt == "pdf":
+        if not documents.pdf_available():
+            raise Http404(documents.PDF_MISSING)
+        content = documents.pack_pdf(html, base_url=request.build_absolute_uri("/"))
+        return exports.download(content, f"{name}.pdf", "application/pdf")
+    if fmt == "docx":
+        if not documents.word_available():
+            raise Http404(documents.WORD_MISSING)
+        word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        return exports.download(documents.pack_docx(html), f"{name}.docx", word)
+    raise Http404("A pack downloads as html, pdf or docx")
