@@ -6,7 +6,7 @@ Schema names start with "Reporting" so that none is the same as another app's (t
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -15,6 +15,7 @@ from spiral.core.api import Code, Pagination
 from spiral.organisations import queries as org_queries
 from spiral.organisations.permissions import Permission, require
 from spiral.reporting import board as board_queries
+from spiral.reporting import comparative as comparative_queries
 from spiral.reporting import impact as impact_queries
 from spiral.reporting import portfolio as portfolio_queries
 from spiral.reporting import presenters, services, stats
@@ -264,3 +265,39 @@ def make_board_pack(request: HttpRequest, code: Code) -> Status:
     unit = org_queries.unit_for(request.user, code, Permission.CHANGE_UNIT)
     job = services.request_board_pack(unit=unit, by=request.user)  # type: ignore[arg-type]  # signed in
     return Status(202, {"job": job.pk, "status": job.status, "address": reverse("job", args=[job.pk])})
+
+
+class ReportingIndicatorPackOut(Schema):
+    code: str
+    name: str
+    metadata: dict[str, str]
+
+
+class ReportingComparativeRowOut(Schema):
+    unit_code: str
+    values: dict[str, Any] = Field(description="The pack's columns for this unit (as in the CSV)")
+
+
+def _indicator(request: HttpRequest, code: str) -> Any:
+    measure = comparative_queries.indicators(request.user).filter(code=code).first()
+    if measure is None:
+        raise Http404(f"No indicator has the code {code}")
+    return measure
+
+
+@router.get("/reporting/comparative", response=list[ReportingIndicatorPackOut])
+@paginate(Pagination)
+def comparative_indicators(request: HttpRequest) -> list[dict[str, Any]]:
+    """Every indicator with a comparative data pack, with its metadata (definition, source, method)."""
+    return [{"code": m.code, "name": m.name, "metadata": {
+        "definition": m.description, "numerator": m.numerator_definition, "denominator": m.denominator_definition,
+        "chart": m.chart, "improvement": m.improvement, "frequency": m.frequency, "defined_by": m.owner.code,
+        "method": comparative_queries.METHOD}} for m in comparative_queries.indicators(request.user)]  # fmt: skip
+
+
+@router.get("/reporting/comparative/{code}/units", response=list[ReportingComparativeRowOut])
+@paginate(Pagination)
+def comparative_units(request: HttpRequest, code: Code) -> list[dict[str, Any]]:
+    """One indicator's pack: a row for every unit that reports it, the columns of the CSV."""
+    found = comparative_queries.comparative_pack(request.user, _indicator(request, code))
+    return [{"unit_code": row[0], "values": dict(zip(found.header, row, strict=True))} for row in found.rows]

@@ -28,3 +28,7 @@ urlpatterns += [
     path("packs/<int:pk>/", views.pack, name="pack"),
     path("packs/<int:pk>.<str:fmt>", views.pack_download, name="pack-download"),
 ]
+urlpatterns += [
+    path("comparative/", views.comparative_index, name="comparative"),
+    path("comparative/<code:code>.<str:fmt>", views.comparative_download, name="comparative-download"),
+]

@@ -19,6 +19,7 @@ from spiral.organisations import queries as org_queries
 from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, require
 from spiral.reporting import board as board_queries
+from spiral.reporting import comparative as comparative_queries
 from spiral.reporting import documents, presenters, queries, services, stats
 from spiral.reporting import impact as impact_queries
 from spiral.reporting import portfolio as portfolio_queries
@@ -251,3 +252,33 @@ def pack_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
         return exports.download(documents.pack_docx(html), f"{name}.docx", word)
     raise Http404("A pack downloads as html, pdf or docx")
+
+
+# --- national comparative data packs ------------------------------------------------------------------
+
+
+@cached_page
+def comparative_index(request: HttpRequest) -> HttpResponse:
+    """Every indicator's comparative data pack, to download."""
+    return render(request, "reporting/comparative.jinja", {
+        "page_title": "Comparative data packs", "active_nav": "benchmarking",
+        "indicators": list(comparative_queries.indicators(request.user)),
+        "breadcrumbs": [{"href": "/", "text": "Home"}],
+    })  # fmt: skip
+
+
+@replica_reads
+def comparative_download(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """One indicator's pack: every unit's row (CSV), or the rows and the metadata (XLSX)."""
+    fmt = _export_format(fmt)
+    measure = comparative_queries.indicators(request.user).filter(code=code).first()
+    if measure is None:
+        raise Http404(f"No indicator has the code {code}: the list is at /reporting/comparative/")
+    found = comparative_queries.comparative_pack(request.user, measure)
+    name = measurement_presenters.safe_filename(f"comparative-{measure.code}")
+    if fmt == "xlsx":
+        content = exports.write_xlsx([
+            ("Units", found.header, found.rows), ("About", ["field", "value"], [list(m) for m in found.metadata]),
+        ])  # fmt: skip
+        return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
+    return exports.download(exports.write_csv(found.header, found.rows), f"{name}.csv", exports.CSV_TYPE)
