@@ -13,7 +13,7 @@ from spiral.core import audit, jobs
 from spiral.core.models import Job
 from spiral.measurement.models import Series
 from spiral.organisations.models import Unit, User
-from spiral.reporting.board import BOARD_KINDS, month_start
+from spiral.reporting.board import month_start
 from spiral.reporting.models import BoardPack, BoardSchedule, Trigger
 
 MAX_MEASURES = 12
@@ -25,10 +25,6 @@ def save_board_schedule(
 ) -> BoardSchedule:
     """Set the board's chosen measures (series of the unit or beneath) and whether a pack is made monthly;
     later scheduled packs read as `by`. A stale `version` is refused (409 in the API)."""
-    if unit.kind not in BOARD_KINDS:
-        raise ValidationError(
-            {"unit": "Board packs are for an organisation, an ICB, a region or the nation."}
-        )
     ids = sorted(set(series_ids))
     if len(ids) > MAX_MEASURES:
         raise ValidationError(
@@ -66,10 +62,6 @@ def request_board_pack(
 ) -> Job:
     """Queue the making of the unit's pack for `month` (default this month) as a job; the task makes it as
     `by` (what they may read). Audited when it is made (`make_board_pack`)."""
-    if unit.kind not in BOARD_KINDS:
-        raise ValidationError(
-            {"unit": "Board packs are for an organisation, an ICB, a region or the nation."}
-        )
     month = month_start(month or timezone.localdate())
     job = jobs.start(
         "reporting.board_pack",

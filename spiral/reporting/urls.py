@@ -14,9 +14,7 @@ urlpatterns = [
 ]
 urlpatterns += [
     path("units/<code:code>/portfolio/", views.portfolio, name="portfolio"),
-    path(
-        "units/<code:code>/portfolio/<slug:table>.<str:fmt>", views.portfolio_export, name="portfolio-export"
-    ),
+    path("units/<code:code>/portfolio.<str:fmt>", views.portfolio_export, name="portfolio-export"),
 ]
 urlpatterns += [
     path("units/<code:code>/impact/", views.impact, name="impact"),

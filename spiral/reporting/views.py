@@ -102,20 +102,21 @@ def portfolio(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @replica_reads
-def portfolio_export(request: HttpRequest, code: str, table: str, fmt: str) -> HttpResponse:
-    """One table of the portfolio as CSV, or every table as XLSX (table "all")."""
+def portfolio_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    """The portfolio's tables: every table as XLSX, or one (`?table=`, default "stages") as CSV or XLSX."""
     fmt = _export_format(fmt)
     unit = org_queries.unit_for(request.user, code)
     tables = presenters.portfolio_tables(portfolio_queries.portfolio(request.user, unit))
+    table = request.GET.get("table") or ("all" if fmt == "xlsx" else "stages")
     if table != "all" and table not in tables:
-        raise Http404(f"No table {table!r}: the tables are {', '.join(tables)} (or all, as XLSX)")
+        raise Http404(f"No table {table[:40]!r}: the tables are {', '.join(tables)} (or all, as XLSX)")
     name = f"portfolio-{unit.code}-{table}"
     if fmt == "xlsx":
         chosen = tables if table == "all" else {table: tables[table]}
         content = exports.write_xlsx([(t, h, rows) for t, (h, rows) in chosen.items()])
         return exports.download(content, f"{name}.xlsx", exports.XLSX_TYPE)
     if table == "all":
-        raise Http404("Every table at once is an XLSX workbook: end the address with all.xlsx")
+        raise Http404("Every table at once is an XLSX workbook: end the address with .xlsx")
     header, rows = tables[table]
     return exports.download(exports.write_csv(header, rows), f"{name}.csv", exports.CSV_TYPE)
 
@@ -167,10 +168,9 @@ SERIES_OFFERED = 200
 
 
 def _board_unit(request: HttpRequest, code: str) -> Unit:
-    unit = org_queries.unit_for(request.user, code)
-    if unit.kind not in board_queries.BOARD_KINDS:
-        raise Http404("Board packs are for an organisation, an ICB, a region or the nation")
-    return unit
+    # Any unit may keep packs (a directorate's board, a team's huddle); the reporting pages offer them to
+    # organisations, ICBs, regions and the nation (BOARD_KINDS).
+    return org_queries.unit_for(request.user, code)
 
 
 def board(request: HttpRequest, code: str) -> HttpResponse:

@@ -134,10 +134,10 @@ def test_the_page_api_and_export_show_the_same_numbers(
     assert data["stuck"] == [work["c"].pk] and data["with_coach"] == 2
     paged = client.get("/api/v1/reporting/units/QAA/penetration").json()
     assert paged["count"] == 2
-    response = client.get("/reporting/units/QAA/portfolio/penetration.csv")
+    response = client.get("/reporting/units/QAA/portfolio.csv?table=penetration")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     got = sorted((r["unit code"], r["teams"], r["teams with an active project"]) for r in rows)
     assert got == [("RAA", "3", "2"), ("RBB", "1", "0")]
-    assert client.get("/reporting/units/QAA/portfolio/all.xlsx").status_code == 200
-    assert client.get("/reporting/units/QAA/portfolio/nothing.csv").status_code == 404
-    assert client.get("/reporting/units/QAA/portfolio/all.csv").status_code == 404
+    assert client.get("/reporting/units/QAA/portfolio.xlsx").status_code == 200
+    assert client.get("/reporting/units/QAA/portfolio.csv?table=nothing").status_code == 404
+    assert client.get("/reporting/units/QAA/portfolio.csv?table=all").status_code == 404
