@@ -1,8 +1,9 @@
 """The board pack as PDF (WeasyPrint, from the same HTML) and as Word (python-docx, from the same HTML's
 headings, paragraphs, lists and tables), when those libraries are installed.
 
-Neither is installed with this Spiral yet (they are not in the locked dependencies): `pdf_available()` and
-`word_available()` say so, and the pages offer the print page (print it to PDF from the browser) instead.
+Where either is missing, `pdf_available()` and `word_available()` say so, and the pages offer the print
+page (print it to PDF from the browser) instead. WeasyPrint fetches nothing from the network: its URL
+fetcher serves Spiral's own static files (the pack's stylesheet) from disk and refuses everything else.
 The HTML is read into plain blocks here (`pack_blocks`, tested) so that the Word writer stays a thin loop.
 """
 
@@ -31,12 +32,37 @@ def word_available() -> bool:
     return importlib.util.find_spec("docx") is not None
 
 
-def pack_pdf(html: str, *, base_url: str) -> bytes:
+def static_file(url: str) -> tuple[bytes, str]:
+    """What WeasyPrint may fetch: Spiral's static files, from disk (content, type); nothing else, so no
+    request ever leaves the server while a pack is made."""
+    from urllib.parse import urlparse
+
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    path = urlparse(url).path
+    prefix = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+    found = finders.find(path[len(prefix) :]) if path.startswith(prefix) else None
+    if not found or isinstance(found, list):
+        raise ValueError(f"The board pack refers to {url}, which is not one of Spiral's static files")
+    with open(found, "rb") as f:
+        return f.read(), "text/css" if found.endswith(".css") else "application/octet-stream"
+
+
+def pack_pdf(html: str, *, base_url: str = "http://spiral.invalid/") -> bytes:
     """The pack as PDF, from the same HTML (charts stay vector). Raises RuntimeError without WeasyPrint."""
     if not pdf_available():
         raise RuntimeError(PDF_MISSING)
     weasyprint: Any = importlib.import_module("weasyprint")
-    return bytes(weasyprint.HTML(string=html, base_url=base_url).write_pdf())
+    urls: Any = importlib.import_module("weasyprint.urls")
+
+    class StaticOnly(urls.URLFetcher):  # WeasyPrint is imported at run time (an optional dependency)
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            body, content_type = static_file(url)
+            return urls.URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+    document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=StaticOnly())
+    return bytes(document.write_pdf())
 
 
 @dataclass

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from spiral.core.types import AnyUser
 from spiral.organisations import queries as org_queries
-from spiral.organisations.models import Unit, UnitKind
+from spiral.organisations.models import PATH_WIDTH, Unit, UnitKind
 from spiral.organisations.permissions import visible_to
 from spiral.priorities.models import ServedGoal
 from spiral.projects import queries as project_queries
@@ -162,12 +162,10 @@ def penetration(user: AnyUser, unit: Unit) -> tuple[list[Penetration], Penetrati
         .order_by()
         .values_list("unit__path", flat=True)
     )
-    # A team has an active project if a project's unit is the team or beneath it (teams are usually leaves).
-    lit = (
-        {tid for tid, path in teams if any(a.startswith(path) for a in active_paths)}
-        if active_paths
-        else set()
-    )
+    # A team has an active project if a project's unit is the team or beneath it: every prefix of an active
+    # project's unit path (one per segment) is a unit with active work at or beneath it.
+    lit_paths = {path[:n] for path in active_paths for n in range(PATH_WIDTH, len(path) + 1, PATH_WIDTH)}
+    lit = {tid for tid, path in teams if path in lit_paths}
     children = [c.unit for c in org_queries.children_with_counts(user, unit)] or [unit]
     rows = []
     for child in children:

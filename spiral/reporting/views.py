@@ -244,7 +244,7 @@ def pack_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if fmt == "pdf":
         if not documents.pdf_available():
             raise Http404(documents.PDF_MISSING)
-        content = documents.pack_pdf(html, base_url=request.build_absolute_uri("/"))
+        content = documents.pack_pdf(html)
         return exports.download(content, f"{name}.pdf", "application/pdf")
     if fmt == "docx":
         if not documents.word_available():

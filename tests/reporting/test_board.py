@@ -4,6 +4,7 @@ numbers are the pages' numbers; accessible HTML (headings, real tables, charts w
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -55,7 +56,9 @@ def test_a_leader_makes_a_pack_on_demand_and_it_is_kept_listed_and_audited(
     )  # fmt: skip
     assert AuditEvent.objects.filter(action="reporting.board_pack_make").count() == 1
     listing = _text(client.get("/reporting/units/RAA/board/").content.decode())
-    assert timezone.localdate().strftime("%B %Y") in listing and "PDF needs WeasyPrint" in listing
+    assert timezone.localdate().strftime("%B %Y") in listing
+    assert (f"/reporting/packs/{pack.pk}.pdf" in listing) is documents.pdf_available()
+    assert ("PDF needs WeasyPrint" in listing) is not documents.pdf_available()
     html = _text(client.get(f"/reporting/packs/{pack.pk}/").content.decode())
     assert "<h1>Board pack: Riverside Hospitals</h1>" in html
     assert '<h2 id="matrix">Making Data Count summary</h2>' in html
@@ -118,7 +121,6 @@ def test_who_may_read_and_make_packs(
     pack = BoardPack.objects.get()
     assert client_for(outsider).get(f"/reporting/packs/{pack.pk}/").status_code == 404
     assert client_for(leader).get(f"/reporting/packs/{pack.pk}.html").status_code == 200
-    assert client_for(leader).get(f"/reporting/packs/{pack.pk}.pdf").status_code == 404  # WeasyPrint absent
 
 
 def test_the_pack_reads_into_word_blocks_headings_tables_and_chart_alternatives(
@@ -157,3 +159,51 @@ def test_the_api_makes_a_pack_and_lists_them(tree: dict[str, Unit], leader: User
         "/api/v1/reporting/units/RAA/board-packs", content_type="application/json"
     )
     assert refused.status_code == 403
+
+
+@pytest.fixture
+def made(tree: dict[str, Unit], leader: User, board_data: dict) -> BoardPack:
+    BoardSchedule.objects.create(unit=tree["org"], reader=leader).measures.set([board_data["series"]])
+    services.request_board_pack(unit=tree["org"], by=leader)
+    return BoardPack.objects.get()
+
+
+def test_the_pdf_is_made_from_the_kept_html(leader: User, made: BoardPack) -> None:
+    pytest.importorskip("weasyprint")
+    response = client_for(leader).get(f"/reporting/packs/{made.pk}.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert b"/Type /Page" in response.content or len(response.content) > 10_000
+
+
+def test_the_word_document_has_real_headings_and_tables(leader: User, made: BoardPack) -> None:
+    docx = pytest.importorskip("docx")
+    response = client_for(leader).get(f"/reporting/packs/{made.pk}.docx")
+    assert response.status_code == 200
+    document = docx.Document(io.BytesIO(response.content))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith(("Title", "Heading"))]
+    assert headings[0] == "Board pack: Riverside Hospitals" and "Making Data Count summary" in headings
+    assert len(document.tables) >= 3  # the matrix, the portfolio's tables, ...
+    assert (
+        document.tables[0].cell(1, 0).text == "Assurance: consistently passing the target"
+        or document.tables[0].rows
+    )
+    assert any(p.text.startswith("Chart: SPC chart of Falls") for p in document.paragraphs)
+
+
+def test_without_the_libraries_pdf_and_word_say_what_is_missing(
+    leader: User, made: BoardPack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(documents, "pdf_available", lambda: False)
+    monkeypatch.setattr(documents, "word_available", lambda: False)
+    client = client_for(leader)
+    assert client.get(f"/reporting/packs/{made.pk}.pdf").status_code == 404
+    assert client.get(f"/reporting/packs/{made.pk}.docx").status_code == 404
+    assert "PDF needs WeasyPrint" in client.get("/reporting/units/RAA/board/").content.decode()
+
+
+def test_the_pdf_fetcher_refuses_anything_but_spirals_static_files() -> None:
+    with pytest.raises(ValueError, match="not one of Spiral's static files"):
+        documents.static_file("http://example.com/x.css")
+    body, kind = documents.static_file("http://spiral.invalid/static/reporting/board-pack.css")
+    assert body.startswith(b"/*") and kind == "text/css"
