@@ -64,6 +64,7 @@ urlpatterns = [
     path("assessments/", include("spiral.assessments.urls")),
     path("capability/", include("spiral.capability.urls")),
     path("sustainability/", include("spiral.sustainability.urls")),
+    path("reporting/", include("spiral.reporting.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

@@ -220,10 +220,14 @@ def _objects_on(unit: Unit, indicator: Any, n: int) -> dict[str, Any]:
                                measures=[(indicator, 0.9)], category="safety")  # fmt: skip
     adapted = priorities.respond(goal=goal, unit=unit, by=None, response="adapt", target=0.8,
                                  reason="Our baseline is lower")  # fmt: skip
+    from spiral.reporting.services import store_board_pack
+
+    board_pack = store_board_pack(unit=unit, month=dt.date(2025, 1, 1), trigger="on_demand",
+                                  html="<h1>Pack</h1>", by=None, job=None)  # fmt: skip
     backlog_idea = priorities.add_idea(unit=unit, by=None, problem="Patients wait for medicines",
                                        idea="Pharmacy on the ward round", helps="Patients going home")  # fmt: skip
     return {
-        "goal": goal, "cascaded_goal": adapted, "backlog_idea": backlog_idea,
+        "goal": goal, "cascaded_goal": adapted, "backlog_idea": backlog_idea, "board_pack": board_pack,
         "unit": unit, "bare_measure": bare_measure, "membership": membership, "person": filler, "measure": measure, "series": series,
         "observation": observation, "annotation": annotation, "project": project, "team_member": member,
         "node": driver, "idea": idea, "cycle": cycle, "project_measure": link,
@@ -343,6 +347,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "goal": lambda o: {"pk": o["goal"].pk, "goal_id": o["goal"].pk},
     "cascaded_goal": lambda o: {"pk": o["cascaded_goal"].pk, "goal_id": o["cascaded_goal"].pk},
     "backlog_idea": lambda o: {"pk": o["backlog_idea"].pk, "idea_id": o["backlog_idea"].pk},
+    "board_pack": lambda o: {"pk": o["board_pack"].pk, "fmt": "html"},
     "indicator": lambda o: {"code": o["indicator"].code, "measure_code": o["indicator"].code, "fmt": "csv"},
 }
 

@@ -228,7 +228,10 @@ class _Builder:
         status = "active"
         if stage == "scoping" and rng.random() < 0.5:
             status = "draft"
-        closed = stage in ("sustaining", "spreading") and rng.random() < 0.4
+        # Closed: most after sustaining the gain, some stopped while implementing (those achieve less often).
+        closed = (stage in ("sustaining", "spreading") and rng.random() < 0.4) or (
+            stage == "implementing" and rng.random() < 0.35
+        )
         months = {
             "scoping": 1,
             "diagnosing": 3,
@@ -266,7 +269,7 @@ class _Builder:
             )
             if closed
             else "",
-            aim_achieved=rng.choice(("yes", "yes", "partly", "no")) if closed else "",
+            aim_achieved=self.achieved(n, team, stage) if closed else "",
         )
         self.projects.append(project)
         self.topic_links.append(Project.topics.through(project_id=pk, topic_id=self.topics[topic].pk))
@@ -275,6 +278,21 @@ class _Builder:
         stuck = n % 9 == 4
         self.ramps(project, idea_nodes, stage, start, stuck=stuck)
         self.progress(project, stage, start, stuck=stuck)
+
+    def achieved(self, n: int, team: Any, stage: str) -> str:
+        """Whether a closed project achieved its aim: realistic, not planted. A patient partner on the team
+        (every third project, as `team` adds) and a coach make it likelier, as ELFT found, with plenty of
+        chance either way, so the success-factor analysis shows findings with honest uncertainty."""
+        partnered = n % 3 == 0 and (bool(self.partners) or "patient" in self.demo)
+        coached = (n < 12 and "coach" in self.demo) or self._coach_for(team.path) is not None
+        p = (
+            0.35
+            + 0.25 * partnered
+            + 0.10 * coached
+            + (0.10 if stage in ("sustaining", "spreading") else -0.10)
+        )
+        r = self.rng.random()
+        return "yes" if r < p else "partly" if r < p + 0.2 else "no"
 
     def team(self, project: Project, team: Any, n: int) -> None:
         rng = self.rng

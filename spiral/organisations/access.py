@@ -136,6 +136,7 @@ OBJECTS: dict[str, str] = {
     "cascaded_goal": "goal's unit",
     "backlog_idea": "idea's unit",
     "site": "unit that takes the change up",
+    "board_pack": "board pack's unit",
     "admin": "",
 }
 
@@ -274,6 +275,24 @@ PAGES: list[Route] = [
     # --- sustainability ---
     Route("sustainability:handover", "project", _form(VIEW_PROJECT, CHANGE_PROJECT)),
     Route("sustainability:unit", "unit", _read(VIEW_UNIT), "lists the hand-overs of the unit and beneath it"),
+    # --- reporting ---
+    Route("reporting:success", "unit", _read(VIEW_UNIT), "closed projects of the unit and beneath it"),
+    Route("reporting:success-export", "unit", _read(VIEW_UNIT)),
+    Route("reporting:portfolio", "unit", _read(VIEW_UNIT)),
+    Route("reporting:portfolio-export", "unit", _read(VIEW_UNIT)),
+    Route("reporting:impact", "unit", _read(VIEW_UNIT)),
+    Route("reporting:impact-export", "unit", _read(VIEW_UNIT)),
+    Route(
+        "reporting:board",
+        "unit",
+        _form(_r(_FEEDBACK), _r(P.CHANGE_UNIT)),
+        "packs hold the story of the month; making one or changing the settings is the unit's leaders'",
+    ),
+    Route("reporting:board-preview", "unit", _read(_r(_FEEDBACK))),
+    Route("reporting:pack", "board_pack", _read(_r(_FEEDBACK, hidden_without=_FEEDBACK))),
+    Route("reporting:pack-download", "board_pack", _read(_r(_FEEDBACK, hidden_without=_FEEDBACK))),
+    Route("reporting:comparative", "", _read(VIEW_UNIT)),
+    Route("reporting:comparative-download", "indicator", _read(VIEW_UNIT)),
     # --- measurement ---
     Route("measurement:index", "", _read(VIEW_UNIT)),
     Route("measurement:measure-create", "unit", _form(_r(P.CHANGE_MEASURE)), "the unit is `?unit=<code>`"),
@@ -514,6 +533,16 @@ API: list[Route] = [
     # --- sustainability ---
     _api("GET", "/projects/{project_id}/handover", "project", VIEW_PROJECT),
     _api("PUT", "/projects/{project_id}/handover", "project", CHANGE_PROJECT),
+    # --- reporting ---
+    _api("GET", "/reporting/units/{code}/success", "unit", VIEW_UNIT),
+    _api("GET", "/reporting/units/{code}/success/factors", "unit", VIEW_UNIT),
+    _api("GET", "/reporting/units/{code}/portfolio", "unit", VIEW_UNIT),
+    _api("GET", "/reporting/units/{code}/penetration", "unit", VIEW_UNIT),
+    _api("GET", "/reporting/units/{code}/impact", "unit", VIEW_UNIT),
+    _api("GET", "/reporting/units/{code}/board-packs", "unit", _r(_FEEDBACK)),
+    _api("POST", "/reporting/units/{code}/board-packs", "unit", _r(P.CHANGE_UNIT)),
+    _api("GET", "/reporting/comparative", "", VIEW_UNIT),
+    _api("GET", "/reporting/comparative/{code}/units", "indicator", VIEW_UNIT),
 ]
 
 ROUTES: dict[str, Route] = {route.address: route for route in PAGES + API}
