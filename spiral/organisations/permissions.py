@@ -66,6 +66,8 @@ class Permission(StrEnum):
     SET_GOALS = "set_goals"  # set a unit's True North goals; adopt, adapt or decline those above; catchball
     ADD_IDEA = "add_idea"  # add an idea to a unit's backlog and score ideas (patient partners too)
     TRIAGE_IDEA = "triage_idea"  # move an idea on: under discussion, testing, done or parked
+    WALK_ROUND = "walk_round"  # leader standard work: leave a question or a recognition on a huddle board
+    ANSWER_ROUND = "answer_round"  # answer a question left on the team's huddle board
     # --- Assessments (spiral.assessments; docs/permissions.md, "Assessments") ---
     ANSWER_ASSESSMENT = "answer_assessment"  # answer a project's assessment as oneself: its team only
 
@@ -93,7 +95,10 @@ P = Permission
 # - Priorities: only leaders and admins set a unit's True North goals, and answer for it when the goals
 #   above cascade to it (adopt, adapt through catchball, decline). Goals are read by every signed-in person;
 #   patient partners and staff see them but do not change them. Everyone with a role on a unit, patient and
-#   carer partners included, adds ideas to its backlog and scores them; staff roles triage them.
+#   carer partners included, adds ideas to its backlog and scores them; staff roles triage them. Coaches,
+#   improvement leads, leaders and admins walk rounds (leave a question or a recognition on a team's huddle
+#   board, theirs or beneath); everyone with a role on the team, patient and carer partners too, answers.
+#   A unit's own weights of a priority are set by its leaders (`set_goals`).
 # fmt: off
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset({
@@ -101,11 +106,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.ANSWER_ROUND,
     }),
     Role.PATIENT_PARTNER: frozenset({
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK,
         P.ADD_IDEA,
+        P.ANSWER_ROUND,
     }),
     Role.COACH: frozenset({
         P.RECORD_DATA,
@@ -113,6 +120,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
     Role.ANALYST: frozenset({
         P.CHANGE_MEASURE, P.RECORD_DATA,
@@ -120,6 +128,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.ANSWER_ROUND,
     }),
     Role.IMPROVEMENT_LEAD: frozenset({
         P.MANAGE_MEMBERS,
@@ -128,6 +137,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK, P.MODERATE_FEEDBACK, P.MANAGE_FEEDBACK, P.IMPORT_FEEDBACK,
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
     Role.LEADER: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS,
@@ -137,6 +147,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.SET_GOALS,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
     Role.ADMIN: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS, P.IMPORT_UNITS, P.VIEW_AUDIT,
@@ -146,6 +157,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.SET_GOALS,
         P.ADD_IDEA, P.TRIAGE_IDEA,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
 }
 # fmt: on
