@@ -179,7 +179,7 @@ def test_a_note_with_personal_data_or_too_long_is_refused_and_nothing_is_stored(
         services.leave_round_note(unit=tree["team"], by=coach, kind="question",
                                   text="Ask bed 3, NHS number 943 476 5919")  # fmt: skip
     assert "text" in refused.value.message_dict
-    with pytest.raises(ValidationError, match="2,000|2000"):
+    with pytest.raises(ValidationError, match=r"2,000|2000"):
         services.leave_round_note(unit=tree["team"], by=coach, kind="recognition", text="x" * 2001)
     with pytest.raises(ValidationError, match="not a kind"):
         services.leave_round_note(unit=tree["team"], by=coach, kind="complaint", text="Hm")
