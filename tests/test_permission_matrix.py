@@ -226,8 +226,10 @@ def _objects_on(unit: Unit, indicator: Any, n: int) -> dict[str, Any]:
                                   html="<h1>Pack</h1>", by=None, job=None)  # fmt: skip
     backlog_idea = priorities.add_idea(unit=unit, by=None, problem="Patients wait for medicines",
                                        idea="Pharmacy on the ward round", helps="Patients going home")  # fmt: skip
+    round_note = priorities.leave_round_note(unit=unit, by=None, kind="question", text="What did you learn?")
     return {
         "goal": goal, "cascaded_goal": adapted, "backlog_idea": backlog_idea, "board_pack": board_pack,
+        "round_note": round_note,
         "unit": unit, "bare_measure": bare_measure, "membership": membership, "person": filler, "measure": measure, "series": series,
         "observation": observation, "annotation": annotation, "project": project, "team_member": member,
         "node": driver, "idea": idea, "cycle": cycle, "project_measure": link,
@@ -348,6 +350,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "cascaded_goal": lambda o: {"pk": o["cascaded_goal"].pk, "goal_id": o["cascaded_goal"].pk},
     "backlog_idea": lambda o: {"pk": o["backlog_idea"].pk, "idea_id": o["backlog_idea"].pk},
     "board_pack": lambda o: {"pk": o["board_pack"].pk, "fmt": "html"},
+    "round_note": lambda o: {"pk": o["round_note"].pk, "note_id": o["round_note"].pk},
     "indicator": lambda o: {"code": o["indicator"].code, "measure_code": o["indicator"].code, "fmt": "csv"},
 }
 
@@ -421,6 +424,16 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
     },
     "POST /api/v1/ideas/{idea_id}/scores": lambda o: {"impact": 3, "effort": 2, "alignment": 4},
     "POST /api/v1/ideas/{idea_id}/moves": lambda o: {"to": "discussion", "why": "The huddle agreed"},
+    "POST /api/v1/ideas/similar": lambda o: {"unit": o["unit"].code, "idea": "Text reminders"},
+    "PATCH /api/v1/goals/{goal_id}/measures": lambda o: {"measure": "NOPE", "role": "watch"},
+    "PUT /api/v1/units/{code}/idea-weights": lambda o: {
+        "impact": 50,
+        "effort": 20,
+        "alignment": 30,
+        "patient_share": 50,
+    },
+    "POST /api/v1/units/{code}/rounds": lambda o: {"kind": "recognition", "text": "Well done"},
+    "POST /api/v1/rounds/{note_id}/answer": lambda o: {"answer": "We learnt a lot"},
     "POST /api/v1/decisions": lambda o: {
         "unit": o["unit"].code,
         "what": "Safety huddle daily",

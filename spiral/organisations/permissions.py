@@ -66,6 +66,8 @@ class Permission(StrEnum):
     SET_GOALS = "set_goals"  # set a unit's True North goals; adopt, adapt or decline those above; catchball
     ADD_IDEA = "add_idea"  # add an idea to a unit's backlog and score ideas (patient partners too)
     TRIAGE_IDEA = "triage_idea"  # move an idea on: under discussion, testing, done or parked
+    WALK_ROUND = "walk_round"  # leader standard work: leave a question or a recognition on a huddle board
+    ANSWER_ROUND = "answer_round"  # answer a question left on the team's huddle board
     # --- Assessments (spiral.assessments; docs/permissions.md, "Assessments") ---
     ANSWER_ASSESSMENT = "answer_assessment"  # answer a project's assessment as oneself: its team only
     # --- Capability (spiral.capability; docs/permissions.md, "Capability") ---
@@ -102,6 +104,10 @@ P = Permission
 #   a leader of any unit above the person's); everyone records their own (`may_record_training`). Analysts,
 #   improvement leads, leaders and admins record headcount. Every staff role answers its unit's culture
 #   survey and self-assessment as itself (patient partners answer a project's readiness as its team).
+# - Huddle boards: coaches,
+#   improvement leads, leaders and admins walk rounds (leave a question or a recognition on a team's huddle
+#   board, theirs or beneath); everyone with a role on the team, patient and carer partners too, answers.
+#   A unit's own weights of a priority are set by its leaders (`set_goals`).
 # fmt: off
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset({
@@ -110,11 +116,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.VIEW_FEEDBACK, P.TAG_FEEDBACK,
         P.ADD_IDEA, P.TRIAGE_IDEA,
         P.ANSWER_SURVEY,
+        P.ANSWER_ROUND,
     }),
     Role.PATIENT_PARTNER: frozenset({
         P.CREATE_PROJECT,
         P.VIEW_FEEDBACK,
         P.ADD_IDEA,
+        P.ANSWER_ROUND,
     }),
     Role.COACH: frozenset({
         P.RECORD_DATA,
@@ -123,6 +131,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
         P.ADD_IDEA, P.TRIAGE_IDEA,
         P.ANSWER_SURVEY,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
     Role.ANALYST: frozenset({
         P.CHANGE_MEASURE, P.RECORD_DATA,
@@ -131,6 +140,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY,
         P.ADD_IDEA, P.TRIAGE_IDEA,
         P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
+        P.ANSWER_ROUND,
     }),
     Role.IMPROVEMENT_LEAD: frozenset({
         P.MANAGE_MEMBERS,
@@ -140,6 +150,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.CURATE_RESOURCE, P.CREATE_COMMUNITY, P.SPONSOR_FIELD_TEST,
         P.ADD_IDEA, P.TRIAGE_IDEA,
         P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
     Role.LEADER: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS,
@@ -150,6 +161,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SET_GOALS,
         P.ADD_IDEA, P.TRIAGE_IDEA,
         P.RECORD_TRAINING, P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
     Role.ADMIN: frozenset({
         P.CHANGE_UNIT, P.MANAGE_MEMBERS, P.IMPORT_UNITS, P.VIEW_AUDIT,
@@ -160,6 +172,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         P.SET_GOALS,
         P.ADD_IDEA, P.TRIAGE_IDEA,
         P.RECORD_TRAINING, P.RECORD_HEADCOUNT, P.ANSWER_SURVEY,
+        P.WALK_ROUND, P.ANSWER_ROUND,
     }),
 }
 # fmt: on

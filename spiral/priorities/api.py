@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import Http404
+from django.utils import timezone
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -530,3 +531,280 @@ def move(request: SignedInRequest, idea_id: Id, payload: MoveIn) -> Any:
         return Status(409, {"detail": str(exc), "errors": [{"field": "version", "message": str(exc)}],
                             "current": current})  # fmt: skip
     return _idea_out(queries.scored(request.auth, idea))
+
+
+# --- a goal's measures: driver or watch, and their targets ------------------------------------------------
+
+
+class GoalMeasurePatch(Schema):
+    measure: Code = Field(description="The code of one of the goal's measures")
+    role: RoleIn | None = None
+    target: Number | None = None
+    confirm_direction: bool = Field(
+        False, description="Save a target that points against the measure's direction"
+    )
+
+
+@router.patch("/goals/{goal_id}/measures", response=GoalOut, summary="Change a goal measure's role or target")
+def patch_goal_measure(request: SignedInRequest, goal_id: Id, payload: GoalMeasurePatch) -> Any:
+    """Mark one of the goal's measures driver or watch, or change its target (a goal set at its unit)."""
+    goal = queries.goal_for(request.auth, goal_id, Permission.SET_GOALS)
+    measure = queries.measure_by_code(request.auth, payload.measure)
+    services.change_goal_measure(
+        goal=goal, measure=measure, by=request.auth, role=payload.role, target=payload.target,
+        confirm_direction=payload.confirm_direction,
+    )  # fmt: skip
+    return goal_out(request.auth, queries.goal_for(request.auth, goal_id))
+
+
+# --- a unit's weights of a priority -----------------------------------------------------------------------
+
+
+class IdeaWeightsIn(Schema):
+    impact: int = Field(description="Percent of the priority; impact, effort and alignment add up to 100")
+    effort: int
+    alignment: int
+    patient_share: int = Field(description="How much the patient partners' view counts (50: equally)")
+    version: Version | None = None
+
+
+class IdeaWeightsOut(Schema):
+    unit: str
+    impact: int
+    effort: int
+    alignment: int
+    patient_share: int
+    source: str | None = Field(description="The unit whose weights these are (null: Spiral's defaults)")
+    version: int
+
+
+def _weights_out(unit: Unit, w: queries.Weights) -> dict[str, Any]:
+    return {
+        "unit": unit.code, "impact": w.percent("impact"), "effort": w.percent("effort"),
+        "alignment": w.percent("alignment"), "patient_share": w.percent("patient_share"),
+        "source": w.unit.code if w.unit else None, "version": w.version,
+    }  # fmt: skip
+
+
+@router.get("/units/{code}/idea-weights", response=IdeaWeightsOut, summary="How a unit weighs its ideas")
+def get_weights(request: SignedInRequest, code: Code) -> Any:
+    """The unit's weights of a priority: its own, else inherited from its nearest ancestor, else defaults."""
+    unit = _unit(request, code)
+    return _weights_out(unit, queries.weights_for(request.auth, unit))
+
+
+@router.put(
+    "/units/{code}/idea-weights",
+    response={200: IdeaWeightsOut, 409: ErrorOut},
+    summary="Set a unit's weights",
+)
+def put_weights(request: SignedInRequest, code: Code, payload: IdeaWeightsIn) -> Any:
+    unit = _unit(request, code)
+    require(request.auth, Permission.SET_GOALS, unit)
+    try:
+        services.set_idea_weights(unit=unit, by=request.auth, **payload.dict())
+    except services.StaleGoal as exc:
+        current = _weights_out(unit, queries.weights_for(request.auth, unit))
+        return Status(409, {"detail": str(exc), "errors": [{"field": "version", "message": str(exc)}],
+                            "current": current})  # fmt: skip
+    return _weights_out(unit, queries.weights_for(request.auth, unit))
+
+
+# --- similar ideas and projects -----------------------------------------------------------------------------
+
+
+class SimilarIn(Schema):
+    unit: Code
+    problem: ShortText = ""
+    idea: ShortText = ""
+
+
+class SimilarIdeaOut(Schema):
+    id: int
+    unit: str
+    idea: str
+    status: str
+    same_unit: bool
+    shared_words: int
+
+
+class SimilarProjectOut(Schema):
+    id: int
+    title: str
+    unit: str
+    stage: str
+    nearby: bool
+    reason: str
+    improvement_shown: bool
+
+
+class SimilarOut(Schema):
+    ideas: list[SimilarIdeaOut]
+    projects: list[SimilarProjectOut]
+
+
+@router.post("/ideas/similar", response=SimilarOut, summary="Ideas and projects like an idea being written")
+def similar(request: SignedInRequest, payload: SimilarIn) -> Any:
+    """What looks like an idea not yet added (nothing is saved): ideas in backlogs the person may see, and
+    projects from the catalogue. A POST, so what is typed stays out of addresses and logs."""
+    unit = _unit(request, payload.unit)
+    require(request.auth, Permission.ADD_IDEA, unit)
+    found = queries.similar_work(request.auth, unit, problem=payload.problem, idea=payload.idea) or {
+        "ideas": [], "projects": []
+    }  # fmt: skip
+    return {
+        "ideas": [
+            {"id": s.idea.pk, "unit": s.idea.unit.code, "idea": s.idea.idea, "status": s.idea.status,
+             "same_unit": s.is_here, "shared_words": s.shared}
+            for s in found["ideas"]
+        ],
+        "projects": [
+            {"id": m.project.pk, "title": m.project.title, "unit": m.project.unit.code,
+             "stage": m.project.stage, "nearby": m.nearby, "reason": m.reason,
+             "improvement_shown": m.improvement_shown}
+            for m in found["projects"]
+        ],
+    }  # fmt: skip
+
+
+# --- the huddle board and leader standard work rounds -------------------------------------------------------
+
+NoteKindIn = Literal["question", "recognition"]
+
+
+class RoundNoteIn(Schema):
+    kind: NoteKindIn
+    text: ShortText
+
+
+class RoundAnswerIn(Schema):
+    answer: ShortText
+
+
+class RoundNoteOut(Schema):
+    id: int
+    unit: str
+    kind: str
+    text: str
+    by: str | None
+    at: dt.datetime
+    answer: str
+    answered_by: str | None
+    answered_at: dt.datetime | None
+
+
+def _note_out(n: Any) -> dict[str, Any]:
+    return {
+        "id": n.pk, "unit": n.unit.code, "kind": n.kind, "text": n.text, "at": n.created_at,
+        "by": n.created_by.display_name if n.created_by else None, "answer": n.answer,
+        "answered_by": n.answered_by.display_name if n.answered_by else None, "answered_at": n.answered_at,
+    }  # fmt: skip
+
+
+class BoardIdeaOut(Schema):
+    id: int
+    idea: str
+    priority: float | None
+
+
+class BoardCycleOut(Schema):
+    id: int
+    project: int
+    change_idea: str
+    number: int
+    phase: str
+    planned_end: dt.date | None
+
+
+class BoardDriverOut(Schema):
+    goal: int
+    measure: str
+    name: str
+    target: float
+    latest_value: float | None
+    variation: str
+    assurance: str
+
+
+class BoardStoryOut(Schema):
+    id: int
+    title: str
+    teller: str
+    unit: str
+
+
+class BoardGainOut(Schema):
+    project: int
+    title: str
+    measure: str
+    variation: str
+
+
+class BoardDecisionOut(Schema):
+    id: int
+    what: str
+    unit: str
+    decided_on: dt.date
+    review_on: dt.date | None
+    due: bool
+
+
+class BoardOut(Schema):
+    unit: str
+    week_start: dt.date
+    ideas: dict[str, list[BoardIdeaOut]]
+    counts: dict[str, int]
+    cycles: list[BoardCycleOut]
+    drivers: list[BoardDriverOut]
+    story: BoardStoryOut | None
+    done: list[BoardIdeaOut]
+    gains: list[BoardGainOut]
+    rounds: list[RoundNoteOut]
+    decisions: list[BoardDecisionOut]
+
+
+@router.get("/units/{code}/board", response=BoardOut, summary="A team's huddle board")
+def get_board(request: SignedInRequest, code: Code) -> Any:
+    """What the huddle board page shows, as data (for a board's own display, or a print run)."""
+    unit = _unit(request, code)
+    b = queries.board(request.auth, unit)
+    today = timezone.localdate()
+    return {
+        "unit": unit.code, "week_start": b.week[0], "counts": b.counts,
+        "ideas": {k: [{"id": s.idea.pk, "idea": s.idea.idea, "priority": s.priority} for s in v]
+                  for k, v in b.ideas.items()},
+        "cycles": [{"id": c.pk, "project": c.project_id, "change_idea": c.change_idea.text, "number": c.number,
+                    "phase": c.phase, "planned_end": c.planned_end} for c in b.cycles],
+        "drivers": [{"goal": g.pk, "measure": c.measure.code, "name": c.measure.name,
+                     "target": c.goal_measure.target, "variation": c.variation, "assurance": c.assurance,
+                     "latest_value": c.analysis.latest_value if c.is_measured else None} for g, c in b.drivers],
+        "story": {"id": b.story.pk, "title": b.story.title, "teller": b.story.teller, "unit": b.story.unit.code}
+        if b.story else None,
+        "done": [{"id": i.pk, "idea": i.idea, "priority": None} for i in b.done],
+        "gains": [{"project": g.project.pk, "title": g.project.title, "measure": g.measure.code,
+                   "variation": g.variation} for g in b.gains],
+        "rounds": [_note_out(n) for n in b.notes],
+        "decisions": [{"id": d.pk, "what": d.what, "unit": d.unit.code, "decided_on": d.decided_on,
+                       "review_on": d.review_on, "due": d.is_due(today)} for d in b.decisions],
+    }  # fmt: skip
+
+
+@router.get("/units/{code}/rounds", response=list[RoundNoteOut], summary="Notes left on a team's board")
+@paginate(Pagination)
+def list_rounds(request: SignedInRequest, code: Code) -> Any:
+    return [_note_out(n) for n in queries.round_notes(request.auth, _unit(request, code))]
+
+
+@router.post("/units/{code}/rounds", response={201: RoundNoteOut}, summary="Leave a note on a round")
+def leave_round_note(request: SignedInRequest, code: Code, payload: RoundNoteIn) -> Any:
+    """Leader standard work: a coach or leader leaves a question or a recognition on the team's board."""
+    unit = _unit(request, code)
+    require(request.auth, Permission.WALK_ROUND, unit)
+    note = services.leave_round_note(unit=unit, by=request.auth, kind=payload.kind, text=payload.text)
+    return Status(201, _note_out(note))
+
+
+@router.post("/rounds/{note_id}/answer", response=RoundNoteOut, summary="Answer a note left on a round")
+def answer_round_note(request: SignedInRequest, note_id: Id, payload: RoundAnswerIn) -> Any:
+    note = queries.round_note_for(request.auth, note_id, Permission.ANSWER_ROUND)
+    return _note_out(services.answer_round_note(note=note, by=request.auth, answer=payload.answer))

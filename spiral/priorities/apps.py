@@ -20,6 +20,8 @@ class PrioritiesConfig(AppConfig):
             Idea,
             IdeaMove,
             IdeaScore,
+            IdeaWeights,
+            RoundNote,
             ServedGoal,
         )
 
@@ -27,7 +29,9 @@ class PrioritiesConfig(AppConfig):
         # conversations are open to every signed-in person, so that a team sees how its work connects to
         # the goal and a board sees which parts of its system are moving. Changing them needs `set_goals`;
         # so are units' decision logs (logging one needs `set_goals` too),
-        # and the teams' ideas backlogs with their scores and moves (to learn from each other's ideas).
+        # and the teams' ideas backlogs with their scores and moves (to learn from each other's ideas),
+        # the units' weights of a priority, and the notes left on leader standard work rounds (a huddle
+        # board hangs on the ward's wall: what is on it is not confidential).
         for model in (
             Goal,
             GoalMeasure,
@@ -38,5 +42,7 @@ class PrioritiesConfig(AppConfig):
             Idea,
             IdeaScore,
             IdeaMove,
+            IdeaWeights,
+            RoundNote,
         ):
             register_visibility(model, "open")

@@ -17,6 +17,7 @@ from spiral.priorities.models import (
     IdeaStatus,
     Kind,
     MeasureRole,
+    NoteKind,
     Prompt,
 )
 
@@ -216,3 +217,73 @@ class MoveForm(RequiredMessages, forms.Form):
     }
     to = forms.ChoiceField(choices=IdeaStatus.choices, label="Move it to")
     why = TextField(max_length=limits.SHORT_TEXT, label="Why", widget=forms.Textarea)
+
+
+class GoalEditForm(RequiredMessages, forms.Form):
+    """Change a goal set at its unit (the measures' roles are changed one by one: MeasureRoleForm)."""
+
+    REQUIRED = {
+        "title": "Enter the goal, for example zero avoidable harm",
+        "category": "Choose the True North category of the goal",
+        "target_date": "Enter the date the goal is to be met by, for example 31/03/2027",
+    }
+    title = TextField(max_length=limits.NAME, label="Goal")
+    category = forms.ChoiceField(choices=Category.choices, label="True North category")
+    description = TextField(
+        max_length=limits.TEXT, label="Description", widget=forms.Textarea, required=False
+    )
+    target_date = WindowedDateField(
+        window=GOAL_DATE, label="Target date", help_text="For example, 31/03/2027"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def labels(self) -> dict[str, str]:
+        return {name: str(f.label) for name, f in self.fields.items() if name != "version"}
+
+
+class MeasureRoleForm(RequiredMessages, forms.Form):
+    """A measure of a goal marked driver (expected to move) or watch (must not get worse)."""
+
+    REQUIRED = {"measure": "Choose the measure", "role": "Choose driver or watch"}
+    measure = forms.CharField(max_length=limits.CODE, widget=forms.HiddenInput)
+    role = forms.ChoiceField(choices=MeasureRole.choices, label="Role")
+
+
+class WeightsForm(RequiredMessages, forms.Form):
+    """A unit's weights of a priority, in whole percentages."""
+
+    REQUIRED = {
+        "impact": "Enter the weight of patient impact, for example 50",
+        "effort": "Enter the weight of effort, for example 20",
+        "alignment": "Enter the weight of alignment to a goal, for example 30",
+        "patient_share": "Enter how much the patient partners' view counts, for example 50",
+    }
+    impact = forms.IntegerField(label="Patient impact (% of the priority)")
+    effort = forms.IntegerField(label="Effort (% of the priority: less effort, higher priority)")
+    alignment = forms.IntegerField(label="Alignment to a goal (% of the priority)")
+    patient_share = forms.IntegerField(
+        label="The patient partners' view (%)",
+        help_text="How much patient and carer partners' scores count beside the staff's: 50 counts them equally",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("impact", "effort", "alignment", "patient_share"):
+            self.fields[name].error_messages["invalid"] = (
+                "Enter a whole percentage from 0 to 100, for example 30"
+            )
+
+
+class RoundNoteForm(RequiredMessages, forms.Form):
+    REQUIRED = {"kind": "Choose a question or a recognition", "text": "Enter your question or recognition"}
+    kind = forms.ChoiceField(choices=NoteKind.choices, label="What you leave", widget=forms.RadioSelect)
+    text = TextField(
+        max_length=limits.SHORT_TEXT, label="Your question or recognition", widget=forms.Textarea,
+        help_text="Without names or personal details: the board is on the ward's wall",
+    )  # fmt: skip
+
+
+class AnswerForm(RequiredMessages, forms.Form):
+    REQUIRED = {"answer": "Enter the team's answer"}
+    answer = TextField(max_length=limits.SHORT_TEXT, label="The team's answer", widget=forms.Textarea)

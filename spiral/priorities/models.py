@@ -241,9 +241,9 @@ class Decision(Versioned, Timestamped, CreatedBy):
 # --- the ideas backlog ----------------------------------------------------------------------------------
 
 SCORE_MIN, SCORE_MAX = 1, 5  # each score is on a scale of 1 to 5
-# The default weights of a priority (the unit's own weights are still to come): patient impact counts
-# most, then alignment to a goal, then how little effort it takes; the patient partners' view counts as
-# much as the staff's (PATIENT_SHARE of the impact score).
+# The default weights of a priority (a unit may set its own: IdeaWeights): patient impact counts most,
+# then alignment to a goal, then how little effort it takes; the patient partners' view counts as much as
+# the staff's (PATIENT_SHARE of each score, when both have scored).
 WEIGHTS = {"impact": 0.5, "alignment": 0.3, "effort": 0.2}
 PATIENT_SHARE = 0.5
 
@@ -338,3 +338,66 @@ class IdeaMove(Created):
     @property
     def permission_unit(self) -> Unit:
         return self.idea.unit
+
+
+# --- the unit's own weights of a priority ---------------------------------------------------------------
+
+
+class IdeaWeights(Versioned, Timestamped, CreatedBy):
+    """How a unit weighs its ideas, in whole percentages: the shares of patient impact, alignment to a goal
+    and (low) effort in the priority (adding up to 100), and how much the patient partners' view counts
+    in each score beside the staff's (50: equally). A unit without weights of its own uses those of its
+    nearest ancestor that has them, else WEIGHTS and PATIENT_SHARE (queries.weights_for)."""
+
+    unit = models.OneToOneField(Unit, on_delete=models.CASCADE, related_name="idea_weights")
+    impact = models.PositiveSmallIntegerField(help_text="Percent of the priority")
+    effort = models.PositiveSmallIntegerField(help_text="Percent of the priority (less effort, higher)")
+    alignment = models.PositiveSmallIntegerField(help_text="Percent of the priority")
+    patient_share = models.PositiveSmallIntegerField(
+        help_text="Percent: how much the patient partners' scores count beside the staff's (50: equally)"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}: {self.impact}/{self.effort}/{self.alignment}, patient {self.patient_share}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.unit
+
+
+# --- leader standard work: rounds at a huddle board -------------------------------------------------------
+
+
+class NoteKind(models.TextChoices):
+    QUESTION = "question", "Question"
+    RECOGNITION = "recognition", "Recognition"
+
+
+class RoundNote(Created):
+    """What a coach or leader left at a team's huddle board on a leader standard work round: a question for
+    the team to answer, or a recognition of its work. The team sees it on the board and answers it."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="round_notes")
+    kind = models.CharField(max_length=12, choices=NoteKind.choices)
+    text = models.TextField(max_length=limits.SHORT_TEXT)
+    answer = models.TextField(blank=True, max_length=limits.SHORT_TEXT)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit", "-created_at", "-id"]
+        indexes = [models.Index(fields=["unit", "created_at"], name="round_note_unit_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.unit_id}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.unit
+
+    @property
+    def is_open(self) -> bool:
+        """A question not answered yet (a recognition needs no answer, though the team may reply)."""
+        return self.kind == NoteKind.QUESTION and not self.answered_at

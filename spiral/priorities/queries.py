@@ -7,15 +7,20 @@ measures, the series and analyses of those measures at those units, and the unit
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from spiral import spc
+from spiral.core.stemming import stem
 from spiral.core.types import AnyUser
+from spiral.knowledge import queries as k_queries
+from spiral.knowledge import search as k_search
 from spiral.measurement import analyses
 from spiral.measurement import queries as m_queries
 from spiral.measurement.models import Annotation, Measure, Observation, Series
@@ -36,11 +41,14 @@ from spiral.priorities.models import (
     IdeaMove,
     IdeaScore,
     IdeaStatus,
+    IdeaWeights,
     MeasureRole,
     Response,
+    RoundNote,
     ServedGoal,
 )
-from spiral.projects.models import ProgressScore, Status
+from spiral.projects.models import PdsaCycle, ProgressScore, ProjectMeasure, Stage, Status
+from spiral.voice.models import Story, Teller
 
 
 def goal_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Goal:
@@ -407,28 +415,62 @@ def due_for_review(user: AnyUser, unit: Unit, today: Any = None) -> QuerySet[Dec
 # --- the ideas backlog ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Weights:
+    """How a unit weighs its ideas' priority, as fractions: impact, effort and alignment add up to 1;
+    patient_share is how much the patient partners' view counts in each score beside the staff's.
+    `unit`: the unit whose weights these are (None: the defaults), `version` its row's version."""
+
+    impact: float = WEIGHTS["impact"]
+    effort: float = WEIGHTS["effort"]
+    alignment: float = WEIGHTS["alignment"]
+    patient_share: float = PATIENT_SHARE
+    unit: Unit | None = None
+    version: int = 0
+
+    def percent(self, name: str) -> int:
+        return round(100 * getattr(self, name))
+
+
+DEFAULT_WEIGHTS = Weights()
+
+
+def weights_for(user: AnyUser, unit: Unit) -> Weights:
+    """The weights `unit` prioritises its ideas by: its own, else its nearest ancestor's, else the
+    defaults (WEIGHTS, PATIENT_SHARE). One query."""
+    ids = [*unit.ancestor_ids(), unit.pk]
+    found = list(visible_to(user, IdeaWeights.objects.filter(unit_id__in=ids)).select_related("unit"))
+    if not found:
+        return DEFAULT_WEIGHTS
+    nearest = max(found, key=lambda w: len(w.unit.path))
+    return Weights(
+        nearest.impact / 100, nearest.effort / 100, nearest.alignment / 100, nearest.patient_share / 100,
+        nearest.unit, nearest.version,
+    )  # fmt: skip
+
+
 @dataclass
 class Scored:
-    """An idea with the mean staff and patient partner scores, shown side by side, and its priority."""
+    """An idea with the mean staff and patient partner scores, shown side by side, and its priority by
+    its unit's weights."""
 
     idea: Idea
     staff: dict[str, float] | None
     patient: dict[str, float] | None
+    weights: Weights = DEFAULT_WEIGHTS
 
     @property
     def priority(self) -> float | None:
-        """0 to 100: patient impact (the patient partners' view counting PATIENT_SHARE of it, when they
-        have scored), alignment to a goal and low effort, by the default WEIGHTS."""
+        """0 to 100: patient impact, alignment to a goal and low effort, by the unit's weights; when both
+        staff and patient partners have scored, each score counts the patient view by its share."""
         views = [v for v in (self.staff, self.patient) if v]
         if not views:
             return None
-        both = self.staff and self.patient
+        w = self.weights
 
         def mean(key: str) -> float:
-            if both:
-                assert self.staff is not None and self.patient is not None
-                share = PATIENT_SHARE if key == "impact" else 0.5
-                return share * self.patient[key] + (1 - share) * self.staff[key]
+            if self.staff and self.patient:
+                return w.patient_share * self.patient[key] + (1 - w.patient_share) * self.staff[key]
             return views[0][key]
 
         span = SCORE_MAX - SCORE_MIN
@@ -437,7 +479,7 @@ class Scored:
             "alignment": (mean("alignment") - SCORE_MIN) / span,
             "effort": (SCORE_MAX - mean("effort")) / span,  # less effort, higher priority
         }
-        return round(100 * sum(WEIGHTS[k] * v for k, v in parts.items()), 1)
+        return round(100 * sum(getattr(w, k) * v for k, v in parts.items()), 1)
 
 
 def idea_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> Idea:
@@ -461,11 +503,13 @@ def backlog(user: AnyUser, unit: Unit) -> list[Scored]:
     by_idea: dict[int, list[IdeaScore]] = defaultdict(list)
     for s in IdeaScore.objects.filter(idea__in=found):
         by_idea[s.idea_id].append(s)
+    weights = weights_for(user, unit)
     out = [
         Scored(
             i,
             _means([s for s in by_idea[i.pk] if not s.is_patient]),
             _means([s for s in by_idea[i.pk] if s.is_patient]),
+            weights,
         )
         for i in found
     ]
@@ -477,8 +521,9 @@ def scored(user: AnyUser, idea: Idea) -> Scored:
     """An idea with the mean of its staff's scores and, beside them, of its patient partners'."""
     scores = list(visible_to(user, IdeaScore.objects.filter(idea=idea)))
     return Scored(
-        idea, _means([s for s in scores if not s.is_patient]), _means([s for s in scores if s.is_patient])
-    )
+        idea, _means([s for s in scores if not s.is_patient]), _means([s for s in scores if s.is_patient]),
+        weights_for(user, idea.unit),
+    )  # fmt: skip
 
 
 def idea_scores(user: AnyUser, idea: Idea) -> list[IdeaScore]:
@@ -509,3 +554,203 @@ def is_patient_partner(user: AnyUser, unit: Unit) -> bool:
         return False
     roles = {role for path, role in role_grants(user) if unit.path.startswith(path)}  # type: ignore[arg-type]
     return bool(roles) and roles == {Role.PATIENT_PARTNER}
+
+
+# --- the huddle board -------------------------------------------------------------------------------------
+
+BOARD_IDEAS = 8  # ideas shown per status on the board (the backlog page has them all)
+BOARD_ROWS = 10  # cycles, notes, decisions and celebrations shown at most
+
+
+@dataclass
+class GainHeld:
+    """A sustaining (or spreading) project at the unit or beneath whose measure shows special cause
+    improvement: an approximation of a gain held (the holding-the-gain watch is the sustainability app's,
+    a sibling layer that priorities may not read)."""
+
+    project: Any
+    measure: Measure
+    variation: str
+
+
+@dataclass
+class Board:
+    """What a team's huddle board shows, read in a fixed number of queries (tests/priorities counts them)."""
+
+    unit: Unit
+    ideas: dict[str, list[Scored]]  # by status, in the order of the statuses
+    counts: dict[str, int]
+    cycles: list[Any]
+    drivers: list[tuple[Goal, Cell]]
+    story: Any
+    done: list[Idea]
+    gains: list[GainHeld]
+    notes: list[RoundNote]
+    decisions: list[Decision]
+    week: tuple[dt.date, dt.date]
+
+    @property
+    def open_questions(self) -> list[RoundNote]:
+        return [n for n in self.notes if n.is_open]
+
+
+def _this_week(today: dt.date) -> tuple[dt.date, dt.date]:
+    start = today - dt.timedelta(days=today.weekday())  # Monday
+    return start, start + dt.timedelta(days=6)
+
+
+def board(user: AnyUser, unit: Unit, today: dt.date | None = None) -> Board:
+    """A team's huddle board: its ideas by status, this week's PDSA cycles (of projects at the unit or
+    beneath: planned, running or due to be studied this week, not yet decided), the driver measures of the
+    goals it works to with their icons, the next patient or carer story not yet heard, what to celebrate
+    (ideas done, gains held), the notes left on leader standard work rounds, and the decisions due for
+    review or just made. About a dozen queries, whatever the size of the team."""
+    day = today or timezone.localdate()
+    start, end = _this_week(day)
+    scored_ideas = backlog(user, unit)
+    by_status: dict[str, list[Scored]] = {status: [] for status in IdeaStatus.values}
+    for s in scored_ideas:
+        by_status[s.idea.status].append(s)
+    counts = {status: len(found) for status, found in by_status.items()}
+    done = sorted((s.idea for s in by_status[IdeaStatus.DONE]), key=lambda i: i.updated_at, reverse=True)
+    ideas = {status: found[:BOARD_IDEAS] for status, found in by_status.items()}
+    this_week = (
+        Q(planned_start__range=(start, end))
+        | Q(planned_end__range=(start, end))
+        | Q(started_on__lte=end, ended_on__isnull=True, started_on__isnull=False)
+        | Q(ended_on__range=(start, end))
+    )
+    cycles = list(
+        visible_to(user, PdsaCycle.objects.filter(subtree_q(unit.path, "project__unit__")))
+        .filter(this_week, decision="")
+        .select_related("project", "change_idea")
+        .order_by("planned_end", "started_on", "id")[:BOARD_ROWS]
+    )
+    goals_here = list(
+        visible_to(user, Goal.objects.filter(unit=unit, response__in=list(CARRIED))).order_by(
+            "category", "id"
+        )
+    )
+    drivers_of = list(
+        GoalMeasure.objects.filter(goal__in=goals_here, role=MeasureRole.DRIVER)
+        .select_related("measure")
+        .order_by("goal_id", "order", "id")
+    )
+    series = {
+        s.measure_id: s
+        for s in visible_to(
+            user, Series.objects.filter(unit=unit, measure_id__in={gm.measure_id for gm in drivers_of})
+        ).select_related("analysis")
+    }
+    goal_by_id = {g.pk: g for g in goals_here}
+    drivers = [(goal_by_id[gm.goal_id], Cell(gm, series.get(gm.measure_id))) for gm in drivers_of]
+    story = (
+        visible_to(user, Story.objects.filter(unit_id__in=[*unit.ancestor_ids(), unit.pk]))
+        .filter(heard_on__isnull=True, teller__in=[Teller.PATIENT, Teller.CARER])
+        .select_related("unit")
+        .order_by("-unit__depth", "created_at", "id")
+        .first()
+    )
+    links = (
+        visible_to(user, ProjectMeasure.objects.filter(subtree_q(unit.path, "project__unit__")))
+        .filter(
+            project__stage__in=[Stage.SUSTAINING, Stage.SPREADING],
+            series__analysis__variation_icon__startswith="improvement",
+            series__analysis__stale=False,
+        )
+        .select_related("project", "series__measure", "series__analysis")
+        .order_by("project__title", "order", "id")[: BOARD_ROWS * 2]
+    )
+    gains, seen = [], set()
+    for link in links:
+        if link.project_id not in seen:  # one gain a project: its first improving measure
+            seen.add(link.project_id)
+            gains.append(GainHeld(link.project, link.series.measure, link.series.analysis.variation_icon))
+    notes = list(
+        visible_to(user, RoundNote.objects.filter(unit=unit))
+        .select_related("created_by", "answered_by")
+        .order_by("-created_at", "-id")[:BOARD_ROWS]
+    )
+    decisions_here = list(
+        visible_to(user, Decision.objects.filter(subtree_q(unit.path, "unit__")))
+        .filter(Q(review_on__lte=day) | Q(decided_on__gte=day - dt.timedelta(days=30)))
+        .select_related("unit")
+        .order_by(F("review_on").asc(nulls_last=True), "-decided_on", "-id")[:BOARD_ROWS]
+    )
+    return Board(
+        unit, ideas, counts, cycles, drivers, story, done[:BOARD_ROWS], gains[:BOARD_ROWS], notes,
+        decisions_here, (start, end),
+    )  # fmt: skip
+
+
+def round_note_for(user: AnyUser, pk: int, permission: Permission = Permission.VIEW_UNIT) -> RoundNote:
+    """The round note `pk` if `user` may see it (and holds `permission` on its unit); 404 or 403."""
+    return get_or_deny(user, permission, RoundNote.objects.select_related("unit", "created_by"), pk=pk)
+
+
+def round_notes(user: AnyUser, unit: Unit) -> QuerySet[RoundNote]:
+    """The notes left on `unit`'s board on leader standard work rounds, latest first, with who left and
+    who answered each."""
+    return (
+        visible_to(user, RoundNote.objects.filter(unit=unit))
+        .select_related("unit", "created_by", "answered_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+# --- similar ideas and projects, shown when an idea is added ------------------------------------------------
+
+SIMILAR_WORDS = 8  # the longest words of what was typed, searched for
+SIMILAR_CANDIDATES = 200  # ideas read to rank (the latest matching any word)
+SIMILAR_SHOWN = 5
+
+
+@dataclass
+class SimilarIdea:
+    idea: Idea
+    shared: int  # words (stems) in common with what was typed
+    is_here: bool  # in the same unit's backlog: perhaps the same idea already
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in k_search.words(text) if len(w) > 2 and w not in k_search.STOP_WORDS}
+
+
+def similar_ideas(user: AnyUser, unit: Unit | None, text: str) -> list[SimilarIdea]:
+    """Ideas in any backlog the user may see that share words with `text` (the problem and idea being
+    typed): at least two words in common, or every word when fewer were typed; most in common first, the
+    unit's own backlog first among equals. Two queries-worth of work: one read of candidates."""
+    typed = [
+        w for w in dict.fromkeys(k_search.words(text[:2000])) if len(w) > 3 and w not in k_search.STOP_WORDS
+    ]
+    typed = sorted(typed, key=len, reverse=True)[:SIMILAR_WORDS]
+    if not typed:
+        return []
+    wanted = {stem(w) for w in typed}
+    needed = min(2, len(wanted))
+    match = Q()
+    for w in typed:
+        root = stem(w)[: max(4, len(stem(w)))]
+        match |= Q(idea__icontains=root) | Q(problem__icontains=root)
+    candidates = list(
+        visible_to(user, Idea.objects.filter(match))
+        .select_related("unit")
+        .order_by("-created_at", "-id")[:SIMILAR_CANDIDATES]
+    )
+    out = []
+    for idea in candidates:
+        shared = len(wanted & _stems(f"{idea.problem} {idea.idea}"))
+        if shared >= needed:
+            out.append(SimilarIdea(idea, shared, unit is not None and idea.unit_id == unit.pk))
+    out.sort(key=lambda s: (-s.shared, not s.is_here, -s.idea.pk))
+    return out[:SIMILAR_SHOWN]
+
+
+def similar_work(user: AnyUser, unit: Unit | None, *, problem: str, idea: str) -> dict[str, Any] | None:
+    """What looks like an idea being written: ideas in backlogs elsewhere (and here), and projects (the
+    knowledge catalogue's `work_like`, as the start-a-project form shows). None when nothing is typed yet."""
+    text = f"{problem} {idea}".strip()
+    if not text:
+        return None
+    projects = k_queries.work_like(user, title=idea[:200], problem=problem, unit=unit, limit=SIMILAR_SHOWN)
+    return {"ideas": similar_ideas(user, unit, text), "projects": projects}

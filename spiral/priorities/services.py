@@ -44,10 +44,13 @@ from spiral.priorities.models import (
     IdeaMove,
     IdeaScore,
     IdeaStatus,
+    IdeaWeights,
     Kind,
     MeasureRole,
+    NoteKind,
     Prompt,
     Response,
+    RoundNote,
     ServedGoal,
 )
 from spiral.projects.models import Project
@@ -55,7 +58,7 @@ from spiral.projects.models import Project
 logger = logging.getLogger(__name__)
 
 LABELS = {"title": "The title", "description": "The description", "reason": "The reason",
-          "text": "The message"}  # fmt: skip
+          "text": "The message", "answer": "The answer"}  # fmt: skip
 # How a person names a response (the page and the API), and what it becomes.
 RESPONSES = {"adopt": Response.ADOPTED, "adapt": Response.PENDING, "decline": Response.DECLINED}
 GOAL_FIELDS = ("title", "category", "description", "target_date")
@@ -260,6 +263,66 @@ def change_goal(*, goal: Goal, by: User | None, version: int | None = None, **va
     audit.save_version(goal, cleaned, by=by, action="goal.change", changes=changes, scope_path=goal.unit.path)
     Goal.objects.filter(root=goal).update(**cleaned)  # the cascade holds the same goal
     return goal
+
+
+@transaction.atomic
+def change_goal_measure(
+    *, goal: Goal, measure: Measure, by: User | None, role: str | None = None, target: Any = None,
+    confirm_direction: bool = False,
+) -> GoalMeasure:  # fmt: skip
+    """Mark a measure of `goal` driver or watch, or change its target (None: unchanged). A target that
+    points against the measure's improvement direction is questioned (field "target") unless confirmed.
+    A declined goal has no measures to change; an adapted goal's measures are agreed through catchball, so
+    only their roles change here."""
+    goal = Goal.objects.select_for_update(of=("self",)).select_related("unit").get(pk=goal.pk)
+    link = GoalMeasure.objects.select_for_update(of=("self",)).filter(goal=goal, measure=measure).first()
+    errors: dict[str, str] = {}
+    if link is None:
+        errors["measure"] = f"{measure.name} is not a measure of this goal"
+    if role is not None and role not in MeasureRole.values:
+        errors["role"] = f"'{role}' is not a role; use one of: {', '.join(MeasureRole.values)}"
+    if not goal.is_carried:
+        errors["measure"] = f"{goal.unit.name} declined this goal: it has no measures to change"
+    if target is not None:
+        problem = _target_error(target)
+        if problem:
+            errors["target"] = problem
+        elif goal.response != Response.SET:
+            errors["target"] = (
+                "This goal's targets come from the goal above (adopted) or were agreed through catchball "
+                "(adapted): propose a new target there"
+            )
+        elif not confirm_direction:
+            question = direction_question(measure, goal.unit, float(target))
+            if question:
+                errors["target"] = question
+    _refuse(errors)
+    assert link is not None
+    values: dict[str, Any] = {}
+    if role is not None:
+        values["role"] = role
+    if target is not None:
+        values["target"] = float(target)
+    changes = audit.diff(audit.snapshot(link, values), values)
+    if not changes:
+        return link
+    for name, value in values.items():
+        setattr(link, name, value)
+    link.save(update_fields=list(values))
+    if "target" in values:  # the units that adopted it (and adopted that, down) hold its targets
+        frontier = [goal.pk]
+        while frontier:
+            frontier = list(
+                Goal.objects.filter(parent_id__in=frontier, response=Response.ADOPTED).values_list(
+                    "pk", flat=True
+                )
+            )
+            GoalMeasure.objects.filter(goal_id__in=frontier, measure=measure).update(target=values["target"])
+    audit.save_version(
+        goal, {}, by=by, action="goal.measure_change", scope_path=goal.unit.path,
+        changes={f"{measure.code}.{k}": v for k, v in changes.items()},
+    )  # fmt: skip
+    return link
 
 
 # --- the cascade: adopt, adapt, decline ---------------------------------------------------------------
@@ -667,3 +730,111 @@ def move_idea(*, idea: Idea, by: User | None, to: str, why: str, version: int | 
         changes={"status": [before, to], "why": [None, why]},
     )  # fmt: skip
     return idea
+
+
+# --- a unit's own weights of a priority ---------------------------------------------------------------------
+
+WEIGHT_FIELDS = ("impact", "effort", "alignment", "patient_share")
+WEIGHT_LABELS = {"impact": "patient impact", "effort": "effort", "alignment": "alignment to a goal",
+                 "patient_share": "the patient partners' view"}  # fmt: skip
+
+
+def _percent_error(name: str, value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        return f"Give the weight of {WEIGHT_LABELS[name]} as a whole percentage from 0 to 100"
+    return None
+
+
+@transaction.atomic
+def set_idea_weights(
+    *, unit: Unit, by: User | None, impact: Any, effort: Any, alignment: Any, patient_share: Any,
+    version: int | None = None,
+) -> IdeaWeights:  # fmt: skip
+    """Set how `unit` (and the units beneath without weights of their own) weighs its ideas' priority.
+
+    impact, effort, alignment: whole percentages of the priority, adding up to 100; patient_share: how
+    much the patient partners' scores count beside the staff's (0 to 100; 50 counts them equally).
+    Refused (ValidationError, nothing written): a weight that is not a whole number from 0 to 100, three
+    weights not adding up to 100, or no weight on patient impact (the backlog is prioritised from the
+    patient's perspective). `version`: the one read (StaleGoal with both versions if it moved on)."""
+    values = {"impact": impact, "effort": effort, "alignment": alignment, "patient_share": patient_share}
+    errors = {name: problem for name, v in values.items() if (problem := _percent_error(name, v))}
+    if not errors:
+        total = impact + effort + alignment
+        if total != 100:
+            errors["impact"] = (
+                f"The weights of impact, effort and alignment add up to {total}%: make them add up to 100%"
+            )
+        elif impact == 0:
+            errors["impact"] = (
+                "Give patient impact some weight: ideas are prioritised from the patient's view"
+            )
+    _refuse(errors)
+    # The unit's row is locked first, so two first settings at once cannot both create a row.
+    Unit.objects.select_for_update(of=("self",)).filter(pk=unit.pk).first()
+    found = IdeaWeights.objects.select_for_update(of=("self",)).filter(unit=unit).first()
+    if found is None:
+        found = IdeaWeights.objects.create(unit=unit, created_by=_user(by), **values)
+        audit.record(
+            action="idea_weights.set", obj=found, by=by, scope_path=unit.path,
+            changes={k: [None, v] for k, v in values.items()},
+        )  # fmt: skip
+        return found
+    audit.refuse_stale(found, version, error=StaleGoal, kind="set of weights")
+    changes = audit.diff(audit.snapshot(found, values), values)
+    if changes:
+        audit.save_version(
+            found, values, by=by, action="idea_weights.change", changes=changes, scope_path=unit.path
+        )
+    return found
+
+
+# --- leader standard work: rounds at huddle boards --------------------------------------------------------
+
+
+@transaction.atomic
+def leave_round_note(*, unit: Unit, by: User | None, kind: str, text: str) -> RoundNote:
+    """A coach or leader on a leader standard work round leaves a question or a recognition on `unit`'s
+    huddle board. Refused: an unknown kind, no text, text too long or holding personal data."""
+    text = _text(text)
+    errors = _text_errors(RoundNote, {"text": text})
+    if kind not in NoteKind.values:
+        errors["kind"] = f"'{kind}' is not a kind of note; use one of: {', '.join(NoteKind.values)}"
+    if not text:
+        errors["text"] = (
+            "Write the question for the team"
+            if kind == NoteKind.QUESTION
+            else "Write what you recognise, for example 'Great run of PDSA cycles on discharge letters'"
+        )
+    _refuse(errors)
+    note = RoundNote.objects.create(unit=unit, kind=kind, text=text, created_by=_user(by))
+    audit.record(
+        action="round.note", obj=note, by=by, scope_path=unit.path,
+        changes={"kind": [None, kind], "text": [None, text]},
+    )  # fmt: skip
+    logger.info("priorities.round_note note_id=%s unit_id=%s", note.pk, unit.pk)
+    return note
+
+
+@transaction.atomic
+def answer_round_note(*, note: RoundNote, by: User | None, answer: str) -> RoundNote:
+    """The team answers a question (or replies to a recognition) left on its board: the answer is kept with
+    who gave it and when. Refused: no answer, too long or holding personal data, or already answered
+    (the first answer stands; ask again on the next round)."""
+    note = RoundNote.objects.select_for_update(of=("self",)).select_related("unit").get(pk=note.pk)
+    answer = _text(answer)
+    errors = _text_errors(RoundNote, {"answer": answer})
+    if not answer:
+        errors["answer"] = "Write the team's answer"
+    if note.answered_at is not None:
+        errors["answer"] = (
+            f"This was answered on {timezone.localtime(note.answered_at):%d/%m/%Y at %H:%M}: the first answer "
+            "stands. Leave a new note on the next round"
+        )
+    _refuse(errors)
+    note.answer, note.answered_by, note.answered_at = answer, _user(by), timezone.now()
+    note.save(update_fields=["answer", "answered_by", "answered_at"])
+    audit.record(
+        action="round.answer", obj=note, by=by, scope_path=note.unit.path, changes={"answer": [None, answer]}
+    )
+    return note

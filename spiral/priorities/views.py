@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from spiral.core.forms import add_service_errors, submit_form
@@ -22,17 +23,23 @@ from spiral.organisations.models import Unit
 from spiral.organisations.permissions import Permission, can, require
 from spiral.priorities import presenters, queries, services
 from spiral.priorities.forms import (
+    AnswerForm,
     BreakthroughForm,
     DecisionForm,
+    GoalEditForm,
     GoalForm,
     IdeaForm,
+    MeasureRoleForm,
     MessageForm,
     MoveForm,
     RespondForm,
+    RoundNoteForm,
     ScoreForm,
     ServeForm,
+    WeightsForm,
 )
-from spiral.priorities.models import Goal, Response
+from spiral.priorities.models import Goal, IdeaStatus, Response
+from spiral.projects import presenters as project_presenters
 from spiral.projects import queries as project_queries
 
 
@@ -214,8 +221,6 @@ def project_goals(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def decisions(request: SignedInRequest, code: str) -> HttpResponse:
     """A unit's decision log (and its units' beneath), those due for review marked."""
-    from django.utils import timezone
-
     unit = org_queries.unit_for(request.user, code)
     return render(request, "priorities/decisions.jinja", {
         "page_title": f"Decisions of {unit.name}", "active_nav": "priorities", "unit": unit,
@@ -259,8 +264,22 @@ def ideas(request: SignedInRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
+def _similar(request: HttpRequest, unit: Unit) -> dict[str, Any] | None:
+    data = request.POST
+    return queries.similar_work(
+        request.user, unit, problem=str(data.get("problem", ""))[:2000], idea=str(data.get("idea", ""))[:2000]
+    )
+
+
 def idea_create(request: SignedInRequest, code: str) -> HttpResponse:
     unit = org_queries.unit_for(request.user, code, Permission.ADD_IDEA)
+    if request.method == "POST" and "check_similar" in request.POST:
+        # Only looking: the form again with what was typed, unsaved and unjudged, and what looks like it.
+        typed = {k: request.POST.get(k, "") for k in IdeaForm.base_fields if k in request.POST}
+        return render(request, "priorities/idea_form.jinja", {
+            "page_title": f"New idea for {unit.name}", "active_nav": "priorities", "unit": unit,
+            "form": IdeaForm(initial=typed), "similar": _similar(request, unit), "breadcrumbs": _crumbs(unit),
+        })  # fmt: skip
     form = IdeaForm(request.POST or None)
     done = submit_form(
         request, form, save=lambda data: services.add_idea(unit=unit, by=request.user, **data),
@@ -270,8 +289,17 @@ def idea_create(request: SignedInRequest, code: str) -> HttpResponse:
         return done
     return render(request, "priorities/idea_form.jinja", {
         "page_title": f"New idea for {unit.name}", "active_nav": "priorities", "unit": unit, "form": form,
-        "breadcrumbs": _crumbs(unit),
+        "similar": _similar(request, unit) if request.method == "POST" else None, "breadcrumbs": _crumbs(unit),
     })  # fmt: skip
+
+
+@require_POST
+def idea_new_similar(request: SignedInRequest, code: str) -> HttpResponse:
+    """The add-an-idea form's list of similar ideas and projects, alone: the form's script sends the form
+    here as the problem and idea are typed (without JavaScript its button re-renders the whole form). A
+    POST, so what is typed stays out of addresses and logs; nothing is saved."""
+    unit = org_queries.unit_for(request.user, code, Permission.ADD_IDEA)
+    return render(request, "priorities/_similar.jinja", {"similar": _similar(request, unit)})
 
 
 def idea_detail(
@@ -308,3 +336,140 @@ def idea_move(request: SignedInRequest, pk: int) -> HttpResponse:
         success_url=reverse("priorities:idea", args=[pk]), message="The idea has moved on",
     )  # fmt: skip
     return done or idea_detail(request, pk, move_form=form)
+
+
+# --- editing a goal and its measures' roles ---------------------------------------------------------------
+
+
+def _goal_values(goal: Goal) -> dict[str, Any]:
+    return {"title": goal.title, "category": goal.category, "description": goal.description,
+            "target_date": goal.target_date}  # fmt: skip
+
+
+def goal_edit(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Change a goal set at its unit; a concurrent change shows both versions side by side (as the API's
+    409 does) and the form keeps the person's own."""
+    goal = queries.goal_for(request.user, pk, Permission.SET_GOALS)
+    form = GoalEditForm(request.POST or None, initial=_goal_values(goal) | {"version": goal.version})
+    comparison: list[dict[str, str]] = []
+
+    def save(data: dict[str, Any]) -> Goal:
+        values = dict(data)
+        version = values.pop("version", None)
+        return services.change_goal(goal=goal, by=request.user, version=version, **values)
+
+    def show_both(exc: Any) -> None:
+        nonlocal form, comparison
+        data = request.POST.copy()
+        data["version"] = str(exc.current.version)
+        form = GoalEditForm(data)
+        form.is_valid()
+        form.add_error(None, str(exc))
+        comparison = project_presenters.compare_versions(
+            _goal_values(exc.current), form.cleaned_data, form.labels()
+        )
+
+    done = submit_form(request, form, save=save, success_url=_goal_url(goal), message="The goal is changed",
+                       on_stale=show_both)  # fmt: skip
+    if done is not None:
+        return done
+    return render(request, "priorities/goal_edit.jinja", {
+        "page_title": f"Change: {goal.title}", "active_nav": "priorities", "goal": goal, "form": form,
+        "comparison": comparison, "roles": queries.measures_of(goal), "breadcrumbs": _crumbs(goal.unit),
+    })  # fmt: skip
+
+
+@require_POST
+def goal_measure_role(request: SignedInRequest, pk: int) -> HttpResponse:
+    """Mark one of a goal's measures driver or watch (the goal page's and the change page's forms)."""
+    goal = queries.goal_for(request.user, pk, Permission.SET_GOALS)
+    form = MeasureRoleForm(request.POST)
+    done = submit_form(
+        request, form, success_url=_goal_url(goal), message="The measure's role is changed",
+        save=lambda data: services.change_goal_measure(
+            goal=goal, by=request.user, role=data["role"],
+            measure=queries.measure_by_code(request.user, data["measure"]),
+        ),
+    )  # fmt: skip
+    if done is not None:
+        return done
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}: {error}")
+    return redirect(reverse("priorities:goal-edit", args=[pk]))
+
+
+# --- a unit's weights of a priority ---------------------------------------------------------------------
+
+
+def weights(request: SignedInRequest, code: str) -> HttpResponse:
+    """How a unit weighs its ideas' priority: its own weights or those it inherits; its leaders set them."""
+    unit = org_queries.unit_for(request.user, code)
+    current = queries.weights_for(request.user, unit)
+    may_set = can(request.user, Permission.SET_GOALS, unit)
+    if request.method == "POST":
+        require(request.user, Permission.SET_GOALS, unit)
+    names = ("impact", "effort", "alignment", "patient_share")
+    own = current.unit is not None and current.unit.pk == unit.pk
+    form = WeightsForm(
+        request.POST or None,
+        initial={n: current.percent(n) for n in names} | {"version": current.version if own else None},
+    )
+    done = submit_form(
+        request, form, success_url=reverse("priorities:ideas", args=[unit.code]),
+        message=f"{unit.name}'s weights are saved: the backlog is prioritised by them",
+        save=lambda data: services.set_idea_weights(unit=unit, by=request.user, **data),
+        on_stale="Someone else changed these weights since you opened the page: check them and save again",
+    )  # fmt: skip
+    if done is not None:
+        return done
+    return render(request, "priorities/weights.jinja", {
+        "page_title": f"How {unit.name} weighs its ideas", "active_nav": "priorities", "unit": unit,
+        "weights": current, "own": own, "form": form if may_set else None, "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
+# --- the huddle board and leader standard work rounds ----------------------------------------------------
+
+WALL_REFRESH_SECONDS = 300  # a wall screen reloads the board every five minutes
+
+
+def board(
+    request: SignedInRequest, code: str, note_form: RoundNoteForm | None = None,
+    answer_form: AnswerForm | None = None, answering: int | None = None,
+) -> HttpResponse:  # fmt: skip
+    """A team's huddle board: on a wall screen with ?wall=1 (large type, refreshes itself), printable on A3."""
+    unit = org_queries.unit_for(request.user, code)
+    wall = request.GET.get("wall") == "1"
+    return render(request, "priorities/board.jinja", {
+        "page_title": f"Huddle board: {unit.name}", "active_nav": "priorities", "unit": unit, "wall": wall,
+        "refresh": WALL_REFRESH_SECONDS, "b": queries.board(request.user, unit), "p": m_presenters,
+        "now": timezone.localtime(), "statuses": IdeaStatus.choices,
+        "note_form": note_form or (RoundNoteForm() if can(request.user, Permission.WALK_ROUND, unit) else None),
+        "answer_form": answer_form, "answering": answering,
+        "may_answer": can(request.user, Permission.ANSWER_ROUND, unit), "breadcrumbs": _crumbs(unit),
+    })  # fmt: skip
+
+
+@require_POST
+def round_note(request: SignedInRequest, code: str) -> HttpResponse:
+    unit = org_queries.unit_for(request.user, code, Permission.WALK_ROUND)
+    form = RoundNoteForm(request.POST)
+    done = submit_form(
+        request, form, save=lambda data: services.leave_round_note(unit=unit, by=request.user, **data),
+        success_url=reverse("priorities:board", args=[unit.code]) + "#rounds",
+        message="Your note is on the team's board",
+    )  # fmt: skip
+    return done or board(request, code, note_form=form)
+
+
+@require_POST
+def round_answer(request: SignedInRequest, pk: int) -> HttpResponse:
+    note = queries.round_note_for(request.user, pk, Permission.ANSWER_ROUND)
+    form = AnswerForm(request.POST)
+    done = submit_form(
+        request, form, save=lambda data: services.answer_round_note(note=note, by=request.user, **data),
+        success_url=reverse("priorities:board", args=[note.unit.code]) + "#rounds",
+        message="The team's answer is recorded",
+    )  # fmt: skip
+    return done or board(request, note.unit.code, answer_form=form, answering=note.pk)

@@ -3,12 +3,13 @@ import { initAll } from "/static/vendor/nhsuk/nhsuk-frontend.min.js";
 
 initAll();
 
-// The start-a-project form: similar work is listed as the title and aim are typed (without JavaScript
-// the form's "Check for similar work" button re-renders the form with the same list).
+// The start-a-project and add-an-idea forms: similar work is listed as it is typed (without JavaScript
+// the form's "Check for similar work" button re-renders the form with the same list). The fields that
+// count are the container's data-similar-fields (the project form's by default).
 const similar = document.getElementById("similar-work");
 if (similar && similar.dataset.similarUrl) {
   const form = similar.closest("form");
-  const fields = ["unit", "title", "aim", "problem", "aim_measure"];
+  const fields = (similar.dataset.similarFields || "unit title aim problem aim_measure").split(" ");
   let timer = null;
   let asked = "";
   const refresh = async () => {
