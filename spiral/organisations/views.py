@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from spiral.core import notifications as core_notifications
 from spiral.core.forms import submit_form
 from spiral.core.types import SignedInRequest
-from spiral.organisations import imports, queries, services
+from spiral.organisations import extensions, imports, queries, services
 from spiral.organisations.forms import (
     AddMemberForm,
     AuditFilterForm,
@@ -96,6 +96,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "memberships": memberships,
             "removable": {m.pk for m in memberships if may_remove(request.user, m)},
             "people_beneath": queries.people_count_beneath(request.user, unit),
+            "panels": extensions.unit_panels(request, unit),
         },
     )
 
