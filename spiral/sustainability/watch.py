@@ -402,16 +402,25 @@ def _apply(
         )
     }
     now = timezone.now()
-    changed = []
+    changed: list[Watch] = []
+    judged: list[int] = []
     for link in links:
         verdict = verdicts.get(link.pk)
         if verdict is None:  # the engine refused its data: judged again when they change
             continue
         counts["judged"] += 1
         watch = watches[link.pk]
-        watch.state, watch.points_after, watch.rule = verdict.state, verdict.points_after, verdict.rule[:200]
-        watch.first_period, watch.stamp, watch.checked_at = verdict.first_period, stamps[link.pk], now
-        changed.append(watch)
+        fresh = (
+            verdict.state,
+            verdict.points_after,
+            verdict.rule[:200],
+            verdict.first_period,
+            stamps[link.pk],
+        )
+        if fresh != (watch.state, watch.points_after, watch.rule, watch.first_period, watch.stamp):
+            watch.state, watch.points_after, watch.rule, watch.first_period, watch.stamp = fresh
+            changed.append(watch)  # bulk_update is costly per row: only the verdicts that moved
+        judged.append(watch.pk)
         open_alert = open_alerts.get(link.pk)
         project = link.project
         if verdict.state == WatchState.TOO_EARLY:
@@ -436,5 +445,6 @@ def _apply(
                          changes={"gain_at_risk": [f"{link.series.measure.name}: {open_alert.rule}", None]})  # fmt: skip
             counts["closed"] += 1
     Watch.objects.bulk_update(
-        changed, ["state", "points_after", "rule", "first_period", "stamp", "checked_at"], batch_size=1000
+        changed, ["state", "points_after", "rule", "first_period", "stamp"], batch_size=500
     )
+    Watch.objects.filter(pk__in=judged).update(checked_at=now)

@@ -221,3 +221,19 @@ def test_the_daily_command_runs_the_watch(watched, capsys):
 
     call_command("watch_gains")
     assert "Watch enqueued" in capsys.readouterr().out
+
+
+def test_an_import_touching_a_watched_series_runs_the_watch(
+    watched, tree, django_capture_on_commit_callbacks
+):
+    from spiral.measurement.imports import import_observations
+
+    _handover, link, _lead = watched
+    add(link.series, [*STEADY, 30, 29, 31, 30, 28, 30], 0)
+    series = link.series
+    csv = "unit_code,measure_code,period,value,numerator,denominator,note\n"
+    csv += f"{series.unit.code},{series.measure.code},2025-07,29,,,\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        result = import_observations(csv.encode(), by=None, filename="more.csv")
+    assert not result.rejected
+    assert WatchAlert.objects.filter(link=link).count() == 1
