@@ -476,6 +476,10 @@ API: list[Route] = [
     # --- sustainability ---
     _api("GET", "/projects/{project_id}/handover", "project", VIEW_PROJECT),
     _api("PUT", "/projects/{project_id}/handover", "project", CHANGE_PROJECT),
+    _api("GET", "/projects/{project_id}/watch", "project", VIEW_PROJECT),
+    _api(
+        "POST", "/projects/{project_id}/watch/acknowledge", "project", CHANGE_PROJECT, "an open gain at risk"
+    ),
 ]
 
 ROUTES: dict[str, Route] = {route.address: route for route in PAGES + API}

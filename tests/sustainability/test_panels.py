@@ -84,3 +84,27 @@ def test_the_spread_counts_adopting_units_and_those_improving(slipped, tree):
         )
     page = client_for(lead).get(f"/projects/{project.pk}/").content.decode()
     assert "Gain at risk here, adopted by 2 units, improving in 1 (2 measures of their own)" in page
+
+
+def test_the_api_reads_the_watch_and_acknowledges_with_a_note(slipped):
+    project, lead = slipped
+    path = f"/api/v1/projects/{project.pk}/watch"
+    data = client_for(lead).get(path).json()
+    [measure] = data["measures"]
+    assert measure["state"] == "at_risk" and measure["alert"] and measure["fixed_from"] == "handover"
+    assert data["spread"].startswith("Gain at risk here")
+    body = {"alert": measure["alert"], "note": ""}
+    assert (
+        client_for(lead).post(f"{path}/acknowledge", body, content_type="application/json").status_code == 400
+    )
+    outsider = client_for(UserFactory()).post(
+        f"{path}/acknowledge", {**body, "note": "x"}, content_type="application/json"
+    )
+    assert outsider.status_code == 403
+    body["note"] = "A new rota; huddles restarted"
+    done = client_for(lead).post(f"{path}/acknowledge", body, content_type="application/json").json()
+    assert done["measures"][0]["note"] == "A new rota; huddles restarted"
+    missing = client_for(lead).post(
+        f"{path}/acknowledge", {"alert": 999999, "note": "x"}, content_type="application/json"
+    )
+    assert missing.status_code == 400 and "No open gain at risk" in missing.json()["detail"]
