@@ -37,6 +37,7 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/cache.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/indicator.py
+	$(BIN)/python bench/sustainability.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -59,6 +59,7 @@ def environment(**options: Any) -> Environment:
         autoescape=True,
         **options,
     )
+    from spiral.core.notifications import unread_count
     from spiral.core.screening import flagged_words
     from spiral.organisations import permissions  # the templates ask the one permission module
 
@@ -68,6 +69,7 @@ def environment(**options: Any) -> Environment:
         can=permissions.can,
         P=permissions.Permission,
         get_messages=get_messages,
+        unread_notifications=unread_count,  # the header's count: one indexed COUNT, none when signed out
         settings=TemplateSettings(),
     )
     # `flagged`: what screening removed or held, in words ("An NHS number was removed."), never identifiers.

@@ -54,6 +54,7 @@ urlpatterns = [
     path("people/", include((people, "people"))),
     path("audit/", org.audit_log, name="audit"),
     path("jobs/<int:job_id>/", org.job_detail, name="job"),
+    path("notifications/", org.notifications, name="notifications"),
     path("", include("spiral.knowledge.urls")),
     path("projects/", include("spiral.projects.urls")),
     path("measures/", include("spiral.measurement.urls")),

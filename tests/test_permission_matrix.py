@@ -455,6 +455,7 @@ API_BODIES: dict[str, Callable[[dict[str, Any]], Any]] = {
         "body": "Has anyone tried it?",
     },
     "POST /api/v1/threads/{pk}/replies": lambda o: {"body": "Yes"},
+    "POST /api/v1/projects/{project_id}/watch/acknowledge": lambda o: {"alert": 1, "note": "A known cause"},
     "POST /api/v1/projects/{project_id}/assessments": lambda o: {
         "instrument": "nhs-sustainability-model",
         "answers": {},

@@ -197,3 +197,31 @@ class Job(CreatedAt):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class Notification(CreatedAt):
+    """A message in a person's own list of notifications (the header shows how many are unread): any app
+    may send one with `spiral.core.notifications.notify`."""
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=limits.NAME)
+    body = models.TextField(max_length=limits.SHORT_TEXT, blank=True)
+    url = models.CharField(
+        max_length=300, blank=True, help_text="Where to go to act on it, e.g. /projects/12/"
+    )
+    key = models.CharField(
+        max_length=100, blank=True, help_text="Sent once per person and key (e.g. one per watch episode)"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], condition=~models.Q(key=""), name="notification_once_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

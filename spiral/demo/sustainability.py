@@ -65,21 +65,33 @@ def build(ctx: Any) -> None:
             review_on=today + dt.timedelta(days=90) if complete else None,
         )  # fmt: skip
         handovers += 1
-    # Fix each hand-over ten months before its measures' latest data, so the watch has points to judge.
+    # The demo's projects are made today but stand for work that has run for years: fix each hand-over,
+    # and each sustaining or closed project's move to sustaining, ten months before its measures' latest
+    # data, so the watch has points to judge.
     from django.db.models import Max
 
-    from spiral.sustainability.models import Handover
+    from spiral.sustainability.models import FixedFrom, Handover, Watch, WatchAlert
 
     for handover in Handover.objects.filter(handed_over_on__isnull=False):
         latest = handover.measures.aggregate(last=Max("series__observations__period_start"))["last"]
         if latest is not None:
             handover.handed_over_on = latest - dt.timedelta(days=300)
             handover.save(update_fields=["handed_over_on"])
+    handed = set(Handover.objects.filter(handed_over_on__isnull=False).values_list("project_id", flat=True))
+    moved = []
+    for link in (
+        watch.watched_links()
+        .exclude(project_id__in=handed)
+        .annotate(last=Max("series__observations__period_start"))
+    ):
+        if link.last is not None:
+            moved.append(Watch(link=link, project_id=link.project_id, fixed_on=link.last - dt.timedelta(days=300),
+                               fixed_from=FixedFrom.SUSTAINING))  # fmt: skip
+    Watch.objects.bulk_create(moved)
+    slip(ctx)
     counts = watch.run()
-    from spiral.sustainability.models import WatchAlert
-
-    for alert in list(WatchAlert.objects.select_related("handover__project").order_by("id"))[::2]:
-        lead = alert.handover.project.team.select_related("user").order_by("id").first()
+    for alert in list(WatchAlert.objects.select_related("project").order_by("id"))[::2]:
+        lead = alert.link.project.team.select_related("user").order_by("id").first()
         if lead is not None:
             sustainability.acknowledge_alert(
                 alert=alert,
@@ -89,3 +101,33 @@ def build(ctx: Any) -> None:
     ctx.counts["assessment answers"] = answers
     ctx.counts["hand-overs"] = handovers
     ctx.counts["gains at risk"] = counts["raised"]
+    ctx.counts["watched measures"] = counts["watched"]
+
+
+def slip(ctx: Any) -> None:
+    """Let the gain slip on one watched measure in five: its last seven points move a third of the way back
+    against its improvement direction (a shift the watch must see), written as a correction would be."""
+    from spiral.measurement.models import Observation
+
+    links = list(watch.watched_links().select_related("series__measure").order_by("pk"))[::5]
+    changed = []
+    for link in links:
+        rows = list(Observation.objects.filter(series=link.series).order_by("-period_start")[:7])
+        worse = -1 if link.series.measure.improvement == "increase" else 1
+        for obs in rows:
+            if (
+                link.series.measure.chart in watch.PROPORTIONS
+                and obs.numerator is not None
+                and obs.denominator
+            ):
+                share = min(1.0, max(0.0, obs.numerator / obs.denominator * (1 + worse * 0.35)))
+                obs.numerator = round(share * obs.denominator)
+                obs.value = obs.numerator / obs.denominator
+            elif obs.value is not None:
+                obs.value = obs.value * (1 + worse * 0.35)
+            changed.append(obs)
+    Observation.objects.bulk_update(changed, ["value", "numerator"], batch_size=1000)
+    from spiral.measurement import tasks as measurement_tasks
+
+    measurement_tasks.schedule({link.series_id for link in links})  # their charts are drawn again
+    ctx.counts["gains slipped"] = len(links)

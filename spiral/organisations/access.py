@@ -183,6 +183,7 @@ PAGES: list[Route] = [
     Route("token-create", "self", _post(_r(P.MANAGE_TOKENS))),
     Route("token-revoke", "token", _post(_r(P.MANAGE_TOKENS))),
     Route("job", "job", _read(_r(P.VIEW_JOB)), "the progress of work one started"),
+    Route("notifications", "", _form(SIGNED_IN), "each person sees and marks only their own"),
     Route("units:index", "", _read(VIEW_UNIT)),
     Route("units:import", "", _form(_any(P.IMPORT_UNITS))),
     Route("units:detail", "unit", _read(VIEW_UNIT)),
@@ -430,6 +431,8 @@ API: list[Route] = [
     _api("GET", "/people/{person_id}/memberships", "person", VIEW_PERSON),
     _api("GET", "/me", "", SIGNED_IN),
     _api("GET", "/jobs/{job_id}", "job", _r(P.VIEW_JOB)),
+    _api("GET", "/notifications", "", SIGNED_IN, "each person's own"),
+    _api("POST", "/notifications/read", "", SIGNED_IN, "marks only the person's own"),
     # --- measurement ---
     _api("GET", "/measures", "", VIEW_UNIT),
     _api("POST", "/measures", "unit", _r(P.CHANGE_MEASURE), "on the owner named in the body"),
@@ -549,6 +552,10 @@ API: list[Route] = [
     # --- sustainability ---
     _api("GET", "/projects/{project_id}/handover", "project", VIEW_PROJECT),
     _api("PUT", "/projects/{project_id}/handover", "project", CHANGE_PROJECT),
+    _api("GET", "/projects/{project_id}/watch", "project", VIEW_PROJECT),
+    _api(
+        "POST", "/projects/{project_id}/watch/acknowledge", "project", CHANGE_PROJECT, "an open gain at risk"
+    ),
     # --- reporting ---
     _api("GET", "/reporting/units/{code}/success", "unit", VIEW_UNIT),
     _api("GET", "/reporting/units/{code}/success/factors", "unit", VIEW_UNIT),

@@ -9,6 +9,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from spiral.core import notifications as core_notifications
 from spiral.core.api import Code, Id, Name, Pagination, PersonRef, Version, model_str
 from spiral.core.types import SignedInRequest
 from spiral.organisations import queries, services
@@ -298,3 +299,40 @@ def get_job(request: SignedInRequest, job_id: Id) -> Any:
 @router.get("/me", response=PersonOut, summary="The person the request acts as")
 def me(request: SignedInRequest) -> Any:
     return request.auth
+
+
+class NotificationOut(Schema):
+    id: int
+    title: str
+    body: str
+    url: str = Field(description="Where to go to act on it (a page of Spiral)")
+    created_at: dt.datetime
+    read_at: dt.datetime | None = Field(None, description="When it was marked as read; null while unread")
+
+
+class NotificationFilters(Schema):
+    unread: bool = Field(False, description="Only the unread ones")
+
+
+class NotificationsRead(Schema):
+    ids: list[int] | None = Field(
+        None, max_length=1000, description="The notifications to mark as read; leave out to mark all"
+    )
+
+
+class NotificationsReadOut(Schema):
+    marked: int = Field(description="How many were unread and are now read")
+    unread: int = Field(description="How many are still unread")
+
+
+@router.get("/notifications", response=list[NotificationOut], summary="Your notifications, newest first")
+@paginate(Pagination)
+def list_notifications(request: SignedInRequest, filters: Query[NotificationFilters]) -> Any:
+    return queries.notifications(request.auth, unread=filters.unread)
+
+
+@router.post("/notifications/read", response=NotificationsReadOut, summary="Mark notifications as read")
+def read_notifications(request: SignedInRequest, payload: NotificationsRead) -> Any:
+    mine = queries.notifications(request.auth)
+    marked = core_notifications.mark_read(notifications=mine, ids=payload.ids)
+    return {"marked": marked, "unread": mine.filter(read_at__isnull=True).count()}

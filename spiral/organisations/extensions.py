@@ -7,10 +7,13 @@ its organisations observe (their old and new ICB, region and nation are added up
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 # (the units moved, each with everything beneath it) -> None; called by services.move_unit inside its
 # transaction, after the paths and parents have been rewritten, or once at the end of `moves_batched`.
@@ -52,3 +55,30 @@ def moves_batched() -> Iterator[None]:
     finally:
         _batch.units = None
     units_moved(moved)
+
+
+# (request, unit) -> HTML of a panel for the unit's page ("" for none). Sustainability lists the gains at
+# risk of the projects in the unit and beneath it.
+UnitPanel = Callable[[Any, Any], str]
+
+_unit_panels: list[UnitPanel] = []
+
+
+def register_unit_panel(function: UnitPanel) -> None:
+    """Let another app add a panel to the unit's page (once, however often an app starts)."""
+    if function not in _unit_panels:
+        _unit_panels.append(function)
+
+
+def unit_panels(request: Any, unit: Any) -> list[str]:
+    """The registered panels' HTML for this unit; a panel that fails is left out, the page stands."""
+    out = []
+    for function in _unit_panels:
+        try:
+            html = function(request, unit)
+        except Exception:
+            logger.exception("unit_panel_failed unit_id=%s", getattr(unit, "pk", None))
+            continue
+        if html:
+            out.append(html)
+    return out

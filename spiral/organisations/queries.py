@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from spiral.core.models import AuditEvent, Job
+from spiral.core.models import AuditEvent, Job, Notification
 from spiral.core.types import AnyUser
 from spiral.organisations.models import PATH_WIDTH, Membership, Role, Unit, UnitKind, User, subtree_q
 from spiral.organisations.permissions import Permission, get_or_deny, visible_to
@@ -213,3 +213,9 @@ def jobs_started_by(user: User, *, limit: int = 5) -> list[Job]:
 def job_for(user: AnyUser, job_id: int) -> Job:
     """Background work the user started (404 for anyone else's, as if it did not exist)."""
     return get_or_deny(user, Permission.VIEW_JOB, Job.objects.all(), pk=job_id)
+
+
+def notifications(user: AnyUser, *, unread: bool = False) -> QuerySet[Notification]:
+    """The person's own notifications, newest first (nobody sees another's); only the unread if asked."""
+    qs = visible_to(user, Notification.objects.all())
+    return qs.filter(read_at__isnull=True) if unread else qs

@@ -18,9 +18,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from spiral.core import notifications as core_notifications
 from spiral.core.forms import submit_form
 from spiral.core.types import SignedInRequest
-from spiral.organisations import imports, queries, services
+from spiral.organisations import extensions, imports, queries, services
 from spiral.organisations.forms import (
     AddMemberForm,
     AuditFilterForm,
@@ -95,6 +96,7 @@ def unit_detail(request: HttpRequest, code: str) -> HttpResponse:
             "memberships": memberships,
             "removable": {m.pk for m in memberships if may_remove(request.user, m)},
             "people_beneath": queries.people_count_beneath(request.user, unit),
+            "panels": extensions.unit_panels(request, unit),
         },
     )
 
@@ -446,4 +448,30 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         request,
         "organisations/job.jinja",
         {"page_title": job.title, "job": job, "breadcrumbs": [{"href": "/", "text": "Home"}]},
+    )
+
+
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's own notifications, newest first; a POST marks one (`read`) or all (`all`) as read."""
+    mine = queries.notifications(request.user)
+    if request.method == "POST":
+        if "all" in request.POST:
+            done = core_notifications.mark_read(notifications=mine)
+            messages.success(request, f"Marked {done} notification{'' if done == 1 else 's'} as read")
+        elif str(request.POST.get("read", "")).isdigit():
+            if not core_notifications.mark_read(notifications=mine, ids=[int(request.POST["read"])]):
+                messages.error(request, "That notification is not one of your unread ones")
+        else:
+            messages.error(request, "Choose a notification to mark as read, or mark all as read")
+        return redirect(request.get_full_path())
+    page = Paginator(mine, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "organisations/notifications.jinja",
+        {
+            "page_title": "Notifications",
+            "page": page,
+            "unread": mine.filter(read_at__isnull=True).count(),
+            "breadcrumbs": [{"href": "/", "text": "Home"}],
+        },
     )

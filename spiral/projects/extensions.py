@@ -49,3 +49,30 @@ def work_like(user: AnyUser, unit: Any, draft: dict[str, str]) -> list[SimilarWo
     except Exception:
         logger.exception("work_like_failed")
         return []
+
+
+# (request, project) -> HTML of a panel for the project's overview ("" for none). Sustainability shows the
+# gains at risk of a sustaining project's measures, with their charts, and the project's spread.
+OverviewPanel = Callable[[Any, Any], str]
+
+_overview_panels: list[OverviewPanel] = []
+
+
+def register_overview_panel(function: OverviewPanel) -> None:
+    """Let another app add a panel to the project's overview (once, however often an app starts)."""
+    if function not in _overview_panels:
+        _overview_panels.append(function)
+
+
+def overview_panels(request: Any, project: Any) -> list[str]:
+    """The registered panels' HTML for this project; a panel that fails is left out, the page stands."""
+    out = []
+    for function in _overview_panels:
+        try:
+            html = function(request, project)
+        except Exception:
+            logger.exception("overview_panel_failed project_id=%s", getattr(project, "pk", None))
+            continue
+        if html:
+            out.append(html)
+    return out

@@ -237,6 +237,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         progress_svg=presenters.progress_html(scores, levels, title=f"Progress scores of {project.title}"),
         charts=measures.linked_charts(project),
         journal=list(queries.journal(request.user, project)[:3]),
+        panels=extensions.overview_panels(request, project),
     )
 
 

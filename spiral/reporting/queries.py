@@ -20,6 +20,7 @@ from spiral.organisations.models import Membership, Role, Unit, UnitKind, User
 from spiral.organisations.permissions import Permission, can, may_import_data
 from spiral.projects import queries as project_queries
 from spiral.projects.models import Stage
+from spiral.sustainability import queries as sustainability_queries
 from spiral.voice import queries as voice_queries
 
 # The sections of the home page, in the order they are shown, and the roles that bring each one.
@@ -115,7 +116,8 @@ def _partner(user: User, projects: list[Any], held: list[Unit]) -> dict[str, Any
 
 
 def _board(user: User, unit: Unit) -> dict[str, Any]:
-    """The organisation's summary matrix, its stories, its portfolio by stage, and its concerning signals."""
+    """The organisation's summary matrix, its gains at risk (the holding-the-gain watch), its stories, its
+    portfolio by stage, and its concerning signals."""
     everything = measurement_queries.series_queryset(user, unit=unit, include_beneath=True)
     counts = measurement_queries.icon_counts(everything)
     stages = dict(
@@ -132,6 +134,8 @@ def _board(user: User, unit: Unit) -> dict[str, Any]:
         else []
     )
     concerning = list(everything.filter(analysis__stale=False, analysis__variation_icon__in=CONCERN)[:ROWS])
+    at_risk = sustainability_queries.at_risk(user, unit)
+    gains_at_risk = list(at_risk[:ROWS])
     return {
         "unit": unit,
         "counts": counts,
@@ -140,6 +144,8 @@ def _board(user: User, unit: Unit) -> dict[str, Any]:
         "may_read_feedback": may_read_feedback,
         "stories": stories,
         "concerning": concerning,
+        "gains_at_risk": gains_at_risk,
+        "gains_at_risk_total": len(gains_at_risk) if len(gains_at_risk) < ROWS else at_risk.count(),
         "concerning_total": sum(n for (v, _a), n in counts.items() if v in CONCERN),
     }
 

@@ -70,10 +70,56 @@ class WatchKind(models.TextChoices):
     ASSURANCE_FAIL = "assurance_fail", "Consistently failing the target"
 
 
+class FixedFrom(models.TextChoices):
+    HANDOVER = "handover", "the hand-over"
+    SUSTAINING = "sustaining", "the move to sustaining"
+    CLOSED = "closed", "the project's closing"
+    FIRST_WATCHED = "first_watched", "the day the watch first saw it"
+
+
+class WatchState(models.TextChoices):
+    TOO_EARLY = "too_early", "Too early to tell"
+    HOLDING = "holding", "Holding"
+    AT_RISK = "at_risk", "Gain at risk"
+
+
+class Watch(models.Model):
+    """The watch on one measure of a sustaining or closed project (or one a hand-over names): the date its
+    limits are fixed on (never moved by the watch itself), and the verdict of its last run with the data
+    stamp it judged, so a run with no new data skips it."""
+
+    link = models.OneToOneField(ProjectMeasure, on_delete=models.CASCADE, related_name="watch")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="watches")
+    fixed_on = models.DateField(help_text="Limits are fixed on the points up to this date")
+    fixed_from = models.CharField(max_length=16, choices=FixedFrom.choices)
+    state = models.CharField(max_length=16, choices=WatchState.choices, default=WatchState.TOO_EARLY)
+    points_after = models.PositiveIntegerField(default=0)
+    rule = models.CharField(max_length=200, blank=True)
+    first_period = models.DateField(null=True, blank=True)
+    stamp = models.CharField(max_length=200, blank=True, help_text="The series' data as last judged")
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "link"]
+
+    def __str__(self) -> str:
+        return f"Watch on {self.link}"
+
+    @property
+    def permission_unit(self) -> Unit:
+        return self.project.unit
+
+    def has_team_member(self, user: AnyUser) -> bool:
+        return self.project.has_team_member(user)
+
+
 class WatchAlert(models.Model):
     """One episode of a watched measure slipping after hand-over: raised once, until the series recovers."""
 
-    handover = models.ForeignKey(Handover, on_delete=models.CASCADE, related_name="alerts")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="watch_alerts", null=True)
+    handover = models.ForeignKey(
+        Handover, on_delete=models.CASCADE, related_name="alerts", null=True, blank=True
+    )
     link = models.ForeignKey(ProjectMeasure, on_delete=models.CASCADE, related_name="watch_alerts")
     kind = models.CharField(max_length=16, choices=WatchKind.choices)
     rule = models.CharField(max_length=200, help_text="The Making Data Count rule(s) that fired")
@@ -101,7 +147,7 @@ class WatchAlert(models.Model):
 
     @property
     def permission_unit(self) -> Unit:
-        return self.handover.project.unit
+        return self.link.project.unit
 
     def has_team_member(self, user: AnyUser) -> bool:
-        return self.handover.project.has_team_member(user)
+        return self.link.project.has_team_member(user)

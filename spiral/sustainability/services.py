@@ -100,9 +100,14 @@ def acknowledge_alert(*, alert: WatchAlert, by: User, note: str) -> WatchAlert:
     errors = screening.check_fields({"note": note}, {"note": "Note"})
     if errors:
         raise ValidationError(errors)
+    alert = (
+        WatchAlert.objects.select_for_update(of=("self",)).select_related("project__unit").get(pk=alert.pk)
+    )
+    if alert.acknowledged_at is not None:
+        raise ValidationError({"note": "This gain at risk is already acknowledged: the first note stands"})
     alert.acknowledged_by, alert.acknowledged_at, alert.note = by, timezone.now(), note
     alert.save(update_fields=["acknowledged_by", "acknowledged_at", "note"])
-    project = alert.handover.project
+    project = alert.project or alert.link.project
     audit.record(
         action="sustainability.alert_acknowledge", obj=project, by=by, scope_path=project.unit.path,
         changes={"gain_at_risk": [alert.rule, f"acknowledged: {note}"]},

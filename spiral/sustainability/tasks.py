@@ -11,20 +11,15 @@ from spiral.sustainability import watch
 
 
 @task(queue_name="analyses")
-def watch_gains(handover_ids: list[int] | None = None) -> dict[str, int]:
-    """Run the watch over every hand-over (or those given): one alert per episode, safe to repeat."""
-    return watch.run(handover_ids)
+def watch_gains(link_ids: list[int] | None = None, force: bool = False) -> dict[str, int]:
+    """Run the watch over every watched measure (or the measure links given): one alert per episode, safe
+    to repeat; measures with no new data since their last verdict are skipped unless `force`."""
+    return watch.run(link_ids, force=force)
 
 
 def series_changed(objects: Sequence[models.Model]) -> None:
-    """Audit listener: after a change to watched series (an observation, an import), watch their hand-overs."""
-    from spiral.sustainability.models import Handover
-
+    """Audit listener: after a change to series (an observation, an import), watch the measures on them."""
     series_ids = {obj.pk for obj in objects}
-    ids = sorted(
-        Handover.objects.filter(handed_over_on__isnull=False, measures__series_id__in=series_ids)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    ids = sorted(watch.watched_links().filter(series_id__in=series_ids).values_list("pk", flat=True))
     if ids:
         transaction.on_commit(lambda: watch_gains.enqueue(ids))

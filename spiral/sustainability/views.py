@@ -32,7 +32,7 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and "acknowledge" in request.POST:
         require(request.user, Permission.CHANGE_PROJECT, project)
-        return _acknowledge(request, project, current)
+        return _acknowledge(request, project)
     if request.method == "POST":
         require(request.user, Permission.CHANGE_PROJECT, project)
         if form.is_valid():
@@ -50,28 +50,23 @@ def handover(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(request.path)
         status = 400
     left = current.left() if current is not None else None
-    watched = []
-    if current is not None and current.handed_over_on is not None:
-        alerts = {a.link_id: a for a in current.alerts.filter(closed_at__isnull=True)}
-        for link in current.measures.all():
-            watched.append({"link": link, "verdict": watch.judge(link, current.handed_over_on),
-                            "alert": alerts.get(link.pk)})  # fmt: skip
+    watched = queries.watches(request.user, project)
     return render(request, "sustainability/handover.jinja", {
         "page_title": f"Hand-over of {project.title}", "active_nav": "projects", "project": project,
         "handover": current, "left": left, "form": form, "may_hand_over": services.may_hand_over(project),
-        "watched": watched, "min_points": watch.MIN_POINTS_AFTER,
+        "watched": watched, "min_points": watch.MIN_POINTS_AFTER, "verdict_text": watch.verdict_text,
         "may_change": can(request.user, Permission.CHANGE_PROJECT, project),
         "breadcrumbs": [{"href": "/", "text": "Home"}, {"href": "/projects/", "text": "Projects"},
                         {"href": f"/projects/{project.pk}/", "text": project.title}],
     }, status=status)  # fmt: skip
 
 
-def _acknowledge(request: HttpRequest, project: Any, current: Any) -> HttpResponse:
+def _acknowledge(request: HttpRequest, project: Any) -> HttpResponse:
     alert = None
-    if current is not None and str(request.POST.get("acknowledge", "")).isdigit():
-        alert = current.alerts.filter(pk=int(request.POST["acknowledge"])).first()
+    if str(request.POST.get("acknowledge", "")).isdigit():
+        alert = queries.open_alert(request.user, project, int(request.POST["acknowledge"]))
     if alert is None:
-        messages.error(request, "That alert is not one of this project's")
+        messages.error(request, "That alert is not an open one of this project's")
         return redirect(request.path)
     try:
         services.acknowledge_alert(alert=alert, by=request.user, note=request.POST.get("note", "")[:2000])  # type: ignore[arg-type]
