@@ -14,6 +14,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from spiral.capability import queries as capability_queries
+from spiral.capability.queries import Bucket, Dosage
 from spiral.core.types import AnyUser
 from spiral.measurement import analyses
 from spiral.measurement import presenters as measurement_presenters
@@ -27,10 +29,6 @@ from spiral.reporting.success import SuccessFactors, success_factors
 from spiral.voice import queries as voice_queries
 
 BOARD_KINDS = {UnitKind.ORGANISATION, UnitKind.ICB, UnitKind.REGION, UnitKind.NATION}
-CAPABILITY_NOT_AVAILABLE = (
-    "Capability (the dosage of improvement training and the leaky bucket of trained improvers) is not "
-    "available yet: it comes with the capability app."
-)
 
 
 @dataclass
@@ -53,7 +51,8 @@ class BoardPackData:
     portfolio: Portfolio
     success: SuccessFactors
     decisions_due: list[Any]
-    capability: str = CAPABILITY_NOT_AVAILABLE
+    dosage: Dosage
+    bucket: Bucket
     notes: list[str] = field(default_factory=list)
 
 
@@ -109,6 +108,8 @@ def board_pack(user: AnyUser, unit: Unit, *, month: dt.date | None = None) -> Bo
         charts=_charts(user, schedule_of(user, unit)), cascades=cascades, story=story,
         may_read_feedback=may_read, portfolio=portfolio(user, unit), success=success_factors(user, unit),
         decisions_due=list(priorities_queries.due_for_review(user, unit)[:20]),
+        dosage=capability_queries.dosage(user, unit, peers=False),
+        bucket=capability_queries.leaky_bucket(user, unit),
     )  # fmt: skip
     if not data.charts:
         data.notes.append(

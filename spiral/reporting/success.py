@@ -11,15 +11,17 @@ recorded and left out of every comparison.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Min, QuerySet
 
 from spiral.assessments.models import Response
 from spiral.assessments.queries import SUSTAINABILITY_MODEL
+from spiral.capability.models import TierKind, TrainingRecord
 from spiral.core.types import AnyUser
 from spiral.organisations.models import OrganisationType, Unit, UnitKind
 from spiral.organisations.permissions import visible_to
@@ -86,13 +88,26 @@ def achieved_aim(aim_achieved: str, latest_score: Decimal | None) -> bool | None
     return None
 
 
-def projects_with_trained_lead(closed: QuerySet[Project]) -> set[int] | None:
-    """Ids of the projects whose lead has completed improvement training; None while it is not available.
-
-    Training records belong to `capability`, which this Spiral does not have yet: this returns None, and
-    the page and API say "not available". Wire it here when capability lands (one query: leads of
-    `closed` with a completed training record before the project started)."""
-    return None
+def projects_with_trained_lead(closed: QuerySet[Project]) -> set[int]:
+    """Ids of the projects whose lead had completed improvement training (capability's records of an
+    improvement tier, any level) on or before the project started (without a start date, before it
+    closed). Two queries: the leads, then each lead's first improvement training."""
+    leads = list(
+        TeamMember.objects.filter(project__in=closed.order_by().values("id"), role=ProjectRole.LEAD)
+        .order_by()
+        .values_list("project_id", "user_id", "project__start_date", "project__closed_on")
+    )
+    first = dict(
+        TrainingRecord.objects.filter(person__in={u for _, u, _, _ in leads}, tier__kind=TierKind.IMPROVEMENT)
+        .order_by()
+        .values_list("person_id")
+        .annotate(first=Min("completed_on"))
+    )
+    return {
+        pid
+        for pid, user_id, start, closed_on in leads
+        if user_id in first and first[user_id] <= (start or closed_on or dt.date.max)
+    }
 
 
 def _ids(qs: QuerySet[Any]) -> set[int]:
@@ -173,22 +188,13 @@ def success_factors(user: AnyUser, unit: Unit) -> SuccessFactors:
         lambda p: p in partners,
     )
     add("coach", "An improvement coach", "with a coach", "without one", lambda p: p in coached)
-    if trained is None:
-        result.unavailable.append(
-            Unavailable(
-                "trained_lead",
-                "A lead who was trained in improvement",
-                "Training records are not available yet (they come with capability).",
-            )
-        )
-    else:
-        add(
-            "trained_lead",
-            "A lead who was trained in improvement",
-            "whose lead was trained",
-            "whose lead was not",
-            lambda p: p in trained,
-        )
+    add(
+        "trained_lead",
+        "A lead who was trained in improvement",
+        "whose lead was trained",
+        "whose lead was not",
+        lambda p: p in trained,
+    )
     add(
         "driver_diagram",
         "A driver diagram (at least one primary driver)",

@@ -10,6 +10,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from spiral.capability.models import TrainingTier
 from spiral.core.models import AuditEvent, Job
 from spiral.measurement import analyses
 from spiral.organisations.models import Role, Unit, User
@@ -17,11 +18,13 @@ from spiral.reporting import documents, services
 from spiral.reporting.models import BoardPack, BoardSchedule
 from tests.conftest import client_for, user_with_role
 from tests.factories import (
+    HeadcountFactory,
     MeasureFactory,
     ObservationFactory,
     ProjectFactory,
     SeriesFactory,
     TeamMemberFactory,
+    TrainingRecordFactory,
 )
 
 
@@ -35,6 +38,11 @@ def board_data(tree: dict[str, Unit]) -> dict[str, object]:
     analyses.recompute([series.pk])
     for _ in range(3):
         TeamMemberFactory(project=ProjectFactory(unit=tree["team"]), role="coach")
+    # Capability: 200 staff in post this month, two people through awareness training in the last year.
+    HeadcountFactory(unit=tree["org"], period_start=timezone.localdate().replace(day=1), staff=200)
+    awareness = TrainingTier.objects.get(slug="awareness")
+    for _ in range(2):
+        TrainingRecordFactory(unit=tree["team"], tier=awareness, completed_on=timezone.localdate())
     return {"series": series}
 
 
@@ -62,7 +70,9 @@ def test_a_leader_makes_a_pack_on_demand_and_it_is_kept_listed_and_audited(
     html = _text(client.get(f"/reporting/packs/{pack.pk}/").content.decode())
     assert "<h1>Board pack: Riverside Hospitals</h1>" in html
     assert '<h2 id="matrix">Making Data Count summary</h2>' in html
-    assert "Capability (the dosage" in html and "not available yet" in html
+    assert '<h2 id="capability">Capability</h2>' in html
+    assert "2 people completed awareness training in the last 12 months (1.0% of staff" in html
+    assert '<th scope="row">Awareness</th><td>2</td><td>1.0%</td>' in html
 
 
 def test_the_packs_numbers_are_the_portfolio_pages_numbers(

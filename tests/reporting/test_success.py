@@ -4,6 +4,7 @@ hand-worked numbers and against scipy.stats on the same counts; the page, API an
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 import re
@@ -13,6 +14,7 @@ import pytest
 from scipy.stats import binomtest
 from scipy.stats.contingency import relative_risk
 
+from spiral.capability.models import TrainingTier
 from spiral.organisations.models import Unit, User
 from spiral.reporting import stats
 from spiral.reporting.success import achieved_aim, success_factors
@@ -23,6 +25,7 @@ from tests.factories import (
     PdsaCycleFactory,
     ProjectFactory,
     TeamMemberFactory,
+    TrainingRecordFactory,
 )
 
 # --- the statistics, by hand and by a kept library -------------------------------------------------
@@ -131,6 +134,10 @@ def portfolio(tree: dict[str, Unit]) -> dict[str, object]:
     return {"with": with_partner, "without": without}
 
 
+def _tier(slug: str) -> TrainingTier:
+    return TrainingTier.objects.get(slug=slug)
+
+
 def _row(result: object, label: str) -> object:
     return next(r for r in result.rows if r.label == label)  # type: ignore[attr-defined]
 
@@ -151,7 +158,7 @@ def test_patient_partner_comparison_counts_what_the_test_counts_and_agrees_with_
     )
 
 
-def test_factors_with_few_projects_say_too_few_to_judge_and_capability_is_not_available(
+def test_factors_with_few_projects_say_too_few_to_judge(
     tree: dict[str, Unit], member: User, portfolio: dict[str, object]
 ) -> None:
     result = success_factors(member, tree["org"])
@@ -162,7 +169,28 @@ def test_factors_with_few_projects_say_too_few_to_judge_and_capability_is_not_av
     assert (three.rr.a, three.rr.n1, three.rr.n0) == (2, 2, 28)
     assessed = _row(result, "A Sustainability Model assessment")
     assert (assessed.rr.a, assessed.rr.n1) == (1, 1)
-    assert [u.factor for u in result.unavailable] == ["trained_lead"]
+    assert result.unavailable == []
+    trained = _row(result, "A lead who was trained in improvement")
+    assert (trained.rr.a, trained.rr.n1) == (0, 0)  # no lead in the fixture has a training record
+
+
+def test_a_lead_counts_as_trained_with_improvement_training_on_or_before_the_start(
+    tree: dict[str, Unit], member: User, portfolio: dict[str, object]
+) -> None:
+    start = dt.date(2025, 6, 1)
+    projects = portfolio["with"][:3] + portfolio["without"][:2]  # type: ignore[operator]
+    for p in projects:
+        p.start_date = start
+        p.save(update_fields=["start_date"])
+    leads = [TeamMemberFactory(project=p, role="lead").user for p in projects]
+    TrainingRecordFactory(person=leads[0], tier=_tier("awareness"), completed_on=start)  # on the day: yes
+    TrainingRecordFactory(person=leads[1], tier=_tier("practitioner"), completed_on=dt.date(2024, 1, 9))
+    TrainingRecordFactory(person=leads[2], tier=_tier("awareness"), completed_on=dt.date(2025, 6, 2))  # after
+    TrainingRecordFactory(person=leads[3], tier=_tier("leaders"), completed_on=dt.date(2024, 1, 9))  # not QI
+    TrainingRecordFactory(person=leads[4], tier=_tier("awareness"), completed_on=dt.date(2025, 1, 9))
+    row = _row(success_factors(member, tree["org"]), "A lead who was trained in improvement")
+    # Trained: the first two (with a partner, both achieved) and the fifth (without one: achieved "yes").
+    assert (row.rr.a, row.rr.n1, row.rr.c, row.rr.n0) == (3, 3, 12, 27)
 
 
 def test_the_page_shows_the_numbers_the_sentence_and_says_associations_not_causes(
@@ -174,7 +202,7 @@ def test_the_page_shows_the_numbers_the_sentence_and_says_associations_not_cause
     assert "associations, not causes" in text
     assert "10 of 15: 67%" in text and "5 of 15: 33%" in text
     assert "achieved their aim 2.0 times as often" in text
-    assert "Training records are not available yet" in text
+    assert "A lead who was trained in improvement" in text
     assert "1 closed project says neither" in text
 
 
@@ -200,7 +228,7 @@ def test_the_csv_export_holds_the_page_numbers(
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     partner = next(r for r in rows if r["factor"] == "A patient or carer partner on the team")
     assert (partner["achieved with"], partner["projects with"], partner["risk ratio"]) == ("10", "15", "2")
-    assert any(r["sentence"].startswith("Not available") for r in rows)
+    assert any(r["factor"] == "A lead who was trained in improvement" for r in rows)
 
 
 def test_a_unit_beneath_counts_only_its_own_projects(
