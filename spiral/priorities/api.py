@@ -638,12 +638,14 @@ class SimilarProjectOut(Schema):
     improvement_shown: bool
 
 
-class SimilarOut(Schema):
+class SimilarIdeasAndWorkOut(Schema):
     ideas: list[SimilarIdeaOut]
     projects: list[SimilarProjectOut]
 
 
-@router.post("/ideas/similar", response=SimilarOut, summary="Ideas and projects like an idea being written")
+@router.post(
+    "/ideas/similar", response=SimilarIdeasAndWorkOut, summary="Ideas and projects like an idea being written"
+)
 def similar(request: SignedInRequest, payload: SimilarIn) -> Any:
     """What looks like an idea not yet added (nothing is saved): ideas in backlogs the person may see, and
     projects from the catalogue. A POST, so what is typed stays out of addresses and logs."""

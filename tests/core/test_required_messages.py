@@ -42,6 +42,7 @@ ARGUMENTS: dict[str, Any] = {
     "SpiralPasswordChangeForm": lambda: {"user": None},
     # Two apps' forms of one name: keyed by module as well.
     "spiral.priorities.forms.ScoreForm": dict,
+    "spiral.priorities.forms.AnswerForm": dict,
     "ServeForm": lambda: {"goals": []},
     "HandoverForm": lambda: {"project": _project()},
 }
