@@ -38,6 +38,7 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/indicator.py
 	$(BIN)/python bench/sustainability.py
+	$(BIN)/python bench/reporting.py --postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
