@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 
 from spiral.organisations.models import Role, Unit, User
 from tests.factories import MembershipFactory, UnitFactory, UserFactory
@@ -79,3 +80,27 @@ def queued_tasks(settings: Any) -> Any:
     """Tasks are queued and not run, as with SPIRAL_TASKS=database before a worker takes them."""
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend", "QUEUES": []}}
     return settings
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    """The small demo, built once for the module that asks for it, inside a transaction rolled back at the
+    module's end. Each test's own transaction nests inside it (as a savepoint), like Django's setUpTestData."""
+    # The tests' fast password hasher (set per test; this runs before any test of the module).
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast:
+        from spiral.demo.builder import build_demo
+
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            build_demo(size="small", seed=1)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(built: Any, db: Any) -> None:
+    """Each test runs in a transaction over the built small demo, rolled back afterwards."""

@@ -10,11 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
 from spiral.demo.accounts import DEMO_ACCOUNTS
-from spiral.demo.builder import build_demo
 from spiral.measurement.models import Measure, Series
 from spiral.organisations.models import Membership, User
 from spiral.projects.models import Project
@@ -22,26 +20,6 @@ from spiral.voice.models import FeedbackForm
 
 MAX_QUERIES = 21  # 20 for the page + the header's unread count (spiral.core.notifications)
 PEOPLE = ("team@example.com", "lead@example.com", "region@example.com", "admin@example.com")
-
-
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    """The small demo, built once for this module inside a transaction rolled back at its end."""
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast:
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            build_demo(size="small", seed=1)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def demo(built, db):
-    """Each test runs in a transaction over the built demo, rolled back afterwards."""
 
 
 def _home_unit(person: User):

@@ -4,32 +4,10 @@ coaches with uneven loads, leaders with and without training, survey results and
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
-from django.test import override_settings
 
 from spiral.capability import queries
 from spiral.capability.models import Headcount, TrainingRecord
-from spiral.demo.builder import build_demo
 from spiral.organisations.models import Unit, User
-
-
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast:
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            build_demo(size="small", seed=1)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def demo(built, db):
-    """Each test runs in a transaction over the built demo, rolled back afterwards."""
 
 
 @pytest.fixture

@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
 from spiral.core.models import AuditEvent
 from spiral.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from spiral.demo.builder import build_demo
 from spiral.organisations.models import Membership, Unit, User, path_segment
-
-
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    """The small demo, built once for this module inside a transaction that is rolled back at its end.
-
-    Each test's own transaction nests inside it (as a savepoint), like Django's setUpTestData.
-    """
-    # The tests' fast password hasher (conftest sets it per test; this runs before any test).
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast:
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            build_demo(size="small", seed=1)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def demo(built, db):
-    """Each test runs in a transaction over the built demo, rolled back afterwards."""
 
 
 def test_the_small_demo_has_the_promised_size(demo):

@@ -3,33 +3,11 @@ adapted with a catchball conversation, a few declined; the demo sign-ins see the
 
 from __future__ import annotations
 
-import pytest
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 
-from spiral.demo.builder import build_demo
 from spiral.organisations.models import Unit, User
 from spiral.priorities import queries
 from spiral.priorities.models import CatchballMessage, Goal, Kind, Response
-
-
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-    with django_db_blocker.unblock(), fast:
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            build_demo(size="small", seed=1)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def demo(built, db):
-    """Each test runs in a transaction over the built demo, rolled back afterwards."""
 
 
 def test_every_organisation_has_goals_cascaded_to_its_teams(demo):
