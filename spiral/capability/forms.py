@@ -8,7 +8,7 @@ from django import forms
 
 from spiral.capability.models import TrainingTier
 from spiral.core import limits
-from spiral.core.forms import RequiredMessages, TextField
+from spiral.core.forms import RequiredMessages, TextField, clean_tabular_upload
 from spiral.organisations.models import Unit, User
 
 PROVIDER_HINT = "For example: the trust's QI team, IHI Open School, NHS England"
@@ -68,12 +68,7 @@ class ImportForm(RequiredMessages, forms.Form):
         "Headcount: unit, period, staff. The first row names the columns."))  # fmt: skip
 
     def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 20 MB; split it into smaller files")
-        if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
-            raise forms.ValidationError("The file must be a CSV or XLSX file")
-        return upload
+        return clean_tabular_upload(self.cleaned_data["file"])
 
 
 class HeadcountForm(RequiredMessages, forms.Form):

@@ -168,3 +168,16 @@ class WindowedDateField(forms.DateField):
             problem = self.window.problem(value)
             if problem:
                 raise ValidationError(_sentence(problem), code="out_of_window")
+
+
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024  # a units, training or headcount file read in the request
+
+
+def clean_tabular_upload(upload: Any) -> Any:
+    """An uploaded CSV or XLSX file of a form, refused when larger than 20 MB or of another kind, with a
+    message saying how to fix it (a form's `clean_file` returns this)."""
+    if upload.size > UPLOAD_MAX_BYTES:
+        raise forms.ValidationError("The file is larger than 20 MB; split it into smaller files")
+    if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
+        raise forms.ValidationError("The file must be a CSV or XLSX file")
+    return upload

@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils import timezone
 
 from spiral.core import codes, limits, periods
-from spiral.core.forms import TextField, WindowedDateField
+from spiral.core.forms import TextField, WindowedDateField, clean_tabular_upload
 from spiral.organisations import choices
 from spiral.organisations.choices import PersonChoiceField, UnitChoiceField
 from spiral.organisations.models import OrganisationType, Role, Unit, UnitKind, User
@@ -204,12 +204,7 @@ class UnitImportForm(forms.Form):
     )
 
     def clean_file(self) -> Any:
-        upload = self.cleaned_data["file"]
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError("The file is larger than 20 MB; split it into smaller files")
-        if not upload.name.lower().endswith((".csv", ".xlsx", ".txt")):
-            raise forms.ValidationError("The file must be a CSV or XLSX file")
-        return upload
+        return clean_tabular_upload(self.cleaned_data["file"])
 
 
 class PeopleSearchForm(forms.Form):
