@@ -227,9 +227,11 @@ def _objects_on(unit: Unit, indicator: Any, n: int) -> dict[str, Any]:
     backlog_idea = priorities.add_idea(unit=unit, by=None, problem="Patients wait for medicines",
                                        idea="Pharmacy on the ward round", helps="Patients going home")  # fmt: skip
     round_note = priorities.leave_round_note(unit=unit, by=None, kind="question", text="What did you learn?")
+    decision = priorities.log_decision(unit=unit, by=None, what="Open a discharge lounge", why="Beds wait",
+                                       decided_by="The team", decided_on=dt.date(2025, 1, 1))  # fmt: skip
     return {
         "goal": goal, "cascaded_goal": adapted, "backlog_idea": backlog_idea, "board_pack": board_pack,
-        "round_note": round_note,
+        "round_note": round_note, "decision": decision,
         "unit": unit, "bare_measure": bare_measure, "membership": membership, "person": filler, "measure": measure, "series": series,
         "observation": observation, "annotation": annotation, "project": project, "team_member": member,
         "node": driver, "idea": idea, "cycle": cycle, "project_measure": link,
@@ -351,6 +353,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "backlog_idea": lambda o: {"pk": o["backlog_idea"].pk, "idea_id": o["backlog_idea"].pk},
     "board_pack": lambda o: {"pk": o["board_pack"].pk, "fmt": "html"},
     "round_note": lambda o: {"pk": o["round_note"].pk, "note_id": o["round_note"].pk},
+    "decision": lambda o: {"pk": o["decision"].pk},
     "indicator": lambda o: {"code": o["indicator"].code, "measure_code": o["indicator"].code, "fmt": "csv"},
 }
 

@@ -18,6 +18,8 @@ from django.utils import timezone
 from spiral.core import audit
 from spiral.demo.builder import DemoContext
 from spiral.demo.measurement import ORGANISATION_INDICATORS, TEAM_INDICATORS
+from spiral.knowledge import search
+from spiral.knowledge.models import DocKind
 from spiral.measurement.models import Measure, Series
 from spiral.organisations.models import Membership, Role, Unit, UnitKind
 from spiral.priorities.models import (
@@ -159,7 +161,7 @@ def build(ctx: DemoContext) -> None:
         total += len(level)
     CatchballMessage.objects.bulk_create(messages, batch_size=5000)
     ctx.counts["projects serving goals"] = _serve(rng, holding)
-    ctx.counts["decisions"] = _decisions(rng, top, leaders)
+    ctx.counts["decisions"] = _decisions(rng, top, leaders, embed=ctx.extra.get("embeddings", False))
     ctx.counts["ideas"] = _ideas(rng, ctx, holding)
     for response, goals in answers.items():
         action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
@@ -258,8 +260,9 @@ DECISIONS = [
 ]  # fmt: skip
 
 
-def _decisions(rng: Any, top: list[Goal], leaders: dict[int, int]) -> int:
-    """Each organisation logs a few decisions, with its goals as evidence; some are due for review."""
+def _decisions(rng: Any, top: list[Goal], leaders: dict[int, int], *, embed: bool) -> int:
+    """Each organisation logs a few decisions, with its goals as evidence; some are due for review. They
+    are put in the catalogue search (the knowledge step indexed the rest before)."""
     by_unit: dict[int, list[Goal]] = defaultdict(list)
     for goal in top:
         by_unit[goal.unit_id].append(goal)
@@ -278,6 +281,7 @@ def _decisions(rng: Any, top: list[Goal], leaders: dict[int, int]) -> int:
     )
     found = list(Decision.objects.select_related("unit"))
     audit.record_many(action="decision.log", objects=found, by=None, scope_path_of=lambda d: d.unit.path)
+    search.index_source(DocKind.DECISION, [d.pk for d in found], embed=embed)
     return len(found)
 
 

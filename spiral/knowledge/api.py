@@ -75,7 +75,7 @@ if not TYPE_CHECKING:
 
 class SearchFilters(Schema):
     q: SearchText = Field("", description="Words, abbreviations or a description of the work")
-    type: Literal["project", "change_idea", "resource", "community", "measure"] | None = Field(
+    type: Literal["project", "change_idea", "resource", "community", "measure", "decision"] | None = Field(
         None, description="Only this type (change ideas are results only when asked for)"
     )
     unit: Code | None = Field(None, description="This unit code and everything beneath it")
@@ -100,6 +100,7 @@ class SearchResult(Schema):
     progress: float | None = None
     stage: str | None = None
     improvement_shown: bool | None = None
+    url: str | None = Field(None, description="The page of a result of a kind another app adds (a decision)")
 
 
 class SearchOut(Schema):
@@ -160,6 +161,8 @@ def _search_result(h: search.Hit) -> dict[str, Any]:
     }
     if h.type == "project":
         item |= {"progress": h.progress, "stage": h.stage, "improvement_shown": h.improvement_shown}
+    if h.url:
+        item |= {"url": h.url}
     return item
 
 

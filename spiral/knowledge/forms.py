@@ -92,7 +92,7 @@ class SearchForm(forms.Form):
     type = forms.ChoiceField(
         label="Show",
         required=False,
-        choices=[("", "Projects, resources, communities and measures"), *DocKind.choices],
+        choices=[("", "Projects, resources, communities, measures and decisions"), *DocKind.choices],
     )
     unit = _unit_field(help_text="This unit and everything beneath it")
     organisation_type = forms.ChoiceField(

@@ -21,6 +21,8 @@ class DocKind(models.TextChoices):
     RESOURCE = "resource", "Resource"
     COMMUNITY = "community", "Community"
     MEASURE = "measure", "Measure or indicator"
+    # Registered by apps above knowledge (knowledge.sources): found and shown by the same search.
+    DECISION = "decision", "Decision"
 
 
 class SearchDocument(models.Model):

@@ -19,6 +19,7 @@ service, such as bulk loads. A search only reads: it never indexes or embeds.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import logging
 import re
@@ -38,7 +39,7 @@ from markupsafe import Markup, escape
 
 from spiral.core.stemming import stem
 from spiral.core.types import AnyUser
-from spiral.knowledge import embeddings
+from spiral.knowledge import embeddings, sources
 from spiral.knowledge.models import Community, DocKind, Resource, SearchDocument, SearchTerm
 from spiral.measurement.models import Measure
 from spiral.organisations.models import Unit
@@ -74,7 +75,13 @@ REFRESH_SECONDS = 5.0
 # A document is embedded from its gist, at most this many tokens (the cost grows with the square).
 DOC_TOKENS = 64
 IMPROVING_ICONS = ("improvement_high", "improvement_low")
-DEFAULT_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY, DocKind.MEASURE)
+OWN_TYPES = (DocKind.PROJECT, DocKind.RESOURCE, DocKind.COMMUNITY, DocKind.MEASURE)
+
+
+def default_types() -> tuple[str, ...]:
+    """What a search without a type finds: knowledge's own kinds and every registered source's."""
+    return (*OWN_TYPES, *sources.registered())
+
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 STOP_WORDS = frozenset(
@@ -596,6 +603,31 @@ def index_measures(ids: Iterable[int], *, embed: bool = True) -> int:
     return _store(_measure_docs(ids), embed=embed)
 
 
+def _source_docs(kind: str, ids: Sequence[int]) -> list[_Doc]:
+    source = sources.get(kind)
+    if source is None or not ids:
+        return []
+    return [_Doc(kind, t.object_id, t.unit_id, t.title, t.body, t.meaning) for t in source.texts(ids)]
+
+
+def index_source(kind: str, ids: Iterable[int], *, embed: bool = True) -> int:
+    """(Re)index objects of a registered source (knowledge.sources); forget those that are gone."""
+    source = sources.get(kind)
+    if source is None:
+        raise ValueError(f"No source of kind '{kind}' is registered")
+    ids = sorted(set(ids))
+    docs = _source_docs(kind, ids)
+    live = {d.object_id for d in docs}
+    remove(
+        list(
+            SearchDocument.objects.filter(kind=kind, object_id__in=set(ids) - live).values_list(
+                "pk", flat=True
+            )
+        )
+    )
+    return _store(docs, embed=embed)
+
+
 def remove(doc_ids: Sequence[int]) -> None:
     if doc_ids:
         _delete_fts(doc_ids)
@@ -613,6 +645,8 @@ def rebuild(*, embed: bool = True) -> int:
     total += index_resources(Resource.objects.values_list("pk", flat=True), embed=embed)
     total += index_communities(Community.objects.values_list("pk", flat=True), embed=embed)
     total += index_measures(Measure.objects.values_list("pk", flat=True), embed=embed)
+    for kind, source in sources.registered().items():
+        total += index_source(kind, source.objects().values_list("pk", flat=True), embed=embed)
     return total
 
 
@@ -624,12 +658,12 @@ class Reindexed:
 
 
 def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 500) -> Reindexed:
-    """Rebuild the search index from the catalogue (`spiral reindex`): every project, change idea, resource
-    community and measure indexed once with its current words; documents of objects that are gone removed; and
+    """Rebuild the search index from the catalogue (`spiral reindex`): every project, change idea, resource,
+    community, measure and registered source's object indexed once with its current words; documents of objects that are gone removed; and
     each one's meaning embedded where it is missing or its text changed (when the model is installed).
     Safe to run again: a second run rewrites the words and embeds nothing. `report` is told each step."""
     done = Reindexed()
-    for label, ids, index in (
+    steps: list[tuple[str, list[int], Callable[..., int]]] = [
         ("projects", list(Project.objects.order_by("pk").values_list("pk", flat=True)), index_projects),
         ("resources", list(Resource.objects.order_by("pk").values_list("pk", flat=True)), index_resources),
         (
@@ -638,7 +672,16 @@ def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 
             index_communities,
         ),
         ("measures", list(Measure.objects.order_by("pk").values_list("pk", flat=True)), index_measures),
-    ):
+        *(
+            (
+                f"{DocKind(kind).label.lower()}s",
+                list(source.objects().order_by("pk").values_list("pk", flat=True)),
+                functools.partial(index_source, kind),
+            )
+            for kind, source in sources.registered().items()
+        ),
+    ]
+    for label, ids, index in steps:
         for start in range(0, len(ids), chunk):
             done.indexed += index(ids[start : start + chunk], embed=False)
             report(f"{label}: {min(start + chunk, len(ids)):,} of {len(ids):,} indexed by their words")
@@ -650,6 +693,7 @@ def reindex(*, report: Callable[[str], None] = lambda _line: None, chunk: int = 
         DocKind.RESOURCE: Resource.objects.all(),
         DocKind.COMMUNITY: Community.objects.all(),
         DocKind.MEASURE: Measure.objects.all(),
+        **{kind: source.objects() for kind, source in sources.registered().items()},
     }
     gone: list[int] = []
     for kind, objects in live.items():
@@ -676,8 +720,13 @@ def embed_missing(*, batch: int = 2000) -> int:
     if model is None:
         return 0
     done = 0
+    unreadable: set[int] = set()  # documents whose object is gone or whose kind is no longer registered
     while True:
-        rows = list(SearchDocument.objects.filter(Q(embedding__isnull=True) | Q(text_hash=""))[:batch])
+        rows = list(
+            SearchDocument.objects.filter(Q(embedding__isnull=True) | Q(text_hash=""))
+            .exclude(pk__in=unreadable)
+            .order_by("pk")[:batch]
+        )
         if not rows:
             return done
         by_kind: dict[str, list[int]] = {}
@@ -695,8 +744,12 @@ def embed_missing(*, batch: int = 2000) -> int:
         docs += _resource_docs(by_kind.get(DocKind.RESOURCE, []))
         docs += _community_docs(by_kind.get(DocKind.COMMUNITY, []))
         docs += _measure_docs(by_kind.get(DocKind.MEASURE, []))
+        for kind in sources.registered():
+            docs += _source_docs(kind, by_kind.get(kind, []))
         _store(docs)
-        done += len(rows)
+        read = {(d.kind, d.object_id) for d in docs}
+        unreadable |= {r.pk for r in rows if (r.kind, r.object_id) not in read}
+        done += len(rows) - len({r.pk for r in rows} & unreadable)
 
 
 _refresh = {"at": 0.0}
@@ -866,6 +919,8 @@ class Hit:
     tried: list[str] = field(default_factory=list)
     leads: list[str] = field(default_factory=list)
     project: Project | None = None
+    url: str = ""  # a registered source's result: where it links and what it is
+    label: str = ""
 
 
 def improvement_shown_q(prefix: str = "") -> Q:
@@ -1032,7 +1087,8 @@ def search_results(
     filters = filters or Filters()
     limit = max(1, min(int(limit), 100))
     offset = max(0, min(int(offset), MAX_OFFSET))
-    kinds = [t for t in (types or DEFAULT_TYPES) if t in DocKind.values] or list(DEFAULT_TYPES)
+    known = (*OWN_TYPES, DocKind.CHANGE_IDEA, *sources.registered())
+    kinds = [t for t in (types or default_types()) if t in known] or list(default_types())
     if filters.project_only:
         kinds = [k for k in kinds if k in (DocKind.PROJECT, DocKind.CHANGE_IDEA)] or [DocKind.PROJECT]
     parsed = parse(query)
@@ -1132,12 +1188,26 @@ def _visible(
     return [r for r in ranked if (r[2], r[3]) in keep]
 
 
+def _source_queryset(user: AnyUser, source: sources.Source, filters: Filters) -> QuerySet[Any]:
+    """A registered source's objects the user may see and the filters keep (they have no topics)."""
+    from spiral.organisations.permissions import visible_to
+
+    qs = visible_to(user, source.objects()).filter(_unit_q(filters, f"{source.unit_field}__"))
+    if filters.topic:
+        return qs.none()
+    if filters.since:
+        qs = qs.filter(**{f"{source.date_field}__gte": filters.since})
+    if filters.until:
+        qs = qs.filter(**{f"{source.date_field}__lte": filters.until})
+    return qs
+
+
 def _title(obj: Any) -> str:
     if isinstance(obj, DriverNode):
         return obj.text[:300]
     if isinstance(obj, Community | Measure):
         return obj.name
-    return obj.title
+    return str(getattr(obj, "title", None) or getattr(obj, "what", None) or obj)
 
 
 def _querysets(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -> dict[str, QuerySet[Any]]:
@@ -1166,6 +1236,9 @@ def _querysets(user: AnyUser, by_kind: dict[str, list[int]], filters: Filters) -
     if by_kind.get(DocKind.MEASURE):
         qs = filter_measures(visible_to(user, Measure.objects.select_related("owner")), filters)
         out[DocKind.MEASURE] = qs.filter(pk__in=by_kind[DocKind.MEASURE])
+    for kind, source in sources.registered().items():
+        if by_kind.get(kind):
+            out[kind] = _source_queryset(user, source, filters).filter(pk__in=by_kind[kind])
     return out
 
 
@@ -1215,6 +1288,14 @@ def _browse(user: AnyUser, kinds: Sequence[str], filters: Filters, limit: int) -
             Hit(DocKind.MEASURE, m.pk, m.name, m.owner, 0.0, obj=m)
             for m in qs.order_by("-updated_at", "-id")[:limit]
         ]
+    for kind, source in sources.registered().items():
+        if kind in kinds and len(hits) < limit:
+            hits += [
+                Hit(kind, obj.pk, _title(obj), None, 0.0, obj=obj)
+                for obj in _source_queryset(user, source, filters).order_by(f"-{source.date_field}", "-pk")[
+                    :limit
+                ]
+            ]
     return _decorate(hits[:limit], frozenset())
 
 
@@ -1258,6 +1339,11 @@ def _decorate(hits: list[Hit], stems: frozenset[str]) -> list[Hit]:
         elif h.type == DocKind.MEASURE:
             h.unit = obj.owner
             h.snippet = highlight(obj.description or obj.numerator_definition, stems, limit=260)
+        elif (source := sources.get(h.type)) is not None:
+            shown = source.shown(obj)
+            h.unit = getattr(obj, source.unit_field)
+            h.url, h.label = shown.url, shown.label
+            h.snippet = highlight(shown.snippet, stems, limit=260)
         else:
             h.unit = obj.unit
             h.snippet = highlight(obj.description, stems, limit=260)

@@ -10,6 +10,7 @@ class PrioritiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from spiral.knowledge import sources
         from spiral.organisations.permissions import register_visibility
         from spiral.priorities.models import (
             Breakthrough,
@@ -24,6 +25,7 @@ class PrioritiesConfig(AppConfig):
             RoundNote,
             ServedGoal,
         )
+        from spiral.priorities.queries import DECISION_SOURCE
 
         # Who sees what (docs/permissions.md, "Priorities"): goals, their measures and the catchball
         # conversations are open to every signed-in person, so that a team sees how its work connects to
@@ -46,3 +48,5 @@ class PrioritiesConfig(AppConfig):
             RoundNote,
         ):
             register_visibility(model, "open")
+        # Decisions are found by the catalogue search (issue 16), through knowledge's extension point.
+        sources.register(DECISION_SOURCE)

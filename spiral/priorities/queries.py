@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from spiral import spc
@@ -21,6 +23,8 @@ from spiral.core.stemming import stem
 from spiral.core.types import AnyUser
 from spiral.knowledge import queries as k_queries
 from spiral.knowledge import search as k_search
+from spiral.knowledge import sources as k_sources
+from spiral.knowledge.models import DocKind
 from spiral.measurement import analyses
 from spiral.measurement import queries as m_queries
 from spiral.measurement.models import Annotation, Measure, Observation, Series
@@ -402,6 +406,59 @@ def decisions(user: AnyUser, unit: Unit, *, beneath: bool = True) -> QuerySet[De
     qs = visible_to(user, Decision.objects.select_related("unit", "created_by"))
     qs = qs.filter(subtree_q(unit.path, "unit__")) if beneath else qs.filter(unit=unit)
     return qs.prefetch_related("measures", "projects", "goals").order_by("-decided_on", "-id")
+
+
+def decision_for(user: AnyUser, pk: int) -> Decision:
+    """The decision `pk` with its evidence if `user` may see it; 404 otherwise."""
+    return get_or_deny(
+        user,
+        Permission.VIEW_UNIT,
+        Decision.objects.select_related("unit", "created_by").prefetch_related(
+            "measures", "projects", "goals"
+        ),
+        pk=pk,
+    )
+
+
+def decision_texts(ids: Sequence[int]) -> list[k_sources.SourceText]:
+    """What each decision puts in the catalogue search: what was decided, why, the options, who decided,
+    and the goals, measures and projects it rests on."""
+    out = []
+    for d in (
+        Decision.objects.filter(pk__in=ids)
+        .select_related("unit")
+        .prefetch_related("goals", "measures", "projects")
+    ):
+        evidence = [g.title for g in d.goals.all()] + [m.name for m in d.measures.all()]
+        evidence += [p.title for p in d.projects.all()]
+        out.append(
+            k_sources.SourceText(
+                object_id=d.pk,
+                unit_id=d.unit_id,
+                title=d.what,
+                body="\n".join(x for x in (d.why, d.options, d.decided_by, *evidence) if x),
+                meaning="\n".join(x for x in (d.what, d.why[:300]) if x),
+            )
+        )
+    return out
+
+
+def decision_shown(d: Decision) -> k_sources.Shown:
+    """A decision as a search result: its page, when and by whom it was decided, and why."""
+    label = f"Decision · decided by {d.decided_by} on {d.decided_on:%d/%m/%Y}"
+    if d.is_due(timezone.localdate()):
+        label += " · due for review"
+    return k_sources.Shown(url=reverse("priorities:decision", args=[d.pk]), label=label, snippet=d.why)
+
+
+DECISION_SOURCE = k_sources.Source(
+    kind=DocKind.DECISION,
+    objects=lambda: Decision.objects.select_related("unit"),
+    texts=decision_texts,
+    unit_field="unit",
+    date_field="decided_on",
+    shown=decision_shown,
+)
 
 
 def due_for_review(user: AnyUser, unit: Unit, today: Any = None) -> QuerySet[Decision]:

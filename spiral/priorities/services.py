@@ -22,6 +22,9 @@ from django.db.models import Max
 from django.utils import timezone
 
 from spiral.core import audit, limits, screening
+from spiral.knowledge import search as k_search
+from spiral.knowledge import tasks as k_tasks
+from spiral.knowledge.models import DocKind
 from spiral.measurement.models import Improvement, Measure, Series
 from spiral.organisations.models import Unit, User
 from spiral.organisations.permissions import Permission, can
@@ -649,6 +652,9 @@ def log_decision(
         action="decision.log", obj=decision, by=by, scope_path=unit.path,
         changes={"what": [None, values["what"]], "review_on": [None, review_on]},
     )  # fmt: skip
+    # Found by its words at once, by its meaning once the search's task has embedded it.
+    k_search.index_source(DocKind.DECISION, [decision.pk], embed=False)
+    k_tasks.documents_changed()
     return decision
 
 

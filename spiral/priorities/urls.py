@@ -13,6 +13,7 @@ urlpatterns = [
     path("units/<code:code>/", views.unit_page, name="unit"),
     path("units/<code:code>/goals/new/", views.goal_create, name="goal-create"),
     path("units/<code:code>/decisions/", views.decisions, name="decisions"),
+    path("decisions/<int:pk>/", views.decision_detail, name="decision"),
     path("units/<code:code>/ideas/", views.ideas, name="ideas"),
     path("units/<code:code>/ideas/new/", views.idea_create, name="idea-create"),
     path("units/<code:code>/ideas/new/similar/", views.idea_new_similar, name="idea-similar"),

@@ -230,6 +230,17 @@ def decisions(request: SignedInRequest, code: str) -> HttpResponse:
     })  # fmt: skip
 
 
+def decision_detail(request: SignedInRequest, pk: int) -> HttpResponse:
+    """One decision (where the catalogue search links), in its unit's log."""
+    decision = queries.decision_for(request.user, pk)
+    unit = decision.unit
+    return render(request, "priorities/decisions.jinja", {
+        "page_title": decision.what, "active_nav": "priorities", "unit": unit, "decisions": [decision],
+        "today": timezone.localdate(), "due": [], "single": True, "may_log": False, "breadcrumbs": [
+            *_crumbs(unit), {"href": reverse("priorities:decisions", args=[unit.code]), "text": "Decision log"}],
+    })  # fmt: skip
+
+
 def decision_create(request: SignedInRequest, code: str) -> HttpResponse:
     unit = org_queries.unit_for(request.user, code, Permission.SET_GOALS)
     form = DecisionForm(request.POST or None)
