@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -217,3 +218,19 @@ def test_the_pdf_fetcher_refuses_anything_but_spirals_static_files() -> None:
         documents.static_file("http://example.com/x.css")
     body, kind = documents.static_file("http://spiral.invalid/static/reporting/board-pack.css")
     assert body.startswith(b"/*") and kind == "text/css"
+
+
+def test_the_documented_command_queues_the_months_scheduled_packs(
+    tree: dict[str, Unit], leader: User, board_data: dict, capsys: Any
+) -> None:
+    from django.core.management import call_command
+
+    client_for(leader).post(
+        "/reporting/units/RAA/board/",
+        {"action": "settings", "monthly": "on", "measures": [board_data["series"].pk]},
+    )
+    call_command("make_board_packs")
+    assert "1 board pack queued for this month." in capsys.readouterr().out
+    call_command("make_board_packs")
+    assert "0 board packs queued for this month." in capsys.readouterr().out
+    assert BoardPack.objects.filter(trigger="schedule").count() == 1
