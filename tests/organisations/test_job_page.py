@@ -30,7 +30,8 @@ def test_the_starter_sees_what_is_done_and_left_and_the_page_refreshes_itself(jo
     assert '<progress max="200" value="50">' in html and "50 of 200" in html
     assert "Left to check" in html and ">150<" in html
     assert "row 7: no period" in html
-    assert '<meta http-equiv="refresh" content="2">' in html
+    assert '<noscript><meta http-equiv="refresh" content="2"></noscript>' in html
+    assert 'data-reload-seconds="2"' in html and "data-reload-toggle" in html
 
 
 def test_a_finished_job_says_its_outcome_and_stops_refreshing(job: Job) -> None:

@@ -88,8 +88,17 @@ def test_the_board_shows_ideas_by_status_this_weeks_cycles_drivers_the_next_stor
 def test_a_wall_screen_refreshes_itself_in_large_type_and_the_page_prints_on_a3(tree, member):
     wall = client_for(member).get(_url(tree["team"], wall=True)).content.decode()
     plain = client_for(member).get(_url(tree["team"])).content.decode()
-    assert '<meta http-equiv="refresh" content="300">' in wall and "spiral-huddle--wall" in wall
-    assert 'http-equiv="refresh"' not in plain and "spiral-huddle--wall" not in plain
+    # Reloaded by script with a button to stop it; by the page's refresh only without JavaScript.
+    assert 'data-reload-seconds="300"' in wall and "data-reload-toggle" in wall
+    assert (
+        '<noscript><meta http-equiv="refresh" content="300"></noscript>' in wall
+        and "spiral-huddle--wall" in wall
+    )
+    assert (
+        'http-equiv="refresh"' not in plain
+        and "data-reload" not in plain
+        and "spiral-huddle--wall" not in plain
+    )
     assert "spiral/huddle.css" in plain
     from pathlib import Path
 

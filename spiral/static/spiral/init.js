@@ -116,3 +116,30 @@ if (scrollBoxes.length) {
   fitScrollBoxes();
   window.addEventListener("resize", fitScrollBoxes);
 }
+
+// A page that reloads itself to show the latest (a huddle board on a wall screen, a job's progress):
+// whoever is in front of it can stop that and start it again (a time limit a person can turn off, WCAG
+// 2.2.1). Without JavaScript the page's <noscript> refresh does the reloading.
+const wall = document.querySelector("[data-reload-seconds]");
+if (wall) {
+  const seconds = Number(wall.dataset.reloadSeconds) || 300;
+  const toggle = wall.querySelector("[data-reload-toggle]");
+  const state = wall.querySelector("[data-reload-state]");
+  const said = state ? state.textContent : "";
+  let timer = setTimeout(() => window.location.reload(), seconds * 1000);
+  if (toggle) {
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      if (timer) {
+        clearTimeout(timer);
+        timer = null;
+        toggle.textContent = "Start reloading";
+        if (state) state.textContent = toggle.dataset.stopped || "reloading is stopped";
+      } else {
+        timer = setTimeout(() => window.location.reload(), seconds * 1000);
+        toggle.textContent = "Stop reloading";
+        if (state) state.textContent = said;
+      }
+    });
+  }
+}
