@@ -396,7 +396,7 @@ def coaching(user: AnyUser, unit: Unit, *, today: dt.date | None = None) -> Coac
     """Coaching capacity of `unit` and beneath: each coach's open projects (their load) and the stuck
     ones among them (the projects app's coach signals), trained coaches coaching nothing, open projects
     without a coach, and improvers on their third project or later without an experienced coach."""
-    from spiral.projects.queries import coached_projects
+    from spiral.projects.queries import with_signals
 
     open_projects = list(
         visible_to(user, Project.objects.filter(subtree_q(unit.path, "unit__")).exclude(status=Status.CLOSED))
@@ -420,11 +420,13 @@ def coaching(user: AnyUser, unit: Unit, *, today: dt.date | None = None) -> Coac
     trained_coaches = set(coach_tier.order_by().values_list("person_id", flat=True).distinct())
     projects = {p.pk: p for p in open_projects}
     people = _users(by_coach)
+    # The stuck signals of every coached project, read once for them all (not once per coach).
+    stuck = {cp.project.pk: cp.signals for cp in with_signals([projects[p] for p in coaches_of], today=today)}
     loads = []
     for coach_id in sorted(by_coach, key=lambda c: (-len(by_coach[c]), people[c].display_name.lower())):
         coach = people[coach_id]
-        signals = [(cp.project, cp.signals) for cp in coached_projects(coach, today=today)
-                   if cp.project.pk in ids and cp.signals]  # fmt: skip
+        signals = [(projects[p], stuck[p]) for p in sorted(by_coach[coach_id], key=lambda p: (projects[p].title, p))
+                   if stuck[p]]  # fmt: skip
         loads.append(
             CoachLoad(coach, [projects[p] for p in by_coach[coach_id]], signals, coach_id in trained_coaches)
         )

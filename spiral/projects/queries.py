@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -289,7 +290,19 @@ class CoachedProject:
 
 
 def coached_projects(user: User, *, today: dt.date | None = None) -> list[CoachedProject]:
-    """Every open project the user coaches (project role coach), with signals of a stuck project.
+    """Every open project the user coaches (project role coach), with signals of a stuck project
+    (`with_signals`)."""
+    qs = list(
+        visible_to(user, Project.objects.select_related("unit"))
+        .filter(team__user=user, team__role=ProjectRole.COACH)
+        .exclude(status=Status.CLOSED)
+        .order_by("title", "id")
+    )
+    return with_signals(qs, today=today)
+
+
+def with_signals(projects: Sequence[Project], *, today: dt.date | None = None) -> list[CoachedProject]:
+    """`projects`, each with signals of a stuck project, read in a fixed number of queries for them all.
 
     Signals come from what happened, not from when it was recorded: a cycle counts from the day it
     started (or was planned to start, until it is marked started), never from when its record was made,
@@ -298,30 +311,27 @@ def coached_projects(user: User, *, today: dt.date | None = None) -> list[Coache
     from spiral.projects import measures
 
     today = today or timezone.localdate()
-    qs = list(
-        visible_to(user, Project.objects.select_related("unit"))
-        .filter(team__user=user, team__role=ProjectRole.COACH)
-        .exclude(status=Status.CLOSED)
-        .order_by("title", "id")
-    )
-    ids = [p.pk for p in qs]
-    last_cycle: dict[int, dt.date] = dict(
-        PdsaCycle.objects.filter(project_id__in=ids)
-        .annotate(began=Coalesce("started_on", "planned_start"))
-        .filter(began__lte=today)
-        .values("project_id")
-        .annotate(last=Max("began"))
-        .values_list("project_id", "last")
-    )
+    ids = [p.pk for p in projects]
+    last_cycle: dict[int, dt.date] = {}
     recent: dict[int, dict[dt.date, Decimal]] = {}
     since = (today.replace(day=1) - dt.timedelta(days=31 * UNCHANGED_SCORE_MONTHS)).replace(day=1)
-    for pid, month, score in ProgressScore.objects.filter(
-        project_id__in=ids, role=ScoreRole.SELF, month__gte=since, month__lte=today
-    ).values_list("project_id", "month", "score"):
-        recent.setdefault(pid, {})[month] = score
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        last_cycle |= dict(
+            PdsaCycle.objects.filter(project_id__in=chunk)
+            .annotate(began=Coalesce("started_on", "planned_start"))
+            .filter(began__lte=today)
+            .values("project_id")
+            .annotate(last=Max("began"))
+            .values_list("project_id", "last")
+        )
+        for pid, month, score in ProgressScore.objects.filter(
+            project_id__in=chunk, role=ScoreRole.SELF, month__gte=since, month__lte=today
+        ).values_list("project_id", "month", "score"):
+            recent.setdefault(pid, {})[month] = score
     missing_data = measures.projects_without_recent_outcome_data(ids, periods=NO_DATA_PERIODS, today=today)
     out = []
-    for project in qs:
+    for project in projects:
         signals = []
         cycling = project.stage in CYCLING_STAGES
         last = last_cycle.get(project.pk)

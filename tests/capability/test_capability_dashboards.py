@@ -137,6 +137,34 @@ def test_coaching_capacity_shows_loads_idle_coaches_and_projects_without_one(tre
     )
 
 
+def test_coaching_capacity_is_read_in_the_same_queries_however_many_coaches_and_flags_stuck_projects(
+    tree, member
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add_coach(n):
+        coach = UserFactory(display_name=f"Coach {n:02d}")
+        stuck = ProjectFactory(unit=tree["team"], title=f"Stuck {n:02d}", stage="testing",
+                               start_date=TODAY - dt.timedelta(days=200))  # fmt: skip
+        TeamMemberFactory(project=stuck, user=coach, role="coach")
+        return coach
+
+    def queries_for_page():
+        with CaptureQueriesContext(connection) as read:
+            c = queries.coaching(member, tree["org"])
+        return len(read), c
+
+    add_coach(1)
+    few, _ = queries_for_page()
+    for n in range(2, 8):
+        add_coach(n)
+    many, c = queries_for_page()
+    assert many == few
+    assert len(c.coaches) == 7
+    assert all(len(load.stuck) == 1 and "No PDSA cycle" in load.stuck[0][1][0] for load in c.coaches)
+
+
 def test_leaders_show_their_improvement_training_and_leadership_development(tree, tier, leader, member):
     TrainingRecordFactory(
         person=leader, unit=tree["org"], tier=tier("practitioner"), completed_on=dt.date(2024, 5, 1)
