@@ -810,15 +810,28 @@ _vectors: dict[str, tuple[Any, Vectors]] = {}
 _vectors_lock = threading.Lock()
 
 
-def vectors(kind: str) -> Vectors:
-    """The vectors of one kind, cached in the process until the index of that kind changes (one indexed
-    query for the newest `indexed_at`)."""
-    key = (
-        SearchDocument.objects.filter(kind=kind)
-        .order_by("-indexed_at")
-        .values_list("indexed_at", flat=True)
-        .first()
-    )
+_UNSET = object()
+
+
+def newest_indexed(kinds: Sequence[str]) -> dict[str, Any]:
+    """Per kind, when its newest document was indexed: the key of its cached vectors. One query for every
+    kind (each part an index lookup on kind and indexed_at), however many kinds are searched."""
+    if not kinds:
+        return {}
+    table = connection.ops.quote_name(SearchDocument._meta.db_table)
+    # The table name is ours, the kinds are parameters.
+    parts = ", ".join(f"(SELECT MAX(indexed_at) FROM {table} WHERE kind = %s)" for _ in kinds)  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {parts}", list(kinds))
+        row = cursor.fetchone()
+    return dict(zip(kinds, row, strict=True))
+
+
+def vectors(kind: str, key: Any = _UNSET) -> Vectors:
+    """The vectors of one kind, cached in the process until the index of that kind changes (`key`, from
+    `newest_indexed`, read here when not given)."""
+    if key is _UNSET:
+        key = newest_indexed([kind])[kind]
     found = _vectors.get(kind)
     if found is not None and found[0] == key:
         return found[1]
@@ -858,8 +871,9 @@ def _meaning_ranks(
         return {}
     wanted = set(also)
     out: dict[int, tuple[float, str, int]] = {}
+    keys = newest_indexed(list(kinds))
     for kind in kinds:
-        v = vectors(kind)
+        v = vectors(kind, keys[kind])
         if not len(v.ids):
             continue
         with embeddings.one_blas_thread():
