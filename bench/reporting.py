@@ -1,6 +1,7 @@
 """Benchmark: the national portfolio roll-up and a board pack as PDF (issue 19).
 
     .venv/bin/python bench/reporting.py [--size small|medium|national] [--postgres] [--repeat 5]
+    .venv/bin/python bench/reporting.py --reuse DIR     # SQLite only: a data directory with a demo loaded
 
 For SQLite (a fresh temporary SPIRAL_DATA_DIR) and, with --postgres or DATABASE_URL, PostgreSQL (a
 database `bench_reporting`, dropped and created, on DATABASE_URL's server; never DATABASE_URL's own), each
@@ -23,7 +24,16 @@ runs after one warm-up:
       (WeasyPrint), end to end, and each of the three parts alone;
     * baseline, **the same pack as HTML only** (the print page: numbers + HTML), so the ratio says what
       making it a PDF costs.
+(c) **the nation's impact**, read as national@example.com:
+    * the query: `reporting.impact.impact(user, nation)` (every active and closed project's outcome series
+      read in grouped queries and analysed together), with its number of queries;
+    * the page: GET /reporting/units/<nation>/impact/, cold;
+    * baseline, **project by project**: each project's outcome series read and analysed on its own
+      (`impact.judge`, as `impact` did before); it checks that the evidence and the reasons agree.
 Goals: the national portfolio under 1 s (query and page); the board pack PDF under 10 s.
+
+`--reuse DIR`: skip the migration and the build and time against the demo already loaded in the SQLite
+data directory DIR (e.g. one kept from a national build); the board pack settings are saved into it.
 """
 
 from __future__ import annotations
@@ -92,7 +102,7 @@ def additive(p: Any) -> dict[str, Any]:
     }
 
 
-def worker(size: str, repeat: int) -> dict[str, Any]:
+def worker(size: str, repeat: int, reuse: bool = False) -> dict[str, Any]:
     os.environ["SPIRAL_DEMO"] = "1"
     os.environ["DEBUG"] = "0"  # no query log
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spiral.settings")
@@ -109,16 +119,19 @@ def worker(size: str, repeat: int) -> dict[str, Any]:
 
     settings.DEBUG = False
     settings.ALLOWED_HOSTS = ["*"]
-    call_command("migrate", interactive=False, verbosity=0)
+    if not reuse:
+        call_command("migrate", interactive=False, verbosity=0)
     from spiral.demo.builder import build_demo
     from spiral.measurement import queries as measurement_queries
     from spiral.organisations.models import Membership, Unit, UnitKind, User
     from spiral.reporting import board, documents, services, tasks
+    from spiral.reporting import impact as impact_rules
     from spiral.reporting.portfolio import portfolio
 
-    out: dict[str, Any] = {"database": connection.vendor, "size": size}
+    out: dict[str, Any] = {"database": connection.vendor, "size": "reused" if reuse else size}
     started = time.perf_counter()
-    build_demo(size=size, seed=1)
+    if not reuse:
+        build_demo(size=size, seed=1)
     out["build_s"] = time.perf_counter() - started
 
     # (a) the national portfolio
@@ -159,6 +172,45 @@ def worker(size: str, repeat: int) -> dict[str, Any]:
         k: [whole.get(k), summed.get(k)] for k in whole if whole.get(k) != summed.get(k)
     }
 
+    # (c) the nation's impact, and the baseline: each project's outcome series read and analysed alone
+    out["impact_s"], found = timed(lambda: impact_rules.impact(reader, nation), repeat)
+    with CaptureQueriesContext(connection) as queries:
+        impact_rules.impact(reader, nation)
+    out["impact_queries"] = len(queries)
+    out["impact_projects"], out["impact_evidence"] = found.projects, len(found.evidence)
+    impact_url = f"/reporting/units/{nation.code}/impact/"
+
+    def impact_page() -> int:
+        caches["pages"].clear()
+        response = client.get(impact_url)
+        if response.status_code != 200:
+            raise SystemExit(f"bench: GET {impact_url} answered {response.status_code}")
+        return len(response.content)
+
+    out["impact_page_s"], out["impact_page_bytes"] = timed(impact_page, repeat)
+
+    def project_by_project() -> tuple[dict[str, int], list[Any]]:
+        from spiral.projects import queries as project_queries
+        from spiral.projects.models import Status
+
+        projects = list(project_queries.projects(reader, within=nation)
+                        .filter(status__in=[Status.ACTIVE, Status.CLOSED]))  # fmt: skip
+        links = impact_rules._outcome_links(projects)
+        reasons: dict[str, int] = {}
+        evidence = []
+        for project in projects:
+            link = links.get(project.pk)
+            got = impact_rules.NO_MEASURE if link is None else impact_rules.judge(project, link.series)
+            if isinstance(got, str):
+                reasons[got] = reasons.get(got, 0) + 1
+            else:
+                evidence.append((project.pk, got.change, got.events_a_year))
+        return reasons, evidence
+
+    out["impact_baseline_s"], (reasons, alone) = timed(project_by_project, max(1, repeat // 2))
+    together = [(e.project.pk, e.change, e.events_a_year) for e in found.evidence]
+    out["impact_agree"] = reasons == found.without and alone == together
+
     # (b) the board pack of the leader's organisation, with the board's chosen measures charted
     leader = User.objects.get(email=LEADER)
     org = (
@@ -195,10 +247,12 @@ def worker(size: str, repeat: int) -> dict[str, Any]:
 def run(db: str, args: argparse.Namespace) -> dict[str, Any] | None:
     tmp = Path(tempfile.mkdtemp(prefix="spiral-bench-reporting-"))
     try:
-        env = _scratch.env_for(db, tmp, NAME)
+        env = _scratch.env_for(db, args.reuse or tmp, NAME)
         if env is None:
             return None
         command = [sys.executable, __file__, "--worker", "--size", args.size, "--repeat", str(args.repeat)]
+        if args.reuse:
+            command.append("--reused")
         proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=ROOT, check=False)
         if proc.returncode != 0:
             print(f"{db}: the benchmark failed:\n{proc.stderr[-4000:]}", file=sys.stderr)
@@ -229,6 +283,18 @@ def report(r: dict[str, Any]) -> bool:
     print(f"| baseline: each of the {r['organisations']} organisations' portfolio, summed (sums {agree}) | "
           f"{ms(base)} | | 1 |")  # fmt: skip
     ok = r["query_s"] < PORTFOLIO_GOAL_S and r["page_s"] < PORTFOLIO_GOAL_S and not r["baseline_differs"]
+    ibase = r["impact_baseline_s"]
+    print(f"\nnation's impact: {r['impact_projects']:,} active and closed projects, "
+          f"{r['impact_evidence']:,} with evidence of sustained improvement")  # fmt: skip
+    print("\n| nation's impact | time | baseline / this |")
+    print("|---|---|---|")
+    print(f"| query (`impact(user, nation)`, {r['impact_queries']} queries) | {ms(r['impact_s'])} | "
+          f"{ibase / r['impact_s']:.1f}x |")  # fmt: skip
+    print(f"| page, cold ({r['impact_page_bytes'] / 1024:,.0f} KiB) | {ms(r['impact_page_s'])} | "
+          f"{ibase / r['impact_page_s']:.1f}x |")  # fmt: skip
+    agree = "agree" if r["impact_agree"] else "DIFFER"
+    print(f"| baseline: each project's outcome series read and analysed alone ({agree}) | {ms(ibase)} | 1 |")
+    ok = ok and r["impact_agree"]
     print(
         f"\nboard pack of {r['pack_unit']} ({r['pack_charts']} charts, HTML {r['html_bytes'] / 1024:,.0f} KiB)"
     )
@@ -260,15 +326,20 @@ def main() -> int:
     parser.add_argument("--size", choices=("small", "medium", "national"), default="small")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--postgres", action="store_true", help="also PostgreSQL (DATABASE_URL or a default)")
+    parser.add_argument("--reuse", type=Path, metavar="DIR", help="SQLite only: time the demo loaded in DIR")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--reused", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print("RESULT " + json.dumps(worker(args.size, args.repeat)))
+        print("RESULT " + json.dumps(worker(args.size, args.repeat, reuse=args.reused)))
         return 0
     databases = ["sqlite"] + (["postgresql"] if args.postgres or os.environ.get("DATABASE_URL") else [])
+    if args.reuse:
+        args.reuse = args.reuse.resolve()
+        databases = ["sqlite"]
     ok = True
     for db in databases:
-        print(f"running on {db} ({args.size} demo)...", flush=True)
+        print(f"running on {db} ({args.reuse or f'{args.size} demo'})...", flush=True)
         result = run(db, args)
         ok = (result is not None and report(result)) and ok
     return 0 if ok else 1

@@ -61,6 +61,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         organisations,
         priorities,
         projects,
+        reporting,
         sustainability,
         voice,
     )
@@ -75,6 +76,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("priorities", priorities.build),
         ("sustainability", sustainability.build),
         ("capability", capability.build),
+        ("reporting", reporting.build),  # last: the board packs read every other step's data
     ]
 
 

@@ -16,8 +16,8 @@ import datetime as dt
 import logging
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -165,6 +165,74 @@ def analyse_series(
         dates=[periods.label(d, measure.frequency) for d in laid.starts],
     )
     return result, laid
+
+
+def analyse_many_series(
+    series: Sequence[Series],
+    *,
+    observations: Mapping[int, Sequence[Any]],
+    annotations: Mapping[int, Sequence[Any]],
+    targets: Mapping[int, list[tuple[dt.date | None, float]]],
+    today: dt.date | None = None,
+) -> dict[int, tuple[spc.Analysis, Laid] | spc.SPCError]:
+    """`analyse_series` of many series at once, from what was read for all of them (each series'
+    observations in period order and its annotations, by series id; the targets by measure id): by
+    series id, the same (analysis, laid) as `analyse_series` gives, or the SPCError it raises.
+
+    Series without a rebase point or a target trajectory are analysed together, one `spc.analyse_many`
+    call per chart type (equal by its contract to `analyse` one by one; the period labels are added
+    after); the others, and a batch that analyse_many refuses, through `analyse_series` one by one."""
+    day = _today(today)
+    out: dict[int, tuple[spc.Analysis, Laid] | spc.SPCError] = {}
+    laid_of: dict[int, Laid] = {}
+    groups: dict[str, list[Series]] = defaultdict(list)
+    one_by_one: list[Series] = []
+    for s in series:
+        measure = s.measure
+        notes = annotations.get(s.pk, ())
+        measure_targets = targets.get(measure.pk, [])
+        rows = [(o.period_start, o.value, o.numerator, o.denominator) for o in observations.get(s.pk, ())]
+        rows, incomplete = split_incomplete(rows, measure.frequency, day)
+        laid = lay_out(rows, measure.frequency, measure.chart in RATIO_CHARTS)
+        laid.incomplete = incomplete
+        rebase_days = {a.period_start for a in notes if a.kind == AnnotationKind.REBASE}
+        if not laid.starts or _is_trajectory(measure_targets) or rebase_days.intersection(laid.starts):
+            one_by_one.append(s)
+        else:
+            laid_of[s.pk] = laid
+            groups[measure.chart].append(s)
+    labels: dict[tuple[dt.date, str], Any] = {}  # the same months recur across series: label each once
+    for chart, members in groups.items():
+        values = np.concatenate([laid_of[s.pk].values for s in members])
+        ids = np.repeat(np.array([s.pk for s in members], dtype=np.int64),
+                        [len(laid_of[s.pk].starts) for s in members])  # fmt: skip
+        dens = None
+        if chart in RATIO_CHARTS:
+            dens = np.concatenate([laid_of[s.pk].denominators for s in members])
+        target = [t[0][1] if (t := targets.get(s.measure.pk)) else np.nan for s in members]
+        try:
+            batch = spc.analyse_many(ids, values, denominators=dens, chart=chart,
+                                     improvement=[s.measure.improvement for s in members], target=target)  # fmt: skip
+        except spc.SPCError:
+            one_by_one.extend(members)
+            continue
+        for s in members:
+            laid = laid_of[s.pk]
+            frequency = s.measure.frequency
+            for d in laid.starts:
+                if (d, frequency) not in labels:
+                    labels[(d, frequency)] = periods.label(d, frequency)
+            dates = tuple(labels[(d, frequency)] for d in laid.starts)
+            out[s.pk] = (replace(batch.series(s.pk), dates=dates), laid)
+    for s in one_by_one:
+        try:
+            out[s.pk] = analyse_series(
+                s, observations=observations.get(s.pk, ()), annotations=annotations.get(s.pk, ()),
+                targets=targets.get(s.measure.pk, []), today=day,
+            )  # fmt: skip
+        except spc.SPCError as exc:
+            out[s.pk] = exc
+    return out
 
 
 def _summary(

@@ -44,6 +44,12 @@ class ReportingFactorOut(Schema):
     high: float | None
     corrected: bool = Field(description="0.5 was added to every cell because one was zero (Haldane–Anscombe)")
     too_few: bool = Field(description=f"Fewer than {stats.MIN_CELL} in a cell or {stats.MIN_TOTAL} in all")
+    adjusted_odds_ratio: float | None = Field(
+        description="The odds ratio adjusted for the other yes-or-no factors (logistic regression); null when "
+        "the factor is not in the model or no model could be fitted (see `adjusted`)"
+    )
+    adjusted_low: float | None = Field(description="95% Wald interval of the adjusted odds ratio, lower end")
+    adjusted_high: float | None
     sentence: str
 
 
@@ -62,6 +68,7 @@ class ReportingSuccessOut(Schema):
     overall: ReportingProportion
     factors: list[ReportingFactorOut]
     not_available: list[ReportingUnavailableOut]
+    adjusted: str = Field(description="How the adjusted odds ratios were worked out, or why there are none")
     note: str
 
 
@@ -78,11 +85,14 @@ def _success(request: HttpRequest, code: str) -> dict[str, Any]:
         "factors": [
             {"factor": f.factor, "label": f.label, "with_factor": _prop(f.rr.with_factor),
              "without_factor": _prop(f.rr.without_factor), "risk_ratio": f.rr.ratio, "low": f.rr.low,
-             "high": f.rr.high, "corrected": f.rr.corrected, "too_few": f.rr.too_few, "sentence": f.sentence}
+             "high": f.rr.high, "corrected": f.rr.corrected, "too_few": f.rr.too_few,
+             "adjusted_odds_ratio": f.adjusted.ratio if f.adjusted else None,
+             "adjusted_low": f.adjusted.low if f.adjusted else None,
+             "adjusted_high": f.adjusted.high if f.adjusted else None, "sentence": f.sentence}
             for f in r.rows
         ],
         "not_available": [{"factor": u.factor, "label": u.label, "reason": u.reason} for u in r.unavailable],
-        "note": "Associations, not causes. " + r.adjusted,
+        "adjusted": r.adjusted, "note": "Associations, not causes. " + r.adjusted,
     }  # fmt: skip
 
 

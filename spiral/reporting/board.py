@@ -88,19 +88,23 @@ def _charts(user: AnyUser, schedule: BoardSchedule | None) -> list[Chart]:
     return out
 
 
+def story_of_the_month(user: AnyUser, unit: Unit, month: dt.date) -> Any | None:
+    """The story the pack of `month` tells: the last one heard that month, else the last one undated."""
+    stories = voice_queries.stories(user, unit=unit)
+    month = month_start(month)
+    end = (month + dt.timedelta(days=32)).replace(day=1)
+    return (
+        stories.filter(heard_on__gte=month, heard_on__lt=end).last()
+        or stories.filter(heard_on__isnull=True).last()
+    )
+
+
 def board_pack(user: AnyUser, unit: Unit, *, month: dt.date | None = None) -> BoardPackData:
     """Everything the board pack of `unit` for `month` (default: this month) shows."""
     month = month_start(month or timezone.localdate())
     everything = measurement_queries.series_queryset(user, unit=unit, include_beneath=True)
     may_read = can(user, Permission.VIEW_FEEDBACK, unit)
-    story = None
-    if may_read:
-        stories = voice_queries.stories(user, unit=unit)
-        end = (month + dt.timedelta(days=32)).replace(day=1)
-        story = (
-            stories.filter(heard_on__gte=month, heard_on__lt=end).last()
-            or stories.filter(heard_on__isnull=True).last()
-        )
+    story = story_of_the_month(user, unit, month) if may_read else None
     cascades = [priorities_queries.cascade(user, g) for g in priorities_queries.goals(user, unit=unit)]
     data = BoardPackData(
         unit=unit, month=month, made_at=timezone.now(),

@@ -18,7 +18,7 @@ SUCCESS_HEADER = [
     "factor", "comparison", "achieved with", "projects with", "proportion with", "with low 95%",
     "with high 95%", "achieved without", "projects without", "proportion without", "without low 95%",
     "without high 95%", "risk ratio", "risk ratio low 95%", "risk ratio high 95%", "zero-cell correction",
-    "too few to judge", "sentence",
+    "too few to judge", "adjusted odds ratio", "adjusted low 95%", "adjusted high 95%", "sentence",
 ]  # fmt: skip
 
 
@@ -60,11 +60,14 @@ def success_rows(result: SuccessFactors) -> list[list[Any]]:
                 _r(rr.high),
                 rr.corrected,
                 rr.too_few,
+                _r(row.adjusted.ratio) if row.adjusted else None,
+                _r(row.adjusted.low) if row.adjusted else None,
+                _r(row.adjusted.high) if row.adjusted else None,
                 row.sentence,
             ]
         )
     for u in result.unavailable:
-        out.append([u.label, "", *([None] * 15), f"Not available: {u.reason}"])
+        out.append([u.label, "", *([None] * 18), f"Not available: {u.reason}"])
     return out
 
 

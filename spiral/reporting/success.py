@@ -7,13 +7,18 @@ achieved, "partly" and "no" are not. A closed project with nothing recorded (clo
 was asked, or imported) is judged by its last progress score: ACHIEVED_SCORE (4.0, "significant
 improvement" on the IHI scale) or above is achieved. A closed project with neither is counted as not
 recorded and left out of every comparison.
+
+Beside each crude risk ratio of a yes-or-no factor (ADJUSTED: a patient partner, a coach, a trained lead,
+a driver diagram, any PDSA cycle, a sustainability assessment), the odds ratio adjusted for the others by
+one logistic regression over the judged projects (`stats.adjusted_odds_ratios`), when there are enough
+projects and no separation; otherwise the page says why there is none.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +46,16 @@ from spiral.reporting import stats
 ACHIEVED_SCORE = Decimal("4.0")
 TOPICS_SHOWN = 10  # the most common topics each get a row; the rest are in "other topics"
 NOT_AVAILABLE = "not available"
+# The yes-or-no factors the logistic regression holds (key -> how the reasons name it); topics and
+# organisation types are compared one against the rest and are not in the model.
+ADJUSTED = {
+    "patient_partner": "A patient partner",
+    "coach": "A coach",
+    "trained_lead": "A trained lead",
+    "driver_diagram": "A driver diagram",
+    "pdsa": "Any PDSA cycle",
+    "sustainability": "A Sustainability Model assessment",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,7 @@ class FactorRow:
     without_text: str  # "without one"
     rr: stats.RiskRatio
     sentence: str
+    adjusted: stats.OddsRatio | None = None  # the odds ratio adjusted for the other factors, when fitted
 
 
 @dataclass(frozen=True)
@@ -71,10 +87,8 @@ class SuccessFactors:
     overall: stats.Proportion
     rows: list[FactorRow] = field(default_factory=list)
     unavailable: list[Unavailable] = field(default_factory=list)
-    adjusted: str = (
-        "Adjusted odds ratios (logistic regression with statsmodels) are not shown: statsmodels is not "
-        "installed with this Spiral."
-    )
+    fit: stats.AdjustedFit | None = None
+    adjusted: str = ""  # how the adjusted odds ratios were worked out, or why there are none
 
 
 def achieved_aim(aim_achieved: str, latest_score: Decimal | None) -> bool | None:
@@ -170,8 +184,13 @@ def success_factors(user: AnyUser, unit: Unit) -> SuccessFactors:
         overall=stats.wilson(achieved, len(judged)),
     )
 
+    in_model: dict[str, Any] = {}  # factor key -> its `has`, for the adjusted model
+    model_rows: dict[str, int] = {}  # factor key -> the index of its row
+
     def add(factor: str, label: str, with_text: str, without_text: str, has: Any, among: Any = None) -> None:
         """One comparison: projects for which `has(pid)` against those (of `among`, default all) without."""
+        if factor in ADJUSTED and among is None and factor not in in_model:
+            in_model[factor], model_rows[factor] = has, len(result.rows)
         pool = [p for p in judged if among is None or among(p)]
         yes = [p for p in pool if has(p)]
         no = [p for p in pool if not has(p)]
@@ -246,7 +265,42 @@ def success_factors(user: AnyUser, unit: Unit) -> SuccessFactors:
             "in other kinds of organisation",
             lambda p, value=value: org_types.get(p) == value,
         )
+    _adjust(result, [outcome[p] for p in judged], {k: [has(p) for p in judged] for k, has in in_model.items()},
+            model_rows)  # fmt: skip
     return result
+
+
+def _lower(label: str) -> str:
+    return label[0].lower() + label[1:]
+
+
+def _adjust(result: SuccessFactors, outcome: list[bool], factors: dict[str, list[bool]],
+            rows: dict[str, int]) -> None:  # fmt: skip
+    """Put each factor's adjusted odds ratio on its row, and say how (or why not) in `result.adjusted`."""
+    if not outcome:
+        result.adjusted = "Adjusted odds ratios: none, as no closed project can be judged yet."
+        return
+    fit = stats.adjusted_odds_ratios(outcome, factors, labels=ADJUSTED)
+    result.fit = fit
+    if not fit.fitted:
+        result.adjusted = f"Adjusted odds ratios could not be worked out: {fit.reason}."
+        return
+    for key, odds in fit.odds.items():
+        result.rows[rows[key]] = replace(result.rows[rows[key]], adjusted=odds)
+    names = ", ".join(_lower(ADJUSTED[k]) for k in fit.odds)
+    result.adjusted = (
+        f"Adjusted odds ratios: one logistic regression (statsmodels) of achieving the aim on {names} "
+        f"together, over the {fit.n} judged projects; each odds ratio is adjusted for the other factors, with a "
+        f"95% Wald confidence interval. An odds ratio lies further from 1 than the risk ratio when success is "
+        f"common, so compare each with 1, not with the risk ratio. Topics and organisation types are not in "
+        f"the model."
+    )
+    if fit.left_out:
+        result.adjusted += (
+            " Left out, as every project had it or none did: "
+            + ", ".join(_lower(ADJUSTED[k]) for k in fit.left_out)
+            + "."
+        )
 
 
 def _n(x: float | None) -> str:

@@ -109,3 +109,32 @@ def test_every_ward_and_team_in_the_demo_has_an_open_patient_feedback_form(demo)
     assert teams and teams == with_form
     answered = FeedbackForm.objects.filter(unit__kind="team", answers__isnull=False).distinct().count()
     assert answered == len(teams)  # the small demo's team forms have answers and a chart
+
+
+def test_the_demo_keeps_past_board_packs_of_organisations_an_icb_and_a_region(demo):
+    from spiral.reporting.models import BoardPack, Trigger
+
+    kinds = {
+        kind: BoardPack.objects.filter(unit__kind=kind, trigger=Trigger.SCHEDULE)
+        .values("month")
+        .distinct()
+        .count()
+        for kind in ("organisation", "icb", "region")
+    }
+    assert kinds == {"organisation": 3, "icb": 3, "region": 3}
+    assert BoardPack.objects.filter(unit__kind="organisation").values("unit").distinct().count() >= 2
+    pack = BoardPack.objects.filter(unit__kind="region").first()
+    with pack.file.open("rb") as kept:
+        assert kept.read().decode().count("<h2") >= 3  # the kept HTML is a whole pack
+
+
+def test_the_region_leader_sees_the_regions_past_packs_listed(demo):
+    from spiral.reporting.models import BoardPack
+
+    region = Unit.objects.get(memberships__user__email="region@example.com")
+    client = Client()
+    client.force_login(User.objects.get(email="region@example.com"))
+    response = client.get(f"/reporting/units/{region.code}/board/")
+    assert response.status_code == 200
+    for pack in BoardPack.objects.filter(unit=region):
+        assert f"/reporting/packs/{pack.pk}/" in response.content.decode()

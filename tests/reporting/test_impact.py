@@ -95,3 +95,70 @@ def test_a_rate_measure_counts_events_through_its_denominators(tree: dict[str, U
     (e,) = impact(member, tree["org"]).evidence
     # rates are events / 1000 a month: the change times 1000 bed days times 12 months
     assert e.events_a_year == pytest.approx((sum(BEFORE) / 12 - sum(AFTER) / 10) * 12, rel=1e-6)
+
+
+def test_impact_analysed_together_equals_each_project_judged_on_its_own(
+    tree: dict[str, Unit], member: User
+) -> None:
+    """`impact` reads and analyses every outcome series at once (analyse_many where it fits); `judge` reads
+    and analyses one series alone. Over every kind of series they must agree exactly."""
+    import numpy as np
+
+    from spiral.measurement.models import Annotation, Target
+    from spiral.projects.models import Project
+
+    team = tree["team"]
+    start = dt.date(2025, 1, 1)
+    falls = _series(team, BEFORE + AFTER)  # c chart, improving
+    flat = _series(team, BEFORE + BEFORE[:10])  # c chart, no improvement
+    xmr = _series(team, [v * 1.5 for v in BEFORE + AFTER], chart="xmr")
+    rebased = _series(team, BEFORE + AFTER + AFTER)  # with a rebase point: analysed alone
+    Annotation.objects.create(
+        series=rebased, period_start=dt.date(2025, 6, 1), kind="rebase", text="New ward"
+    )
+    trajectory = _series(team, BEFORE + AFTER, chart="xmr")  # a changing target: analysed alone
+    Target.objects.create(measure=trajectory.measure, value=9, valid_from=None)
+    Target.objects.create(measure=trajectory.measure, value=6, valid_from=dt.date(2025, 1, 1))
+    fixed = _series(team, BEFORE + AFTER)
+    Target.objects.create(measure=fixed.measure, value=5, valid_from=None)
+    rate = MeasureFactory(owner=team, name="Falls per 1,000 bed days", chart="u", improvement="decrease")
+    rated = SeriesFactory(measure=rate, unit=team)
+    for i, v in enumerate(BEFORE + AFTER):
+        ObservationFactory(series=rated, period_start=dt.date(2024 + i // 12, i % 12 + 1, 1), value=None,
+                           numerator=v, denominator=900 + 10 * i)  # fmt: skip
+    empty = SeriesFactory(measure=MeasureFactory(owner=team, chart="c"), unit=team)
+    for series in (falls, flat, xmr, rebased, trajectory, fixed, rated, empty, falls):  # falls twice: shared
+        project = ProjectFactory(unit=team, start_date=start, status="active")
+        ProjectMeasureFactory(project=project, series=series, role="outcome", is_aim=True)
+    ProjectMeasureFactory(project=ProjectFactory(unit=team, start_date=dt.date(2024, 3, 1)), series=falls,
+                          role="outcome", is_aim=True)  # fmt: skip  # too little baseline
+
+    together = impact(member, tree["org"])
+
+    alone: list[object] = []
+    reasons: dict[str, int] = {}
+    for project in Project.objects.filter(status__in=["active", "closed"]).order_by("id"):
+        link = project.measures.filter(role="outcome").first()
+        if link is None:
+            reasons[rules.NO_MEASURE] = reasons.get(rules.NO_MEASURE, 0) + 1
+            continue
+        found = rules.judge(project, link.series)
+        if isinstance(found, str):
+            reasons[found] = reasons.get(found, 0) + 1
+        else:
+            alone.append(found)
+    assert together.without == reasons
+    assert len(together.evidence) == len(alone) >= 5
+    by_project = {e.project.pk: e for e in together.evidence}
+    for one in alone:
+        got = by_project[one.project.pk]
+        assert (got.series.pk, got.start, got.since) == (one.series.pk, one.start, one.since)
+        assert (got.baseline, got.current, got.change, got.events_a_year) == (
+            one.baseline, one.current, one.change, one.events_a_year,
+        )  # fmt: skip  # exactly equal, not approximately
+        for name in ("values", "centre", "lcl", "ucl", "flag_bits", "point_type_codes"):
+            np.testing.assert_array_equal(getattr(got.result, name), getattr(one.result, name))
+        assert got.result.dates == one.result.dates
+        assert (got.result.variation_icon, got.result.assurance_icon) == (
+            one.result.variation_icon, one.result.assurance_icon,
+        )  # fmt: skip

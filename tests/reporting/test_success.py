@@ -16,6 +16,7 @@ from scipy.stats.contingency import relative_risk
 
 from spiral.capability.models import TrainingTier
 from spiral.organisations.models import Unit, User
+from spiral.projects.models import DriverNode
 from spiral.reporting import stats
 from spiral.reporting.success import achieved_aim, success_factors
 from tests.conftest import client_for
@@ -95,6 +96,87 @@ def test_the_aim_is_achieved_as_recorded_else_by_the_last_score() -> None:
     assert achieved_aim("", Decimal("4.0")) is True
     assert achieved_aim("", Decimal("3.5")) is False
     assert achieved_aim("", None) is None
+
+
+# --- adjusted odds ratios: by hand and against a direct statsmodels fit -------------------------------
+
+
+def _table(cells: list[tuple[int, int, int]]) -> tuple[list[bool], list[bool], list[bool]]:
+    """(outcome, factor f, factor g) lists from (f, outcome, how many) cells; g is on every other project
+    of each cell, so it is independent of f and of the outcome."""
+    y: list[bool] = []
+    f: list[bool] = []
+    g: list[bool] = []
+    for factor, outcome, count in cells:
+        y += [bool(outcome)] * count
+        f += [bool(factor)] * count
+        g += [i % 2 == 0 for i in range(count)]
+    return y, f, g
+
+
+def test_with_an_independent_second_factor_the_adjusted_odds_ratio_is_the_cross_product_ratio() -> None:
+    # f: 60 of 100 achieved with it, 30 of 100 without. g is balanced within every cell, so adjusting for
+    # it changes nothing: f's OR is (60·70)/(40·30) = 3.5 by hand, with the Wald SE of the 2×2 table,
+    # sqrt(1/60 + 1/40 + 1/30 + 1/70), so 95% CI 1.949 to 6.287; g's OR is exactly 1.
+    y, f, g = _table([(1, 1, 60), (1, 0, 40), (0, 1, 30), (0, 0, 70)])
+    got = stats.adjusted_odds_ratios(y, {"f": f, "g": g})
+    assert got.fitted and got.n == 200 and got.events == 90
+    se = math.sqrt(1 / 60 + 1 / 40 + 1 / 30 + 1 / 70)
+    assert got.odds["f"].ratio == pytest.approx(3.5, rel=1e-9)
+    assert got.odds["f"].low == pytest.approx(3.5 * math.exp(-stats.Z * se), rel=1e-9)
+    assert got.odds["f"].high == pytest.approx(3.5 * math.exp(stats.Z * se), rel=1e-9)
+    assert (round(got.odds["f"].low, 3), round(got.odds["f"].high, 3)) == (1.949, 6.287)
+    assert got.odds["f"].is_finding
+    assert got.odds["g"].ratio == pytest.approx(1.0, rel=1e-9) and not got.odds["g"].is_finding
+
+
+def test_adjusted_odds_ratios_equal_a_direct_statsmodels_fit_on_the_same_data() -> None:
+    import numpy as np
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(19)
+    n = 400
+    x = rng.random((n, 3)) < [0.4, 0.5, 0.3]
+    logit = -0.5 + 0.9 * x[:, 0] + 0.4 * x[:, 1] - 0.3 * x[:, 2]
+    y = rng.random(n) < 1 / (1 + np.exp(-logit))
+    got = stats.adjusted_odds_ratios(y.tolist(), {"a": x[:, 0].tolist(), "b": x[:, 1].tolist(),
+                                                  "c": x[:, 2].tolist()})  # fmt: skip
+    fit = sm.Logit(y.astype(float), sm.add_constant(x.astype(float))).fit(disp=0)
+    ci = np.exp(fit.conf_int(0.05))
+    for j, name in enumerate("abc", start=1):
+        assert got.odds[name].ratio == pytest.approx(math.exp(fit.params[j]), rel=1e-6)
+        assert (got.odds[name].low, got.odds[name].high) == pytest.approx((ci[j][0], ci[j][1]), rel=1e-6)
+
+
+def test_a_factor_that_separates_the_outcomes_is_said_so_rather_than_fitted() -> None:
+    # Every project with f achieved: its coefficient would run off to infinity.
+    y, f, g = _table([(1, 1, 40), (0, 1, 30), (0, 0, 40)])
+    got = stats.adjusted_odds_ratios(y, {"f": f, "g": g}, labels={"f": "A coach"})
+    assert not got.fitted and got.odds == {}
+    assert got.reason == "A coach: every project with it, or every one without it, had the same outcome"
+
+
+def test_factors_that_always_go_together_cannot_be_told_apart() -> None:
+    y, f, _g = _table([(1, 1, 60), (1, 0, 40), (0, 1, 30), (0, 0, 70)])
+    got = stats.adjusted_odds_ratios(y, {"f": f, "same": list(f)})
+    assert not got.fitted and "always go together" in got.reason
+
+
+def test_too_few_projects_per_factor_are_said_to_be_too_few_to_adjust() -> None:
+    y, f, g = _table([(1, 1, 9), (1, 0, 6), (0, 1, 5), (0, 0, 10)])
+    got = stats.adjusted_odds_ratios(y, {"f": f, "g": g})
+    assert not got.fitted
+    assert got.reason == (
+        "too few projects: adjusting for 2 factors needs at least 20 projects with the less common outcome "
+        "(10 per factor); there are 14"
+    )
+
+
+def test_a_factor_no_project_has_is_left_out_of_the_model_not_fatal() -> None:
+    y, f, g = _table([(1, 1, 60), (1, 0, 40), (0, 1, 30), (0, 0, 70)])
+    got = stats.adjusted_odds_ratios(y, {"f": f, "g": g, "none": [False] * len(y)})
+    assert got.fitted and got.left_out == ("none",) and set(got.odds) == {"f", "g"}
+    assert got.odds["f"].ratio == pytest.approx(3.5, rel=1e-6)
 
 
 # --- over real projects --------------------------------------------------------------------------------
@@ -244,3 +326,60 @@ def test_anonymous_people_are_sent_to_sign_in_and_unknown_units_are_not_found(me
     assert client_for(member).get("/reporting/units/NOPE/success/").status_code == 404
     assert client_for(member).get("/reporting/units/RAA/success.pdf").status_code == 404
     assert client_for(None).get("/api/v1/reporting/units/RAA/success").status_code == 401
+
+
+def test_too_few_closed_projects_say_the_odds_ratios_could_not_be_adjusted_on_the_page_and_api(
+    tree: dict[str, Unit], member: User, portfolio: dict[str, object]
+) -> None:
+    result = success_factors(member, tree["org"])
+    assert result.fit is not None and not result.fit.fitted
+    assert all(r.adjusted is None for r in result.rows)
+    text = re.sub(r"\s+", " ", client_for(member).get("/reporting/units/RAA/success/").content.decode())
+    assert "Adjusted odds ratios could not be worked out: too few projects" in text
+    assert f"This page makes {len(result.rows)} comparisons at once" in text  # and so some chance findings
+    data = client_for(member).get("/api/v1/reporting/units/RAA/success").json()
+    assert data["adjusted"].startswith("Adjusted odds ratios could not be worked out: too few projects")
+    assert all(f["adjusted_odds_ratio"] is None for f in data["factors"])
+
+
+def test_adjusted_odds_ratios_over_closed_projects_equal_a_direct_fit_on_their_factors(
+    tree: dict[str, Unit], member: User
+) -> None:
+    import numpy as np
+    import statsmodels.api as sm
+
+    # 160 closed projects: a patient partner on every other one, a coach on every third, a driver diagram
+    # on every fifth; achieved more often with a partner or a coach, and not in a pattern that separates.
+    rows = []
+    for i in range(160):
+        partner, coach, diagram = i % 2 == 0, i % 3 == 0, i % 5 == 0
+        achieved = (i * 7 + 3 * partner + 2 * coach) % 10 < 3 + 3 * partner + 2 * coach
+        project = _closed(tree["team"], "yes" if achieved else "no")
+        if partner:
+            TeamMemberFactory(project=project, role="patient_partner")
+        if coach:
+            TeamMemberFactory(project=project, role="coach")
+        if diagram:
+            DriverNode.objects.create(project=project, kind="primary", text="A primary driver")
+        rows.append((achieved, partner, coach, diagram))
+    y, x = np.array([r[0] for r in rows], float), np.array([r[1:] for r in rows], float)
+    fit = sm.Logit(y, sm.add_constant(x)).fit(disp=0)
+    ci = np.exp(fit.conf_int(0.05))
+
+    result = success_factors(member, tree["org"])
+
+    assert result.fit is not None and result.fit.fitted, result.adjusted
+    assert set(result.fit.left_out) == {"trained_lead", "pdsa", "sustainability"}  # nobody had them
+    for j, label in enumerate(["A patient or carer partner on the team", "An improvement coach",
+                               "A driver diagram (at least one primary driver)"], start=1):  # fmt: skip
+        odds = _row(result, label).adjusted
+        assert odds is not None
+        assert (odds.ratio, odds.low, odds.high) == pytest.approx((math.exp(fit.params[j]), *ci[j]), rel=1e-6)
+    partner = next(
+        f
+        for f in client_for(member).get("/api/v1/reporting/units/RAA/success").json()["factors"]
+        if f["factor"] == "patient_partner"
+    )
+    assert partner["adjusted_odds_ratio"] == pytest.approx(math.exp(fit.params[1]), rel=1e-6)
+    text = re.sub(r"\s+", " ", client_for(member).get("/reporting/units/RAA/success/").content.decode())
+    assert f"{math.exp(fit.params[1]):.2f} ({ci[1][0]:.2f} to {ci[1][1]:.2f})" in text
