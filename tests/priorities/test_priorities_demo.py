@@ -113,3 +113,52 @@ def test_the_board_sees_its_cascade_with_units_measuring(demo):
     client = Client()
     client.force_login(board)
     assert client.get(f"/priorities/goals/{goal.pk}/cascade/").status_code == 200
+
+
+def test_rounds_have_left_questions_answered_and_open_and_recognition_on_huddle_boards(demo):
+    from markupsafe import escape
+
+    from spiral.priorities.models import NoteKind, RoundNote
+
+    questions = RoundNote.objects.filter(kind=NoteKind.QUESTION)
+    answered = questions.filter(answered_at__isnull=False)
+    assert 0.3 * questions.count() <= answered.count() <= 0.7 * questions.count()
+    assert RoundNote.objects.filter(kind=NoteKind.RECOGNITION).exists()
+    team = next(
+        n.unit for n in answered.select_related("unit") if questions.filter(unit=n.unit, answered_at=None)
+    )
+    board = User.objects.get(email="board@example.com")
+    shown = queries.board(board, team)
+    assert shown.open_questions and any(n.answer for n in shown.notes)
+    client = Client()
+    client.force_login(board)
+    page = client.get(f"/priorities/units/{team.code}/board/").content.decode()
+    done = next(n for n in shown.notes if n.answer)
+    assert escape(done.text) in page and escape(done.answer) in page
+    assert escape(shown.open_questions[0].text) in page
+
+
+def test_round_notes_are_left_by_a_coach_or_leader_at_or_above_the_team_and_answered_by_its_members(demo):
+    from spiral.organisations.models import Membership, Role
+    from spiral.priorities.models import RoundNote
+
+    notes = list(RoundNote.objects.select_related("unit"))
+    assert notes
+    for note in notes:
+        walkers = Membership.objects.filter(
+            user_id=note.created_by_id, role__in=[Role.COACH, Role.IMPROVEMENT_LEAD, Role.LEADER],
+            unit_id__in=[*note.unit.ancestor_ids(), note.unit_id],
+        )  # fmt: skip
+        assert walkers.exists()
+        if note.answered_by_id is not None:
+            assert Membership.objects.filter(user_id=note.answered_by_id, unit=note.unit).exists()
+
+
+def test_the_demo_round_notes_pass_the_personal_data_screen(demo):
+    from spiral.core import screening
+    from spiral.priorities.models import RoundNote
+
+    texts = set(RoundNote.objects.values_list("text", flat=True)) | set(
+        RoundNote.objects.exclude(answer="").values_list("answer", flat=True)
+    )
+    assert texts and all(not screening.check_fields({"text": t}) for t in texts)
