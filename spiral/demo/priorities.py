@@ -128,15 +128,20 @@ def build(ctx: DemoContext) -> None:
         batch_size=5000,
     )  # fmt: skip
     audit.record_many(action="goal.set", objects=top, by=None, scope_path_of=lambda g: g.unit.path)
+    national = _national(ctx, measures, leaders)
 
     # Levels beneath: each unit answers the goals of its parent, level by level down to teams.
     holding: dict[int, list[Goal]] = defaultdict(list)  # unit id -> goals it carries
     targets: dict[int, list[tuple[int, float, str]]] = {
         g.pk: [(m.pk, t, r) for m, t, r in ms] for g, ms in plan
     }
+    for g, ms in national:
+        holding[g.unit_id].append(g)
+        targets[g.pk] = [(m.pk, t, r) for m, t, r in ms]
     for g in top:
         holding[g.unit_id].append(g)
-    beneath = [u for kind in (UnitKind.DIRECTORATE, UnitKind.TEAM) for u in ctx.units.get(kind, [])]
+    below = (UnitKind.REGION, UnitKind.ICB, UnitKind.ORGANISATION, UnitKind.DIRECTORATE, UnitKind.TEAM)
+    beneath = [u for kind in below for u in ctx.units.get(kind, [])]
     by_depth: dict[int, list[Unit]] = defaultdict(list)
     for unit in beneath:
         by_depth[unit.depth].append(unit)
@@ -147,7 +152,12 @@ def build(ctx: DemoContext) -> None:
         level: list[tuple[Goal, list[tuple[int, float, str]], dict[str, Any]]] = []
         for unit in sorted(by_depth[depth], key=lambda u: u.pk):
             for above in holding.get(unit.parent_id or 0, []):
-                level.append(_answer(rng, unit, above, targets[above.pk], measures, observed, leaders, now))
+                if unit.kind in MANDATED:  # the national goal is taken on as it is down to the organisations
+                    level.append(_adopt(unit, above, targets[above.pk], leaders, now))
+                else:
+                    level.append(
+                        _answer(rng, unit, above, targets[above.pk], measures, observed, leaders, now)
+                    )
         Goal.objects.bulk_create([g for g, _, _ in level], batch_size=2000)
         GoalMeasure.objects.bulk_create(
             [GoalMeasure(goal=g, measure_id=m, target=t, role=r, order=i) for g, ms, _ in level
@@ -170,8 +180,46 @@ def build(ctx: DemoContext) -> None:
     for response, goals in answers.items():
         action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
         audit.record_many(action=action, objects=goals, by=None, scope_path_of=lambda g: g.unit.path)
-    ctx.counts["goals"] = len(top) + total
+    ctx.counts["goals"] = len(top) + len(national) + total
     ctx.counts["catchball messages"] = len(messages)
+
+
+# The nation's True North goal, cascaded over the whole tree: regions, ICBs and organisations take it on as
+# set (a national priority); their directorates and teams answer it as they answer their organisation's.
+NATIONAL_GOAL = (Category.EXPERIENCE, "Care we would recommend to our own family", "FFT-POSITIVE")
+MANDATED = frozenset({UnitKind.REGION, UnitKind.ICB, UnitKind.ORGANISATION})
+
+
+def _national(
+    ctx: DemoContext, measures: dict[str, Measure], leaders: dict[int, int]
+) -> list[tuple[Goal, list[tuple[Measure, float, str]]]]:
+    """The nation's goal (none when the demo has no nation or lacks the measure), written and audited."""
+    category, title, code = NATIONAL_GOAL
+    nations = ctx.units.get(UnitKind.NATION, [])
+    if not nations or code not in measures:
+        return []
+    nation = nations[0]
+    goal = Goal(unit=nation, category=category, title=title, target_date=TARGET_DATE, response=Response.SET,
+                created_by_id=leaders.get(nation.pk))  # fmt: skip
+    goal.save()
+    pairs = [(measures[code], _target(code), MeasureRole.DRIVER.value)]
+    GoalMeasure.objects.bulk_create(
+        [GoalMeasure(goal=goal, measure=m, target=t, role=r) for m, t, r in pairs]
+    )
+    audit.record_many(action="goal.set", objects=[goal], by=None, scope_path_of=lambda g: g.unit.path)
+    return [(goal, pairs)]
+
+
+def _adopt(
+    unit: Unit, above: Goal, above_targets: list[tuple[int, float, str]], leaders: dict[int, int], now: Any
+) -> tuple[Goal, list[tuple[int, float, str]], dict[str, Any]]:
+    """`unit` adopts the goal above as it is (the same shape as _answer's answer)."""
+    goal = Goal(
+        unit=unit, parent=above, root_id=above.root_id or above.pk, category=above.category, title=above.title,
+        target_date=above.target_date, created_by_id=leaders.get(unit.pk), responded_at=now,
+        response=Response.ADOPTED,
+    )  # fmt: skip
+    return goal, list(above_targets), {}
 
 
 def _answer(

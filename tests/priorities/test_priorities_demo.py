@@ -12,14 +12,27 @@ from spiral.priorities.models import CatchballMessage, Goal, Kind, Response
 
 def test_every_organisation_has_goals_cascaded_to_its_teams(demo):
     orgs = Unit.objects.filter(kind="organisation")
-    assert set(Goal.objects.filter(response=Response.SET).values_list("unit_id", flat=True)) == set(
-        orgs.values_list("id", flat=True)
-    )
+    set_at = Goal.objects.filter(response=Response.SET).exclude(unit__kind="nation")
+    assert set(set_at.values_list("unit_id", flat=True)) == set(orgs.values_list("id", flat=True))
     teams_answering = Goal.objects.filter(unit__kind="team").values("unit_id").distinct().count()
     assert teams_answering >= 0.8 * Unit.objects.filter(kind="team").count()
     counts = {r: Goal.objects.filter(response=r).exclude(parent=None).count() for r in Response.values}
     assert counts[Response.ADOPTED] > counts[Response.ADAPTED] > counts[Response.DECLINED] > 0
     assert counts[Response.PENDING] > 0
+
+
+def test_the_nations_goal_cascades_over_nearly_every_unit_and_its_cascade_page_shows_it(demo):
+    national = User.objects.get(email="national@example.com")
+    goal = Goal.objects.get(unit__kind="nation", response=Response.SET)
+    found = queries.cascade(national, goal)
+    units = Unit.objects.count()
+    assert 0.8 * units <= found.root.size <= units
+    assert {n.goal.unit.kind for n in found.root.walk()} == {
+        "nation", "region", "icb", "organisation", "directorate", "team"}  # fmt: skip
+    assert found.shares["improving"] + found.shares["concerning"] + found.shares["no_signal"] > 0
+    client = Client()
+    client.force_login(national)
+    assert client.get(f"/priorities/goals/{goal.pk}/cascade/").status_code == 200
 
 
 def test_goals_have_watch_metrics_and_breakthrough_objectives(demo):
