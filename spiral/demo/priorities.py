@@ -135,9 +135,9 @@ def build(ctx: DemoContext) -> None:
     targets: dict[int, list[tuple[int, float, str]]] = {
         g.pk: [(m.pk, t, r) for m, t, r in ms] for g, ms in plan
     }
-    for g, ms in national:
+    for g, pairs in national:
         holding[g.unit_id].append(g)
-        targets[g.pk] = [(m.pk, t, r) for m, t, r in ms]
+        targets[g.pk] = [(m.pk, t, r) for m, t, r in pairs]
     for g in top:
         holding[g.unit_id].append(g)
     below = (UnitKind.REGION, UnitKind.ICB, UnitKind.ORGANISATION, UnitKind.DIRECTORATE, UnitKind.TEAM)

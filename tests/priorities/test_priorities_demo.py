@@ -175,3 +175,30 @@ def test_the_demo_round_notes_pass_the_personal_data_screen(demo):
         RoundNote.objects.exclude(answer="").values_list("answer", flat=True)
     )
     assert texts and all(not screening.check_fields({"text": t}) for t in texts)
+
+
+def test_a_cascade_too_large_to_list_shows_the_top_levels_and_links_to_the_cascades_beneath(
+    demo, monkeypatch
+):
+    from markupsafe import escape
+
+    national = User.objects.get(email="national@example.com")
+    goal = Goal.objects.get(unit__kind="nation", response=Response.SET)
+    monkeypatch.setattr(queries, "CASCADE_SHOWN", 10)  # the small demo's regions and ICBs fit in 10
+    found = queries.cascade(national, goal, listed=10)
+    whole = queries.cascade(national, goal)
+    assert found.shown_depth == 2 and whole.shown_depth == 5
+    assert (found.shares, found.total, found.awaiting) == (whole.shares, whole.total, whole.awaiting)
+    assert found.root.size == whole.root.size
+    assert [(n.goal.pk, n.beneath(), n.awaiting) for n in found.root.walk()] == [
+        (n.goal.pk, n.beneath(), n.awaiting) for n in whole.root.walk() if n.depth <= 2
+    ]
+    client = Client()
+    client.force_login(national)
+    page = client.get(f"/priorities/goals/{goal.pk}/cascade/").content.decode()
+    icb = next(n for n in found.root.walk() if n.depth == 2 and n.size > 1)
+    assert not icb.children
+    assert f"/priorities/goals/{icb.goal.pk}/cascade/" in page
+    assert escape(f"The cascade beneath {icb.goal.unit.name}") in page
+    deeper = next(n for n in whole.root.walk() if n.goal.parent_id == icb.goal.pk)
+    assert f"/priorities/goals/{deeper.goal.pk}/" not in page  # listed on the ICB's own cascade
