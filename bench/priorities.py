@@ -184,11 +184,13 @@ def naive_board(user: Any, unit: Any) -> dict[str, Any]:
     for note in RoundNote.objects.filter(unit=unit).order_by("-created_at", "-id")[: queries.BOARD_ROWS]:
         _ = note.created_by, note.answered_by
         notes.append(note.pk)
+    from spiral.organisations.permissions import visible_to
     from spiral.projects.models import ProjectMeasure, Stage
     from spiral.voice.models import Story, Teller
 
-    story = (
-        Story.objects.filter(unit_id__in=[*unit.ancestor_ids(), unit.pk], heard_on__isnull=True,
+    story = (  # the stories the person may see, as the board's
+        visible_to(user, Story.objects.all())
+        .filter(unit_id__in=[*unit.ancestor_ids(), unit.pk], heard_on__isnull=True,
                              teller__in=[Teller.PATIENT, Teller.CARER])
         .order_by("-unit__depth", "created_at", "id")
         .first()
