@@ -39,6 +39,7 @@ bench: $(BIN)/.installed-test
 	$(BIN)/python bench/indicator.py
 	$(BIN)/python bench/sustainability.py
 	$(BIN)/python bench/reporting.py --postgres
+	$(BIN)/python bench/priorities.py --postgres
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -4,7 +4,10 @@ Each organisation sets up to three goals (safety, experience, people) on nationa
 Each unit beneath answers its parent's goal: most adopt it; some adapt it through a catchball
 conversation (a proposal, often a counter-proposal, then an agreement; a few still under discussion),
 teams usually with a measure of their own (falls on the ward, patients involved, staff wellbeing); a few
-decline with a reason. Written in bulk, level by level, and audited; deterministic for the seed.
+decline with a reason. Then the teams' decision logs and ideas backlogs, and leader standard work: coaches
+and leaders walk rounds of a sample of teams and leave questions (about half answered by the team) and
+recognition on their huddle boards. Written in bulk, level by level, and audited; deterministic for the
+seed.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ from spiral.priorities.models import (
     IdeaStatus,
     Kind,
     MeasureRole,
+    NoteKind,
     Response,
+    RoundNote,
     ServedGoal,
 )
 from spiral.projects.models import Project, Status
@@ -125,15 +130,20 @@ def build(ctx: DemoContext) -> None:
         batch_size=5000,
     )  # fmt: skip
     audit.record_many(action="goal.set", objects=top, by=None, scope_path_of=lambda g: g.unit.path)
+    national = _national(ctx, measures, leaders)
 
     # Levels beneath: each unit answers the goals of its parent, level by level down to teams.
     holding: dict[int, list[Goal]] = defaultdict(list)  # unit id -> goals it carries
     targets: dict[int, list[tuple[int, float, str]]] = {
         g.pk: [(m.pk, t, r) for m, t, r in ms] for g, ms in plan
     }
+    for g, pairs in national:
+        holding[g.unit_id].append(g)
+        targets[g.pk] = [(m.pk, t, r) for m, t, r in pairs]
     for g in top:
         holding[g.unit_id].append(g)
-    beneath = [u for kind in (UnitKind.DIRECTORATE, UnitKind.TEAM) for u in ctx.units.get(kind, [])]
+    below = (UnitKind.REGION, UnitKind.ICB, UnitKind.ORGANISATION, UnitKind.DIRECTORATE, UnitKind.TEAM)
+    beneath = [u for kind in below for u in ctx.units.get(kind, [])]
     by_depth: dict[int, list[Unit]] = defaultdict(list)
     for unit in beneath:
         by_depth[unit.depth].append(unit)
@@ -144,7 +154,12 @@ def build(ctx: DemoContext) -> None:
         level: list[tuple[Goal, list[tuple[int, float, str]], dict[str, Any]]] = []
         for unit in sorted(by_depth[depth], key=lambda u: u.pk):
             for above in holding.get(unit.parent_id or 0, []):
-                level.append(_answer(rng, unit, above, targets[above.pk], measures, observed, leaders, now))
+                if unit.kind in MANDATED:  # the national goal is taken on as it is down to the organisations
+                    level.append(_adopt(unit, above, targets[above.pk], leaders, now))
+                else:
+                    level.append(
+                        _answer(rng, unit, above, targets[above.pk], measures, observed, leaders, now)
+                    )
         Goal.objects.bulk_create([g for g, _, _ in level], batch_size=2000)
         GoalMeasure.objects.bulk_create(
             [GoalMeasure(goal=g, measure_id=m, target=t, role=r, order=i) for g, ms, _ in level
@@ -163,11 +178,50 @@ def build(ctx: DemoContext) -> None:
     ctx.counts["projects serving goals"] = _serve(rng, holding)
     ctx.counts["decisions"] = _decisions(rng, top, leaders, embed=ctx.extra.get("embeddings", False))
     ctx.counts["ideas"] = _ideas(rng, ctx, holding)
+    ctx.counts["round notes"], ctx.counts["round notes answered"] = _rounds(rng, ctx)
     for response, goals in answers.items():
         action = {"adopted": "goal.adopt", "declined": "goal.decline"}.get(response, "goal.adapt")
         audit.record_many(action=action, objects=goals, by=None, scope_path_of=lambda g: g.unit.path)
-    ctx.counts["goals"] = len(top) + total
+    ctx.counts["goals"] = len(top) + len(national) + total
     ctx.counts["catchball messages"] = len(messages)
+
+
+# The nation's True North goal, cascaded over the whole tree: regions, ICBs and organisations take it on as
+# set (a national priority); their directorates and teams answer it as they answer their organisation's.
+NATIONAL_GOAL = (Category.EXPERIENCE, "Care we would recommend to our own family", "FFT-POSITIVE")
+MANDATED = frozenset({UnitKind.REGION, UnitKind.ICB, UnitKind.ORGANISATION})
+
+
+def _national(
+    ctx: DemoContext, measures: dict[str, Measure], leaders: dict[int, int]
+) -> list[tuple[Goal, list[tuple[Measure, float, str]]]]:
+    """The nation's goal (none when the demo has no nation or lacks the measure), written and audited."""
+    category, title, code = NATIONAL_GOAL
+    nations = ctx.units.get(UnitKind.NATION, [])
+    if not nations or code not in measures:
+        return []
+    nation = nations[0]
+    goal = Goal(unit=nation, category=category, title=title, target_date=TARGET_DATE, response=Response.SET,
+                created_by_id=leaders.get(nation.pk))  # fmt: skip
+    goal.save()
+    pairs = [(measures[code], _target(code), MeasureRole.DRIVER.value)]
+    GoalMeasure.objects.bulk_create(
+        [GoalMeasure(goal=goal, measure=m, target=t, role=r) for m, t, r in pairs]
+    )
+    audit.record_many(action="goal.set", objects=[goal], by=None, scope_path_of=lambda g: g.unit.path)
+    return [(goal, pairs)]
+
+
+def _adopt(
+    unit: Unit, above: Goal, above_targets: list[tuple[int, float, str]], leaders: dict[int, int], now: Any
+) -> tuple[Goal, list[tuple[int, float, str]], dict[str, Any]]:
+    """`unit` adopts the goal above as it is (the same shape as _answer's answer)."""
+    goal = Goal(
+        unit=unit, parent=above, root_id=above.root_id or above.pk, category=above.category, title=above.title,
+        target_date=above.target_date, created_by_id=leaders.get(unit.pk), responded_at=now,
+        response=Response.ADOPTED,
+    )  # fmt: skip
+    return goal, list(above_targets), {}
 
 
 def _answer(
@@ -354,3 +408,83 @@ def _ideas(rng: Any, ctx: DemoContext, holding: dict[int, list[Goal]]) -> int:
     IdeaMove.objects.bulk_create(moves, batch_size=5000)
     audit.record_many(action="idea.add", objects=ideas, by=None, scope_path_of=lambda i: i.unit.path)
     return len(ideas)
+
+
+# Leader standard work: what a coach or leader leaves on a team's huddle board, and how the team answers.
+# Plain words about the work, no people: the service screens free text for personal data, and the demo's
+# tests screen these too.
+QUESTIONS = [
+    ("What did the last PDSA cycle on the ward round teach you?",
+     "That the checklist works on the early shift; we test it on the late shift next week"),
+    ("Which idea on the board would patients pick first?",
+     "The toilet round at night: our patient partner scored it highest for impact"),
+    ("The falls chart shows a run of points below the mean: what changed?",
+     "We started bed rails checks at handover in the spring; we are writing it into the ward routine"),
+    ("What gets in the way of huddling every morning?",
+     "Staffing on Mondays: we moved the huddle to ten o'clock so the night team can join"),
+    ("How will you know the new discharge checklist is working?",
+     "We count discharges before midday each week and plot them on the run chart"),
+    ("Is anything stuck that the directorate could help to unblock?",
+     "We need the pharmacy rota changed for the morning round: it is on the agenda of the next meeting"),
+    ("Which of your measures would you like help to chart?", ""),
+    ("Who else in the trust has tried the quiet hours idea?", ""),
+    ("What would you need to spread the handover sheet to the other wards?", ""),
+]  # fmt: skip
+RECOGNITIONS = [
+    "A great run of PDSA cycles on discharge letters: small tests, well written up",
+    "Every idea on the board has a named next step: a model of a tidy backlog",
+    "The safety huddle was short, focused and everyone spoke: well done",
+    "Lovely to see patients' own words beside the measures on the board",
+    "The run chart is up to date and the team could explain every shift in it",
+]
+RECOGNITION_REPLY = "Thank you: we will share how we did it at the next network meeting"
+ROUND_SHARE = 0.3  # of teams walked on a round in the demo (the demo sign-ins' team always)
+ROUND_ROLES = [Role.COACH, Role.IMPROVEMENT_LEAD, Role.LEADER]
+
+
+def _rounds(rng: Any, ctx: DemoContext) -> tuple[int, int]:
+    """Coaches and leaders walk rounds of a sample of teams: each walked team gets one to three notes from
+    the nearest coach or leader at or above it (a question or a recognition); about half of the questions
+    are answered by a member of the team. Returns (notes, answered)."""
+    walkers: dict[int, list[int]] = defaultdict(list)  # unit id -> its coaches and leaders, in id order
+    for unit_id, user_id in (
+        Membership.objects.filter(role__in=ROUND_ROLES).order_by("id").values_list("unit_id", "user_id")
+    ):
+        walkers[unit_id].append(user_id)
+    members: dict[int, int] = {}
+    for unit_id, user_id in (
+        Membership.objects.filter(unit__kind=UnitKind.TEAM, role=Role.MEMBER)
+        .order_by("id")
+        .values_list("unit_id", "user_id")
+    ):
+        members.setdefault(unit_id, user_id)
+    teams = sorted(ctx.units.get(UnitKind.TEAM, []), key=lambda u: u.pk)
+    anchor = ctx.anchors.get("team")
+    walked = [t for t in teams if (anchor is not None and t.pk == anchor.pk) or rng.random() < ROUND_SHARE]
+    now = timezone.now()
+    notes: list[RoundNote] = []
+    for team in walked:
+        # The nearest unit at or above the team with a coach or leader: the team itself, else up the tree.
+        near = next((walkers[i] for i in reversed([*team.ancestor_ids(), team.pk]) if walkers.get(i)), None)
+        if near is None:
+            continue
+        answerer = members.get(team.pk)
+        for _ in range(1 + int(rng.random() * 3)):
+            by = rng.choice(near)
+            if rng.random() < 0.65:
+                question, answer = rng.choice(QUESTIONS)
+                note = RoundNote(unit=team, kind=NoteKind.QUESTION, text=question, created_by_id=by)
+                # About half answered: only the questions with a prepared answer may be, and only by a member.
+                if answer and answerer is not None and rng.random() < 0.75:
+                    note.answer, note.answered_by_id, note.answered_at = answer, answerer, now
+            else:
+                note = RoundNote(unit=team, kind=NoteKind.RECOGNITION, text=rng.choice(RECOGNITIONS),
+                                 created_by_id=by)  # fmt: skip
+                if answerer is not None and rng.random() < 0.2:
+                    note.answer, note.answered_by_id, note.answered_at = RECOGNITION_REPLY, answerer, now
+            notes.append(note)
+    RoundNote.objects.bulk_create(notes, batch_size=5000)
+    audit.record_many(action="round.note", objects=notes, by=None, scope_path_of=lambda n: n.unit.path)
+    answered = [n for n in notes if n.answered_at is not None]
+    audit.record_many(action="round.answer", objects=answered, by=None, scope_path_of=lambda n: n.unit.path)
+    return len(notes), len(answered)

@@ -11,10 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,6 +111,19 @@ def measure_by_code(user: AnyUser, code: str, *, field: str = "measure") -> Meas
 
 # --- the cascade --------------------------------------------------------------------------------------
 
+# What a cell does not read of its series' analysis: the stored result, sparkline and warnings (a cell
+# shows only the icons and the latest value; reading every result of a cascade's thousands of series
+# would cost more than the rest of the page), and when it was computed.
+CELL_UNREAD = ("analysis__result", "analysis__sparkline", "analysis__warnings", "analysis__computed_at")
+# What the cascade does not read of its goals: thousands of timestamps to convert, and the description.
+NODE_UNREAD = (
+    "description",
+    "created_at",
+    "updated_at",
+    "responded_at",
+    "unit__opened_on",
+    "unit__closed_on",
+)
 IMPROVING, CONCERNING, NO_SIGNAL, NOT_MEASURING, DECLINED = (
     "improving", "concerning", "no_signal", "not_measuring", "declined",
 )  # fmt: skip
@@ -134,16 +148,18 @@ class Cell:
     def measure(self) -> Measure:
         return self.goal_measure.measure
 
-    @property
+    # Cached: a cascade page asks each of thousands of cells these several times (a series without an
+    # analysis raises and catches an exception on every read of `series.analysis`).
+    @cached_property
     def analysis(self) -> Any:
         return getattr(self.series, "analysis", None) if self.series is not None else None
 
-    @property
+    @cached_property
     def is_measured(self) -> bool:
         a = self.analysis
         return a is not None and not a.stale and bool(a.points)
 
-    @property
+    @cached_property
     def variation(self) -> str:
         return self.analysis.variation_icon if self.is_measured else ""
 
@@ -171,35 +187,62 @@ class Node:
     awaiting: int = 0  # units directly beneath that have not answered yet
     depth: int = 0
 
-    @property
-    def state(self) -> str:
-        """How this unit's goal is moving: declined; not yet measuring (no measure with data);
-        concerning (any measure shows special cause concern); improving (any shows improvement); or
-        common cause."""
-        if self.goal.response == Response.DECLINED:
-            return DECLINED
-        measured = [c for c in self.cells if c.is_measured]
-        if not measured:
-            return NOT_MEASURING
-        if any(c.variation.startswith("concern") for c in measured):
-            return CONCERNING
-        if any(c.variation.startswith("improvement") for c in measured):
-            return IMPROVING
-        return NO_SIGNAL
+    # The shares of the units beneath, when they are not in `children` (beneath the levels a page lists).
+    beneath_shares: dict[str, int] | None = None
 
-    @property
+    @cached_property
+    def state(self) -> str:
+        """How this unit's goal is moving (`state_of`)."""
+        return state_of(self.goal.response, [c.variation for c in self.cells if c.is_measured])
+
+    @cached_property
     def watch_concerns(self) -> list[Cell]:
         return [c for c in self.cells if c.is_watch_concern]
 
     @property
     def size(self) -> int:
-        return 1 + sum(child.size for child in self.children)
+        """This unit and the units beneath it in the cascade (listed or not)."""
+        return 1 + sum(self.beneath().values())
 
     def walk(self) -> list[Node]:
+        """This node and every node listed beneath it, parents before their children."""
         out = [self]
         for child in self.children:
             out.extend(child.walk())
         return out
+
+    def beneath(self) -> dict[str, int]:
+        """How many units beneath this one (not itself) are in each state."""
+        if self.beneath_shares is not None:
+            return self.beneath_shares
+        shares: dict[str, int] = dict.fromkeys(STATE_TEXT, 0)
+        for node in self.walk()[1:]:
+            shares[node.state] += 1
+            for state, n in (node.beneath_shares or {}).items():  # the units beneath those listed
+                shares[state] += n
+        return shares
+
+
+def state_of(response: str, variations: list[str]) -> str:
+    """How a unit's goal is moving, from its answer and the variation icons of its measured cells: declined;
+    not yet measuring (no measure with data); concerning (any measure shows special cause concern);
+    improving (any shows improvement); or common cause."""
+    if response == Response.DECLINED:
+        return DECLINED
+    if not variations:
+        return NOT_MEASURING
+    if any(v.startswith("concern") for v in variations):
+        return CONCERNING
+    if any(v.startswith("improvement") for v in variations):
+        return IMPROVING
+    return NO_SIGNAL
+
+
+# The most units the cascade page lists one by one: it lists the tree level by level while the levels
+# shown hold no more than this, and beneath the last level shown each unit gives the shares of the units
+# beneath it and a link to its own cascade. A national goal reaches some 20,000 units: listed whole, the
+# page would be tens of megabytes and take seconds to render (bench/priorities.py).
+CASCADE_SHOWN = 400
 
 
 @dataclass
@@ -208,6 +251,7 @@ class Cascade:
     shares: dict[str, int]
     total: int  # units working to the goal (not declined)
     awaiting: int
+    shown_depth: int = 0  # the deepest level listed (the root is 0); beneath it, shares and a link
 
     @property
     def watch_flagged(self) -> list[Node]:
@@ -218,53 +262,153 @@ class Cascade:
         return round(100 * self.shares.get(state, 0) / self.total) if self.total else 0
 
 
-def cascade(user: AnyUser, goal: Goal) -> Cascade:
+def cascade(user: AnyUser, goal: Goal, *, listed: int | None = None) -> Cascade:
     """The cascade beneath `goal` (itself included): every unit's goal with its measures, targets,
     latest values and icons, in one tree, and the share of units improving, concerning and not yet
-    measuring. A fixed number of queries, whatever the number of units."""
+    measuring. A fixed number of queries, whatever the number of units.
+
+    `listed`: list the tree level by level while the levels hold no more than this many units (the page
+    passes CASCADE_SHOWN); the units beneath the last level listed are counted in the shares, the awaiting
+    and each listed unit's `beneath()`, read as plain rows, but not built as nodes. None: the whole tree."""
     top = goal.top
-    found = list(
-        visible_to(user, Goal.objects.filter(Q(pk=top) | Q(root_id=top)))
-        .filter(subtree_q(goal.unit.path, "unit__"))
-        .select_related("unit")
-        .order_by("unit__path", "id")
+    beneath = visible_to(user, Goal.objects.filter(Q(pk=top) | Q(root_id=top))).filter(
+        subtree_q(goal.unit.path, "unit__")
     )
-    ids = [g.pk for g in found]
+    shown: int | None = None
+    if listed is not None:
+        # Each goal's unit is one level beneath its parent's: the units' depths are the tree's levels.
+        levels = {
+            depth - goal.unit.depth: n
+            for depth, n in beneath.order_by().values_list("unit__depth").annotate(n=Count("id"))
+        }
+        shown, count = 0, levels.get(0, 0)
+        while shown + 1 in levels and count + levels[shown + 1] <= listed:
+            shown += 1
+            count += levels[shown]
+        if shown + 1 not in levels:
+            shown = None  # it all fits
+    if shown is None:
+        nodes = _nodes(user, goal, beneath)
+        root = nodes[goal.pk]
+        every = root.walk()
+        shares: dict[str, int] = dict.fromkeys(STATE_TEXT, 0)
+        for node in every:
+            shares[node.state] += 1
+        depth = max(n.depth for n in every)
+        awaiting = sum(n.awaiting for n in every)
+    else:
+        nodes = _nodes(user, goal, beneath.filter(unit__depth__lte=goal.unit.depth + shown), awaiting=False)
+        root = nodes[goal.pk]
+        shares, under, waiting = _rows(user, goal, beneath)
+        for pk, node in nodes.items():
+            node.awaiting = waiting.get(pk, 0)
+            if node.depth == shown:
+                node.beneath_shares = under.get(pk, dict.fromkeys(STATE_TEXT, 0))
+        depth, awaiting = shown, sum(waiting.values())
+    total = sum(n for state, n in shares.items() if state != DECLINED)
+    return Cascade(root, shares, total, awaiting, depth)
+
+
+def _nodes(user: AnyUser, goal: Goal, beneath: QuerySet[Goal], *, awaiting: bool = True) -> dict[int, Node]:
+    """The goals of `beneath` as nodes, each with its cells, under their parents (the goals of the
+    reads that follow are named as subqueries, not as thousands of ids)."""
+    found = list(beneath.select_related("unit").defer(*NODE_UNREAD).order_by("unit__path", "id"))
     links: dict[int, list[GoalMeasure]] = defaultdict(list)
-    for gm in GoalMeasure.objects.filter(goal_id__in=ids).select_related("measure").order_by("order", "id"):
+    for gm in (
+        GoalMeasure.objects.filter(goal_id__in=beneath.values("pk"))
+        .select_related("measure")
+        .order_by("order", "id")
+    ):
         links[gm.goal_id].append(gm)
-    units = {g.unit_id for g in found}
     measures = {gm.measure_id for gms in links.values() for gm in gms}
     series = {
         (s.measure_id, s.unit_id): s
         for s in visible_to(
-            user, Series.objects.filter(measure_id__in=measures, unit_id__in=units)
-        ).select_related("analysis")
+            user, Series.objects.filter(measure_id__in=measures, unit_id__in=beneath.values("unit_id"))
+        )
+        .select_related("analysis")
+        .defer(*CELL_UNREAD)
+        .order_by()
     }
     nodes = {
         g.pk: Node(g, [Cell(gm, series.get((gm.measure_id, g.unit_id))) for gm in links[g.pk]]) for g in found
     }
-    # Units directly beneath a unit carrying the goal that have not answered it (one grouped query).
-    answered = {(g.parent_id, g.unit_id) for g in found if g.parent_id}
-    carrying = {g.unit_id: g.pk for g in found if g.is_carried}
-    for parent_id, child_id in Unit.objects.filter(parent_id__in=carrying).values_list("parent_id", "id"):
-        goal_id = carrying[parent_id]
-        if (goal_id, child_id) not in answered:
-            nodes[goal_id].awaiting += 1
-    root = nodes[goal.pk]
+    if awaiting:
+        # Units directly beneath a unit carrying the goal that have not answered it (one grouped query).
+        answered = {(g.parent_id, g.unit_id) for g in found if g.parent_id}
+        carrying = {g.unit_id: g.pk for g in found if g.is_carried}
+        carried = beneath.filter(response__in=list(CARRIED)).values("unit_id")
+        for parent_id, child_id in Unit.objects.filter(parent_id__in=carried).values_list("parent_id", "id"):
+            goal_id = carrying[parent_id]
+            if (goal_id, child_id) not in answered:
+                nodes[goal_id].awaiting += 1
     for g in found:
         if g.pk != goal.pk and g.parent_id in nodes:
             nodes[g.parent_id].children.append(nodes[g.pk])
-    for node in root.walk():
+    for node in nodes[goal.pk].walk():
         node.children.sort(key=lambda n: n.goal.unit.name)
         for child in node.children:
             child.depth = node.depth + 1
+    return nodes
+
+
+def _rows(
+    user: AnyUser, goal: Goal, beneath: QuerySet[Goal]
+) -> tuple[dict[str, int], dict[int, dict[str, int]], dict[int, int]]:
+    """The whole cascade read as plain rows (no model objects: a national goal has some 20,000 units):
+    the shares of the states, each goal's shares of the states beneath it, and each goal's units awaiting."""
+    rows = list(beneath.order_by().values_list("pk", "unit_id", "parent_id", "response"))
+    measures_of: dict[int, list[int]] = defaultdict(list)
+    for goal_id, measure_id in GoalMeasure.objects.filter(goal_id__in=beneath.values("pk")).values_list(
+        "goal_id", "measure_id"
+    ):
+        measures_of[goal_id].append(measure_id)
+    measures = {m for ms in measures_of.values() for m in ms}
+    variation: dict[tuple[int, int], str] = {}
+    for measure_id, unit_id, icon, stale, points in (
+        visible_to(
+            user, Series.objects.filter(measure_id__in=measures, unit_id__in=beneath.values("unit_id"))
+        )
+        .order_by()
+        .values_list(
+            "measure_id", "unit_id", "analysis__variation_icon", "analysis__stale", "analysis__points"
+        )
+    ):
+        if points and not stale:  # measured, as Cell.is_measured says
+            variation[(measure_id, unit_id)] = icon or ""
+    ids = {pk for pk, _, _, _ in rows}
+    kids: dict[int, list[int]] = defaultdict(list)
+    state: dict[int, str] = {}
+    for pk, unit_id, parent_id, response in rows:
+        if pk != goal.pk and parent_id in ids:
+            kids[parent_id].append(pk)
+        found = [variation[(m, unit_id)] for m in measures_of[pk] if (m, unit_id) in variation]
+        state[pk] = state_of(response, found)
+    order, stack = [goal.pk], [goal.pk]  # every goal reached from the top, parents before children
+    while stack:
+        for child in kids[stack.pop()]:
+            order.append(child)
+            stack.append(child)
     shares: dict[str, int] = dict.fromkeys(STATE_TEXT, 0)
-    every = root.walk()
-    for node in every:
-        shares[node.state] += 1
-    total = sum(n for state, n in shares.items() if state != DECLINED)
-    return Cascade(root, shares, total, sum(n.awaiting for n in every))
+    under: dict[int, dict[str, int]] = {}
+    for pk in reversed(order):
+        shares[state[pk]] += 1
+        mine = dict.fromkeys(STATE_TEXT, 0)
+        for child in kids[pk]:
+            mine[state[child]] += 1
+            for key, n in under[child].items():
+                mine[key] += n
+        under[pk] = mine
+    reached = set(order)
+    answered = {(parent_id, unit_id) for pk, unit_id, parent_id, _ in rows if parent_id and pk in reached}
+    carrying = {unit_id: pk for pk, unit_id, _, response in rows if response in CARRIED and pk in reached}
+    waiting: dict[int, int] = defaultdict(int)
+    carried = beneath.filter(response__in=list(CARRIED)).values("unit_id")
+    for parent_id, child_id in Unit.objects.filter(parent_id__in=carried).values_list("parent_id", "id"):
+        holder = carrying.get(parent_id)
+        if holder is not None and (holder, child_id) not in answered:
+            waiting[holder] += 1
+    return shares, under, waiting
 
 
 def cells(user: AnyUser, goal: Goal) -> list[Cell]:
@@ -697,7 +841,9 @@ def board(user: AnyUser, unit: Unit, today: dt.date | None = None) -> Board:
         s.measure_id: s
         for s in visible_to(
             user, Series.objects.filter(unit=unit, measure_id__in={gm.measure_id for gm in drivers_of})
-        ).select_related("analysis")
+        )
+        .select_related("analysis")
+        .defer(*CELL_UNREAD)
     }
     goal_by_id = {g.pk: g for g in goals_here}
     drivers = [(goal_by_id[gm.goal_id], Cell(gm, series.get(gm.measure_id))) for gm in drivers_of]
@@ -716,6 +862,7 @@ def board(user: AnyUser, unit: Unit, today: dt.date | None = None) -> Board:
             series__analysis__stale=False,
         )
         .select_related("project", "series__measure", "series__analysis")
+        .defer(*(f"series__{name}" for name in CELL_UNREAD))
         .order_by("project__title", "order", "id")[: BOARD_ROWS * 2]
     )
     gains, seen = [], set()

@@ -189,7 +189,7 @@ def respond(request: SignedInRequest, pk: int) -> HttpResponse:
 
 def cascade(request: SignedInRequest, pk: int) -> HttpResponse:
     goal = queries.goal_for(request.user, pk)
-    found = queries.cascade(request.user, goal)
+    found = queries.cascade(request.user, goal, listed=queries.CASCADE_SHOWN)
     return render(request, "priorities/cascade.jinja", {
         "page_title": f"Cascade: {goal.title}", "active_nav": "priorities", "goal": goal, "cascade": found,
         "p": m_presenters, "states": queries.STATE_TEXT, "breadcrumbs": _crumbs(goal.unit),
