@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import Http404
 from django.utils import timezone
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from spiral.core.api import Code, ErrorOut, Id, Name, Number, Pagination, ShortText, Text, Version
@@ -136,6 +136,10 @@ class CascadeNodeOut(Schema):
     awaiting: int
     measures: list[GoalMeasureOut]
     children: list["CascadeNodeOut"]
+    beneath: dict[str, int] | None = Field(
+        None,
+        description="With `listed`: the states of the units beneath this one when they are not in children",
+    )
 
 
 class CascadeOut(Schema):
@@ -200,6 +204,7 @@ def _node_out(node: queries.Node) -> dict[str, Any]:
         "goal": node.goal.pk, "unit": node.goal.unit.code, "unit_name": node.goal.unit.name,
         "response": node.goal.response, "state": node.state, "awaiting": node.awaiting,
         "measures": _cells_out(node.cells), "children": [_node_out(c) for c in node.children],
+        "beneath": node.beneath_shares,
     }  # fmt: skip
 
 
@@ -262,9 +267,20 @@ def patch_goal(request: SignedInRequest, goal_id: Id, payload: GoalPatch) -> Any
 
 
 @router.get("/goals/{goal_id}/cascade", response=CascadeOut, summary="The cascade beneath a goal")
-def get_cascade(request: SignedInRequest, goal_id: Id) -> Any:
+def get_cascade(
+    request: SignedInRequest,
+    goal_id: Id,
+    listed: int | None = Query(
+        None,
+        ge=1,
+        le=100_000,
+        description="List the tree level by level while the levels hold at most this many units (as the page "
+        "does with 400); the units beneath are counted in `shares` and in each last listed node's `beneath`. "
+        "Without it, the whole tree (a national goal's is about 20,000 nodes)",
+    ),
+) -> Any:
     goal = queries.goal_for(request.auth, goal_id)
-    found = queries.cascade(request.auth, goal)
+    found = queries.cascade(request.auth, goal, listed=listed)
     return {
         "goal": goal.pk, "units": found.total, "shares": found.shares, "awaiting": found.awaiting,
         "tree": _node_out(found.root),

@@ -178,3 +178,20 @@ def test_the_api_refuses_another_branch_and_an_unknown_unit(tree, goal, outsider
     assert _post(admin_user, f"/api/v1/goals/{goal.pk}/responses",
                  {"unit": "NOPE", "response": "adopt"}).status_code == 404  # fmt: skip
     assert Goal.objects.count() == 1
+
+
+def test_the_api_lists_a_large_cascade_level_by_level_and_counts_the_units_beneath(tree, goal, org_leader):
+    from spiral.priorities import services
+
+    mine = services.respond(goal=goal, unit=tree["directorate"], by=None, response="adopt")
+    services.respond(goal=mine, unit=tree["team"], by=None, response="adopt")
+    url = f"/api/v1/goals/{goal.pk}/cascade"
+    whole = Client().get(url, **bearer(org_leader)).json()
+    assert whole["units"] == 3 and whole["tree"]["children"][0]["children"][0]["unit"] == tree["team"].code
+    assert whole["tree"]["beneath"] is None
+    cut = Client().get(url, {"listed": 2}, **bearer(org_leader)).json()
+    assert (cut["units"], cut["shares"]) == (whole["units"], whole["shares"])
+    (directorate,) = cut["tree"]["children"]
+    assert directorate["children"] == [] and sum(directorate["beneath"].values()) == 1  # the team
+    refused = Client().get(url, {"listed": 0}, **bearer(org_leader))
+    assert refused.status_code == 422 and "listed" in refused.content.decode()
