@@ -22,7 +22,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import math
+import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +38,7 @@ from spiral.capability.models import TierKind, TrainingRecord
 from spiral.core import audit
 from spiral.demo.builder import DemoContext, reset_sequences
 from spiral.demo.projects import THEMES
+from spiral.knowledge import embeddings, search
 from spiral.organisations.models import PATH_WIDTH, Membership, Role, UnitKind
 from spiral.projects.models import (
     DriverEdge,
@@ -50,10 +54,11 @@ from spiral.projects.models import (
 # Closed projects per team, at least MINIMUM and at most MAXIMUM (the national demo: the cap, a few
 # seconds of its build); ANCHOR_SHARE of them (at most ANCHOR_MAX) in the demo board's organisation.
 PER_TEAM = 1.2
-MINIMUM, MAXIMUM = 200, 3000
+MINIMUM, MAXIMUM = 200, 2000
 ANCHOR_SHARE, ANCHOR_MAX = 0.6, 200
 MAX_CYCLES = 12
 ASSESSED_SHARE = 0.25  # of the projects that ran 9 months or more with 3 or more cycles, the share assessed
+ASSESSED_MAX = 30  # each answer goes through the service (a few queries), so the national demo stays fast
 
 # The logistic model of achieving the aim (log odds). The intercept gives about a third achieved
 # without any factor; the rest are log odds ratios.
@@ -228,7 +233,7 @@ class _History:
         idea_nodes = self.diagram(project, drivers, ideas, with_drivers=diagram, needed=cycles > 0)
         self.ramps(project, idea_nodes, cycles, start, closed_on)
         self.progress(project, start, closed_on, achieved)
-        if cycles >= 3 and months >= 9 and rng.random() < ASSESSED_SHARE:
+        if cycles >= 3 and months >= 9 and rng.random() < ASSESSED_SHARE and len(self.assess) < ASSESSED_MAX:
             self.assess.append(project)
 
     def _node(self, project: Project, kind: str, text: str, order: int) -> DriverNode:
@@ -376,7 +381,25 @@ class _History:
         return len(self.assess)
 
 
+@contextmanager
+def _words_only() -> Iterator[None]:
+    """Index the new projects' words as they are audited, but embed nothing yet: each audited write would
+    otherwise embed what is missing there and then, in many small batches."""
+    before = os.environ.get(embeddings.SWITCH)
+    os.environ[embeddings.SWITCH] = "off"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[embeddings.SWITCH]
+        else:
+            os.environ[embeddings.SWITCH] = before
+
+
 def build(ctx: DemoContext) -> None:
     history = _History(ctx)
-    history.build()
-    history.save()
+    with _words_only():
+        history.build()
+        history.save()
+    if ctx.extra.get("embeddings"):
+        search.embed_missing()  # once, in large batches (the national demo embeds nothing by default)
