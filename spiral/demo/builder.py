@@ -56,6 +56,7 @@ class DemoContext:
 def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
     from spiral.demo import (
         capability,
+        history,
         knowledge,
         measurement,
         organisations,
@@ -76,6 +77,7 @@ def _steps() -> list[tuple[str, Callable[[DemoContext], None]]]:
         ("priorities", priorities.build),
         ("sustainability", sustainability.build),
         ("capability", capability.build),
+        ("history", history.build),  # after capability: a trained lead comes from its training records
         ("reporting", reporting.build),  # last: the board packs read every other step's data
     ]
 

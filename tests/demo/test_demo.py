@@ -138,3 +138,48 @@ def test_the_region_leader_sees_the_regions_past_packs_listed(demo):
     assert response.status_code == 200
     for pack in BoardPack.objects.filter(unit=region):
         assert f"/reporting/packs/{pack.pk}/" in response.content.decode()
+
+
+def test_the_demo_has_years_of_closed_projects_whose_success_factors_show_findings_and_uncertainty(demo):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from spiral.projects.models import DriverNode, PdsaCycle, Project, TeamMember
+    from spiral.reporting.success import success_factors
+
+    today = timezone.localdate()
+    history = Project.objects.filter(
+        status="closed",
+        closed_on__lte=today - dt.timedelta(days=365),
+        closed_on__gte=today - dt.timedelta(days=4 * 365),
+    )
+    ids = set(history.values_list("pk", flat=True))
+    assert len(ids) >= 200
+    diagrams = set(
+        DriverNode.objects.filter(project__in=ids, kind="primary").values_list("project_id", flat=True)
+    )
+    assert 0 < len(diagrams) < len(ids)
+    cycles = [PdsaCycle.objects.filter(project=pk).count() for pk in sorted(ids)[:120]]
+    assert min(cycles) == 0 and max(cycles) >= 6 and max(cycles) <= 12
+    partnered = set(
+        TeamMember.objects.filter(project__in=ids, role="patient_partner").values_list(
+            "project_id", flat=True
+        )
+    )
+    coached = set(
+        TeamMember.objects.filter(project__in=ids, role="coach").values_list("project_id", flat=True)
+    )
+    # Correlated as in life: partnered projects are more often coached.
+    assert len(partnered & coached) / len(partnered) > len(coached - partnered) / len(ids - partnered)
+    assert set(history.values_list("aim_achieved", flat=True)) == {"yes", "partly", "no"}
+    for email, where in (("board@example.com", "organisation"), ("national@example.com", "nation")):
+        user = User.objects.get(email=email)
+        unit = Membership.objects.get(user=user).unit
+        assert unit.kind == where
+        result = success_factors(user, unit)
+        rows = {row.factor: row for row in result.rows}
+        assert result.fit is not None and result.fit.fitted, result.adjusted
+        assert rows["patient_partner"].rr.is_finding
+        assert any(not row.rr.is_finding and not row.rr.too_few for row in result.rows)  # uncertain ones
+        assert any(row.rr.too_few for row in result.rows)

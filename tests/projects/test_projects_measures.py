@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.utils import timezone
 
 from spiral.core.models import AuditEvent
 from spiral.measurement.models import Annotation, Series
@@ -308,7 +309,11 @@ def test_the_demo_links_measures_whose_data_show_the_improvement_or_not():
     from spiral.projects.models import Project
 
     build_demo(size="small", seed=1)
-    active = Project.objects.exclude(status="draft")
+    # Every project of the projects step but its drafts; the history step's projects, closed a year ago
+    # or more, link no measures.
+    history = Project.objects.filter(closed_on__lt=timezone.localdate() - dt.timedelta(days=365))
+    assert history.exists() and not ProjectMeasure.objects.filter(project__in=history).exists()
+    active = Project.objects.exclude(status="draft").exclude(pk__in=history)
     assert ProjectMeasure.objects.filter(is_aim=True).count() == active.count()
     assert set(ProjectMeasure.objects.values_list("role", flat=True)) == {"outcome", "process", "balancing"}
     aims = Analysis.objects.filter(series__project_links__is_aim=True)
