@@ -309,9 +309,9 @@ def test_the_demo_links_measures_whose_data_show_the_improvement_or_not():
     from spiral.projects.models import Project
 
     build_demo(size="small", seed=1)
-    # Every project of the projects step but its drafts; the history step's projects, closed a year ago
-    # or more, link no measures.
-    history = Project.objects.filter(closed_on__lt=timezone.localdate() - dt.timedelta(days=365))
+    # Every project of the projects step but its drafts (it closes projects within 40 days); the history
+    # step's projects, closed a year ago or more, link no measures.
+    history = Project.objects.filter(closed_on__lt=timezone.localdate() - dt.timedelta(days=180))
     assert history.exists() and not ProjectMeasure.objects.filter(project__in=history).exists()
     active = Project.objects.exclude(status="draft").exclude(pk__in=history)
     assert ProjectMeasure.objects.filter(is_aim=True).count() == active.count()
