@@ -68,6 +68,7 @@ def test_a_board_member_reads_the_goal_its_cascade_what_makes_projects_succeed_a
         (f"/reporting/units/{org.code}/success/", ""),
         (f"/reporting/units/{org.code}/portfolio/", ""),
         (f"/reporting/units/{org.code}/board/", ""),
+        (f"/reporting/units/{org.code}/board/preview/", f"Board pack: {org.name}"),  # the pack's own page
         (f"/capability/units/{org.code}/", ""),
     ):
         response = page.goto(f"{live_server.url}{address}")
