@@ -30,21 +30,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Max, Min
-from django.utils import timezone
 
 from spiral.assessments import services as assessments
 from spiral.assessments.models import Instrument
 from spiral.capability.models import TierKind, TrainingRecord
-from spiral.core import audit
-from spiral.demo.builder import DemoContext, reset_sequences
-from spiral.demo.projects import THEMES
+from spiral.demo.builder import DemoContext
+from spiral.demo.projects import THEMES, ProjectRows, month_add
 from spiral.knowledge import embeddings, search
-from spiral.organisations.models import PATH_WIDTH, Membership, Role, UnitKind
+from spiral.organisations.models import PATH_WIDTH, UnitKind
 from spiral.projects.models import (
     DriverEdge,
     DriverNode,
     PdsaCycle,
-    ProgressScale,
     ProgressScore,
     Project,
     TeamMember,
@@ -86,52 +83,28 @@ def _poisson(rng: random.Random, mean: float) -> int:
         k += 1
 
 
-def _month_add(month: dt.date, n: int) -> dt.date:
-    total = month.year * 12 + month.month - 1 + n
-    return dt.date(total // 12, total % 12 + 1, 1)
-
-
 def _next_id(model: Any) -> itertools.count[int]:
     return itertools.count((model.objects.aggregate(m=Max("pk"))["m"] or 0) + 1)
 
 
-class _History:
+class _History(ProjectRows):
     def __init__(self, ctx: DemoContext) -> None:
-        self.ctx = ctx
+        # The same rows and people pools as the projects step (a team's staff, the patient partners, each
+        # organisation's coaches), with ids after those it wrote.
+        super().__init__(
+            ctx,
+            {
+                "project": _next_id(Project),
+                "member": _next_id(TeamMember),
+                "node": _next_id(DriverNode),
+                "edge": _next_id(DriverEdge),
+                "cycle": _next_id(PdsaCycle),
+                "score": _next_id(ProgressScore),
+            },
+        )
         self.rng = random.Random(ctx.seed * 7919 + 17)
-        self.today = timezone.localdate()
-        self.scale = ProgressScale.objects.get(is_default=True)
         self.topics = {t.name: t.pk for t in Topic.objects.all()}
-        self.ids = {
-            "project": _next_id(Project),
-            "member": _next_id(TeamMember),
-            "node": _next_id(DriverNode),
-            "edge": _next_id(DriverEdge),
-            "cycle": _next_id(PdsaCycle),
-            "score": _next_id(ProgressScore),
-        }
-        self.projects: list[Project] = []
-        self.members: list[TeamMember] = []
-        self.nodes: list[DriverNode] = []
-        self.edges: list[DriverEdge] = []
-        self.cycles: list[PdsaCycle] = []
-        self.scores: list[ProgressScore] = []
-        self.topic_links: list[Any] = []
         self.assess: list[Project] = []
-        # The same people pools as the projects step: a team's staff, the patient partners, each
-        # organisation's coaches.
-        self.staff: dict[int, list[int]] = {}
-        self.partners: list[int] = []
-        self.coaches: dict[str, list[int]] = {}
-        for user_id, unit_id, unit_path, role in Membership.objects.values_list(
-            "user_id", "unit_id", "unit__path", "role"
-        ).order_by("id"):
-            if role == Role.MEMBER:
-                self.staff.setdefault(unit_id, []).append(user_id)
-            elif role == Role.PATIENT_PARTNER:
-                self.partners.append(user_id)
-            elif role == Role.COACH:
-                self.coaches.setdefault(unit_path, []).append(user_id)
         self.first_training = dict(
             TrainingRecord.objects.filter(tier__kind=TierKind.IMPROVEMENT)
             .order_by()
@@ -159,7 +132,7 @@ class _History:
         topic, title, problem, aim, measure, baseline, target, drivers, ideas = theme
         closed_on = self.today - dt.timedelta(days=rng.randint(365, 4 * 365))
         months = rng.randint(5, 24)
-        start = _month_add(closed_on.replace(day=1), -months) + dt.timedelta(days=rng.randint(0, 20))
+        start = month_add(closed_on.replace(day=1), -months) + dt.timedelta(days=rng.randint(0, 20))
         aim_date = closed_on - dt.timedelta(days=rng.randint(0, 60))
         # A team's engagement, unseen: it makes every factor likelier together.
         engaged = rng.gauss(0, 1)
@@ -236,18 +209,6 @@ class _History:
         if cycles >= 3 and months >= 9 and rng.random() < ASSESSED_SHARE and len(self.assess) < ASSESSED_MAX:
             self.assess.append(project)
 
-    def _node(self, project: Project, kind: str, text: str, order: int) -> DriverNode:
-        node = DriverNode(pk=next(self.ids["node"]), project_id=project.pk, kind=kind, text=text, order=order)
-        self.nodes.append(node)
-        return node
-
-    def _edge(self, project: Project, parent: DriverNode, child: DriverNode) -> None:
-        self.edges.append(
-            DriverEdge(
-                pk=next(self.ids["edge"]), project_id=project.pk, parent_id=parent.pk, child_id=child.pk
-            )
-        )
-
     def diagram(
         self, project: Project, drivers: list[Any], ideas: list[str], *, with_drivers: bool, needed: bool
     ) -> list[DriverNode]:
@@ -257,15 +218,7 @@ class _History:
             if not needed:
                 return []
             return [self._node(project, "change_idea", text, next(order)) for text in ideas]
-        aim = self._node(project, "aim", project.aim[:500], next(order))
-        secondaries = []
-        for primary_text, secondary_texts in drivers:
-            primary = self._node(project, "primary", primary_text, next(order))
-            self._edge(project, aim, primary)
-            for text in secondary_texts:
-                secondary = self._node(project, "secondary", text, next(order))
-                self._edge(project, primary, secondary)
-                secondaries.append(secondary)
+        secondaries = self._drivers(project, drivers, project.aim, order)
         out = []
         for i, text in enumerate(ideas):
             idea = self._node(project, "change_idea", text, next(order))
@@ -327,7 +280,7 @@ class _History:
                 ProgressScore(
                     pk=next(self.ids["score"]),
                     project_id=project.pk,
-                    month=_month_add(first, i),
+                    month=month_add(first, i),
                     score=Decimal(f"{score:.1f}"),
                     role="self",
                     comment="",
@@ -337,17 +290,7 @@ class _History:
         project.latest_score = Decimal(f"{score:.1f}")
 
     def save(self) -> None:
-        Project.objects.bulk_create(self.projects, batch_size=2000)
-        Project.topics.through.objects.bulk_create(self.topic_links, batch_size=5000)
-        TeamMember.objects.bulk_create(self.members, batch_size=5000)
-        DriverNode.objects.bulk_create(self.nodes, batch_size=5000)
-        DriverEdge.objects.bulk_create(self.edges, batch_size=5000)
-        PdsaCycle.objects.bulk_create(self.cycles, batch_size=2000)
-        ProgressScore.objects.bulk_create(self.scores, batch_size=5000)
-        reset_sequences([Project, TeamMember, DriverNode, DriverEdge, PdsaCycle, ProgressScore])
-        audit.record_many(
-            action="project.create", objects=self.projects, by=None, scope_path_of=lambda p: p.unit.path
-        )
+        self._save_rows()
         self.ctx.counts.update(
             closed_history=len(self.projects),
             history_trained_leads=self.trained,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import random
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -163,15 +164,20 @@ OBJECTIVES = (
 SCALES = ("1 patient, 1 nurse, 1 shift", "1 bay, 1 week", "whole ward, 1 month", "whole service")
 
 
-def _month_add(month: dt.date, n: int) -> dt.date:
+def month_add(month: dt.date, n: int) -> dt.date:
+    """The first of the month `n` months after `month` (before it when `n` is negative)."""
     total = month.year * 12 + month.month - 1 + n
     return dt.date(total // 12, total % 12 + 1, 1)
 
 
-class _Builder:
-    def __init__(self, ctx: DemoContext) -> None:
+class ProjectRows:
+    """The rows of demo projects, gathered to be written in bulk with explicit ids, and the people they are
+    drawn from (each team's staff, the patient partners, each organisation's coaches): shared by this step
+    and the history of closed projects (spiral.demo.history)."""
+
+    def __init__(self, ctx: DemoContext, ids: dict[str, Iterator[int]]) -> None:
         self.ctx = ctx
-        self.rng = ctx.rng
+        self.ids = ids
         self.today = timezone.localdate()
         self.scale = ProgressScale.objects.get(is_default=True)
         self.projects: list[Project] = []
@@ -181,13 +187,6 @@ class _Builder:
         self.cycles: list[PdsaCycle] = []
         self.scores: list[ProgressScore] = []
         self.topic_links: list[Any] = []
-        self.ids = {
-            name: itertools.count(1) for name in ("project", "member", "node", "edge", "cycle", "score")
-        }
-        self.topics = {t[0]: Topic(pk=i, name=t[0]) for i, t in enumerate(THEMES, start=1)}
-        self._people()
-
-    def _people(self) -> None:
         staff: dict[int, list[int]] = {}
         partners: list[int] = []
         coaches: dict[str, list[int]] = {}
@@ -201,6 +200,58 @@ class _Builder:
             elif role == Role.COACH:
                 coaches.setdefault(unit_path, []).append(user_id)
         self.staff, self.partners, self.coaches = staff, partners, coaches
+
+    def _node(self, project: Project, kind: str, text: str, order: int) -> DriverNode:
+        node = DriverNode(pk=next(self.ids["node"]), project_id=project.pk, kind=kind, text=text, order=order)
+        self.nodes.append(node)
+        return node
+
+    def _edge(self, project: Project, parent: DriverNode, child: DriverNode) -> None:
+        self.edges.append(
+            DriverEdge(
+                pk=next(self.ids["edge"]), project_id=project.pk, parent_id=parent.pk, child_id=child.pk
+            )
+        )
+
+    def _drivers(
+        self, project: Project, drivers: list[Any], aim_text: str, order: Iterator[int]
+    ) -> list[DriverNode]:
+        """The aim and its primary and secondary drivers; the secondary ones, which change ideas act on."""
+        aim = self._node(project, "aim", aim_text[:500], next(order))
+        secondaries = []
+        for primary_text, secondary_texts in drivers:
+            primary = self._node(project, "primary", primary_text, next(order))
+            self._edge(project, aim, primary)
+            for text in secondary_texts:
+                secondary = self._node(project, "secondary", text, next(order))
+                self._edge(project, primary, secondary)
+                secondaries.append(secondary)
+        return secondaries
+
+    def _save_rows(self) -> None:
+        """Write the rows gathered (projects, their topics, teams, diagrams, cycles and scores) and audit the
+        projects' creation."""
+        Project.objects.bulk_create(self.projects, batch_size=2000)
+        Project.topics.through.objects.bulk_create(self.topic_links, batch_size=5000)
+        TeamMember.objects.bulk_create(self.members, batch_size=5000)
+        DriverNode.objects.bulk_create(self.nodes, batch_size=5000)
+        DriverEdge.objects.bulk_create(self.edges, batch_size=5000)
+        PdsaCycle.objects.bulk_create(self.cycles, batch_size=2000)
+        ProgressScore.objects.bulk_create(self.scores, batch_size=5000)
+        reset_sequences([Project, TeamMember, DriverNode, DriverEdge, PdsaCycle, ProgressScore])
+        audit.record_many(
+            action="project.create", objects=self.projects, by=None, scope_path_of=lambda p: p.unit.path
+        )
+
+
+class _Builder(ProjectRows):
+    def __init__(self, ctx: DemoContext) -> None:
+        super().__init__(
+            ctx,
+            {name: itertools.count(1) for name in ("project", "member", "node", "edge", "cycle", "score")},
+        )
+        self.rng = ctx.rng
+        self.topics = {t[0]: Topic(pk=i, name=t[0]) for i, t in enumerate(THEMES, start=1)}
         demo = self.ctx.extra.get("demo_users", {})
         self.demo = {email.split("@")[0]: user for email, user in demo.items()}
 
@@ -240,10 +291,10 @@ class _Builder:
             "sustaining": 14,
             "spreading": 18,
         }[stage] + rng.randint(0, 4)
-        start = _month_add(self.today.replace(day=1), -months) + dt.timedelta(days=rng.randint(0, 20))
-        aim_date = _month_add(self.today.replace(day=1), rng.randint(3, 12)) - dt.timedelta(days=1)
+        start = month_add(self.today.replace(day=1), -months) + dt.timedelta(days=rng.randint(0, 20))
+        aim_date = month_add(self.today.replace(day=1), rng.randint(3, 12)) - dt.timedelta(days=1)
         if closed:
-            aim_date = _month_add(self.today.replace(day=1), -rng.randint(1, 3)) - dt.timedelta(days=1)
+            aim_date = month_add(self.today.replace(day=1), -rng.randint(1, 3)) - dt.timedelta(days=1)
             status = "closed"
         fmt = {"team": team.name, "b": f"{baseline:g}", "t": f"{target:g}", "date": f"{aim_date:%-d %B %Y}"}
         pk = next(self.ids["project"])
@@ -321,29 +372,9 @@ class _Builder:
                 TeamMember(pk=next(self.ids["member"]), project_id=project.pk, user_id=user_id, role=role)
             )
 
-    def _node(self, project: Project, kind: str, text: str, order: int) -> DriverNode:
-        node = DriverNode(pk=next(self.ids["node"]), project_id=project.pk, kind=kind, text=text, order=order)
-        self.nodes.append(node)
-        return node
-
-    def _edge(self, project: Project, parent: DriverNode, child: DriverNode) -> None:
-        self.edges.append(
-            DriverEdge(
-                pk=next(self.ids["edge"]), project_id=project.pk, parent_id=parent.pk, child_id=child.pk
-            )
-        )
-
     def diagram(self, project: Project, drivers: list[Any], ideas: list[str]) -> list[DriverNode]:
         order = itertools.count()
-        aim = self._node(project, "aim", (project.aim or project.title)[:500], next(order))
-        secondaries = []
-        for primary_text, secondary_texts in drivers:
-            primary = self._node(project, "primary", primary_text, next(order))
-            self._edge(project, aim, primary)
-            for text in secondary_texts:
-                secondary = self._node(project, "secondary", text, next(order))
-                self._edge(project, primary, secondary)
-                secondaries.append(secondary)
+        secondaries = self._drivers(project, drivers, project.aim or project.title, order)
         if project.status == "draft":
             return []
         out = []
@@ -454,7 +485,7 @@ class _Builder:
         score = 1.0
         latest = None
         for i in range(months + 1):
-            month = _month_add(first, i)
+            month = month_add(first, i)
             if project.status == "closed" and project.closed_on and month > project.closed_on:
                 break
             if i == months and self.rng.random() < 0.3:
@@ -483,17 +514,8 @@ class _Builder:
 
     def save(self) -> None:
         Topic.objects.bulk_create(self.topics.values())
-        Project.objects.bulk_create(self.projects, batch_size=2000)
-        Project.topics.through.objects.bulk_create(self.topic_links, batch_size=5000)
-        TeamMember.objects.bulk_create(self.members, batch_size=5000)
-        DriverNode.objects.bulk_create(self.nodes, batch_size=5000)
-        DriverEdge.objects.bulk_create(self.edges, batch_size=5000)
-        PdsaCycle.objects.bulk_create(self.cycles, batch_size=2000)
-        ProgressScore.objects.bulk_create(self.scores, batch_size=5000)
-        reset_sequences([Topic, Project, TeamMember, DriverNode, DriverEdge, PdsaCycle, ProgressScore])
-        audit.record_many(
-            action="project.create", objects=self.projects, by=None, scope_path_of=lambda p: p.unit.path
-        )
+        reset_sequences([Topic])
+        self._save_rows()
         self.ctx.counts.update(
             projects=len(self.projects), pdsa_cycles=len(self.cycles), progress_scores=len(self.scores)
         )
@@ -515,7 +537,7 @@ class _Measures:
     def __init__(self, builder: _Builder) -> None:
         self.b = builder
         self.rng = np.random.default_rng(builder.ctx.seed + 5)
-        self.last_month = _month_add(builder.today.replace(day=1), -1)
+        self.last_month = month_add(builder.today.replace(day=1), -1)
 
     def _measures(self) -> dict[tuple[str, str], Measure]:
         nation = self.b.ctx.units["nation"][0]
@@ -618,10 +640,10 @@ class _Measures:
     ) -> dict[dt.date, float]:
         """Monthly values: a baseline, then (for most projects beyond testing) a shift after the first cycle."""
         rng = self.rng
-        start = _month_add(project.start_date.replace(day=1), -BASELINE_MONTHS)  # type: ignore[union-attr]  # demo projects start
+        start = month_add(project.start_date.replace(day=1), -BASELINE_MONTHS)  # type: ignore[union-attr]  # demo projects start
         end = project.closed_on.replace(day=1) if project.closed_on else self.last_month
         if stuck:
-            end = _month_add(self.last_month, -3)
+            end = month_add(self.last_month, -3)
         months = periods.calendar(start, max(start, end), "month")
         change = first_cycle.replace(day=1) if first_cycle else None
         achieved = project.aim_achieved
