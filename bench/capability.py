@@ -21,30 +21,20 @@ import argparse
 import datetime as dt
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from _timing import timed_ms as timed  # noqa: E402
+
 GOAL_DOSAGE_MS = 300.0
 GOAL_BUCKET_MS = 1000.0
 UNUSABLE = "!"  # Django's mark of an unusable password: nobody signs in as these people
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median milliseconds over `repeat` runs after one warm-up, and the last result."""
-    result = fn()
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        runs.append((time.perf_counter() - start) * 1000)
-    return statistics.median(runs), result
 
 
 def setup_django(data_dir: str) -> None:

@@ -38,7 +38,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,21 +49,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 import _scratch  # noqa: E402
+from _timing import timed  # noqa: E402
 
 NAME = "bench_priorities"
 CASCADE_GOAL_S, BOARD_GOAL_S = 0.5, 0.1
 ADMIN, MEMBER = "admin@example.com", "team@example.com"
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds over `repeat` runs after one warm-up, and the last result."""
-    result = fn()
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs), result
 
 
 def counted(fn: Callable[[], Any]) -> int:

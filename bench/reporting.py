@@ -43,34 +43,22 @@ import json
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 import _scratch  # noqa: E402
+from _timing import timed  # noqa: E402
 
 NAME = "bench_reporting"
 PORTFOLIO_GOAL_S, PDF_GOAL_S = 1.0, 10.0
 READER, LEADER = "national@example.com", "board@example.com"
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """Median seconds over `repeat` runs after one warm-up, and the last result."""
-    result = fn()
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs), result
 
 
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
