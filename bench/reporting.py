@@ -48,6 +48,7 @@ import sys
 import tempfile
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,16 +137,20 @@ def worker(size: str, repeat: int, reuse: bool = False) -> dict[str, Any]:
 
     client = Client()
     client.force_login(reader)
-    url = f"/reporting/units/{nation.code}/portfolio/"
 
-    def page() -> int:
-        caches["pages"].clear()
-        response = client.get(url)
-        if response.status_code != 200:
-            raise SystemExit(f"bench: GET {url} answered {response.status_code}")
-        return len(response.content)
+    def cold_page(url: str) -> Callable[[], int]:
+        """A GET of `url` with the kept pages cleared first; the page's size in bytes."""
 
-    out["page_s"], out["page_bytes"] = timed(page, repeat)
+        def get() -> int:
+            caches["pages"].clear()
+            response = client.get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"bench: GET {url} answered {response.status_code}")
+            return len(response.content)
+
+        return get
+
+    out["page_s"], out["page_bytes"] = timed(cold_page(f"/reporting/units/{nation.code}/portfolio/"), repeat)
 
     def unit_by_unit() -> dict[str, Any]:
         total: dict[str, Any] = {}
@@ -166,16 +171,9 @@ def worker(size: str, repeat: int, reuse: bool = False) -> dict[str, Any]:
         impact_rules.impact(reader, nation)
     out["impact_queries"] = len(queries)
     out["impact_projects"], out["impact_evidence"] = found.projects, len(found.evidence)
-    impact_url = f"/reporting/units/{nation.code}/impact/"
-
-    def impact_page() -> int:
-        caches["pages"].clear()
-        response = client.get(impact_url)
-        if response.status_code != 200:
-            raise SystemExit(f"bench: GET {impact_url} answered {response.status_code}")
-        return len(response.content)
-
-    out["impact_page_s"], out["impact_page_bytes"] = timed(impact_page, repeat)
+    out["impact_page_s"], out["impact_page_bytes"] = timed(
+        cold_page(f"/reporting/units/{nation.code}/impact/"), repeat
+    )
 
     def project_by_project() -> tuple[dict[str, int], list[Any]]:
         from spiral.projects import queries as project_queries
