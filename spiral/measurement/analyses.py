@@ -112,6 +112,15 @@ def lay_out(rows: list[tuple[Any, Any, Any, Any]], frequency: str, ratio: bool) 
     return Laid(starts, values, dens)
 
 
+def _laid(measure: Any, rows: list[Any], today: dt.date) -> Laid:
+    """A series' rows (period start, value, numerator, denominator; in period order) laid out for its
+    chart, the period not yet ended left out and kept as `incomplete`."""
+    rows, incomplete = split_incomplete(rows, measure.frequency, today)
+    laid = lay_out(rows, measure.frequency, measure.chart in RATIO_CHARTS)
+    laid.incomplete = incomplete
+    return laid
+
+
 def analyse_series(
     series: Series,
     *,
@@ -128,7 +137,6 @@ def analyse_series(
     series costs a few queries, not 3 N. `extra_rebase`: period starts to rebase at as well, in memory
     only (the "after" chart of a suggested recalculation; nothing is stored)."""
     measure = series.measure
-    ratio = measure.chart in RATIO_CHARTS
     if observations is None:
         rows = list(
             series.observations.order_by("period_start").values_list(
@@ -137,9 +145,7 @@ def analyse_series(
         )
     else:
         rows = [(o.period_start, o.value, o.numerator, o.denominator) for o in observations]
-    rows, incomplete = split_incomplete(rows, measure.frequency, _today(today))
-    laid = lay_out(rows, measure.frequency, ratio)
-    laid.incomplete = incomplete
+    laid = _laid(measure, rows, _today(today))
     if targets is None:
         targets = _targets_by_measure([measure.pk]).get(measure.pk, [])
     if annotations is None:
@@ -192,9 +198,7 @@ def analyse_many_series(
         notes = annotations.get(s.pk, ())
         measure_targets = targets.get(measure.pk, [])
         rows = [(o.period_start, o.value, o.numerator, o.denominator) for o in observations.get(s.pk, ())]
-        rows, incomplete = split_incomplete(rows, measure.frequency, day)
-        laid = lay_out(rows, measure.frequency, measure.chart in RATIO_CHARTS)
-        laid.incomplete = incomplete
+        laid = _laid(measure, rows, day)
         rebase_days = {a.period_start for a in notes if a.kind == AnnotationKind.REBASE}
         if not laid.starts or _is_trajectory(measure_targets) or rebase_days.intersection(laid.starts):
             one_by_one.append(s)
