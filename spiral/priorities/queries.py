@@ -334,14 +334,10 @@ def _nodes(user: AnyUser, goal: Goal, beneath: QuerySet[Goal], *, awaiting: bool
         g.pk: Node(g, [Cell(gm, series.get((gm.measure_id, g.unit_id))) for gm in links[g.pk]]) for g in found
     }
     if awaiting:
-        # Units directly beneath a unit carrying the goal that have not answered it (one grouped query).
         answered = {(g.parent_id, g.unit_id) for g in found if g.parent_id}
         carrying = {g.unit_id: g.pk for g in found if g.is_carried}
-        carried = beneath.filter(response__in=list(CARRIED)).values("unit_id")
-        for parent_id, child_id in Unit.objects.filter(parent_id__in=carried).values_list("parent_id", "id"):
-            goal_id = carrying[parent_id]
-            if (goal_id, child_id) not in answered:
-                nodes[goal_id].awaiting += 1
+        for goal_id, n in _awaiting(beneath, carrying, answered).items():
+            nodes[goal_id].awaiting = n
     for g in found:
         if g.pk != goal.pk and g.parent_id in nodes:
             nodes[g.parent_id].children.append(nodes[g.pk])
@@ -402,13 +398,21 @@ def _rows(
     reached = set(order)
     answered = {(parent_id, unit_id) for pk, unit_id, parent_id, _ in rows if parent_id and pk in reached}
     carrying = {unit_id: pk for pk, unit_id, _, response in rows if response in CARRIED and pk in reached}
+    return shares, under, _awaiting(beneath, carrying, answered)
+
+
+def _awaiting(
+    beneath: QuerySet[Goal], carrying: dict[int, int], answered: set[tuple[int, int]]
+) -> dict[int, int]:
+    """Per goal carried (`carrying`: unit id -> its goal), how many units directly beneath its unit have
+    not answered it (`answered`: (parent goal, unit) pairs): one grouped query."""
     waiting: dict[int, int] = defaultdict(int)
     carried = beneath.filter(response__in=list(CARRIED)).values("unit_id")
     for parent_id, child_id in Unit.objects.filter(parent_id__in=carried).values_list("parent_id", "id"):
         holder = carrying.get(parent_id)
         if holder is not None and (holder, child_id) not in answered:
             waiting[holder] += 1
-    return shares, under, waiting
+    return waiting
 
 
 def cells(user: AnyUser, goal: Goal) -> list[Cell]:
